@@ -1,0 +1,25 @@
+// Registration of the `tradesphere` subcommands. main.cpp only wires these.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "db/database_config.hpp"
+
+namespace tradesphere::cli {
+
+// Options every subcommand shares; filled from flags and environment.
+struct GlobalOptions {
+  std::string data_dir = "var";
+  std::string log_level = "info";
+  std::optional<int> db_port;
+
+  db::DatabaseOptions database() const;
+};
+
+void register_db_commands(CLI::App& app, GlobalOptions& global);
+void register_migrate_commands(CLI::App& app, GlobalOptions& global);
+void register_serve_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace tradesphere::cli

@@ -1,0 +1,40 @@
+// tradesphere: the one executable. Each subcommand lives in src/cli/*_command(s).cpp.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "common/json_log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tradesphere;
+  CLI::App app{"TradeSphere Customers: customer records kept in step with chat conversations"};
+  app.set_version_flag("--version", TRADESPHERE_VERSION);
+  app.require_subcommand(1);
+
+  cli::GlobalOptions global;
+  app.add_option("--data-dir", global.data_dir, "Data folder of the embedded database and generated secrets")
+      ->envname("TRADESPHERE_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--log-level", global.log_level, "trace|debug|info|warn|error")
+      ->envname("TRADESPHERE_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--db-port", global.db_port, "Port of the embedded database (default: a free port chosen once)")
+      ->envname("TRADESPHERE_DB_PORT");
+  app.parse_complete_callback([&global] { common::init_logging(global.log_level); });
+
+  cli::register_db_commands(app, global);
+  cli::register_migrate_commands(app, global);
+  cli::register_serve_command(app, global);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

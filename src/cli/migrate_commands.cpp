@@ -1,0 +1,58 @@
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "common/json_log.hpp"
+#include "db/migrations.hpp"
+
+namespace tradesphere::cli {
+namespace {
+
+db::MigrationRunner runner_for(const GlobalOptions& g) {
+  auto target = db::resolve_database(g.database());
+  db::MigrationLog log;
+  log.info = [](const std::string& msg) { std::cout << msg << "\n"; };
+  return db::MigrationRunner(target.admin_url, db::builtin_migrations(), log);
+}
+
+}  // namespace
+
+void register_migrate_commands(CLI::App& app, GlobalOptions& g) {
+  auto* migrate = app.add_subcommand("migrate", "Apply, revert or inspect the schema migrations");
+  migrate->require_subcommand(1);
+
+  auto up_to = std::make_shared<std::optional<int>>();
+  auto* up = migrate->add_subcommand("up", "Apply pending migrations (all, or up to --to N)");
+  up->add_option("--to", *up_to, "Stop after version N");
+  up->callback([&g, up_to] {
+    auto runner = runner_for(g);
+    int ran = runner.up(*up_to);
+    std::cout << (ran == 0 ? "schema is up to date" : "applied " + std::to_string(ran) + " migration(s)")
+              << " (version " << runner.current_version() << ")\n";
+  });
+
+  auto down_to = std::make_shared<std::optional<int>>();
+  auto* down = migrate->add_subcommand("down", "Revert applied migrations (all, or down to --to N, which stays applied)");
+  down->add_option("--to", *down_to, "Keep versions up to N applied (default 0: revert everything)");
+  down->callback([&g, down_to] {
+    auto runner = runner_for(g);
+    int ran = runner.down(*down_to);
+    std::cout << "reverted " << ran << " migration(s) (version " << runner.current_version() << ")\n";
+  });
+
+  migrate->add_subcommand("status", "List every migration and whether it is applied")->callback([&g] {
+    auto runner = runner_for(g);
+    bool all_ok = true;
+    for (const auto& s : runner.status()) {
+      std::cout << std::setw(4) << std::setfill('0') << s.version << std::setfill(' ') << "  " << std::left
+                << std::setw(36) << s.name << std::right << "  "
+                << (s.applied ? "applied " + s.applied_at : std::string("pending"))
+                << (s.checksum_ok ? "" : "  FILE CHANGED SINCE APPLIED") << "\n";
+      all_ok = all_ok && s.checksum_ok;
+    }
+    if (!all_ok) throw CLI::RuntimeError(1);
+  });
+}
+
+}  // namespace tradesphere::cli

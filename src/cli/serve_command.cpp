@@ -1,0 +1,34 @@
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "common/json_log.hpp"
+#include "db/migrations.hpp"
+#include "http/server.hpp"
+
+namespace tradesphere::cli {
+
+void register_serve_command(CLI::App& app, GlobalOptions& g) {
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP API (starts the embedded database when needed)");
+  auto options = std::make_shared<http::ServerOptions>();
+  serve->add_option("--host", options->host, "Address to listen on")->envname("TRADESPHERE_HOST")->capture_default_str();
+  serve->add_option("--port", options->port, "Port to listen on (0 = any free port)")
+      ->envname("TRADESPHERE_PORT")
+      ->capture_default_str();
+  serve->add_option("--threads", options->threads, "HTTP worker threads")
+      ->envname("TRADESPHERE_HTTP_THREADS")
+      ->capture_default_str();
+  auto migrate_first = std::make_shared<bool>(false);
+  serve->add_flag("--migrate", *migrate_first, "Apply pending migrations before serving");
+  serve->callback([&g, options, migrate_first] {
+    options->database = db::resolve_database(g.database());
+    if (*migrate_first) {
+      db::MigrationRunner(options->database.admin_url).up();
+    }
+    int rc = http::serve_until_signal(*options);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace tradesphere::cli

@@ -1,0 +1,271 @@
+#include "db/embedded_cluster.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "common/crypto.hpp"
+#include "common/files.hpp"
+#include "common/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace tradesphere::db {
+namespace {
+
+constexpr const char* kPgUser = "postgres";
+constexpr const char* kSupportedMajor = "15";
+
+bool port_is_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int any_free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw ClusterError("cannot open a socket to find a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw ClusterError("cannot find a free port on 127.0.0.1");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+void chown_to_postgres(const fs::path& path) {
+  if (!common::running_as_root()) return;
+  const passwd* pw = ::getpwnam(kPgUser);
+  if (pw == nullptr) {
+    throw ClusterError("the OS user 'postgres' does not exist; install postgresql-15 (./scripts/deps)");
+  }
+  if (::chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    throw ClusterError("cannot give " + path.string() + " to the postgres user");
+  }
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+fs::path EmbeddedCluster::postgres_bindir() {
+  auto r = common::run_process({"pg_config", "--bindir"});
+  if (r.exit_code == 0) {
+    fs::path dir = trim(r.output);
+    if (fs::exists(dir / "initdb")) return dir;
+  }
+  fs::path fallback = "/usr/lib/postgresql/15/bin";
+  if (fs::exists(fallback / "initdb")) return fallback;
+  throw ClusterError("PostgreSQL 15 server binaries not found (pg_config --bindir, /usr/lib/postgresql/15/bin); run ./scripts/deps");
+}
+
+EmbeddedCluster::EmbeddedCluster(ClusterOptions options) : options_(std::move(options)) {
+  fs::create_directories(options_.data_dir);
+  data_dir_ = fs::canonical(options_.data_dir);
+  fs::permissions(data_dir_, fs::perms::owner_all, fs::perm_options::replace);
+  if (auto state = common::read_file(data_dir_ / "cluster.json")) {
+    auto j = nlohmann::json::parse(*state, nullptr, false);
+    if (j.is_object()) {
+      pgroot_ = j.value("pgroot", std::string{});
+      port_ = j.value("port", 0);
+    }
+  }
+  if (pgroot_.empty()) {
+    if (common::running_as_root()) {
+      pgroot_ = fs::path("/var/lib/tradesphere/clusters") / common::sha256_hex(data_dir_.string()).substr(0, 16);
+    } else {
+      pgroot_ = data_dir_ / "pg";
+    }
+  }
+}
+
+std::string EmbeddedCluster::password(const std::string& name) const {
+  auto path = data_dir_ / "secrets" / (name + ".password");
+  if (auto existing = common::read_file(path)) return trim(*existing);
+  fs::create_directories(path.parent_path());
+  fs::permissions(path.parent_path(), fs::perms::owner_all, fs::perm_options::replace);
+  auto pw = common::random_hex(24);
+  common::write_file(path, pw + "\n", fs::perms::owner_read | fs::perms::owner_write);
+  return pw;
+}
+
+void EmbeddedCluster::save_state() const {
+  nlohmann::json j = {{"pgroot", pgroot_.string()}, {"port", port_}, {"major", kSupportedMajor}};
+  common::write_file(data_dir_ / "cluster.json", j.dump(2) + "\n",
+                     fs::perms::owner_read | fs::perms::owner_write);
+}
+
+ClusterStatus EmbeddedCluster::status() const {
+  ClusterStatus s;
+  s.pgdata = pgroot_ / "data";
+  s.log_file = pgroot_ / "postgresql.log";
+  s.port = port_;
+  s.initialized = fs::exists(s.pgdata / "PG_VERSION");
+  if (auto pidfile = common::read_file(s.pgdata / "postmaster.pid")) {
+    long pid = std::atol(pidfile->c_str());
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
+      s.running = true;
+      s.pid = pid;
+    }
+  }
+  return s;
+}
+
+void EmbeddedCluster::initdb() {
+  auto pgdata = pgroot_ / "data";
+  if (fs::exists(pgdata) && !fs::is_empty(pgdata)) {
+    throw ClusterError(pgdata.string() + " exists but holds no PostgreSQL cluster (no PG_VERSION); remove it or choose another TRADESPHERE_DATA_DIR");
+  }
+  fs::create_directories(pgroot_);
+  chown_to_postgres(pgroot_);
+  fs::permissions(pgroot_, fs::perms::owner_all, fs::perm_options::replace);
+
+  auto pwfile = pgroot_ / ".initdb-pw";
+  common::write_file(pwfile, password("superuser") + "\n", fs::perms::owner_read | fs::perms::owner_write);
+  chown_to_postgres(pwfile);
+  auto bindir = postgres_bindir();
+  auto r = common::run_process_as(kPgUser, {(bindir / "initdb").string(), "-D", pgdata.string(), "-U", kPgUser,
+                                           "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=scram-sha-256",
+                                           "--auth-host=scram-sha-256", "--pwfile=" + pwfile.string()});
+  fs::remove(pwfile);
+  if (r.exit_code != 0) {
+    throw ClusterError("initdb failed:\n" + r.output);
+  }
+  std::string conf =
+      "\n# Added by tradesphere db start\n"
+      "listen_addresses = '127.0.0.1'\n"
+      "unix_socket_directories = '" + pgroot_.string() + "'\n"
+      "shared_preload_libraries = 'pg_stat_statements'\n"
+      "max_connections = 200\n"
+      "log_min_messages = warning\n";
+  if (options_.fast_unsafe) {
+    conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+  }
+  auto conf_path = pgdata / "postgresql.conf";
+  auto existing = common::read_file(conf_path).value_or("");
+  auto mode = fs::status(conf_path).permissions();
+  common::write_file(conf_path, existing + conf, mode);
+  chown_to_postgres(conf_path);
+}
+
+int EmbeddedCluster::choose_port() {
+  if (options_.port) {
+    if (!port_is_free(*options_.port)) {
+      throw ClusterError("port " + std::to_string(*options_.port) +
+                         " on 127.0.0.1 is in use; choose another with --db-port / TRADESPHERE_DB_PORT");
+    }
+    return *options_.port;
+  }
+  if (port_ > 0 && port_is_free(port_)) return port_;
+  return any_free_port();
+}
+
+void EmbeddedCluster::start() {
+  auto st = status();
+  if (!st.initialized) {
+    initdb();
+    st = status();
+  }
+  auto version = trim(common::read_file(st.pgdata / "PG_VERSION").value_or(""));
+  if (version != kSupportedMajor) {
+    throw ClusterError("the data folder " + st.pgdata.string() + " was created by PostgreSQL " + version +
+                       "; this build runs PostgreSQL " + kSupportedMajor +
+                       ". Use another TRADESPHERE_DATA_DIR or upgrade the cluster with pg_upgrade.");
+  }
+  if (!st.running) {
+    port_ = choose_port();
+    auto bindir = postgres_bindir();
+    auto r = common::run_process_as(kPgUser, {(bindir / "pg_ctl").string(), "-D", st.pgdata.string(), "-l",
+                                             st.log_file.string(), "-w", "-t", "60", "-o",
+                                             "-p " + std::to_string(port_), "start"});
+    if (r.exit_code != 0) {
+      throw ClusterError("PostgreSQL failed to start (port " + std::to_string(port_) + "):\n" + r.output +
+                         "\n--- last lines of " + st.log_file.string() + " ---\n" +
+                         common::tail_file(st.log_file, 20));
+    }
+    save_state();
+  } else if (auto pidfile = common::read_file(st.pgdata / "postmaster.pid")) {
+    // Line 4 of postmaster.pid is the port the running server listens on.
+    std::stringstream ss(*pidfile);
+    std::string line;
+    for (int i = 0; i < 4 && std::getline(ss, line); ++i) {
+    }
+    if (int p = std::atoi(line.c_str()); p > 0 && p != port_) {
+      port_ = p;
+      save_state();
+    }
+  }
+  bootstrap_roles();
+}
+
+void EmbeddedCluster::bootstrap_roles() {
+  pqxx::connection conn(url(ClusterRole::kSuperuser, "postgres"));
+  pqxx::nontransaction tx(conn);
+  auto ensure_role = [&](const std::string& role, const std::string& attrs, const std::string& pw) {
+    auto exists = tx.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", role);
+    std::string verb = exists.empty() ? "CREATE" : "ALTER";
+    tx.exec(verb + " ROLE " + tx.quote_name(role) + " " + attrs + " PASSWORD " + tx.quote(pw));
+  };
+  ensure_role(kOwnerRole, "LOGIN CREATEDB NOSUPERUSER", password("owner"));
+  ensure_role(kAppRole, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE", password("app"));
+  if (tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", std::string(kDatabaseName)).empty()) {
+    tx.exec(std::string("CREATE DATABASE ") + kDatabaseName + " OWNER " + kOwnerRole + " ENCODING 'UTF8'");
+  }
+}
+
+void EmbeddedCluster::stop() {
+  auto st = status();
+  if (!st.running) return;
+  auto bindir = postgres_bindir();
+  auto r = common::run_process_as(kPgUser, {(bindir / "pg_ctl").string(), "-D", st.pgdata.string(), "-m", "fast",
+                                           "-w", "-t", "60", "stop"});
+  if (r.exit_code != 0 && status().running) {
+    throw ClusterError("PostgreSQL (pid " + std::to_string(st.pid) + ") did not stop:\n" + r.output);
+  }
+}
+
+void EmbeddedCluster::destroy() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(pgroot_, ec);
+  fs::remove(data_dir_ / "cluster.json", ec);
+  fs::remove_all(data_dir_ / "secrets", ec);
+}
+
+std::string EmbeddedCluster::url(ClusterRole role, const std::string& database) const {
+  std::string user;
+  std::string pw;
+  switch (role) {
+    case ClusterRole::kApp: user = kAppRole; pw = password("app"); break;
+    case ClusterRole::kOwner: user = kOwnerRole; pw = password("owner"); break;
+    case ClusterRole::kSuperuser: user = kPgUser; pw = password("superuser"); break;
+  }
+  return "postgresql://" + user + ":" + pw + "@127.0.0.1:" + std::to_string(port_) + "/" + database;
+}
+
+}  // namespace tradesphere::db

@@ -1,0 +1,240 @@
+#include "db/migrations.hpp"
+
+#include <algorithm>
+#include <map>
+#include <regex>
+
+#include <pqxx/pqxx>
+
+#include "common/crypto.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+// One advisory-lock key for every migration runner of a database.
+constexpr long long kMigrationLockKey = 0x7472616465;  // "trade"
+
+constexpr const char* kCreateSchemaMigrations = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    integer PRIMARY KEY,
+  name       text NOT NULL,
+  checksum   text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+))sql";
+// /readyz runs as the application role and compares versions.
+constexpr const char* kGrantSchemaMigrations = R"sql(
+DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesphere_app') THEN
+    GRANT SELECT ON schema_migrations TO tradesphere_app;
+  END IF;
+END $$)sql";
+constexpr const char* kSelectApplied =
+    "SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM schema_migrations ORDER BY version";
+constexpr const char* kInsertApplied = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
+constexpr const char* kDeleteApplied = "DELETE FROM schema_migrations WHERE version = $1";
+
+struct Applied {
+  std::string name;
+  std::string checksum;
+  std::string applied_at;
+};
+
+// Session-level advisory lock held for the whole run: a second runner waits,
+// then sees what the first applied.
+class MigrationLock {
+ public:
+  explicit MigrationLock(pqxx::connection& conn) : conn_(conn) {
+    pqxx::nontransaction tx(conn_);
+    tx.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockKey);
+    tx.exec(kCreateSchemaMigrations);
+    tx.exec(kGrantSchemaMigrations);
+  }
+  ~MigrationLock() {
+    try {
+      pqxx::nontransaction tx(conn_);
+      tx.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
+    } catch (...) {
+      // The session ends right after; PostgreSQL releases the lock with it.
+    }
+  }
+  MigrationLock(const MigrationLock&) = delete;
+  MigrationLock& operator=(const MigrationLock&) = delete;
+
+ private:
+  pqxx::connection& conn_;
+};
+
+std::map<int, Applied> read_applied(pqxx::connection& conn) {
+  pqxx::nontransaction tx(conn);
+  std::map<int, Applied> out;
+  for (const auto& row : tx.exec(kSelectApplied)) {
+    out[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+  }
+  return out;
+}
+
+void verify_applied(const std::map<int, Applied>& applied, const std::vector<Migration>& migrations) {
+  for (const auto& [version, a] : applied) {
+    auto it = std::find_if(migrations.begin(), migrations.end(), [&](const Migration& m) { return m.version == version; });
+    if (it == migrations.end()) {
+      throw MigrationError("the database has migration " + std::to_string(version) + " (" + a.name +
+                           ") that this build does not know; use a newer build");
+    }
+    if (it->checksum != a.checksum) {
+      throw MigrationError("migrations/" + it->up_file +
+                           " changed after it was applied (checksum differs). Never edit an applied migration: "
+                           "revert the file and add a new migration instead.");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Migration> load_migrations(const std::vector<EmbeddedFile>& files) {
+  static const std::regex kName(R"(^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$)");
+  std::map<int, Migration> by_version;
+  for (const auto& f : files) {
+    std::cmatch m;
+    if (!std::regex_match(f.name, m, kName)) {
+      throw MigrationError(std::string("migration file name not understood: ") + f.name +
+                           " (expected NNNN_name.up.sql or NNNN_name.down.sql)");
+    }
+    int version = std::stoi(m[1].str());
+    if (version <= 0) throw MigrationError(std::string("migration version must be positive: ") + f.name);
+    auto& mig = by_version[version];
+    if (mig.version != 0 && mig.name != m[2].str()) {
+      throw MigrationError("two migrations share version " + m[1].str() + ": " + mig.name + " and " + m[2].str());
+    }
+    mig.version = version;
+    mig.name = m[2].str();
+    if (m[3].str() == "up") {
+      mig.up_file = f.name;
+      mig.up_sql = std::string(f.content);
+      mig.checksum = common::sha256_hex(f.content);
+    } else {
+      mig.down_file = f.name;
+      mig.down_sql = std::string(f.content);
+    }
+  }
+  std::vector<Migration> out;
+  int expected = 1;
+  for (auto& [version, mig] : by_version) {
+    if (version != expected) {
+      throw MigrationError("migration versions must be consecutive: expected " + std::to_string(expected) +
+                           ", found " + std::to_string(version));
+    }
+    if (mig.up_file.empty()) throw MigrationError("migration " + mig.down_file + " has no .up.sql");
+    if (mig.down_file.empty()) throw MigrationError("migration " + mig.up_file + " has no .down.sql (every migration needs a tested down)");
+    out.push_back(std::move(mig));
+    ++expected;
+  }
+  return out;
+}
+
+const std::vector<Migration>& builtin_migrations() {
+  static const std::vector<Migration> migrations = load_migrations(embedded_migration_files());
+  return migrations;
+}
+
+MigrationRunner::MigrationRunner(std::string admin_url, std::vector<Migration> migrations, MigrationLog log)
+    : admin_url_(std::move(admin_url)), migrations_(std::move(migrations)), log_(std::move(log)) {}
+
+int MigrationRunner::latest_version() const { return migrations_.empty() ? 0 : migrations_.back().version; }
+
+int MigrationRunner::up(std::optional<int> to) {
+  int target = to.value_or(latest_version());
+  if (target < 0 || target > latest_version()) {
+    throw MigrationError("no migration " + std::to_string(target) + " (latest is " + std::to_string(latest_version()) + ")");
+  }
+  pqxx::connection conn(admin_url_);
+  MigrationLock lock(conn);
+  auto applied = read_applied(conn);
+  verify_applied(applied, migrations_);
+  int ran = 0;
+  for (const auto& m : migrations_) {
+    if (m.version > target) break;
+    if (applied.count(m.version)) continue;
+    try {
+      pqxx::work tx(conn);
+      tx.exec(m.up_sql);
+      tx.exec_params(kInsertApplied, m.version, m.name, m.checksum);
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      throw MigrationError("migrations/" + m.up_file + " failed: " + e.what());
+    }
+    log_.info("applied " + m.up_file);
+    ++ran;
+  }
+  return ran;
+}
+
+int MigrationRunner::down(std::optional<int> to) {
+  int target = to.value_or(0);
+  if (target < 0) throw MigrationError("--to must be 0 or more");
+  pqxx::connection conn(admin_url_);
+  MigrationLock lock(conn);
+  auto applied = read_applied(conn);
+  verify_applied(applied, migrations_);
+  int ran = 0;
+  for (auto it = migrations_.rbegin(); it != migrations_.rend(); ++it) {
+    const auto& m = *it;
+    if (m.version <= target) break;
+    if (!applied.count(m.version)) continue;
+    try {
+      pqxx::work tx(conn);
+      tx.exec(m.down_sql);
+      tx.exec_params(kDeleteApplied, m.version);
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      throw MigrationError("migrations/" + m.down_file + " failed: " + e.what());
+    }
+    log_.info("reverted " + m.up_file);
+    ++ran;
+  }
+  return ran;
+}
+
+std::vector<MigrationState> MigrationRunner::status() {
+  pqxx::connection conn(admin_url_);
+  std::map<int, Applied> applied;
+  {
+    MigrationLock lock(conn);
+    applied = read_applied(conn);
+  }
+  std::vector<MigrationState> out;
+  for (const auto& m : migrations_) {
+    MigrationState s;
+    s.version = m.version;
+    s.name = m.name;
+    if (auto it = applied.find(m.version); it != applied.end()) {
+      s.applied = true;
+      s.applied_at = it->second.applied_at;
+      s.checksum_ok = it->second.checksum == m.checksum;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+int MigrationRunner::current_version() {
+  pqxx::connection conn(admin_url_);
+  pqxx::nontransaction tx(conn);
+  if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
+  std::map<int, Applied> applied;
+  for (const auto& row : tx.exec(kSelectApplied)) {
+    applied[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+  }
+  verify_applied(applied, migrations_);
+  return applied.empty() ? 0 : applied.rbegin()->first;
+}
+
+bool MigrationRunner::is_current() {
+  try {
+    return current_version() == latest_version();
+  } catch (const MigrationError&) {
+    return false;
+  }
+}
+
+}  // namespace tradesphere::db

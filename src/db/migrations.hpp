@@ -1,0 +1,73 @@
+// Versioned SQL migrations: migrations/NNNN_name.up.sql + NNNN_name.down.sql,
+// embedded at build time, applied one transaction each by the owner role,
+// recorded in schema_migrations with the SHA-256 of the up file.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "db/embedded_migrations.hpp"
+
+namespace tradesphere::db {
+
+class MigrationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Migration {
+  int version = 0;
+  std::string name;      // "legacy_baseline"
+  std::string up_file;   // "0001_legacy_baseline.up.sql"
+  std::string down_file;
+  std::string up_sql;
+  std::string down_sql;
+  std::string checksum;  // sha256 hex of up_sql
+};
+
+// Pure: pairs up/down files, validates names and numbering. Throws MigrationError.
+std::vector<Migration> load_migrations(const std::vector<EmbeddedFile>& files);
+// The migrations compiled into this binary.
+const std::vector<Migration>& builtin_migrations();
+
+struct MigrationState {
+  int version = 0;
+  std::string name;
+  bool applied = false;
+  std::string applied_at;  // empty when pending
+  bool checksum_ok = true;  // false when the file changed after it was applied
+};
+
+struct MigrationLog {
+  std::function<void(const std::string&)> info = [](const std::string&) {};
+};
+
+// The legacy shape that `migrate adopt` recognises: version 1.
+inline constexpr int kLegacyBaselineVersion = 1;
+
+class MigrationRunner {
+ public:
+  MigrationRunner(std::string admin_url, std::vector<Migration> migrations = builtin_migrations(),
+                  MigrationLog log = {});
+
+  // Applies pending migrations up to `to` (all when unset). Returns how many ran.
+  int up(std::optional<int> to = std::nullopt);
+  // Reverts applied migrations above `to` (to 0 when unset). Returns how many ran.
+  int down(std::optional<int> to = std::nullopt);
+  std::vector<MigrationState> status();
+  // Highest applied version (0 when none) after verifying checksums.
+  int current_version();
+  int latest_version() const;
+  // True when every known migration is applied and no applied file changed.
+  bool is_current();
+
+ private:
+  std::string admin_url_;
+  std::vector<Migration> migrations_;
+  MigrationLog log_;
+};
+
+}  // namespace tradesphere::db
