@@ -1,0 +1,53 @@
+#include "db/database.hpp"
+
+#include "common/metrics.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+// One round trip sets every transaction-local setting the policies, audit
+// triggers and timeouts read (set_config(..., true) = SET LOCAL).
+constexpr const char* kBeginContext =
+    "SELECT set_config('app.company_id', $1, true), set_config('app.user_id', $2, true), "
+    "set_config('app.role', $3, true), set_config('app.correlation_id', $4, true), "
+    "set_config('statement_timeout', $5, true)";
+constexpr const char* kReadOnly = "SET TRANSACTION READ ONLY";
+constexpr const char* kInjectedFailure =
+    "DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001'; END $$";
+
+}  // namespace
+
+Database::Database(PoolOptions options) : pool_(std::move(options)) {}
+
+void Database::begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode) {
+  if (mode == TxMode::kReadOnly) tx.raw().exec(kReadOnly);
+  tx.exec(kBeginContext, ctx.company_id, ctx.user_id, std::string(domain::to_string(ctx.role)), ctx.correlation_id,
+          std::to_string(pool_.options().statement_timeout.count()));
+  for (int n = injected_failures_.load(); n > 0; n = injected_failures_.load()) {
+    if (injected_failures_.compare_exchange_weak(n, n - 1)) {
+      tx.raw().exec(kInjectedFailure);
+    }
+  }
+}
+
+void Database::observe(std::string_view operation, std::chrono::steady_clock::duration elapsed, bool ok) {
+  common::metrics()
+      .histogram("tradesphere_db_transaction_duration_seconds", "Duration of a unit of work by repository method",
+                 {{"method", std::string(operation)}})
+      .observe(elapsed);
+  if (!ok) {
+    common::metrics()
+        .counter("tradesphere_db_transaction_failures_total", "Units of work that failed after retries",
+                 {{"method", std::string(operation)}})
+        .inc();
+  }
+}
+
+void Database::count_retry(std::string_view operation) {
+  common::metrics()
+      .counter("tradesphere_db_retries_total", "Transactions retried after a transient failure",
+               {{"method", std::string(operation)}})
+      .inc();
+}
+
+}  // namespace tradesphere::db

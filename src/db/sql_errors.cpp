@@ -1,0 +1,71 @@
+#include "db/sql_errors.hpp"
+
+#include <pqxx/pqxx>
+
+#include "common/json_log.hpp"
+#include "domain/errors.hpp"
+
+namespace tradesphere::db {
+
+domain::FailureInfo describe_failure(const std::exception_ptr& error, bool during_commit) {
+  domain::FailureInfo info;
+  info.during_commit = during_commit;
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::in_doubt_error&) {
+    info.in_doubt = true;
+  } catch (const pqxx::broken_connection&) {
+    info.broken_connection = true;
+  } catch (const pqxx::sql_error& e) {
+    info.sqlstate = e.sqlstate();
+  } catch (...) {
+  }
+  return info;
+}
+
+void rethrow_as_domain_error(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const domain::Error&) {
+    throw;
+  } catch (const pqxx::in_doubt_error& e) {
+    common::log(spdlog::level::err, "db.commit_in_doubt", {{"error", e.what()}});
+    throw domain::RepositoryError("the database did not confirm the commit; its outcome is unknown");
+  } catch (const pqxx::broken_connection& e) {
+    throw domain::UnavailableError("the database connection was lost");
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    const std::string msg = e.what();
+    auto constraint_of = [&]() -> std::string {
+      auto pos = msg.find("constraint \"");
+      if (pos == std::string::npos) return "";
+      auto end = msg.find('"', pos + 12);
+      return msg.substr(pos + 12, end - pos - 12);
+    };
+    if (state == "23505") throw domain::ConflictError("already exists (" + constraint_of() + ")");
+    if (state == "23503") throw domain::NotFoundError("a referenced record does not exist (" + constraint_of() + ")");
+    if (state == "23502" || state == "23514" || state.rfind("22", 0) == 0) {
+      auto c = constraint_of();
+      throw domain::ValidationError(c.empty() ? "body" : c, "rejected by the database");
+    }
+    if (state == "42501") throw domain::PermissionError("not allowed");
+    if (state == "57014") throw domain::UnavailableError("the database statement timed out");
+    if (state == "40001" || state == "40P01" || state.rfind("08", 0) == 0 || state.rfind("53", 0) == 0 ||
+        state.rfind("57P", 0) == 0) {
+      throw domain::UnavailableError("the database is busy; try again");
+    }
+    if (state == "P0001") {
+      // RAISE EXCEPTION from our own PL/pgSQL: the message is ours and safe to show.
+      auto text = msg.substr(0, msg.find('\n'));
+      if (text.rfind("ERROR:  ", 0) == 0) text = text.substr(8);
+      throw domain::BusinessError(text);
+    }
+    common::log(spdlog::level::err, "db.error", {{"sqlstate", state}, {"error", msg}});
+    throw domain::RepositoryError("database error");
+  } catch (const std::exception& e) {
+    common::log(spdlog::level::err, "db.unexpected", {{"error", e.what()}});
+    throw domain::RepositoryError("database error");
+  }
+}
+
+}  // namespace tradesphere::db

@@ -1,0 +1,117 @@
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "db/database.hpp"
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+using tradesphere::db::Database;
+using tradesphere::db::PoolOptions;
+using tradesphere::db::Tx;
+using tradesphere::domain::RequestContext;
+using tradesphere::domain::Role;
+
+class DatabaseTest : public tradesphere::testing::PgTest {
+ protected:
+  PoolOptions options(int size = 2) {
+    PoolOptions o;
+    o.url = app_url();
+    o.size = size;
+    o.acquire_timeout = std::chrono::milliseconds(300);
+    o.statement_timeout = std::chrono::milliseconds(2000);
+    return o;
+  }
+  RequestContext ctx{"11111111-1111-1111-1111-111111111111", "user-7", Role::kAgent, "req-42"};
+};
+
+TEST_F(DatabaseTest, SetsTenantAndActorForTheTransactionOnly) {
+  Database db(options(1));
+  auto settings = db.transact(ctx, "test", [](Tx& tx) {
+    auto r = tx.exec1(
+        "SELECT current_setting('app.company_id'), current_setting('app.user_id'), current_setting('app.role'), "
+        "current_setting('app.correlation_id'), current_setting('statement_timeout')");
+    return std::vector<std::string>{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str()};
+  });
+  EXPECT_EQ(settings, (std::vector<std::string>{ctx.company_id, "user-7", "agent", "req-42", "2s"}));
+
+  // The same pooled connection, outside any of our transactions, keeps nothing.
+  auto lease = db.pool().acquire();
+  pqxx::nontransaction tx(*lease);
+  auto after = tx.exec("SELECT coalesce(current_setting('app.company_id', true), '')")[0][0].as<std::string>();
+  EXPECT_EQ(after, "");
+}
+
+TEST_F(DatabaseTest, RetriesTheWholeUnitAfterASerializationFailure) {
+  Database db(options());
+  db.inject_serialization_failures(2);
+  int calls = 0;
+  int value = db.transact(ctx, "test", [&](Tx& tx) {
+    ++calls;
+    return tx.exec1("SELECT 7")[0].as<int>();
+  });
+  EXPECT_EQ(value, 7);
+  EXPECT_EQ(calls, 1) << "the failure happens before the callback on the first two tries";
+}
+
+TEST_F(DatabaseTest, GivesUpAfterThreeTriesWithUnavailable) {
+  Database db(options());
+  db.inject_serialization_failures(3);
+  EXPECT_THROW(db.transact(ctx, "test", [](Tx& tx) { tx.exec("SELECT 1"); }),
+               tradesphere::domain::UnavailableError);
+}
+
+TEST_F(DatabaseTest, NeverRetriesAConstraintViolation) {
+  Database db(options());
+  int calls = 0;
+  EXPECT_THROW(db.transact(ctx, "test",
+                           [&](Tx& tx) {
+                             ++calls;
+                             tx.exec("CREATE TEMP TABLE t (k int PRIMARY KEY)");
+                             tx.exec("INSERT INTO t VALUES (1), (1)");
+                           }),
+               tradesphere::domain::ConflictError);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(DatabaseTest, StatementTimeoutBecomesUnavailableAndReturnsTheConnection) {
+  auto o = options(1);
+  o.statement_timeout = std::chrono::milliseconds(100);
+  Database db(o);
+  EXPECT_THROW(db.transact(ctx, "test", [](Tx& tx) { tx.exec("SELECT pg_sleep(2)"); }),
+               tradesphere::domain::UnavailableError);
+  EXPECT_EQ(db.pool().in_use(), 0);
+  EXPECT_EQ(db.transact(ctx, "test", [](Tx& tx) { return tx.exec1("SELECT 1")[0].as<int>(); }), 1);
+}
+
+TEST_F(DatabaseTest, ExhaustedPoolAnswersUnavailableInsteadOfHanging) {
+  Database db(options(1));
+  auto held = db.pool().acquire();
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(db.transact(ctx, "test", [](Tx& tx) { tx.exec("SELECT 1"); }), tradesphere::domain::UnavailableError);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(DatabaseTest, ABrokenConnectionIsReplaced) {
+  Database db(options(1));
+  auto pid = db.transact(ctx, "test", [](Tx& tx) { return tx.exec1("SELECT pg_backend_pid()")[0].as<int>(); });
+  {
+    pqxx::connection admin(superuser_url());
+    pqxx::nontransaction tx(admin);
+    tx.exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+  }
+  // The first try meets the dead connection before COMMIT: retried on a new one.
+  auto next = db.transact(ctx, "test", [](Tx& tx) { return tx.exec1("SELECT pg_backend_pid()")[0].as<int>(); });
+  EXPECT_NE(next, pid);
+}
+
+TEST_F(DatabaseTest, CountsStatements) {
+  Database db(options());
+  auto before = db.statements_executed();
+  db.transact(ctx, "test", [](Tx& tx) { tx.exec("SELECT 1"); });
+  EXPECT_EQ(db.statements_executed() - before, 2u) << "the settings statement and the query";
+}
+
+}  // namespace
