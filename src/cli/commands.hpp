@@ -21,5 +21,6 @@ struct GlobalOptions {
 void register_db_commands(CLI::App& app, GlobalOptions& global);
 void register_migrate_commands(CLI::App& app, GlobalOptions& global);
 void register_serve_command(CLI::App& app, GlobalOptions& global);
+void register_upgrade_commands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace tradesphere::cli

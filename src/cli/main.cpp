@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::register_db_commands(app, global);
   cli::register_migrate_commands(app, global);
   cli::register_serve_command(app, global);
+  cli::register_upgrade_commands(app, global);
 
   try {
     app.parse(argc, argv);

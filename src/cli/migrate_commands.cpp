@@ -1,9 +1,12 @@
+#include <chrono>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "common/json_log.hpp"
+#include "db/legacy_upgrade.hpp"
 #include "db/migrations.hpp"
 
 namespace tradesphere::cli {
@@ -37,9 +40,27 @@ void register_migrate_commands(CLI::App& app, GlobalOptions& g) {
   down->add_option("--to", *down_to, "Keep versions up to N applied (default 0: revert everything)");
   down->callback([&g, down_to] {
     auto runner = runner_for(g);
+    int target_version = down_to->value_or(0);
+    if (target_version < db::kLegacyBaselineVersion + 1 && runner.current_version() > db::kLegacyBaselineVersion) {
+      // Below the new schema: keep what the legacy shape cannot hold.
+      auto stamp = std::to_string(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
+      auto dir = (std::filesystem::absolute(g.data_dir) / "exports" / ("rollback-" + stamp)).string();
+      auto files = db::export_new_schema_data(db::resolve_database(g.database()).admin_url, dir);
+      std::cout << "exported " << files.size() << " file(s) of new-schema data to " << dir << "\n";
+    }
     int ran = runner.down(*down_to);
     std::cout << "reverted " << ran << " migration(s) (version " << runner.current_version() << ")\n";
   });
+
+  migrate->add_subcommand("adopt",
+                          "Adopt a live legacy database: check its shape, record the baseline, snapshot its data")
+      ->callback([&g] {
+        auto target = db::resolve_database(g.database());
+        auto result = db::adopt_legacy_database(target.admin_url);
+        std::cout << "adopted the legacy database at version " << db::kLegacyBaselineVersion << "; snapshot:\n";
+        for (const auto& [table, rows] : result.rows_per_table) std::cout << "  " << table << ": " << rows << " rows\n";
+        std::cout << "next: tradesphere migrate up && tradesphere backfill && tradesphere verify\n";
+      });
 
   migrate->add_subcommand("status", "List every migration and whether it is applied")->callback([&g] {
     auto runner = runner_for(g);

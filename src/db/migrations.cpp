@@ -229,6 +229,29 @@ int MigrationRunner::current_version() {
   return applied.empty() ? 0 : applied.rbegin()->first;
 }
 
+void MigrationRunner::mark_applied_without_running(int version) {
+  pqxx::connection conn(admin_url_);
+  MigrationLock lock(conn);
+  if (!read_applied(conn).empty()) {
+    throw MigrationError("this database already has migration history (schema_migrations is not empty)");
+  }
+  auto it = std::find_if(migrations_.begin(), migrations_.end(), [&](const Migration& m) { return m.version == version; });
+  if (it == migrations_.end()) throw MigrationError("no migration " + std::to_string(version));
+  pqxx::work tx(conn);
+  for (const auto& m : migrations_) {
+    if (m.version > version) break;
+    tx.exec_params(kInsertApplied, m.version, m.name, m.checksum);
+  }
+  tx.commit();
+}
+
+bool MigrationRunner::has_history() {
+  pqxx::connection conn(admin_url_);
+  pqxx::nontransaction tx(conn);
+  if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return false;
+  return !tx.exec("SELECT 1 FROM schema_migrations LIMIT 1").empty();
+}
+
 bool MigrationRunner::is_current() {
   try {
     return current_version() == latest_version();

@@ -63,6 +63,11 @@ class MigrationRunner {
   int latest_version() const;
   // True when every known migration is applied and no applied file changed.
   bool is_current();
+  // Records `version` as applied without running it (`migrate adopt` of a live
+  // legacy database). Refuses when any migration is already recorded.
+  void mark_applied_without_running(int version);
+  // True when the database has a schema_migrations table with at least one row.
+  bool has_history();
 
  private:
   std::string admin_url_;

@@ -6,6 +6,18 @@
 #include "domain/errors.hpp"
 
 namespace tradesphere::db {
+namespace {
+
+// libpqxx 6.4 derives transaction_rollback (40xxx) from pqxx::failure, not from
+// sql_error, so it carries no SQLSTATE: recover it from the exception type.
+std::string rollback_sqlstate(const pqxx::transaction_rollback& e) {
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr) return "40001";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr) return "40P01";
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr) return "40003";
+  return "40000";
+}
+
+}  // namespace
 
 domain::FailureInfo describe_failure(const std::exception_ptr& error, bool during_commit) {
   domain::FailureInfo info;
@@ -16,6 +28,8 @@ domain::FailureInfo describe_failure(const std::exception_ptr& error, bool durin
     info.in_doubt = true;
   } catch (const pqxx::broken_connection&) {
     info.broken_connection = true;
+  } catch (const pqxx::transaction_rollback& e) {
+    info.sqlstate = rollback_sqlstate(e);
   } catch (const pqxx::sql_error& e) {
     info.sqlstate = e.sqlstate();
   } catch (...) {
@@ -31,8 +45,13 @@ void rethrow_as_domain_error(const std::exception_ptr& error) {
   } catch (const pqxx::in_doubt_error& e) {
     common::log(spdlog::level::err, "db.commit_in_doubt", {{"error", e.what()}});
     throw domain::RepositoryError("the database did not confirm the commit; its outcome is unknown");
-  } catch (const pqxx::broken_connection& e) {
+  } catch (const pqxx::broken_connection&) {
     throw domain::UnavailableError("the database connection was lost");
+  } catch (const pqxx::transaction_rollback& e) {
+    if (rollback_sqlstate(e) == "40003") {
+      throw domain::RepositoryError("the database did not confirm the statement; its outcome is unknown");
+    }
+    throw domain::UnavailableError("the database is busy (serialization failure or deadlock); try again");
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
     const std::string msg = e.what();

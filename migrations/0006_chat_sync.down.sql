@@ -1,0 +1,14 @@
+DROP FUNCTION assign_quarantined_chat_rows(text, uuid);
+DROP FUNCTION set_chat_sync_paused(uuid, boolean);
+DROP FUNCTION retry_chat_sync(uuid, integer);
+DROP FUNCTION link_chat_row(bigint);
+DROP TRIGGER trg_vc_usage_customer_sync_insert ON "VC Usage";
+DROP FUNCTION find_or_create_customer_from_chat();
+DROP FUNCTION chat_match_customer(uuid, bigint, text, text, text, text);
+DROP FUNCTION match_customer_key(uuid, text, text);
+DROP FUNCTION resolve_customer(uuid, uuid);
+DROP FUNCTION record_chat_sync_failure(uuid, bigint, text, text, text);
+DROP FUNCTION chat_lock_key(uuid, text, text);
+DROP FUNCTION chat_sync_paused(uuid);
+DROP TABLE chat_sync_failures;
+DROP TABLE sync_settings;

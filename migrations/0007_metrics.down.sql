@@ -1,0 +1,14 @@
+DROP FUNCTION repair_customer_metrics(uuid);
+DROP FUNCTION customer_metrics_drift(uuid);
+DROP FUNCTION rebuild_customer_metrics(uuid, uuid);
+DROP FUNCTION customer_metrics_expected(uuid, uuid);
+DROP TRIGGER trg_customers_metrics_row ON customers;
+DROP FUNCTION customers_metrics_row();
+DROP TRIGGER trg_vc_usage_metrics_refresh ON "VC Usage";
+DROP FUNCTION vc_usage_metrics_refresh();
+DROP FUNCTION metrics_remove(uuid, uuid, text, bigint, timestamptz);
+DROP FUNCTION metrics_add(uuid, uuid, text, bigint, timestamptz, text, boolean);
+DROP FUNCTION metrics_recompute_bounds(uuid, uuid);
+DROP TABLE customer_metrics;
+DROP TABLE customer_session_counts;
+DROP FUNCTION conversation_key(text, bigint);

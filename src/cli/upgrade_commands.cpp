@@ -1,0 +1,82 @@
+// Legacy upgrade commands: backfill, verify, sync pause|resume (adopt lives
+// with the other migrate subcommands). Runbook: docs/upgrade.md.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <pqxx/pqxx>
+
+#include "cli/commands.hpp"
+#include "db/legacy_upgrade.hpp"
+
+namespace tradesphere::cli {
+namespace {
+
+std::optional<std::string> company_id_for_slug(const std::string& admin_url, const std::string& slug) {
+  if (slug.empty()) return std::nullopt;
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  auto r = tx.exec_params("SELECT id::text FROM companies WHERE slug = $1", slug);
+  if (r.empty()) throw std::runtime_error("no company with slug '" + slug + "'");
+  return r[0][0].as<std::string>();
+}
+
+}  // namespace
+
+void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
+  auto* backfill = app.add_subcommand(
+      "backfill", "Link every legacy chat row to a customer in short batches (resumable, idempotent)");
+  auto options = std::make_shared<db::BackfillOptions>();
+  auto throttle = std::make_shared<double>(0);
+  backfill->add_option("--batch", options->batch, "Rows per transaction")->capture_default_str();
+  backfill->add_option("--throttle", *throttle, "At most this many rows per second (0 = unlimited)");
+  backfill->callback([&g, options, throttle] {
+    if (*throttle > 0) options->throttle_rows_per_second = *throttle;
+    auto target = db::resolve_database(g.database());
+    auto report = db::backfill_chat_links(target.admin_url, *options, [](const db::BackfillProgress& p) {
+      std::fprintf(stderr, "\rbackfill: %lld/%lld rows, %.0f rows/s, ETA %.0f s   ", static_cast<long long>(p.rows_done),
+                   static_cast<long long>(p.rows_total), p.rows_per_second, p.eta_seconds);
+    });
+    std::fprintf(stderr, "\n");
+    std::cout << "rows examined:     " << report.rows_examined << "\n"
+              << "rows linked:       " << report.rows_linked << "\n"
+              << "customers created: " << report.customers_created << "\n"
+              << "left orphaned:     " << report.orphaned << " (no usable name, email or phone)\n"
+              << "quarantined:       " << report.quarantined << " (tech_id matches no user; see `verify`)\n";
+  });
+
+  auto* verify = app.add_subcommand(
+      "verify", "Check the upgrade lost nothing; exit 0 only when every check passes");
+  auto format = std::make_shared<std::string>("text");
+  verify->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  verify->callback([&g, format] {
+    auto target = db::resolve_database(g.database());
+    auto report = db::verify_upgrade(target.admin_url);
+    if (*format == "json") {
+      std::cout << report.to_json().dump() << "\n";
+    } else {
+      std::cout << report.to_text();
+    }
+    if (!report.ok) throw CLI::RuntimeError(1);
+  });
+
+  auto* sync = app.add_subcommand("sync", "Pause or resume the chat → customer sync (chats are still stored)");
+  sync->require_subcommand(1);
+  auto company = std::make_shared<std::string>();
+  auto* pause = sync->add_subcommand("pause", "Store new chat rows orphaned until resume");
+  pause->add_option("--company", *company, "Company slug (default: every company)");
+  pause->callback([&g, company] {
+    auto target = db::resolve_database(g.database());
+    db::pause_chat_sync(target.admin_url, company_id_for_slug(target.admin_url, *company));
+    std::cout << "chat sync paused" << (company->empty() ? "" : " for " + *company) << "\n";
+  });
+  auto* resume = sync->add_subcommand("resume", "Resume the sync and link the rows stored while paused");
+  resume->add_option("--company", *company, "Company slug (default: every company)");
+  resume->callback([&g, company] {
+    auto target = db::resolve_database(g.database());
+    auto linked = db::resume_chat_sync(target.admin_url, company_id_for_slug(target.admin_url, *company));
+    std::cout << "chat sync resumed; " << linked << " row(s) linked\n";
+  });
+}
+
+}  // namespace tradesphere::cli

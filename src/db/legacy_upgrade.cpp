@@ -1,0 +1,385 @@
+#include "db/legacy_upgrade.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "db/migrations.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+// The legacy tables, their columns in order, and how to hash a row of each
+// over the legacy columns only (the upgrade adds columns; those don't count).
+struct LegacyTable {
+  const char* name;       // SQL identifier, quoted where needed
+  const char* label;      // as shown to people
+  std::vector<std::pair<const char*, const char*>> columns;  // name, information_schema data_type
+  const char* key;        // row key expression
+  const char* hash;       // row hash expression over the legacy columns
+  const char* company;    // company expression (may use the alias t)
+  bool values_checked;    // false: presence only (customers: users may legitimately edit them)
+};
+
+const std::vector<LegacyTable>& legacy_tables() {
+  static const std::vector<LegacyTable> tables = {
+      {"companies", "companies", {{"id", "uuid"}, {"slug", "text"}, {"name", "text"}}, "t.id::text",
+       "md5(ROW(t.id, t.slug, t.name)::text)", "t.id::text", true},
+      {"app_users", "app_users", {{"tech_id", "text"}, {"company_id", "uuid"}, {"role", "text"}}, "t.tech_id",
+       "md5(ROW(t.tech_id, t.company_id, t.role)::text)", "t.company_id::text", true},
+      {"\"VC Usage\"", "VC Usage",
+       {{"id", "bigint"}, {"session_id", "text"}, {"tech_id", "text"}, {"customer_name", "text"},
+        {"customer_email", "text"}, {"customer_phone", "text"}, {"user_message", "text"}, {"ai_response", "text"},
+        {"created_at", "timestamp with time zone"}},
+       "t.id::text",
+       "md5(ROW(t.id, t.session_id, t.tech_id, t.customer_name, t.customer_email, t.customer_phone, "
+       "t.user_message, t.ai_response, t.created_at)::text)",
+       "(SELECT u.company_id::text FROM app_users u WHERE u.tech_id = t.tech_id)", true},
+      {"customers", "customers",
+       {{"id", "uuid"}, {"company_id", "uuid"}, {"name", "text"}, {"email", "text"}, {"phone", "text"},
+        {"created_at", "timestamp with time zone"}},
+       "t.id::text", "md5(ROW(t.id, t.company_id, t.name, t.email, t.phone, t.created_at)::text)",
+       "t.company_id::text", false},
+  };
+  return tables;
+}
+
+constexpr const char* kCreateSnapshotTables = R"sql(
+CREATE TABLE IF NOT EXISTS legacy_snapshot (
+  table_name  text NOT NULL,
+  company_key text NOT NULL,
+  row_count   bigint NOT NULL,
+  checksum    text NOT NULL,
+  taken_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (table_name, company_key)
+);
+CREATE TABLE IF NOT EXISTS legacy_snapshot_rows (
+  table_name text NOT NULL,
+  row_key    text NOT NULL,
+  row_hash   text NOT NULL,
+  PRIMARY KEY (table_name, row_key)
+);
+CREATE TABLE IF NOT EXISTS backfill_checkpoint (
+  id           integer PRIMARY KEY CHECK (id = 1),
+  last_id      bigint NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now()
+))sql";
+
+bool table_exists(pqxx::transaction_base& tx, const std::string& name) {
+  return !tx.exec_params("SELECT to_regclass($1)", name)[0][0].is_null();
+}
+
+// Every connection of this module hashes timestamps in UTC so text forms agree.
+void utc(pqxx::transaction_base& tx) { tx.exec("SET TIME ZONE 'UTC'"); }
+
+bool new_schema_present(pqxx::transaction_base& tx) { return table_exists(tx, "customer_metrics"); }
+
+}  // namespace
+
+std::vector<std::string> legacy_shape_differences(const std::string& admin_url) {
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  std::vector<std::string> diffs;
+  for (const auto& t : legacy_tables()) {
+    std::string bare = t.label;
+    auto rows = tx.exec_params(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+        bare);
+    if (rows.empty()) {
+      diffs.push_back("missing table \"" + bare + "\"");
+      continue;
+    }
+    std::map<std::string, std::string> found;
+    for (const auto& r : rows) found[r[0].as<std::string>()] = r[1].as<std::string>();
+    for (const auto& [col, type] : t.columns) {
+      auto it = found.find(col);
+      if (it == found.end()) {
+        diffs.push_back("\"" + bare + "\"." + col + ": missing column (expected " + type + ")");
+      } else {
+        if (it->second != type) {
+          diffs.push_back("\"" + bare + "\"." + col + ": expected " + type + ", found " + it->second);
+        }
+        found.erase(it);
+      }
+    }
+    for (const auto& [col, type] : found) {
+      diffs.push_back("\"" + bare + "\"." + col + ": unexpected column (" + type + ")");
+    }
+  }
+  return diffs;
+}
+
+AdoptResult adopt_legacy_database(const std::string& admin_url) {
+  MigrationRunner runner(admin_url);
+  if (runner.has_history()) {
+    throw MigrationError("this database already has migration history: nothing to adopt (use `migrate up`)");
+  }
+  auto diffs = legacy_shape_differences(admin_url);
+  if (!diffs.empty()) {
+    std::string msg = "the database does not have the legacy shape:";
+    for (const auto& d : diffs) msg += "\n  - " + d;
+    throw MigrationError(msg);
+  }
+  AdoptResult result;
+  {
+    pqxx::connection conn(admin_url);
+    pqxx::work tx(conn);
+    utc(tx);
+    tx.exec(kCreateSnapshotTables);
+    tx.exec("TRUNCATE legacy_snapshot, legacy_snapshot_rows");
+    for (const auto& t : legacy_tables()) {
+      std::string label = t.label;
+      tx.exec_params(std::string("INSERT INTO legacy_snapshot_rows (table_name, row_key, row_hash) SELECT $1, ") +
+                         t.key + ", " + t.hash + " FROM " + t.name + " t",
+                     label);
+      auto count = tx.exec_params(
+          std::string("INSERT INTO legacy_snapshot (table_name, company_key, row_count, checksum) "
+                      "SELECT $1, coalesce(c, '(none)'), count(*), md5(string_agg(h, '' ORDER BY k)) FROM (SELECT ") +
+              t.key + " AS k, " + t.hash + " AS h, " + t.company + " AS c FROM " + t.name +
+              " t) s GROUP BY 1, 2 RETURNING row_count",
+          label);
+      std::int64_t total = 0;
+      for (const auto& r : count) total += r[0].as<std::int64_t>();
+      result.rows_per_table.emplace_back(label, total);
+    }
+    tx.commit();
+  }
+  runner.mark_applied_without_running(kLegacyBaselineVersion);
+  return result;
+}
+
+BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillOptions& options,
+                                   const std::function<void(const BackfillProgress&)>& progress) {
+  if (options.batch < 1) throw MigrationError("--batch must be at least 1");
+  pqxx::connection conn(admin_url);
+  BackfillReport report;
+  std::int64_t last_id = 0;
+  std::int64_t total = 0;
+  std::int64_t customers_before = 0;
+  {
+    pqxx::work tx(conn);
+    if (!new_schema_present(tx)) throw MigrationError("the new schema is not there yet: run `migrate up` first");
+    tx.exec(kCreateSnapshotTables);
+    auto cp = tx.exec("SELECT last_id FROM backfill_checkpoint WHERE id = 1");
+    if (!cp.empty()) last_id = cp[0][0].as<std::int64_t>();
+    total = tx.exec_params(
+                  "SELECT count(*) FROM \"VC Usage\" WHERE id > $1 AND customer_id IS NULL AND company_id IS NOT NULL",
+                  last_id)[0][0]
+                .as<std::int64_t>();
+    customers_before = tx.exec("SELECT count(*) FROM customers")[0][0].as<std::int64_t>();
+    tx.commit();
+  }
+  const auto started = std::chrono::steady_clock::now();
+  int batches = 0;
+  for (;;) {
+    if (options.max_batches && batches >= *options.max_batches) break;
+    const auto batch_started = std::chrono::steady_clock::now();
+    pqxx::work tx(conn);
+    // One short transaction per batch: link the rows, move the checkpoint.
+    auto r = tx.exec_params(
+        "WITH batch AS (SELECT id FROM \"VC Usage\" WHERE id > $1 AND customer_id IS NULL AND company_id IS NOT NULL "
+        "ORDER BY id LIMIT $2), linked AS (SELECT b.id, link_chat_row(b.id) AS customer FROM batch b) "
+        "SELECT count(*), count(customer), coalesce(max(id), $1) FROM linked",
+        last_id, options.batch);
+    auto examined = r[0][0].as<std::int64_t>();
+    if (examined == 0) {
+      tx.commit();
+      report.finished = true;
+      break;
+    }
+    report.rows_examined += examined;
+    report.rows_linked += r[0][1].as<std::int64_t>();
+    last_id = r[0][2].as<std::int64_t>();
+    tx.exec_params(
+        "INSERT INTO backfill_checkpoint (id, last_id) VALUES (1, $1) "
+        "ON CONFLICT (id) DO UPDATE SET last_id = EXCLUDED.last_id, updated_at = now()",
+        last_id);
+    tx.commit();
+    ++batches;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (progress) {
+      BackfillProgress p;
+      p.rows_done = report.rows_examined;
+      p.rows_total = total;
+      p.rows_per_second = elapsed > 0 ? report.rows_examined / elapsed : 0;
+      p.eta_seconds = p.rows_per_second > 0 ? (total - report.rows_examined) / p.rows_per_second : 0;
+      progress(p);
+    }
+    if (options.throttle_rows_per_second && *options.throttle_rows_per_second > 0) {
+      auto want = std::chrono::duration<double>(examined / *options.throttle_rows_per_second);
+      auto spent = std::chrono::steady_clock::now() - batch_started;
+      if (want > spent) std::this_thread::sleep_for(want - spent);
+    }
+  }
+  pqxx::read_transaction tx(conn);
+  report.customers_created = tx.exec("SELECT count(*) FROM customers")[0][0].as<std::int64_t>() - customers_before;
+  report.orphaned = report.rows_examined - report.rows_linked;
+  report.quarantined =
+      tx.exec("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL")[0][0].as<std::int64_t>();
+  return report;
+}
+
+VerifyReport verify_upgrade(const std::string& admin_url) {
+  VerifyReport report;
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  utc(tx);
+  if (!table_exists(tx, "legacy_snapshot_rows")) {
+    report.ok = false;
+    report.failures.push_back("no legacy snapshot: this database was not adopted with `migrate adopt`");
+    return report;
+  }
+  const bool upgraded = new_schema_present(tx);
+  for (const auto& t : legacy_tables()) {
+    std::string label = t.label;
+    std::string current = std::string("SELECT ") + t.key + " AS row_key, " + t.hash + " AS row_hash FROM " + t.name + " t";
+    if (!t.values_checked && upgraded && table_exists(tx, "legacy_customers_quarantine")) {
+      // Legacy customers without a valid company are parked there by the upgrade, not dropped.
+      current += " UNION ALL SELECT q.id::text, NULL FROM legacy_customers_quarantine q";
+    }
+    std::string compare = t.values_checked ? "c.row_hash IS DISTINCT FROM s.row_hash" : "c.row_key IS NULL";
+    auto rows = tx.exec_params("SELECT s.row_key, c.row_key IS NULL AS missing, count(*) OVER () FROM legacy_snapshot_rows s "
+                               "LEFT JOIN (" + current + ") c ON c.row_key = s.row_key "
+                               "WHERE s.table_name = $1 AND " + compare + " ORDER BY s.row_key LIMIT 50",
+                               label);
+    report.legacy_rows_checked +=
+        tx.exec_params("SELECT count(*) FROM legacy_snapshot_rows WHERE table_name = $1", label)[0][0].as<std::int64_t>();
+    if (!rows.empty()) {
+      report.ok = false;
+      report.failures.push_back(std::to_string(rows[0][2].as<std::int64_t>()) + " legacy row(s) of \"" + label +
+                                "\" missing or changed");
+      for (const auto& r : rows) {
+        report.changed_rows.push_back("\"" + label + "\" " + (label == "app_users" ? "tech_id=" : "id=") +
+                                      r[0].as<std::string>() + (r[1].as<bool>() ? " missing" : " changed"));
+      }
+    }
+  }
+  if (upgraded) {
+    report.unlinked_rows_with_contact =
+        tx.exec("SELECT count(*) FROM \"VC Usage\" v JOIN companies c ON c.id = v.company_id "
+                "WHERE v.customer_id IS NULL AND (normalize_email(v.customer_email) IS NOT NULL "
+                "OR normalize_phone(v.customer_phone, c.default_country_code) IS NOT NULL)")[0][0]
+            .as<std::int64_t>();
+    if (report.unlinked_rows_with_contact > 0) {
+      report.ok = false;
+      report.failures.push_back(std::to_string(report.unlinked_rows_with_contact) +
+                                " chat row(s) with an email or phone are not linked to a customer (run `backfill`)");
+    }
+    report.metrics_drift_rows =
+        tx.exec("SELECT count(*) FROM companies c CROSS JOIN LATERAL customer_metrics_drift(c.id) d")[0][0]
+            .as<std::int64_t>();
+    if (report.metrics_drift_rows > 0) {
+      report.ok = false;
+      report.failures.push_back(std::to_string(report.metrics_drift_rows) +
+                                " stored metric row(s) differ from a recomputation (rebuild_customer_metrics)");
+    }
+    report.customers_without_company =
+        tx.exec("SELECT count(*) FROM customers WHERE company_id IS NULL")[0][0].as<std::int64_t>();
+    if (report.customers_without_company > 0) {
+      report.ok = false;
+      report.failures.push_back(std::to_string(report.customers_without_company) + " customer(s) without a company");
+    }
+    for (const auto& r : tx.exec("SELECT coalesce(tech_id, '(none)'), count(*) FROM vc_usage_quarantine "
+                                 "WHERE resolved_at IS NULL GROUP BY 1 ORDER BY 1")) {
+      report.quarantine.push_back({{"tech_id", r[0].as<std::string>()}, {"rows", r[1].as<std::int64_t>()}});
+    }
+  }
+  return report;
+}
+
+nlohmann::json VerifyReport::to_json() const {
+  return {{"ok", ok},
+          {"failures", failures},
+          {"changed_rows", changed_rows},
+          {"legacy_rows_checked", legacy_rows_checked},
+          {"unlinked_rows_with_contact", unlinked_rows_with_contact},
+          {"metrics_drift_rows", metrics_drift_rows},
+          {"customers_without_company", customers_without_company},
+          {"quarantine", quarantine}};
+}
+
+std::string VerifyReport::to_text() const {
+  std::ostringstream out;
+  out << (ok ? "VERIFY OK" : "VERIFY FAILED") << "\n";
+  out << "  legacy rows checked against the snapshot: " << legacy_rows_checked << "\n";
+  out << "  chat rows with email/phone not linked:    " << unlinked_rows_with_contact << "\n";
+  out << "  metric rows differing from recomputation: " << metrics_drift_rows << "\n";
+  out << "  customers without a company:              " << customers_without_company << "\n";
+  out << "  quarantined chat rows (unknown tech_id):  ";
+  if (quarantine.empty()) out << "none";
+  for (const auto& q : quarantine) out << q["tech_id"].get<std::string>() << " (" << q["rows"] << ") ";
+  out << "\n";
+  for (const auto& f : failures) out << "FAIL: " << f << "\n";
+  for (const auto& r : changed_rows) out << "  " << r << "\n";
+  return out.str();
+}
+
+void pause_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id) {
+  pqxx::connection conn(admin_url);
+  pqxx::work tx(conn);
+  if (company_id) {
+    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, true)", *company_id);
+  } else {
+    tx.exec("SELECT set_chat_sync_paused(NULL, true)");
+  }
+  tx.commit();
+}
+
+std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id) {
+  pqxx::connection conn(admin_url);
+  pqxx::work tx(conn);
+  if (company_id) {
+    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, false)", *company_id);
+  } else {
+    tx.exec("SELECT set_chat_sync_paused(NULL, false)");
+    // A company-level pause stays until resumed for that company; the global resume only lifts the global switch.
+  }
+  tx.commit();
+  pqxx::work relink(conn);
+  std::int64_t linked = 0;
+  auto companies = company_id ? relink.exec_params("SELECT $1::uuid", *company_id) : relink.exec("SELECT id FROM companies");
+  for (const auto& c : companies) {
+    linked += relink.exec_params("SELECT retry_chat_sync($1::uuid, 1000000)", c[0].as<std::string>())[0][0].as<std::int64_t>();
+  }
+  relink.commit();
+  return linked;
+}
+
+std::vector<std::string> export_new_schema_data(const std::string& admin_url, const std::string& directory) {
+  namespace fs = std::filesystem;
+  fs::create_directories(directory);
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  utc(tx);
+  std::vector<std::string> files;
+  const std::vector<std::pair<std::string, std::string>> exports = {
+      {"customers", "SELECT row_to_json(t)::text FROM customers t ORDER BY t.id"},
+      {"customer_events", "SELECT row_to_json(t)::text FROM customer_events t"},
+      {"customer_merge_log", "SELECT row_to_json(t)::text FROM customer_merge_log t"},
+      {"customer_audit_log", "SELECT row_to_json(t)::text FROM customer_audit_log t"},
+      {"duplicate_dismissals", "SELECT row_to_json(t)::text FROM duplicate_dismissals t"},
+      {"vc_usage_links",
+       "SELECT json_build_object('id', id, 'company_id', company_id, 'customer_id', customer_id)::text "
+       "FROM \"VC Usage\" WHERE company_id IS NOT NULL ORDER BY id"},
+      {"companies", "SELECT row_to_json(t)::text FROM companies t"},
+      {"app_users", "SELECT row_to_json(t)::text FROM app_users t"},
+  };
+  for (const auto& [name, sql] : exports) {
+    std::string table = name == "vc_usage_links" ? "VC Usage" : name;
+    if (!table_exists(tx, "\"" + table + "\"")) continue;
+    auto path = (fs::path(directory) / (name + ".jsonl")).string();
+    std::ofstream out(path);
+    for (const auto& r : tx.exec(sql)) out << r[0].c_str() << "\n";
+    if (!out) throw MigrationError("cannot write " + path);
+    files.push_back(path);
+  }
+  return files;
+}
+
+}  // namespace tradesphere::db

@@ -1,0 +1,88 @@
+// Adopting a live legacy database and proving the upgrade lost nothing
+// (issue: legacy upgrade; docs/upgrade.md is the operator's runbook).
+//
+// All operations run as the schema owner (DATABASE_ADMIN_URL), whose
+// `owner_maintenance` policies let it see every company's rows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tradesphere::db {
+
+// Differences between a database's legacy tables and the shape of migration
+// 0001 ("table.column: expected uuid, found text", "missing table customers").
+std::vector<std::string> legacy_shape_differences(const std::string& admin_url);
+
+struct AdoptResult {
+  std::vector<std::pair<std::string, std::int64_t>> rows_per_table;
+};
+
+// Verifies the legacy shape (throws MigrationError listing every difference),
+// records the baseline as applied and snapshots the legacy data (a hash per
+// row, and count + checksum per table and company) for `verify` and rollback.
+AdoptResult adopt_legacy_database(const std::string& admin_url);
+
+struct BackfillOptions {
+  int batch = 1000;
+  std::optional<double> throttle_rows_per_second;
+  std::optional<int> max_batches;  // stop early (tests, dry runs); the checkpoint keeps the place
+};
+
+struct BackfillProgress {
+  std::int64_t rows_done = 0;    // rows examined in this run
+  std::int64_t rows_total = 0;   // rows to examine when this run started
+  double rows_per_second = 0;
+  double eta_seconds = 0;
+};
+
+struct BackfillReport {
+  std::int64_t rows_examined = 0;
+  std::int64_t rows_linked = 0;
+  std::int64_t customers_created = 0;
+  std::int64_t orphaned = 0;      // examined rows left without a customer (no contact data)
+  std::int64_t quarantined = 0;   // rows whose tech_id matches no user (open quarantine entries)
+  bool finished = false;          // false when stopped by max_batches
+};
+
+// Links every unlinked chat row (with a company) to a customer with the sync
+// trigger's own matching (link_chat_row), in short transactions of `batch`
+// rows, committing a checkpoint (the last row id) with each batch. Resumable
+// after kill -9; running it again after it finished changes nothing.
+BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillOptions& options,
+                                   const std::function<void(const BackfillProgress&)>& progress = {});
+
+struct VerifyReport {
+  bool ok = true;
+  std::vector<std::string> failures;         // human-readable, each names what failed
+  std::vector<std::string> changed_rows;     // "VC Usage id=42 changed", first 50
+  std::int64_t legacy_rows_checked = 0;
+  std::int64_t unlinked_rows_with_contact = 0;
+  std::int64_t metrics_drift_rows = 0;
+  std::int64_t customers_without_company = 0;
+  std::vector<nlohmann::json> quarantine;    // open quarantine entries (tech_id, rows)
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+// Checks the upgrade: legacy rows unchanged against the snapshot; and, when the
+// new schema is present, every chat row with an email or phone linked, stored
+// metrics equal a recomputation, no customer without a company; lists the quarantine.
+VerifyReport verify_upgrade(const std::string& admin_url);
+
+// `tradesphere sync pause|resume`: company nullopt = every company. Resume re-links
+// the rows stored while paused and returns how many were linked.
+void pause_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
+std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
+
+// Before a rollback below the new schema: writes what the legacy shape cannot
+// hold (customers' new fields, events, merges, audit, links) as JSON lines into
+// `directory`. Returns the files written.
+std::vector<std::string> export_new_schema_data(const std::string& admin_url, const std::string& directory);
+
+}  // namespace tradesphere::db
