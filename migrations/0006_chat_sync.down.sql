@@ -8,6 +8,8 @@ DROP FUNCTION chat_match_customer(uuid, bigint, text, text, text, text);
 DROP FUNCTION match_customer_key(uuid, text, text);
 DROP FUNCTION resolve_customer(uuid, uuid);
 DROP FUNCTION record_chat_sync_failure(uuid, bigint, text, text, text);
+DROP FUNCTION chat_sync_lock(uuid, bigint[]);
+DROP TABLE chat_sync_locks;
 DROP FUNCTION chat_lock_key(uuid, text, text);
 DROP FUNCTION chat_sync_paused(uuid);
 DROP TABLE chat_sync_failures;

@@ -43,10 +43,45 @@ AS $$
                   WHERE paused AND (company_id = p_company OR company_id IS NULL))
 $$;
 
--- Advisory lock key of one matching key (or session) of one company.
+-- 64-bit lock key of one matching key (or session, or 'metrics') of one company.
 CREATE FUNCTION chat_lock_key(p_company uuid, p_kind text, p_value text) RETURNS bigint
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT hashtextextended(p_company::text || '|' || p_kind || '|' || p_value, 0) $$;
+
+-- Mutexes of the chat matching: one row per (company, bucket of a key), locked
+-- FOR UPDATE until commit. Row locks live in the row, not in the shared lock table,
+-- so a backfill transaction linking thousands of rows cannot exhaust it (as
+-- thousands of advisory locks would). Keys are hashed into 2^20 buckets per
+-- company, which bounds the table; a bucket collision only serializes two unrelated
+-- keys.
+CREATE TABLE chat_sync_locks (
+  company_id uuid NOT NULL,
+  lock_key   bigint NOT NULL,
+  CONSTRAINT chat_sync_locks_pkey PRIMARY KEY (company_id, lock_key),
+  CONSTRAINT chat_sync_locks_company_fkey FOREIGN KEY (company_id) REFERENCES companies (id)
+);
+
+-- Locks the buckets of the given keys in ascending order (so single-row syncs never
+-- deadlock each other), waiting for the transactions holding them to end.
+CREATE FUNCTION chat_sync_lock(p_company uuid, p_keys bigint[]) RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_bucket bigint;
+BEGIN
+  FOR v_bucket IN
+    SELECT DISTINCT k & 1048575 FROM unnest(p_keys) AS k WHERE k IS NOT NULL ORDER BY 1
+  LOOP
+    INSERT INTO chat_sync_locks (company_id, lock_key) VALUES (p_company, v_bucket)
+    ON CONFLICT (company_id, lock_key) DO NOTHING;
+    PERFORM 1 FROM chat_sync_locks
+     WHERE company_id = p_company AND lock_key = v_bucket
+       FOR UPDATE;
+  END LOOP;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat_sync_lock(uuid, bigint[]) FROM PUBLIC;
 
 -- Records (or counts another attempt of) an open failure. Never raises: a failure
 -- to record must not cost the chat row.
@@ -135,9 +170,9 @@ $$;
 --      the email wins and a match_conflict event is written on it;
 --   3. else a new customer (source 'chat', stage 'lead') when the row has a name, a
 --      valid email or a valid phone; else NULL (the row stays orphaned).
--- Race-free: transaction-level advisory locks on the session and on each key, taken
--- in a fixed order (session, email, phone) before looking up, held until commit.
--- Requires READ COMMITTED (each statement sees what the previous lock holder committed).
+-- Race-free: the session and each key are locked (chat_sync_lock, row locks held
+-- until commit) before looking up. Requires READ COMMITTED (each statement sees what
+-- the previous lock holder committed).
 CREATE FUNCTION chat_match_customer(p_company uuid, p_vc_usage_id bigint, p_session_id text,
                                     p_name text, p_email text, p_phone text) RETURNS uuid
   LANGUAGE plpgsql
@@ -162,21 +197,18 @@ BEGIN
   v_email := normalize_email(p_email);
   v_phone := normalize_phone(p_phone, v_cc);
 
-  IF v_session IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock(chat_lock_key(p_company, 'session', v_session));
-  END IF;
-  IF v_email IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock(chat_lock_key(p_company, 'email', v_email));
-  END IF;
-  IF v_phone IS NOT NULL THEN
-    PERFORM pg_advisory_xact_lock(chat_lock_key(p_company, 'phone', v_phone));
-  END IF;
+  PERFORM chat_sync_lock(p_company, ARRAY[chat_lock_key(p_company, 'session', v_session),
+                                           chat_lock_key(p_company, 'email', v_email),
+                                           chat_lock_key(p_company, 'phone', v_phone)]);
 
   IF v_session IS NOT NULL THEN
-    SELECT v.customer_id INTO v_customer
-      FROM "VC Usage" v
-     WHERE v.company_id = p_company AND v.session_id = v_session AND v.customer_id IS NOT NULL
-     ORDER BY v.id DESC
+    -- the session's latest rows through vc_usage_session_idx (the LIMIT keeps the
+    -- planner off the customer timeline index, whose scan grows with the tenant)
+    SELECT s.customer_id INTO v_customer
+      FROM (SELECT v.customer_id FROM "VC Usage" v
+             WHERE v.company_id = p_company AND v.session_id = v_session
+             ORDER BY v.id DESC LIMIT 200) s
+     WHERE s.customer_id IS NOT NULL
      LIMIT 1;
     v_customer := resolve_customer(p_company, v_customer);
     IF v_customer IS NOT NULL THEN

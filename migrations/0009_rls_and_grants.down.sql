@@ -18,6 +18,11 @@ DROP POLICY sync_settings_global_read ON sync_settings;
 DROP POLICY vc_usage_legacy_insert ON "VC Usage";
 DROP POLICY app_users_definer_lookup ON app_users;
 
+DROP POLICY owner_maintenance ON chat_sync_locks;
+DROP POLICY tenant_isolation ON chat_sync_locks;
+ALTER TABLE chat_sync_locks NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE chat_sync_locks DISABLE ROW LEVEL SECURITY;
+
 DROP POLICY owner_maintenance ON customer_audit_log;
 DROP POLICY tenant_isolation ON customer_audit_log;
 ALTER TABLE customer_audit_log NO FORCE ROW LEVEL SECURITY;

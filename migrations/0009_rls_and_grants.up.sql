@@ -92,6 +92,13 @@ CREATE POLICY tenant_isolation ON customer_metrics
 CREATE POLICY owner_maintenance ON customer_metrics TO tradesphere_owner
   USING (session_user = 'tradesphere_owner') WITH CHECK (session_user = 'tradesphere_owner');
 
+ALTER TABLE chat_sync_locks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat_sync_locks FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON chat_sync_locks
+  USING (company_id = app_current_company()) WITH CHECK (company_id = app_current_company());
+CREATE POLICY owner_maintenance ON chat_sync_locks TO tradesphere_owner
+  USING (session_user = 'tradesphere_owner') WITH CHECK (session_user = 'tradesphere_owner');
+
 ALTER TABLE customer_audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE customer_audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON customer_audit_log

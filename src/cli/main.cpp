@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
   cli::register_migrate_commands(app, global);
   cli::register_serve_command(app, global);
   cli::register_upgrade_commands(app, global);
+  cli::register_company_commands(app, global);
+  cli::register_import_command(app, global);
+  cli::register_duplicates_commands(app, global);
+  cli::register_seed_command(app, global);
+  cli::register_token_command(app, global);
+  cli::register_user_commands(app, global);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,8 @@
 #include "cli/commands.hpp"
 #include "common/json_log.hpp"
 #include "db/migrations.hpp"
+#include "http/api_services.hpp"
+#include "http/jwt.hpp"
 #include "http/server.hpp"
 
 namespace tradesphere::cli {
@@ -26,6 +28,9 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     if (*migrate_first) {
       db::MigrationRunner(options->database.admin_url).up();
     }
+    // The library the routes call, and the token signing secret (generated once).
+    options->services = http::make_api_services(options->database.app_url, options->threads);
+    options->jwt_secret = http::load_or_create_jwt_secret(g.data_dir);
     int rc = http::serve_until_signal(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

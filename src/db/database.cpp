@@ -1,5 +1,6 @@
 #include "db/database.hpp"
 
+#include "common/json_log.hpp"
 #include "common/metrics.hpp"
 
 namespace tradesphere::db {
@@ -30,7 +31,19 @@ void Database::begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode) {
   }
 }
 
-void Database::observe(std::string_view operation, std::chrono::steady_clock::duration elapsed, bool ok) {
+void Database::observe(const domain::RequestContext& ctx, std::string_view operation,
+                       std::chrono::steady_clock::duration elapsed, bool ok) {
+  // debug only: a failed unit is often a normal outcome (not found, version conflict), and
+  // database failures are logged at error by rethrow_as_domain_error.
+  const auto level = spdlog::level::debug;
+  if (common::log_enabled(level)) {
+    nlohmann::json fields = {{"method", std::string(operation)},
+                             {"duration_ms", std::chrono::duration<double, std::milli>(elapsed).count()},
+                             {"ok", ok}};
+    if (!ctx.company_id.empty()) fields["company_id"] = ctx.company_id;
+    if (!ctx.correlation_id.empty()) fields["correlation_id"] = ctx.correlation_id;
+    common::log(level, ok ? "db.unit_of_work" : "db.unit_of_work_failed", std::move(fields));
+  }
   common::metrics()
       .histogram("tradesphere_db_transaction_duration_seconds", "Duration of a unit of work by repository method",
                  {{"method", std::string(operation)}})

@@ -96,7 +96,10 @@ class Database {
 
  private:
   void begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode);
-  void observe(std::string_view operation, std::chrono::steady_clock::duration elapsed, bool ok);
+  // Metrics of one unit of work, and a JSON log line (debug level) with
+  // the method, duration, company and correlation id.
+  void observe(const domain::RequestContext& ctx, std::string_view operation,
+               std::chrono::steady_clock::duration elapsed, bool ok);
   void count_retry(std::string_view operation);
 
   ConnectionPool pool_;
@@ -123,13 +126,13 @@ auto Database::transact(const domain::RequestContext& ctx, std::string_view oper
           fn(tx);
           committing = true;
           work.commit();
-          observe(operation, std::chrono::steady_clock::now() - started, true);
+          observe(ctx, operation, std::chrono::steady_clock::now() - started, true);
           return;
         } else {
           Result result = fn(tx);
           committing = true;
           work.commit();
-          observe(operation, std::chrono::steady_clock::now() - started, true);
+          observe(ctx, operation, std::chrono::steady_clock::now() - started, true);
           return result;
         }
       } catch (const pqxx::broken_connection&) {
@@ -147,7 +150,7 @@ auto Database::transact(const domain::RequestContext& ctx, std::string_view oper
       std::this_thread::sleep_for(domain::backoff_delay(attempt, rng));
       continue;
     }
-    observe(operation, std::chrono::steady_clock::now() - started, false);
+    observe(ctx, operation, std::chrono::steady_clock::now() - started, false);
     rethrow_as_domain_error(failure);
   }
 }

@@ -1,14 +1,20 @@
 // The HTTP server: cpp-httplib behind a small interface so no httplib type
-// leaks out of src/http.
+// leaks out of src/http. Routes, auth, problem+json, metrics and the access log
+// are described in docs/api.md.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "db/database_config.hpp"
 
 namespace tradesphere::http {
+
+struct ApiServices;  // http/api_services.hpp
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -16,6 +22,12 @@ struct ServerOptions {
   db::DatabaseTarget database;
   int threads = 8;
   std::size_t max_body_bytes = 1 << 20;     // larger bodies → 413
+  // HS256 signing secret of the bearer tokens (empty: every authenticated route answers 401).
+  std::string jwt_secret;
+  // The library the routes call; built from database.app_url when null.
+  std::shared_ptr<ApiServices> services;
+  // Test hook: called on the worker thread after authentication, before the handler.
+  std::function<void(const std::string& method, const std::string& route)> before_handler;
 };
 
 class Server {
@@ -31,6 +43,9 @@ class Server {
   void run();
   // Thread-safe; may be called from a signal-watching thread.
   void stop();
+
+  // (method, path template) of every registered route, e.g. {"GET", "/v1/customers/{id}"}.
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
   struct Impl;  // defined in server.cpp (keeps httplib out of this header)
 

@@ -1,0 +1,979 @@
+// tradesphere_bench: the benchmark suite driver (docs/performance.md, issue 9).
+//
+//   tradesphere_bench --data-dir var/bench --scale 1k,100k --out bench/results [--quick]
+//   tradesphere_bench --smoke        (ctest, label bench: TRADESPHERE_TEST_DATA_DIR's cluster,
+//                                     a throw-away database, 1k customers; checks row counts only)
+//
+// Per scale: a database of its own (bench_<scale>_c<customers>_k<chats>_s<seed>), migrated and
+// seeded once (cached: the parameters are in the database's name and a COMMENT marks a
+// finished seed); then every operation is measured in this one process, so ratios between
+// paths (library / SQL floor / legacy N+1 / row-by-row) compare like with like.
+// Results: <out>/<date>-<scale>.json and .md, and <out>/<date>-latency.svg over the scales run.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "common/json_log.hpp"
+#include "db/customer_repository.hpp"
+#include "db/database.hpp"
+#include "db/embedded_cluster.hpp"
+#include "db/migrations.hpp"
+#include "db/seed_generator.hpp"
+#include "domain/customer_filters.hpp"
+#include "domain/errors.hpp"
+#include "domain/request_context.hpp"
+#include "http/jwt.hpp"
+#include "http/server.hpp"
+#include "services/legacy_customer_service.hpp"
+
+namespace ts = tradesphere;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// The hand-written "floor" queries: the best single statement for each operation,
+// run through the same client (db::Database::transact, same settings statement).
+// ---------------------------------------------------------------------------
+constexpr const char* kFloorColumns = R"SQL(
+c.id, c.company_id, c.external_id, c.name, c.email, c.phone, c.address, c.notes, c.attributes,
+c.lifecycle_stage, c.tags, c.source, c.status, c.created_at, c.updated_at, c.version,
+m.conversation_count, m.message_count, m.first_contact_at, m.last_contact_at, m.last_message_preview
+)SQL";
+const std::string kFloorListDefault = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active'
+ ORDER BY c.created_at DESC, c.id DESC LIMIT 1000)SQL";
+const std::string kFloorListFiltered = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND c.lifecycle_stage = 'customer' AND c.email <> ''
+ ORDER BY c.created_at DESC, c.id DESC LIMIT 1000)SQL";
+const std::string kFloorListLastContact = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customer_metrics m JOIN customers c ON c.company_id = m.company_id AND c.id = m.customer_id
+ WHERE m.company_id = $1::uuid AND m.customer_status = 'active' AND c.status = 'active'
+ ORDER BY m.last_contact_at DESC NULLS LAST, m.customer_id DESC LIMIT 1000)SQL";
+const std::string kFloorListDeep = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)
+ ORDER BY c.created_at DESC, c.id DESC LIMIT 1000)SQL";
+const std::string kFloorSearchPrefix = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND c.name ILIKE $2 || '%'
+ ORDER BY lower(c.name), c.id LIMIT 20)SQL";
+const std::string kFloorSearchTypo = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND c.name % $2
+ ORDER BY similarity(c.name, $2) DESC, c.id LIMIT 20)SQL";
+const std::string kFloorSearchPhone = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND phone_digits(c.phone) LIKE '%' || $2 || '%'
+ ORDER BY c.id LIMIT 20)SQL";
+const std::string kFloorDetails = std::string("SELECT ") + kFloorColumns + R"SQL(
+  FROM customers c LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid)SQL";
+constexpr const char* kFloorHistory = R"SQL(
+SELECT e.id, e.event_type, e.payload, e.created_at FROM customer_events e
+ WHERE e.company_id = $1::uuid AND e.customer_id = $2::uuid
+ ORDER BY e.created_at DESC, e.id DESC LIMIT 50)SQL";
+constexpr const char* kRowByRowStage = R"SQL(
+UPDATE customers SET lifecycle_stage = $3 WHERE company_id = $1::uuid AND id = $2::uuid AND status = 'active')SQL";
+
+// Setup / expectation queries (owner connection).
+constexpr const char* kCountActive =
+    "SELECT count(*) FROM customers WHERE company_id = $1::uuid AND status = 'active'";
+constexpr const char* kCountFiltered =
+    "SELECT count(*) FROM customers WHERE company_id = $1::uuid AND status = 'active' "
+    "AND lifecycle_stage = 'customer' AND coalesce(email, '') <> ''";
+constexpr const char* kCursorAt =
+    "SELECT created_at::text, id::text FROM customers WHERE company_id = $1::uuid AND status = 'active' "
+    "ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1";
+constexpr const char* kSampleCustomers =
+    "SELECT id::text, name, email, phone FROM customers WHERE company_id = $1::uuid AND status = 'active' "
+    "AND email IS NOT NULL AND phone IS NOT NULL AND name IS NOT NULL ORDER BY created_at, id LIMIT 1000";
+constexpr const char* kIngestBatch = R"SQL(
+INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
+                        user_message, ai_response)
+SELECT $1::uuid, 'bench-' || $2 || '-' || g, $3, n, e, p, 'Hello, is my order on its way?', 'Let me check.'
+  FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u (n, e, p, g))SQL";
+
+// ---------------------------------------------------------------------------
+struct Stats {
+  std::vector<double> ms;
+  double pct(double p) const {
+    if (ms.empty()) return 0;
+    auto v = ms;
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+  }
+  double mean() const {
+    double s = 0;
+    for (double x : ms) s += x;
+    return ms.empty() ? 0 : s / static_cast<double>(ms.size());
+  }
+};
+
+struct Result {
+  std::string op, path;
+  Stats stats;
+  long long rows = -1;     // rows returned by the last repetition
+  long long expected = -1;  // -1: not checked
+  bool at_least = false;   // expected is a lower bound
+  std::optional<double> rows_per_second;
+  std::optional<double> queries;
+  std::string note;
+  bool skipped = false;                 // not run (see note); estimated_ms may say what it would cost
+  std::optional<double> estimated_ms;
+  bool ok() const { return skipped || expected < 0 || (at_least ? rows >= expected : rows == expected); }
+};
+
+Result mk(std::string op, std::string path, long long expected, bool at_least = false) {
+  Result r;
+  r.op = std::move(op);
+  r.path = std::move(path);
+  r.expected = expected;
+  r.at_least = at_least;
+  return r;
+}
+
+struct Config {
+  std::string data_dir = "var/bench";
+  std::vector<std::string> scales = {"1k", "100k"};
+  std::string out = "bench/results";
+  bool quick = false;
+  bool smoke = false;
+  bool explain = true;  // auto_explain plans of the real repository statements (not in --quick)
+  int reps = 30;
+  double legacy_budget_s = 40;
+  long long legacy_max_customers = 20000;  // above: the N+1 list/search is estimated, not run
+  std::uint64_t chats_per_customer = 10;
+  std::uint64_t seed = 42;
+  std::string date;
+};
+
+std::uint64_t parse_scale(const std::string& s) {
+  std::string digits;
+  std::uint64_t mult = 1;
+  for (char c : s) {
+    if (c == 'k' || c == 'K') {
+      mult = 1000;
+    } else if (c == 'm' || c == 'M') {
+      mult = 1000000;
+    } else {
+      digits += c;
+    }
+  }
+  if (digits.empty()) throw std::invalid_argument("bad scale " + s);
+  return std::stoull(digits) * mult;
+}
+
+std::string today() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  return s;
+}
+
+std::string read_first_line(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      auto colon = line.find(':');
+      auto v = line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+json machine_info() {
+  json m;
+  m["nproc"] = std::thread::hardware_concurrency();
+  m["cpu"] = read_first_line("/proc/cpuinfo", "model name");
+  m["mem_total"] = read_first_line("/proc/meminfo", "MemTotal");
+  return m;
+}
+
+// Time `fn` `reps` times after `warmup` runs; fn returns the row count.
+template <typename F>
+void measure(Result& r, int reps, int warmup, F&& fn, double budget_s = 0) {
+  for (int i = 0; i < warmup; ++i) r.rows = fn();
+  const auto started = Clock::now();
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    r.rows = fn();
+    r.stats.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (budget_s > 0 && std::chrono::duration<double>(Clock::now() - started).count() > budget_s) break;
+  }
+}
+
+long long materialize(const pqxx::result& res) {
+  std::size_t bytes = 0;
+  for (const auto& row : res) {
+    for (const auto& f : row) bytes += f.is_null() ? 0 : f.as<std::string>().size();
+  }
+  (void)bytes;
+  return static_cast<long long>(res.size());
+}
+
+// ---------------------------------------------------------------------------
+struct ScaleDb {
+  std::string name;
+  std::string app_url, owner_url;
+  std::string company_id, tech_id;
+  std::uint64_t customers = 0, chat_rows = 0;
+  double seed_seconds = 0, seed_rows_per_second = 0;
+  bool cached = false;
+};
+
+ScaleDb prepare_database(ts::db::EmbeddedCluster& cluster, const Config& cfg, const std::string& scale,
+                         std::uint64_t customers, std::uint64_t chats, bool fresh) {
+  ScaleDb s;
+  s.name = fresh ? "bench_smoke_" + std::to_string(::getpid())
+                 : "bench_" + scale + "_c" + std::to_string(customers) + "_k" + std::to_string(chats) + "_s" +
+                       std::to_string(cfg.seed);
+  s.app_url = cluster.url(ts::db::ClusterRole::kApp, s.name);
+  s.owner_url = cluster.url(ts::db::ClusterRole::kOwner, s.name);
+  const std::string marker = "seeded " + std::to_string(ts::db::builtin_migrations().size());
+  {
+    pqxx::connection su(cluster.url(ts::db::ClusterRole::kSuperuser, "postgres"));
+    pqxx::nontransaction tx(su);
+    auto r = tx.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                            s.name);
+    if (!r.empty() && !r[0][0].is_null() && r[0][0].as<std::string>() == marker) {
+      s.cached = true;
+    } else {
+      if (!r.empty()) tx.exec("DROP DATABASE " + tx.quote_name(s.name) + " WITH (FORCE)");
+      tx.exec("CREATE DATABASE " + tx.quote_name(s.name) + " OWNER " + ts::db::kOwnerRole);
+    }
+  }
+  if (!s.cached) {
+    ts::db::MigrationRunner(s.owner_url).up();
+    ts::db::SeedOptions o;
+    o.customers = customers;
+    o.chats_per_customer = chats;
+    o.seed = cfg.seed;
+    o.duplicate_rate = 0.05;
+    auto report = ts::db::seed_database(s.owner_url, o, [](const ts::db::SeedProgress& p) {
+      if (p.phase != "analyze") {
+        std::fprintf(stderr, "\rseed %-8s %llu/%llu rows, %.0f rows/s      ", p.phase.c_str(),
+                     static_cast<unsigned long long>(p.rows_done), static_cast<unsigned long long>(p.rows_total),
+                     p.rows_per_second);
+      }
+    });
+    std::fprintf(stderr, "\nseeded %llu customers + %llu chat rows in %.1f s (%.0f rows/s)\n",
+                 static_cast<unsigned long long>(report.customers), static_cast<unsigned long long>(report.chat_rows),
+                 report.seconds, report.rows_per_second);
+    s.seed_seconds = report.seconds;
+    s.seed_rows_per_second = report.rows_per_second;
+    pqxx::connection owner(s.owner_url);
+    pqxx::nontransaction tx(owner);
+    tx.exec("VACUUM (ANALYZE)");
+    tx.exec("COMMENT ON DATABASE " + tx.quote_name(s.name) + " IS " + tx.quote(marker));
+  }
+  pqxx::connection owner(s.owner_url);
+  pqxx::read_transaction tx(owner);
+  auto c = tx.exec1("SELECT c.id::text, u.tech_id FROM companies c JOIN app_users u ON u.company_id = c.id "
+                    "ORDER BY c.slug LIMIT 1");
+  s.company_id = c[0].as<std::string>();
+  s.tech_id = c[1].as<std::string>();
+  s.customers = tx.exec_params1("SELECT count(*) FROM customers WHERE company_id = $1::uuid", s.company_id)[0]
+                    .as<std::uint64_t>();
+  s.chat_rows = tx.exec_params1("SELECT count(*) FROM \"VC Usage\" WHERE company_id = $1::uuid", s.company_id)[0]
+                    .as<std::uint64_t>();
+  return s;
+}
+
+std::string digits_of(const std::string& s) {
+  std::string d;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') d += c;
+  }
+  return d;
+}
+
+std::string url_encode(const std::string& v) {
+  std::string out;
+  const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The real HTTP server in this process on a loopback port, called with a keep-alive client.
+class HttpHarness {
+ public:
+  explicit HttpHarness(const ScaleDb& s) {
+    ts::http::ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.database = ts::db::DatabaseTarget{s.app_url, s.owner_url, false};
+    o.threads = 2;
+    o.jwt_secret = "bench-only-secret-" + std::to_string(::getpid());
+    server_ = std::make_unique<ts::http::Server>(o);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+    token_ = ts::http::issue_token(o.jwt_secret, ts::http::TokenClaims{"bench", s.company_id, ts::domain::Role::kAdmin,
+                                                                      std::chrono::system_clock::now() + std::chrono::hours(2)});
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_keep_alive(true);
+    client_->set_read_timeout(600, 0);
+  }
+  ~HttpHarness() {
+    client_.reset();
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Items in the JSON body of a 200 answer; -1 otherwise.
+  long long get_items(const std::string& path) {
+    auto res = client_->Get(path, httplib::Headers{{"Authorization", "Bearer " + token_}});
+    if (!res || res->status != 200) return -1;
+    auto body = json::parse(res->body);
+    return body.contains("items") ? static_cast<long long>(body["items"].size()) : -1;
+  }
+
+ private:
+  std::unique_ptr<ts::http::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::string token_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+// ---------------------------------------------------------------------------
+std::vector<Result> run_scale(const Config& cfg, const ScaleDb& s) {
+  std::vector<Result> out;
+  const int reps = cfg.quick ? 3 : cfg.reps;
+  const int warmup = cfg.quick ? 1 : 3;
+  ts::db::Database db(ts::db::PoolOptions{s.app_url, 4, std::chrono::milliseconds(5000),
+                                          std::chrono::milliseconds(600000)});
+  ts::db::CustomerRepository repo(db);
+  ts::services::LegacyCustomerService legacy(db);
+  ts::domain::RequestContext ctx{s.company_id, "bench", ts::domain::Role::kAdmin, "bench"};
+
+  // Expectations, computed once with plain SQL as the owner.
+  long long active = 0, filtered = 0;
+  std::string deep_at, deep_id;
+  std::vector<std::vector<std::string>> sample;
+  const long long page = 1000;
+  long long deep_offset = 0;  // the deep page starts after this many rows
+  long long deep_step = 0;    // page size used to walk there with the library's own cursors
+  {
+    pqxx::connection owner(s.owner_url);
+    pqxx::read_transaction tx(owner);
+    active = tx.exec_params1(kCountActive, s.company_id)[0].as<long long>();
+    filtered = tx.exec_params1(kCountFiltered, s.company_id)[0].as<long long>();
+    deep_step = active >= 2 * page ? page : 100;
+    deep_offset = active / 2 / deep_step * deep_step;
+    if (deep_offset > 0) {
+      auto r = tx.exec_params1(kCursorAt, s.company_id, deep_offset - 1);
+      deep_at = r[0].as<std::string>();
+      deep_id = r[1].as<std::string>();
+    }
+    for (const auto& row : tx.exec_params(kSampleCustomers, s.company_id)) {
+      sample.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                        row[3].as<std::string>()});
+    }
+  }
+  auto expect_page = [&](long long n) { return std::min(page, n); };
+
+  // ---- list 1000 -----------------------------------------------------------
+  struct ListOp {
+    std::string op;
+    ts::domain::CustomerFilters filters;
+    std::string floor_sql;
+    long long expected;
+    std::string http_query;
+  };
+  std::vector<ListOp> lists;
+  {
+    ts::domain::CustomerFilters f;
+    f.limit = 1000;
+    lists.push_back({"list_default", f, kFloorListDefault, expect_page(active), "limit=1000"});
+    auto g = f;
+    g.stage = ts::domain::LifecycleStage::kCustomer;
+    g.has_email = true;
+    lists.push_back({"list_filtered", g, kFloorListFiltered, expect_page(filtered),
+                     "limit=1000&lifecycle_stage=customer&has_email=true"});
+    auto h = f;
+    h.sort = ts::domain::SortKey::kLastContact;
+    h.descending = true;
+    lists.push_back({"list_last_contact", h, kFloorListLastContact, expect_page(active),
+                     "limit=1000&sort=last_contact&order=desc"});
+    if (!deep_at.empty()) {
+      // The library's own cursor: walk the pages (once, not timed).
+      auto d = f;
+      d.limit = static_cast<int>(deep_step);
+      for (long long p = 0; p < deep_offset / deep_step; ++p) {
+        auto pg = repo.get_customers(ctx, d);
+        d.cursor = pg.next_cursor;
+      }
+      d.limit = static_cast<int>(page);
+      lists.push_back({"list_deep_keyset", d, kFloorListDeep, expect_page(active - deep_offset),
+                       "limit=1000&cursor=" + url_encode(d.cursor.value_or(""))});
+    }
+  }
+  HttpHarness http(s);
+  for (const auto& l : lists) {
+    Result web = mk(l.op, "http", l.expected);
+    web.note = l.op == "list_default" ? "GET /v1/customers?" + l.http_query + " (keep-alive, JSON parsed)" : "";
+    measure(web, reps, warmup, [&] { return http.get_items("/v1/customers?" + l.http_query); });
+    out.push_back(web);
+
+    Result lib = mk(l.op, "library", l.expected);
+    measure(lib, reps, warmup, [&] { return static_cast<long long>(repo.get_customers(ctx, l.filters).items.size()); });
+    const auto before = db.statements_executed();
+    repo.get_customers(ctx, l.filters);
+    lib.queries = static_cast<double>(db.statements_executed() - before);
+    out.push_back(lib);
+
+    Result floor = mk(l.op, "sql_floor", l.expected);
+    measure(floor, reps, warmup, [&] {
+      return db.transact(ctx, "bench_floor", [&](ts::db::Tx& tx) {
+        if (l.op == "list_deep_keyset") return materialize(tx.exec(l.floor_sql, s.company_id, deep_at, deep_id));
+        return materialize(tx.exec(l.floor_sql, s.company_id));
+      }, ts::db::TxMode::kReadOnly);
+    });
+    floor.queries = 2;
+    out.push_back(floor);
+  }
+  {
+    // The legacy customerService: aggregate every chat row in memory, then one query per customer.
+    ts::services::CustomerSearchFilters lf;
+    lf.limit = 1000;
+    // its "customers" are distinct emails/names, so planted duplicates sharing an email collapse: at least 1 row
+    Result leg = mk("list_default", "legacy_n_plus_1", 1, true);
+    leg.note = "legacy sorts by last contact; its customers are distinct emails/names of chat rows";
+    if (active > cfg.legacy_max_customers) {
+      leg.skipped = true;
+      leg.queries = static_cast<double>(active + 1);
+    } else {
+      const auto q0 = legacy.queries_issued();
+      measure(leg, cfg.quick ? 1 : 5, 0,
+              [&] { return static_cast<long long>(legacy.get_customer_list(s.tech_id, lf).size()); }, cfg.legacy_budget_s);
+      leg.queries = static_cast<double>(legacy.queries_issued() - q0) / static_cast<double>(leg.stats.ms.size());
+    }
+    out.push_back(leg);
+  }
+
+  // ---- search ---------------------------------------------------------------
+  if (!sample.empty()) {
+    const auto& a = sample[sample.size() / 3];
+    const auto& b = sample[sample.size() / 2];
+    const auto& c = sample[sample.size() - 1];
+    const std::string prefix = a[1].substr(0, std::min<std::size_t>(4, a[1].size()));
+    std::string typo = b[1];
+    if (typo.size() > 6) std::swap(typo[typo.size() - 2], typo[typo.size() - 3]);
+    const std::string phone = digits_of(c[3]).substr(digits_of(c[3]).size() >= 7 ? digits_of(c[3]).size() - 7 : 0);
+    struct SearchOp {
+      std::string op, q, floor_sql;
+    };
+    const std::vector<SearchOp> searches = {{"search_prefix", prefix, kFloorSearchPrefix},
+                                            {"search_typo", typo, kFloorSearchTypo},
+                                            {"search_phone_fragment", phone, kFloorSearchPhone}};
+    for (const auto& sop : searches) {
+      Result web = mk(sop.op, "http", 1, true);
+      measure(web, reps, warmup, [&] { return http.get_items("/v1/customers/search?limit=20&q=" + url_encode(sop.q)); });
+      out.push_back(web);
+      Result lib = mk(sop.op, "library", 1, true);
+      lib.note = "q=\"" + sop.q + "\", limit 20";
+      measure(lib, reps, warmup, [&] { return static_cast<long long>(repo.search_customers(ctx, sop.q, 20).size()); });
+      const auto before = db.statements_executed();
+      repo.search_customers(ctx, sop.q, 20);
+      lib.queries = static_cast<double>(db.statements_executed() - before);
+      out.push_back(lib);
+      Result floor = mk(sop.op, "sql_floor", 1, true);
+      floor.note = "specialised single-predicate query";
+      measure(floor, reps, warmup, [&] {
+        return db.transact(ctx, "bench_floor", [&](ts::db::Tx& tx) { return materialize(tx.exec(sop.floor_sql, s.company_id, sop.q)); },
+                           ts::db::TxMode::kReadOnly);
+      });
+      out.push_back(floor);
+    }
+    Result leg = mk("search_prefix", "legacy_n_plus_1", 1, true);
+    leg.note = "substring match after aggregating every chat row";
+    if (active > cfg.legacy_max_customers) {
+      leg.skipped = true;
+      leg.queries = static_cast<double>(active + 1);
+    } else {
+      measure(leg, cfg.quick ? 1 : 3, 0,
+              [&] { return static_cast<long long>(legacy.search_customers(s.tech_id, prefix).size()); },
+              cfg.legacy_budget_s);
+    }
+    out.push_back(leg);
+
+    // ---- details + history ----------------------------------------------------
+    const auto& d = sample[sample.size() / 4];
+    Result lib = mk("details_history", "library", 1, true);
+    lib.note = "get_customer_with_metrics + get_customer_timeline(50); rows = timeline entries";
+    measure(lib, reps, warmup, [&] {
+      auto cm = repo.get_customer_with_metrics(ctx, d[0]);
+      auto tl = repo.get_customer_timeline(ctx, cm.customer.id, 50);
+      return static_cast<long long>(tl.items.size());
+    });
+    out.push_back(lib);
+    Result floor = mk("details_history", "sql_floor", 1, true);
+    floor.note = "customer+metrics and 50 events, one transaction";
+    measure(floor, reps, warmup, [&] {
+      return db.transact(ctx, "bench_floor", [&](ts::db::Tx& tx) {
+        materialize(tx.exec(kFloorDetails, s.company_id, d[0]));
+        return materialize(tx.exec(kFloorHistory, s.company_id, d[0]));
+      }, ts::db::TxMode::kReadOnly);
+    });
+    out.push_back(floor);
+    Result leg2 = mk("details_history", "legacy_n_plus_1", 1);
+    measure(leg2, reps, warmup, [&] { return static_cast<long long>(legacy.get_customer_details(s.tech_id, d[2]).has_value()); });
+    out.push_back(leg2);
+    // What the skipped N+1 aggregations would cost: one details query per customer plus the full load.
+    for (auto& r : out) {
+      if (r.skipped && r.path == "legacy_n_plus_1") {
+        r.estimated_ms = static_cast<double>(active) * leg2.stats.pct(50);
+        r.note += "; not run above " + std::to_string(cfg.legacy_max_customers) +
+                  " customers: each of its ~" + std::to_string(active) +
+                  " per-customer queries scans the company's chat rows (no index on email); estimate = customers x "
+                  "legacy details p50";
+      }
+    }
+
+    // ---- bulk stage update of 1000 ------------------------------------------
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < sample.size() && ids.size() < 1000; ++i) ids.push_back(sample[i][0]);
+    const long long n_ids = static_cast<long long>(ids.size());
+    int flip = 0;
+    Result bulk = mk("bulk_stage_1000", "library", n_ids);
+    bulk.note = "bulk_update_lifecycle_stage; rows = updated + unchanged (triggers write events and audit rows)";
+    measure(bulk, cfg.quick ? 2 : 10, 1, [&] {
+      const auto stage = (flip++ % 2) ? ts::domain::LifecycleStage::kChurned : ts::domain::LifecycleStage::kCustomer;
+      auto r = repo.bulk_update_lifecycle_stage(ctx, ids, stage);
+      return r.updated + r.unchanged;
+    });
+    out.push_back(bulk);
+    Result rbr = mk("bulk_stage_1000", "row_by_row", n_ids);
+    rbr.note = "one UPDATE per customer in one transaction (the old loop)";
+    measure(rbr, cfg.quick ? 2 : 5, 1, [&] {
+      const std::string stage = (flip++ % 2) ? "churned" : "customer";
+      return db.transact(ctx, "bench_row_by_row", [&](ts::db::Tx& tx) {
+        long long n = 0;
+        for (const auto& id : ids) n += tx.exec(kRowByRowStage, s.company_id, id, stage).affected_rows();
+        return n;
+      });
+    });
+    out.push_back(rbr);
+
+    // ---- chat ingest via SQL, triggers on / off (rolled back: the data set stays as seeded) ----
+    const int ingest_rows = cfg.quick ? 200 : 5000;
+    const int batch = cfg.quick ? 100 : 500;
+    for (const bool triggers : {true, false}) {
+      Result ing = mk("chat_ingest_sql", triggers ? "triggers_on" : "triggers_off", ingest_rows);
+      ing.note = std::to_string(batch) + "-row INSERT … SELECT unnest batches as the owner, half known contacts, half new; "
+                 "rolled back; latency = per batch";
+      pqxx::connection owner(s.owner_url);
+      pqxx::work tx(owner);
+      tx.exec_params("SELECT set_config('app.company_id', $1, true)", s.company_id);
+      if (!triggers) tx.exec("ALTER TABLE \"VC Usage\" DISABLE TRIGGER USER");
+      long long done = 0;
+      const auto t_start = Clock::now();
+      for (int b = 0; done < ingest_rows; ++b) {
+        std::vector<std::string> names, emails, phones;
+        for (int i = 0; i < batch; ++i) {
+          const long long k = done + i;
+          if (k % 2 == 0) {
+            const auto& who = sample[static_cast<std::size_t>(k / 2) % sample.size()];
+            names.push_back(who[1]);
+            emails.push_back(who[2]);
+            phones.push_back(who[3]);
+          } else {
+            names.push_back("Ingest Person " + std::to_string(k));
+            emails.push_back("ingest" + std::to_string(k) + "-" + std::to_string(triggers) + "@bench.example");
+            phones.push_back("+1 415 55" + std::to_string(10000 + k % 90000));
+          }
+        }
+        auto to_array = [&](const std::vector<std::string>& v) {
+          std::string a = "{";
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            a += (i ? ",\"" : "\"") + replace_all(replace_all(v[i], "\\", "\\\\"), "\"", "\\\"") + "\"";
+          }
+          return a + "}";
+        };
+        const auto t0 = Clock::now();
+        auto r = tx.exec_params(kIngestBatch, s.company_id, std::to_string(b) + (triggers ? "on" : "off"), s.tech_id,
+                                to_array(names), to_array(emails), to_array(phones));
+        ing.stats.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        done += r.affected_rows();
+      }
+      const double secs = std::chrono::duration<double>(Clock::now() - t_start).count();
+      ing.rows = done;
+      ing.rows_per_second = static_cast<double>(done) / secs;
+      if (triggers) {
+        // every row linked, as the product promises
+        const auto unlinked = tx.exec_params1(
+            "SELECT count(*) FROM \"VC Usage\" WHERE company_id = $1::uuid AND session_id LIKE 'bench-%' "
+            "AND customer_id IS NULL", s.company_id)[0].as<long long>();
+        if (unlinked != 0) ing.note += "; UNLINKED ROWS: " + std::to_string(unlinked);
+        ing.rows -= unlinked;  // the check fails unless every row got its customer
+      }
+      tx.abort();
+      out.push_back(ing);
+    }
+  }
+
+  // ---- queries per list page ------------------------------------------------
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+json to_json(const Config& cfg, const std::string& scale, const ScaleDb& s, const std::vector<Result>& results) {
+  json j;
+  j["date"] = cfg.date;
+  j["scale"] = scale;
+  j["customers"] = s.customers;
+  j["chat_rows"] = s.chat_rows;
+  j["quick"] = cfg.quick;
+  j["machine"] = machine_info();
+  j["seed"] = {{"cached", s.cached}, {"seconds", s.seed_seconds}, {"rows_per_second", s.seed_rows_per_second}};
+  j["results"] = json::array();
+  std::map<std::string, std::map<std::string, double>> p50;
+  std::set<std::string> estimated;
+  for (const auto& r : results) {
+    json x{{"op", r.op}, {"path", r.path}, {"scale", scale}, {"reps", r.stats.ms.size()},
+           {"p50_ms", r.stats.pct(50)}, {"p95_ms", r.stats.pct(95)}, {"p99_ms", r.stats.pct(99)},
+           {"mean_ms", r.stats.mean()}, {"rows", r.rows}, {"rows_ok", r.ok()}};
+    if (r.rows_per_second) x["rows_per_second"] = *r.rows_per_second;
+    if (r.queries) x["queries"] = *r.queries;
+    if (!r.note.empty()) x["note"] = r.note;
+    if (r.skipped) x["skipped"] = true;
+    if (r.estimated_ms) x["estimated_ms"] = *r.estimated_ms;
+    j["results"].push_back(x);
+    p50[r.op][r.path] = r.skipped ? r.estimated_ms.value_or(0) : r.stats.pct(50);
+    if (r.skipped) estimated.insert(r.op);
+  }
+  j["ratios"] = json::array();
+  for (const auto& [op, paths] : p50) {
+    json x{{"op", op}};
+    auto has = [&](const char* p) { return paths.count(p) && paths.at(p) > 0; };
+    if (has("library") && has("sql_floor")) x["new_over_floor"] = paths.at("library") / paths.at("sql_floor");
+    if (has("http") && has("sql_floor")) x["http_over_floor"] = paths.at("http") / paths.at("sql_floor");
+    if (has("library") && has("legacy_n_plus_1")) {
+      x["legacy_over_new"] = paths.at("legacy_n_plus_1") / paths.at("library");
+      if (estimated.count(op)) x["legacy_estimated"] = true;
+    }
+    if (has("library") && has("row_by_row")) x["row_by_row_over_new"] = paths.at("row_by_row") / paths.at("library");
+    if (has("triggers_on") && has("triggers_off")) x["triggers_on_over_off"] = paths.at("triggers_on") / paths.at("triggers_off");
+    if (x.size() > 1) j["ratios"].push_back(x);
+  }
+  return j;
+}
+
+std::string fmt(double v, int prec = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::string to_markdown(const json& j) {
+  std::ostringstream md;
+  md << "## Scale " << j["scale"].get<std::string>() << " — " << j["customers"].get<long long>() << " customers, "
+     << j["chat_rows"].get<long long>() << " chat rows (" << j["date"].get<std::string>() << ")\n\n";
+  md << "Machine: " << j["machine"]["nproc"].get<unsigned>() << " cores, " << j["machine"]["cpu"].get<std::string>()
+     << ", " << j["machine"]["mem_total"].get<std::string>() << "\n\n";
+  md << "| op | path | reps | p50 ms | p95 ms | p99 ms | rows | queries | rows/s | rows ok |\n";
+  md << "|---|---|---:|---:|---:|---:|---:|---:|---:|:---:|\n";
+  for (const auto& r : j["results"]) {
+    if (r.contains("skipped")) {
+      md << "| " << r["op"].get<std::string>() << " | " << r["path"].get<std::string>() << " | 0 | not run (est. ~"
+         << fmt(r.value("estimated_ms", 0.0) / 1000.0, 0) << " s) | | | | " << (r.contains("queries") ? fmt(r["queries"], 0) : "")
+         << " | | - |\n";
+      continue;
+    }
+    md << "| " << r["op"].get<std::string>() << " | " << r["path"].get<std::string>() << " | " << r["reps"].get<int>()
+       << " | " << fmt(r["p50_ms"]) << " | " << fmt(r["p95_ms"]) << " | " << fmt(r["p99_ms"]) << " | "
+       << r["rows"].get<long long>() << " | " << (r.contains("queries") ? fmt(r["queries"], 0) : "") << " | "
+       << (r.contains("rows_per_second") ? fmt(r["rows_per_second"], 0) : "") << " | "
+       << (r["rows_ok"].get<bool>() ? "yes" : "**NO**") << " |\n";
+  }
+  md << "\nNotes:\n";
+  for (const auto& r : j["results"]) {
+    if (r.contains("note")) md << "- " << r["op"].get<std::string>() << " / " << r["path"].get<std::string>() << ": " << r["note"].get<std::string>() << "\n";
+  }
+  md << "\n| op | new / floor | http / floor | legacy / new | row-by-row / new | triggers on / off (batch latency) |\n|---|---:|---:|---:|---:|---:|\n";
+  for (const auto& x : j["ratios"]) {
+    auto cell = [&](const char* k) { return x.contains(k) ? fmt(x[k]) + "x" : std::string(); };
+    md << "| " << x["op"].get<std::string>() << " | " << cell("new_over_floor") << " | " << cell("http_over_floor") << " | " << cell("legacy_over_new")
+       << (x.contains("legacy_estimated") ? " (est.)" : "")
+       << " | " << cell("row_by_row_over_new") << " | " << cell("triggers_on_over_off") << " |\n";
+  }
+  md << "\n";
+  return md.str();
+}
+
+// A small hand-written SVG: p50 of the library path per op against scale (log-log).
+void write_svg(const std::string& path, const std::vector<json>& runs) {
+  std::map<std::string, std::vector<std::pair<double, double>>> series;
+  for (const auto& j : runs) {
+    for (const auto& r : j["results"]) {
+      if ((r["path"] != "library" && r["path"] != "legacy_n_plus_1") || r.contains("skipped")) continue;
+      const std::string name = r["op"].get<std::string>() + (r["path"] == "library" ? "" : " (legacy)");
+      series[name].push_back({j["customers"].get<double>(), std::max(0.01, r["p50_ms"].get<double>())});
+    }
+  }
+  const double W = 760, H = 420, L = 70, R = 250, T = 30, B = 50;
+  double xmin = 1e18, xmax = 0, ymin = 1e18, ymax = 0;
+  for (auto& [n, pts] : series) {
+    for (auto [x, y] : pts) {
+      xmin = std::min(xmin, x), xmax = std::max(xmax, x), ymin = std::min(ymin, y), ymax = std::max(ymax, y);
+    }
+  }
+  if (series.empty()) return;
+  const double lx0 = std::floor(std::log10(xmin)), lx1 = std::max(lx0 + 1, std::ceil(std::log10(xmax)));
+  const double ly0 = std::floor(std::log10(ymin)), ly1 = std::max(ly0 + 1, std::ceil(std::log10(ymax)));
+  auto px = [&](double x) { return L + (std::log10(x) - lx0) / (lx1 - lx0) * (W - L - R); };
+  auto py = [&](double y) { return H - B - (std::log10(y) - ly0) / (ly1 - ly0) * (H - T - B); };
+  const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aa3377"};
+  std::ofstream o(path);
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+    << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  o << "<text x=\"" << L << "\" y=\"18\" font-size=\"13\">p50 latency (ms, log) vs customers per company (log)</text>\n";
+  for (double e = lx0; e <= lx1; ++e) {
+    o << "<line x1=\"" << px(std::pow(10, e)) << "\" y1=\"" << T << "\" x2=\"" << px(std::pow(10, e)) << "\" y2=\""
+      << H - B << "\" stroke=\"#ddd\"/><text x=\"" << px(std::pow(10, e)) - 10 << "\" y=\"" << H - B + 16
+      << "\">1e" << e << "</text>\n";
+  }
+  for (double e = ly0; e <= ly1; ++e) {
+    o << "<line x1=\"" << L << "\" y1=\"" << py(std::pow(10, e)) << "\" x2=\"" << W - R << "\" y2=\""
+      << py(std::pow(10, e)) << "\" stroke=\"#ddd\"/><text x=\"" << L - 40 << "\" y=\"" << py(std::pow(10, e)) + 4
+      << "\">" << fmt(std::pow(10, e), e < 0 ? 2 : 0) << "</text>\n";
+  }
+  int i = 0;
+  for (auto& [name, pts] : series) {
+    std::sort(pts.begin(), pts.end());
+    const char* col = colors[i % 12];
+    o << "<polyline fill=\"none\" stroke=\"" << col << "\" stroke-width=\"2\""
+      << (name.find("legacy") != std::string::npos ? " stroke-dasharray=\"5,3\"" : "") << " points=\"";
+    for (auto [x, y] : pts) o << px(x) << "," << py(y) << " ";
+    o << "\"/>\n";
+    for (auto [x, y] : pts) o << "<circle cx=\"" << px(x) << "\" cy=\"" << py(y) << "\" r=\"3\" fill=\"" << col << "\"/>\n";
+    o << "<rect x=\"" << W - R + 15 << "\" y=\"" << T + i * 16 << "\" width=\"10\" height=\"10\" fill=\"" << col
+      << "\"/><text x=\"" << W - R + 30 << "\" y=\"" << T + i * 16 + 9 << "\">" << name << "</text>\n";
+    ++i;
+  }
+  o << "</svg>\n";
+}
+
+// EXPLAIN (ANALYZE, BUFFERS) of the statements the repository really sends: auto_explain is
+// preloaded for the application role in this database only, one call of each operation runs,
+// and the plans are cut out of the server log.
+void capture_plans(ts::db::EmbeddedCluster& cluster, const ScaleDb& s, const std::string& out_file) {
+  const auto log = cluster.status().log_file;
+  auto settings = [&](bool on) {
+    pqxx::connection su(cluster.url(ts::db::ClusterRole::kSuperuser, s.name));
+    pqxx::nontransaction tx(su);
+    const std::string who = "ALTER ROLE " + std::string(ts::db::kAppRole) + " IN DATABASE " + tx.quote_name(s.name);
+    if (on) {
+      tx.exec(who + " SET session_preload_libraries = 'auto_explain'");
+      tx.exec(who + " SET auto_explain.log_min_duration = 0");
+      tx.exec(who + " SET auto_explain.log_analyze = on");
+      tx.exec(who + " SET auto_explain.log_buffers = on");
+      tx.exec(who + " SET auto_explain.log_timing = on");
+    } else {
+      tx.exec(who + " RESET ALL");
+    }
+  };
+  const auto start = std::filesystem::exists(log) ? std::filesystem::file_size(log) : 0;
+  settings(true);
+  try {
+    ts::db::Database db(ts::db::PoolOptions{s.app_url, 1});
+    ts::db::CustomerRepository repo(db);
+    ts::domain::RequestContext ctx{s.company_id, "bench-explain", ts::domain::Role::kAdmin, "explain"};
+    ts::domain::CustomerFilters f;
+    f.limit = 1000;
+    repo.get_customers(ctx, f);  // warm
+    repo.get_customers(ctx, f);
+    auto g = f;
+    g.stage = ts::domain::LifecycleStage::kCustomer;
+    g.has_email = true;
+    repo.get_customers(ctx, g);
+    auto h = f;
+    h.sort = ts::domain::SortKey::kLastContact;
+    repo.get_customers(ctx, h);
+    repo.search_customers(ctx, "Will", 20);
+    repo.search_customers(ctx, "Jenifer Smiht", 20);
+    repo.search_customers(ctx, "5550123", 20);
+  } catch (...) {
+    settings(false);
+    throw;
+  }
+  settings(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::ifstream in(log);
+  in.seekg(static_cast<std::streamoff>(start));
+  std::ofstream o(out_file);
+  o << "# auto_explain (ANALYZE, BUFFERS) of the repository's statements; " << s.customers << " customers, "
+    << s.chat_rows << " chat rows\n# calls: list default (2nd call), list filtered, list last_contact, "
+       "search 'Will', search 'Jenifer Smiht', search '5550123'\n";
+  o << in.rdbuf();
+}
+
+int usage() {
+  std::cerr << "usage: tradesphere_bench [--data-dir DIR] [--scale 1k,100k,1m] [--out DIR] [--quick] [--reps N]\n"
+               "                         [--chats-per-customer K] [--seed S] [--legacy-budget SECONDS]\n"
+               "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n";
+  return 64;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--data-dir") cfg.data_dir = next();
+      else if (a == "--out") cfg.out = next();
+      else if (a == "--quick") cfg.quick = true;
+      else if (a == "--smoke") cfg.smoke = cfg.quick = true;
+      else if (a == "--no-explain") cfg.explain = false;
+      else if (a == "--reps") cfg.reps = std::stoi(next());
+      else if (a == "--seed") cfg.seed = std::stoull(next());
+      else if (a == "--chats-per-customer") cfg.chats_per_customer = std::stoull(next());
+      else if (a == "--legacy-budget") cfg.legacy_budget_s = std::stod(next());
+      else if (a == "--scale") {
+        cfg.scales.clear();
+        std::stringstream ss(next());
+        for (std::string x; std::getline(ss, x, ',');) if (!x.empty()) cfg.scales.push_back(x);
+      } else return usage();
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return usage();
+    }
+  }
+  cfg.date = today();
+  ts::common::init_logging("warn");  // no access log lines from the in-process server
+  try {
+    if (cfg.smoke) {
+      const char* dir = std::getenv("TRADESPHERE_TEST_DATA_DIR");
+      if (!dir || !*dir) {
+        std::cerr << "--smoke needs TRADESPHERE_TEST_DATA_DIR (the test cluster)\n";
+        return 1;
+      }
+      cfg.data_dir = dir;
+      cfg.scales = {"1k"};
+      cfg.chats_per_customer = 3;
+      cfg.legacy_budget_s = 5;
+    } else if (cfg.quick) {
+      cfg.scales = {"1k"};
+      cfg.chats_per_customer = 3;
+    }
+    ts::db::EmbeddedCluster cluster(ts::db::ClusterOptions{cfg.data_dir, std::nullopt, cfg.smoke});
+    cluster.start();
+    std::vector<json> runs;
+    bool all_ok = true;
+    for (const auto& scale : cfg.scales) {
+      const auto customers = parse_scale(scale);
+      std::fprintf(stderr, "== scale %s (%llu customers, %llu chats each)\n", scale.c_str(),
+                   static_cast<unsigned long long>(customers), static_cast<unsigned long long>(cfg.chats_per_customer));
+      ScaleDb s = prepare_database(cluster, cfg, scale, customers, cfg.chats_per_customer, cfg.smoke);
+      std::vector<Result> results;
+      try {
+        results = run_scale(cfg, s);
+      } catch (...) {
+        if (cfg.smoke) {
+          pqxx::connection su(cluster.url(ts::db::ClusterRole::kSuperuser, "postgres"));
+          pqxx::nontransaction(su).exec("DROP DATABASE IF EXISTS " + s.name + " WITH (FORCE)");
+        }
+        throw;
+      }
+      if (cfg.smoke) {
+        pqxx::connection su(cluster.url(ts::db::ClusterRole::kSuperuser, "postgres"));
+        pqxx::nontransaction(su).exec("DROP DATABASE IF EXISTS " + s.name + " WITH (FORCE)");
+      }
+      for (const auto& r : results) {
+        std::fprintf(stderr, "%-22s %-16s p50 %9.2f ms  p95 %9.2f ms  rows %6lld %s\n", r.op.c_str(), r.path.c_str(),
+                     r.stats.pct(50), r.stats.pct(95), r.rows, r.ok() ? "" : "ROW COUNT MISMATCH");
+        if (!r.ok()) all_ok = false;
+        if (r.stats.ms.empty() && !r.skipped) all_ok = false;
+      }
+      if (cfg.explain && !cfg.quick) {
+        std::filesystem::create_directories(cfg.out);
+        capture_plans(cluster, s, cfg.out + "/" + cfg.date + "-" + scale + "-explain.txt");
+      }
+      json j = to_json(cfg, scale, s, results);
+      runs.push_back(j);
+      if (!cfg.smoke) {
+        std::filesystem::create_directories(cfg.out);
+        const std::string base = cfg.out + "/" + cfg.date + "-" + scale + (cfg.quick ? "-quick" : "");
+        std::ofstream(base + ".json") << j.dump(2) << "\n";
+        std::ofstream(base + ".md") << to_markdown(j);
+        std::fprintf(stderr, "wrote %s.json and .md\n", base.c_str());
+      }
+    }
+    if (!cfg.smoke && runs.size() > 0) {
+      // every scale measured today (this run and earlier ones), for the growth plot
+      std::map<std::string, json> by_scale;
+      for (const auto& e : std::filesystem::directory_iterator(cfg.out)) {
+        const auto name = e.path().filename().string();
+        if (name.rfind(cfg.date + "-", 0) == 0 && e.path().extension() == ".json" &&
+            (name.find("-quick") != std::string::npos) == cfg.quick) {
+          std::ifstream in(e.path());
+          auto j = json::parse(in);
+          by_scale[j["scale"].get<std::string>()] = j;
+        }
+      }
+      for (const auto& j : runs) by_scale[j["scale"].get<std::string>()] = j;
+      runs.clear();
+      for (auto& [k, j] : by_scale) runs.push_back(j);
+      const std::string svg = cfg.out + "/" + cfg.date + "-latency" + (cfg.quick ? "-quick" : "") + ".svg";
+      write_svg(svg, runs);
+      std::fprintf(stderr, "wrote %s\n", svg.c_str());
+    }
+    if (!all_ok) {
+      std::cerr << "some operations returned unexpected row counts\n";
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bench failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

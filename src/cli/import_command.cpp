@@ -1,0 +1,208 @@
+// tradesphere import --company <slug> FILE.csv
+//
+// RFC 4180 CSV with a header (domain/csv.hpp explains why the parser is our own).
+// Known columns: external_id,name,email,phone,address,notes,tags,lifecycle_stage
+// (any subset, any order; header names are trimmed and lower-cased); any other
+// column goes into `attributes` (string values; empty cells are left out). Each valid row
+// becomes one customer with source 'import' (no automatic merging). Invalid rows
+// are reported on stderr as "line N: reason" and skipped. Exit status 0 only when
+// no row was rejected (1 otherwise). Rows are inserted 1000 per statement, one
+// transaction per batch; progress goes to stderr.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/cli_context.hpp"
+#include "cli/commands.hpp"
+#include "db/customer_import_repository.hpp"
+#include "db/database.hpp"
+#include "domain/csv.hpp"
+#include "domain/customer.hpp"
+#include "domain/errors.hpp"
+#include "domain/normalize.hpp"
+
+namespace tradesphere::cli {
+namespace {
+
+constexpr std::size_t kBatch = 1000;
+
+std::optional<std::string> cell(const std::vector<std::string>& fields, const std::map<std::string, std::size_t>& cols,
+                                const char* name) {
+  auto it = cols.find(name);
+  if (it == cols.end()) return std::nullopt;
+  auto v = domain::trim(fields[it->second]);
+  if (v.empty()) return std::nullopt;
+  return v;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Builds a row or throws std::invalid_argument with the reason.
+db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::string, std::size_t>& cols,
+                        const std::vector<std::pair<std::string, std::size_t>>& extra) {
+  db::ImportRow r;
+  auto check_len = [](const std::optional<std::string>& v, std::size_t max, const char* field) {
+    if (v && v->size() > max)
+      throw std::invalid_argument(std::string(field) + ": longer than " + std::to_string(max) + " bytes");
+  };
+  r.external_id = cell(f, cols, "external_id");
+  r.name = cell(f, cols, "name");
+  r.address = cell(f, cols, "address");
+  r.notes = cell(f, cols, "notes");
+  check_len(r.external_id, domain::kMaxExternalIdLength, "external_id");
+  check_len(r.name, domain::kMaxNameLength, "name");
+  check_len(r.address, domain::kMaxAddressLength, "address");
+  check_len(r.notes, domain::kMaxNotesLength, "notes");
+  if (auto e = cell(f, cols, "email")) {
+    auto n = domain::normalize_email(*e);
+    if (!n) throw std::invalid_argument("email: '" + *e + "' is not a valid address");
+    r.email = *n;
+  }
+  if (auto p = cell(f, cols, "phone")) {
+    if (p->size() > domain::kMaxPhoneLength || !domain::is_plausible_phone(*p))
+      throw std::invalid_argument("phone: '" + *p + "' is not a phone number");
+    r.phone = *p;
+  }
+  if (auto t = cell(f, cols, "tags")) {
+    std::vector<std::string> raw;
+    std::string cur;
+    for (char c : *t) {
+      if (c == ',' || c == ';' || c == '|') {
+        raw.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    raw.push_back(cur);
+    std::vector<std::string> kept;
+    for (auto& x : raw)
+      if (!domain::trim(x).empty()) kept.push_back(x);
+    try {
+      r.tags = domain::normalize_tags(kept);
+    } catch (const domain::ValidationError& e) {
+      throw std::invalid_argument(std::string("tags: ") + e.what());
+    }
+  }
+  if (auto s = cell(f, cols, "lifecycle_stage")) {
+    try {
+      r.lifecycle_stage = domain::to_string(domain::parse_lifecycle_stage(lower(*s)));
+    } catch (const domain::ValidationError&) {
+      throw std::invalid_argument("lifecycle_stage: '" + *s + "' is not one of prospect, lead, customer, churned");
+    }
+  }
+  for (const auto& [name, index] : extra) {
+    auto v = domain::trim(f[index]);
+    if (!v.empty()) r.attributes[name] = v;
+  }
+  if (r.attributes.dump().size() > domain::kMaxAttributesBytes)
+    throw std::invalid_argument("attributes: more than " + std::to_string(domain::kMaxAttributesBytes) + " bytes");
+  if (!r.name && !r.email && !r.phone && !r.external_id)
+    throw std::invalid_argument("needs at least one of name, email, phone, external_id");
+  return r;
+}
+
+}  // namespace
+
+void register_import_command(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("import", "Import customers from an RFC 4180 CSV file with a header");
+  auto slug = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_option("--company", *slug, "Company slug")->required();
+  cmd->add_option("file", *file, "CSV file (columns: external_id,name,email,phone,address,notes,tags,lifecycle_stage)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--quiet", *quiet, "No progress output");
+  cmd->callback([&g, slug, file, quiet] {
+    auto scope = company_scope(g, *slug);
+    db::PoolOptions o;
+    o.url = scope.target.app_url;
+    o.size = 1;
+    o.statement_timeout = std::chrono::milliseconds(120000);
+    db::Database database(o);
+
+    std::ifstream in(*file, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    auto total_bytes = static_cast<std::size_t>(in.tellg());
+    in.seekg(0);
+    domain::CsvReader reader(in);
+    domain::CsvRecord rec;
+    if (!reader.next(rec) || !rec.error.empty()) throw std::runtime_error("the file has no valid header line");
+    static const std::set<std::string> kKnown = {"external_id", "name", "email", "phone",
+                                                 "address", "notes", "tags", "lifecycle_stage"};
+    std::map<std::string, std::size_t> cols;
+    std::vector<std::pair<std::string, std::size_t>> extra;
+    const std::size_t width = rec.fields.size();
+    for (std::size_t i = 0; i < width; ++i) {
+      auto h = lower(domain::trim(rec.fields[i]));
+      if (h.empty()) throw std::runtime_error("header column " + std::to_string(i + 1) + " has no name");
+      bool dup = cols.count(h) || std::any_of(extra.begin(), extra.end(), [&](auto& e) { return e.first == h; });
+      if (dup) throw std::runtime_error("header column '" + h + "' appears twice");
+      if (kKnown.count(h)) cols[h] = i;
+      else extra.emplace_back(h, i);
+    }
+
+    std::size_t rejected = 0, imported = 0, rows_seen = 0;
+    std::map<std::string, std::size_t> external_line;  // external_id -> line (within the file)
+    std::vector<db::ImportRow> batch;
+    std::vector<std::size_t> batch_lines;
+    auto reject = [&](std::size_t line, const std::string& reason) {
+      ++rejected;
+      std::fprintf(stderr, "line %zu: %s\n", line, reason.c_str());
+    };
+    auto flush = [&] {
+      if (batch.empty()) return;
+      auto result = database.transact(scope.ctx, "import_customers",
+                                      [&](db::Tx& tx) { return db::insert_import_batch(tx, scope.ctx.company_id, batch); });
+      imported += result.inserted;
+      for (const auto& ext : result.existing_external_ids)
+        reject(external_line[ext], "external_id '" + ext + "' already exists in the company");
+      batch.clear();
+      batch_lines.clear();
+      if (!*quiet)
+        std::fprintf(stderr, "import: %zu rows read, %zu imported, %zu rejected (%.0f%%)\n", rows_seen, imported,
+                     rejected, total_bytes ? 100.0 * static_cast<double>(reader.bytes_read()) / total_bytes : 100.0);
+    };
+    while (reader.next(rec)) {
+      ++rows_seen;
+      if (!rec.error.empty()) {
+        reject(rec.line, rec.error);
+        continue;
+      }
+      if (rec.fields.size() != width) {
+        reject(rec.line, "expected " + std::to_string(width) + " fields, got " + std::to_string(rec.fields.size()));
+        continue;
+      }
+      try {
+        auto row = parse_row(rec.fields, cols, extra);
+        if (row.external_id) {
+          auto [it, fresh] = external_line.emplace(*row.external_id, rec.line);
+          if (!fresh) {
+            reject(rec.line, "external_id '" + *row.external_id + "' repeats line " + std::to_string(it->second));
+            continue;
+          }
+        }
+        batch.push_back(std::move(row));
+        batch_lines.push_back(rec.line);
+      } catch (const std::invalid_argument& e) {
+        reject(rec.line, e.what());
+      }
+      if (batch.size() >= kBatch) flush();
+    }
+    flush();
+    std::printf("imported %zu, rejected %zu\n", imported, rejected);
+    if (rejected > 0) throw CLI::RuntimeError(1);
+  });
+}
+
+}  // namespace tradesphere::cli

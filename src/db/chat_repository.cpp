@@ -1,0 +1,344 @@
+#include "db/chat_repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "db/database.hpp"
+#include "domain/cursor.hpp"
+#include "domain/errors.hpp"
+#include "domain/normalize.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+constexpr const char* kChatColumns =
+    "v.id, v.session_id, v.tech_id, v.customer_name, v.customer_email, v.customer_phone, v.user_message, "
+    "v.ai_response, v.created_at::text, v.customer_id::text";
+
+const std::string kInsertChat = R"SQL(
+INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
+                        user_message, ai_response, created_at)
+VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()))
+RETURNING id, customer_id::text
+)SQL";
+
+constexpr const char* kActiveCustomer = R"SQL(
+SELECT 1 FROM customers c WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
+)SQL";
+
+constexpr const char* kAnyCustomer = R"SQL(
+SELECT 1 FROM customers c WHERE c.company_id = $1::uuid AND c.id = $2::uuid
+)SQL";
+
+// Moves the session's rows (locked in id order) to $2; returns each moved row's previous customer.
+constexpr const char* kMoveSession = R"SQL(
+WITH o AS (
+  SELECT v.id, v.customer_id AS previous
+    FROM "VC Usage" v
+   WHERE v.company_id = $1::uuid AND v.session_id = $3::text AND v.customer_id IS DISTINCT FROM $2::uuid
+   ORDER BY v.id
+     FOR UPDATE
+), u AS (
+  UPDATE "VC Usage" v SET customer_id = $2::uuid
+    FROM o
+   WHERE v.company_id = $1::uuid AND v.id = o.id
+  RETURNING o.previous
+)
+SELECT (SELECT count(*) FROM u),
+       (SELECT coalesce(jsonb_agg(DISTINCT u.previous), '[]'::jsonb)::text FROM u WHERE u.previous IS NOT NULL),
+       EXISTS (SELECT 1 FROM "VC Usage" v WHERE v.company_id = $1::uuid AND v.session_id = $3::text)
+)SQL";
+
+constexpr const char* kInsertEvent = R"SQL(
+INSERT INTO customer_events (company_id, customer_id, event_type, payload)
+VALUES ($1::uuid, $2::uuid, $3, $4::jsonb)
+)SQL";
+
+// Conversations of a customer, most recent first; keyset after ($3 has cursor, $4 last at, $5 key).
+constexpr const char* kConversations = R"SQL(
+SELECT g.k, g.session_id, g.first_at::text, g.last_at::text, g.n, g.last_user, g.last_ai
+  FROM (
+    SELECT conversation_key(v.session_id, v.id) COLLATE "C" AS k,
+           max(v.session_id) AS session_id,
+           min(v.created_at) AS first_at,
+           max(v.created_at) AS last_at,
+           count(*) AS n,
+           (array_agg(v.user_message ORDER BY v.created_at DESC, v.id DESC))[1] AS last_user,
+           (array_agg(v.ai_response ORDER BY v.created_at DESC, v.id DESC))[1] AS last_ai
+      FROM "VC Usage" v
+     WHERE v.company_id = $1::uuid AND v.customer_id = $2::uuid
+     GROUP BY 1
+  ) g
+ WHERE NOT $3::boolean OR (g.last_at, g.k) < ($4::timestamptz, $5::text COLLATE "C")
+ ORDER BY g.last_at DESC, g.k DESC
+ LIMIT $6::integer
+)SQL";
+
+const std::string kOrphans = std::string("SELECT ") + kChatColumns + R"SQL(
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid AND v.customer_id IS NULL
+   AND (NOT $2::boolean OR (v.created_at, v.id) < ($3::timestamptz, $4::bigint))
+ ORDER BY v.created_at DESC, v.id DESC
+ LIMIT $5::integer
+)SQL";
+
+// The insert trigger's rule, without creating customers (the application role may
+// not call chat_match_customer / link_chat_row): the session's latest linked
+// customer, else the email key, else the phone key, each resolved through merges.
+constexpr const char* kRelinkOrphans = R"SQL(
+WITH o AS (
+  SELECT v.id, v.session_id, v.customer_email, v.customer_phone
+    FROM "VC Usage" v
+   WHERE v.company_id = $1::uuid AND v.customer_id IS NULL
+   ORDER BY v.id
+   LIMIT $2::integer
+     FOR UPDATE SKIP LOCKED
+), cc AS (
+  SELECT co.default_country_code FROM companies co WHERE co.id = $1::uuid
+), m AS (
+  SELECT o.id,
+         coalesce(
+           resolve_customer($1::uuid, (SELECT s.customer_id FROM "VC Usage" s
+                                        WHERE s.company_id = $1::uuid AND s.session_id = nullif(o.session_id, '')
+                                          AND s.customer_id IS NOT NULL
+                                        ORDER BY s.id DESC LIMIT 1)),
+           match_customer_key($1::uuid, 'email', normalize_email(o.customer_email)),
+           match_customer_key($1::uuid, 'phone', normalize_phone(o.customer_phone, (SELECT default_country_code FROM cc)))
+         ) AS customer_id
+    FROM o
+), u AS (
+  UPDATE "VC Usage" v SET customer_id = m.customer_id
+    FROM m
+   WHERE v.company_id = $1::uuid AND v.id = m.id AND m.customer_id IS NOT NULL
+  RETURNING v.id
+)
+SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u)
+)SQL";
+
+const std::string kRowsOf = std::string("SELECT ") + kChatColumns + R"SQL(
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid AND v.customer_id = $2::uuid
+ ORDER BY v.created_at, v.id
+ LIMIT $3::integer
+)SQL";
+
+// Legacy: "VC Usage" by the company's tech ids, the whole slice (as the old code read it).
+const std::string kLegacyAllRows = std::string("SELECT ") + kChatColumns + R"SQL(
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid
+   AND v.tech_id IN (SELECT u.tech_id FROM app_users u WHERE u.company_id = $1::uuid)
+ ORDER BY v.created_at, v.id
+)SQL";
+
+const std::string kLegacyRowsOfContact = std::string("SELECT ") + kChatColumns + R"SQL(
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid
+   AND v.tech_id IN (SELECT u.tech_id FROM app_users u WHERE u.company_id = $1::uuid)
+   AND CASE WHEN $2::text IS NOT NULL THEN lower(btrim(v.customer_email)) = $2::text
+            ELSE btrim(v.customer_name) = $3::text END
+ ORDER BY v.created_at, v.id
+)SQL";
+
+const char* p(const std::optional<std::string>& o) { return o ? o->c_str() : nullptr; }
+
+ChatRow chat_row_from_row(const pqxx::row& r) {
+  ChatRow c;
+  c.id = r[0].as<std::int64_t>();
+  c.session_id = r[1].as<std::optional<std::string>>();
+  c.tech_id = r[2].as<std::optional<std::string>>();
+  c.customer_name = r[3].as<std::optional<std::string>>();
+  c.customer_email = r[4].as<std::optional<std::string>>();
+  c.customer_phone = r[5].as<std::optional<std::string>>();
+  c.user_message = r[6].as<std::optional<std::string>>();
+  c.ai_response = r[7].as<std::optional<std::string>>();
+  c.created_at = r[8].as<std::string>();
+  c.customer_id = r[9].as<std::optional<std::string>>();
+  return c;
+}
+
+ConversationSummary conversation_from_row(const pqxx::row& r) {
+  ConversationSummary s;
+  s.session_key = r[0].as<std::string>();
+  s.session_id = r[1].as<std::optional<std::string>>();
+  s.first_message_at = r[2].as<std::string>();
+  s.last_message_at = r[3].as<std::string>();
+  s.message_count = r[4].as<std::int64_t>();
+  s.last_user_message = r[5].as<std::optional<std::string>>();
+  s.last_ai_response = r[6].as<std::optional<std::string>>();
+  return s;
+}
+
+void check_limit(int limit) {
+  if (limit < 1 || limit > 1000) throw domain::ValidationError("limit", "must be between 1 and 1000");
+}
+
+void require_writer(const domain::RequestContext& ctx) {
+  if (!ctx.can_write()) {
+    throw domain::PermissionError("role " + std::string(domain::to_string(ctx.role)) + " may not change chat links");
+  }
+}
+
+// Page cursors of this repository: base64url of {"v":1,"a":<timestamp>,"k":<key>}.
+std::string encode_page_cursor(const std::string& at, const std::string& key) {
+  return domain::base64url_encode(nlohmann::json{{"v", 1}, {"a", at}, {"k", key}}.dump());
+}
+
+std::pair<std::string, std::string> decode_page_cursor(const std::string& text) {
+  if (auto raw = domain::base64url_decode(text)) {
+    auto j = nlohmann::json::parse(*raw, nullptr, false);
+    if (j.is_object() && j.value("v", 0) == 1 && j.contains("a") && j["a"].is_string() && j.contains("k") &&
+        j["k"].is_string() && domain::is_iso8601_timestamp(j["a"].get<std::string>())) {
+      return {j["a"].get<std::string>(), j["k"].get<std::string>()};
+    }
+  }
+  throw domain::ValidationError("cursor", "not a cursor of this list");
+}
+
+}  // namespace
+
+ChatRepository::ChatRepository(Database& db) : db_(db) {}
+
+StoredChat ChatRepository::insert_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record) {
+  require_writer(ctx);
+  return db_.transact(ctx, "sync_from_chat", [&](Tx& tx) {
+    auto row = tx.exec1(kInsertChat, ctx.company_id, record.session_id, record.tech_id, p(record.customer_name),
+                        p(record.customer_email), p(record.customer_phone), record.user_message, record.ai_response,
+                        p(record.created_at));
+    return StoredChat{row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()};
+  });
+}
+
+LinkResult ChatRepository::link_session(const domain::RequestContext& ctx, const std::string& customer_id,
+                                        const std::string& session_id) {
+  require_writer(ctx);
+  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+  if (domain::trim(session_id).empty()) throw domain::ValidationError("session_id", "must not be blank");
+  return db_.transact(ctx, "link_conversation_to_customer", [&](Tx& tx) {
+    if (!tx.exec01(kActiveCustomer, ctx.company_id, customer_id)) {
+      throw domain::NotFoundError("customer " + customer_id + " not found");
+    }
+    auto row = tx.exec1(kMoveSession, ctx.company_id, customer_id, session_id);
+    if (!row[2].as<bool>()) throw domain::NotFoundError("conversation " + session_id + " not found");
+    LinkResult result;
+    result.moved_rows = row[0].as<std::int64_t>();
+    result.previous_customer_ids = nlohmann::json::parse(row[1].as<std::string>()).get<std::vector<std::string>>();
+    // Rows taken from other customers: the trigger records links of orphans only.
+    for (const auto& previous : result.previous_customer_ids) {
+      tx.exec(kInsertEvent, ctx.company_id, previous, "conversation_unlinked",
+              nlohmann::json{{"session_id", session_id}, {"moved_to", customer_id}}.dump());
+    }
+    if (!result.previous_customer_ids.empty()) {
+      tx.exec(kInsertEvent, ctx.company_id, customer_id, "conversation_linked",
+              nlohmann::json{{"session_key", session_id}, {"moved_from", result.previous_customer_ids}}.dump());
+    }
+    return result;
+  });
+}
+
+ConversationPage ChatRepository::conversations_of(const domain::RequestContext& ctx, const std::string& customer_id,
+                                                  const PageRequest& page) {
+  check_limit(page.limit);
+  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+  std::optional<std::pair<std::string, std::string>> after;
+  if (page.cursor) after = decode_page_cursor(*page.cursor);
+  return db_.transact(
+      ctx, "get_customer_conversations",
+      [&](Tx& tx) {
+        if (!tx.exec01(kAnyCustomer, ctx.company_id, customer_id)) {
+          throw domain::NotFoundError("customer " + customer_id + " not found");
+        }
+        auto rows = tx.exec(kConversations, ctx.company_id, customer_id, after ? "true" : "false",
+                            after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
+                            std::to_string(page.limit + 1));
+        ConversationPage out;
+        for (const auto& r : rows) {
+          if (static_cast<int>(out.items.size()) == page.limit) {
+            out.next_cursor = encode_page_cursor(out.items.back().last_message_at, out.items.back().session_key);
+            break;
+          }
+          out.items.push_back(conversation_from_row(r));
+        }
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+ChatRowPage ChatRepository::orphans(const domain::RequestContext& ctx, const PageRequest& page) {
+  check_limit(page.limit);
+  std::optional<std::pair<std::string, std::string>> after;
+  if (page.cursor) {
+    after = decode_page_cursor(*page.cursor);
+    if (after->second.empty() ||
+        after->second.find_first_not_of("0123456789") != std::string::npos || after->second.size() > 18) {
+      throw domain::ValidationError("cursor", "not a cursor of this list");
+    }
+  }
+  return db_.transact(
+      ctx, "find_orphaned_conversations",
+      [&](Tx& tx) {
+        auto rows = tx.exec(kOrphans, ctx.company_id, after ? "true" : "false", after ? after->first.c_str() : nullptr,
+                            after ? after->second.c_str() : nullptr, std::to_string(page.limit + 1));
+        ChatRowPage out;
+        for (const auto& r : rows) {
+          if (static_cast<int>(out.items.size()) == page.limit) {
+            out.next_cursor = encode_page_cursor(out.items.back().created_at, std::to_string(out.items.back().id));
+            break;
+          }
+          out.items.push_back(chat_row_from_row(r));
+        }
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+RelinkResult ChatRepository::relink_orphans(const domain::RequestContext& ctx, int limit) {
+  require_writer(ctx);
+  if (limit < 1 || limit > 10000) throw domain::ValidationError("limit", "must be between 1 and 10000");
+  return db_.transact(ctx, "relink_orphans", [&](Tx& tx) {
+    auto row = tx.exec1(kRelinkOrphans, ctx.company_id, std::to_string(limit));
+    return RelinkResult{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+  });
+}
+
+std::vector<ChatRow> ChatRepository::rows_of(const domain::RequestContext& ctx, const std::string& customer_id,
+                                             int limit) {
+  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+  if (limit < 1 || limit > 100000) throw domain::ValidationError("limit", "must be between 1 and 100000");
+  return db_.transact(
+      ctx, "chat_rows_of_customer",
+      [&](Tx& tx) {
+        std::vector<ChatRow> out;
+        for (const auto& r : tx.exec(kRowsOf, ctx.company_id, customer_id, std::to_string(limit))) {
+          out.push_back(chat_row_from_row(r));
+        }
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+std::vector<ChatRow> ChatRepository::legacy_all_rows(const domain::RequestContext& ctx) {
+  return db_.transact(
+      ctx, "legacy_all_rows",
+      [&](Tx& tx) {
+        std::vector<ChatRow> out;
+        for (const auto& r : tx.exec(kLegacyAllRows, ctx.company_id)) out.push_back(chat_row_from_row(r));
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+std::vector<ChatRow> ChatRepository::legacy_rows_of_contact(const domain::RequestContext& ctx,
+                                                            const std::optional<std::string>& email,
+                                                            const std::optional<std::string>& name) {
+  return db_.transact(
+      ctx, "legacy_rows_of_contact",
+      [&](Tx& tx) {
+        std::vector<ChatRow> out;
+        for (const auto& r : tx.exec(kLegacyRowsOfContact, ctx.company_id, p(email), p(name))) {
+          out.push_back(chat_row_from_row(r));
+        }
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+}  // namespace tradesphere::db

@@ -1,0 +1,114 @@
+// Chat rows ("VC Usage") as CustomerSyncService needs them: storing a chat
+// row (the database trigger links or creates its customer), conversations of
+// a customer grouped by session, orphaned rows, moving a session to another
+// customer and re-matching orphans. Company-scoped SQL; RLS enforces it too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/customer.hpp"
+#include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+
+class Database;
+
+struct PageRequest {
+  int limit = 50;                     // 1..1000
+  std::optional<std::string> cursor;  // next_cursor of the previous page
+};
+
+struct ChatRow {
+  std::int64_t id = 0;
+  std::optional<std::string> session_id;
+  std::optional<std::string> tech_id;
+  std::optional<std::string> customer_name;
+  std::optional<std::string> customer_email;
+  std::optional<std::string> customer_phone;
+  std::optional<std::string> user_message;
+  std::optional<std::string> ai_response;
+  std::string created_at;
+  std::optional<std::string> customer_id;
+
+  bool operator==(const ChatRow&) const = default;
+};
+
+struct ChatRowPage {
+  std::vector<ChatRow> items;
+  std::optional<std::string> next_cursor;
+};
+
+// One conversation (a session; a row without session is its own conversation).
+struct ConversationSummary {
+  std::string session_key;                // session id, or "row:<id>"
+  std::optional<std::string> session_id;  // NULL for a row without session
+  std::string first_message_at;
+  std::string last_message_at;
+  std::int64_t message_count = 0;
+  std::optional<std::string> last_user_message;
+  std::optional<std::string> last_ai_response;
+
+  bool operator==(const ConversationSummary&) const = default;
+};
+
+struct ConversationPage {
+  std::vector<ConversationSummary> items;  // most recent conversation first
+  std::optional<std::string> next_cursor;
+};
+
+struct StoredChat {
+  std::int64_t chat_row_id = 0;
+  std::optional<std::string> customer_id;  // NULL: stored orphaned (no contact data, paused or failed)
+};
+
+struct LinkResult {
+  std::int64_t moved_rows = 0;
+  std::vector<std::string> previous_customer_ids;  // customers the rows were linked to before
+};
+
+struct RelinkResult {
+  std::int64_t examined = 0;  // orphaned rows looked at
+  std::int64_t linked = 0;    // of those, now linked to a customer
+};
+
+class ChatRepository {
+ public:
+  explicit ChatRepository(Database& db);
+
+  // Inserts the row with company_id = ctx.company_id; the insert trigger links it.
+  StoredChat insert_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record);
+  // Moves every row of the session (company-scoped) to the active customer.
+  // NotFoundError for an unknown customer or a session with no rows.
+  LinkResult link_session(const domain::RequestContext& ctx, const std::string& customer_id,
+                          const std::string& session_id);
+  // NotFoundError unless the customer exists (any status) in the company.
+  ConversationPage conversations_of(const domain::RequestContext& ctx, const std::string& customer_id,
+                                    const PageRequest& page);
+  // Rows with customer_id NULL, newest first.
+  ChatRowPage orphans(const domain::RequestContext& ctx, const PageRequest& page);
+  // Re-runs matching (session reuse, then email key, then phone key, resolving merges,
+  // as the insert trigger does) for at most `limit` orphaned rows, oldest first.
+  // Rows that match nothing stay orphaned: creating customers for them is the
+  // owner's `link_chat_row()` (tradesphere backfill), which the application role
+  // may not call.
+  RelinkResult relink_orphans(const domain::RequestContext& ctx, int limit = 1000);
+  // Every chat row of one customer (oldest first), for enrichment and tests.
+  std::vector<ChatRow> rows_of(const domain::RequestContext& ctx, const std::string& customer_id, int limit = 1000);
+
+  // ---- the legacy customerService's queries (LegacyCustomerService only) ----
+  // Every chat row written by the company's users (tech_id in app_users), as the
+  // old code loaded them: the whole table slice, no paging.
+  std::vector<ChatRow> legacy_all_rows(const domain::RequestContext& ctx);
+  // The rows of one legacy "customer": by lower-cased email when given, else by exact name.
+  std::vector<ChatRow> legacy_rows_of_contact(const domain::RequestContext& ctx,
+                                              const std::optional<std::string>& email,
+                                              const std::optional<std::string>& name);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace tradesphere::db

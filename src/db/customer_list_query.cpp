@@ -1,0 +1,155 @@
+#include "db/customer_list_query.hpp"
+
+#include <array>
+#include <cctype>
+
+#include "db/customer_rows.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+// ---------------------------------------------------------------------------
+// List page: one statement. The outer one-row query carries the total (an
+// uncorrelated scalar subquery, evaluated only when $17 is true); the page is a
+// LATERAL subquery, so an empty page still yields one row (with NULL columns).
+// The filter text is shared by the count and the page (inner aliases c / m).
+// Parameters:
+//   $1 company  $2 stage  $3 tags_any (jsonb array)  $4 tags_all (jsonb array)
+//   $5 source  $6/$7 created from/to  $8/$9 last contact from/to
+//   $10 has_email  $11 has_phone  $12 free text (LIKE-escaped)  $18 its digits
+//   $13 has cursor  $14 cursor value (NULL = the row's sort value was NULL)  $15 cursor id
+//   $16 limit + 1  $17 include total
+// ---------------------------------------------------------------------------
+constexpr const char* kListFilters = R"SQL(
+c.company_id = $1::uuid AND c.status = 'active'
+AND ($2::text IS NULL OR c.lifecycle_stage = $2::text)
+AND ($3::jsonb IS NULL OR c.tags && ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))
+AND ($4::jsonb IS NULL OR c.tags @> ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))
+AND ($5::text IS NULL OR c.source = $5::text)
+AND ($6::timestamptz IS NULL OR c.created_at >= $6::timestamptz)
+AND ($7::timestamptz IS NULL OR c.created_at < $7::timestamptz)
+AND ($8::timestamptz IS NULL OR m.last_contact_at >= $8::timestamptz)
+AND ($9::timestamptz IS NULL OR m.last_contact_at < $9::timestamptz)
+AND ($10::boolean IS NULL OR (coalesce(c.email, '') <> '') = $10::boolean)
+AND ($11::boolean IS NULL OR (coalesce(c.phone, '') <> '') = $11::boolean)
+AND ($12::text IS NULL OR c.name ILIKE '%' || $12::text || '%'
+     OR lower(c.email) LIKE '%' || lower($12::text) || '%'
+     OR ($18::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $18::text || '%'))
+)SQL";
+
+constexpr const char* kListFrom = R"SQL(
+FROM customers c
+LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+)SQL";
+
+// Per sort key: the sort expression, the type of the cursor value, nullable or not.
+struct SortSpec {
+  const char* expr;
+  const char* cast;
+  bool nullable;
+  bool nulls_first_when_ascending;
+};
+
+SortSpec sort_spec(domain::SortKey key) {
+  switch (key) {
+    case domain::SortKey::kName:
+      return {"lower(c.name)", "text", true, false};
+    case domain::SortKey::kCreatedAt:
+      return {"c.created_at", "timestamptz", false, false};
+    case domain::SortKey::kLastContact:
+      return {"m.last_contact_at", "timestamptz", true, true};
+    case domain::SortKey::kConversationCount:
+      return {"coalesce(m.conversation_count, 0)", "integer", false, false};
+  }
+  return {"c.created_at", "timestamptz", false, false};
+}
+
+// Builds the list statement for one (sort, direction) from constant fragments
+// only (no caller data), once per combination.
+std::string build_list_sql(domain::SortKey key, bool descending) {
+  const SortSpec s = sort_spec(key);
+  const std::string e = s.expr;
+  const std::string v = std::string("$14::") + s.cast;
+  const std::string cmp = descending ? "<" : ">";
+  const std::string id_after = "c.id " + cmp + " $15::uuid";
+  // Where NULL values sit in the scan: after the non-NULL ones or before them.
+  const bool nulls_last_in_scan = s.nullable && (descending == s.nulls_first_when_ascending);
+  std::string keyset;
+  std::string order;
+  if (!s.nullable) {
+    keyset = "(" + e + ", c.id) " + cmp + " (" + v + ", $15::uuid)";
+    order = e + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC");
+  } else if (nulls_last_in_scan) {
+    keyset = "(($14::text IS NOT NULL AND (" + e + " " + cmp + " " + v + " OR (" + e + " = " + v + " AND " +
+             id_after + ") OR " + e + " IS NULL)) OR ($14::text IS NULL AND " + e + " IS NULL AND " + id_after +
+             "))";
+    order = e + (descending ? " DESC NULLS LAST, c.id DESC" : " ASC NULLS LAST, c.id ASC");
+  } else {
+    keyset = "(($14::text IS NULL AND ((" + e + " IS NULL AND " + id_after + ") OR " + e +
+             " IS NOT NULL)) OR ($14::text IS NOT NULL AND (" + e + " " + cmp + " " + v + " OR (" + e + " = " + v +
+             " AND " + id_after + "))))";
+    order = e + (descending ? " DESC NULLS FIRST, c.id DESC" : " ASC NULLS FIRST, c.id ASC");
+  }
+  std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) ";
+  sql += kListFrom;
+  sql += " WHERE ";
+  sql += kListFilters;
+  sql += ") END AS total) t LEFT JOIN LATERAL (SELECT ";
+  sql += kCustomerColumns;
+  sql += ", ";
+  sql += kMetricsColumns;
+  sql += ", (" + e + ")::text AS sort_value ";
+  sql += kListFrom;
+  sql += " WHERE ";
+  sql += kListFilters;
+  sql += " AND (NOT $13::boolean OR " + keyset + ")";
+  sql += " ORDER BY " + order + " LIMIT $16::integer) p ON true";
+  return sql;
+}
+
+}  // namespace
+
+const std::string& customer_list_sql(domain::SortKey key, bool descending) {
+  static const std::array<std::string, 8> statements = [] {
+    std::array<std::string, 8> a;
+    const domain::SortKey keys[] = {domain::SortKey::kName, domain::SortKey::kCreatedAt,
+                                    domain::SortKey::kLastContact, domain::SortKey::kConversationCount};
+    for (int k = 0; k < 4; ++k) {
+      a[k * 2] = build_list_sql(keys[k], false);
+      a[k * 2 + 1] = build_list_sql(keys[k], true);
+    }
+    return a;
+  }();
+  return statements[static_cast<int>(key) * 2 + (descending ? 1 : 0)];
+}
+
+
+std::string like_escape(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '\\' || ch == '%' || ch == '_') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+std::optional<std::string> search_digits(std::string_view text) {
+  std::string digits;
+  for (char ch : text) {
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      digits += ch;
+    } else if (std::string_view(" +-().").find(ch) == std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  if (digits.size() < 3) return std::nullopt;
+  return digits;
+}
+
+std::optional<std::string> filter_timestamp(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  if (text->size() == 10) return *text + "T00:00:00Z";
+  return text;
+}
+
+}  // namespace tradesphere::db

@@ -1,0 +1,566 @@
+#include "db/customer_repository.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/json_log.hpp"
+#include "common/metrics.hpp"
+#include "db/customer_list_query.hpp"
+#include "db/customer_rows.hpp"
+#include "db/database.hpp"
+#include "domain/cursor.hpp"
+#include "domain/errors.hpp"
+#include "domain/normalize.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+const std::string kSelectCustomer = std::string("SELECT ") + kCustomerColumns + ", " + kMetricsColumns + R"SQL(
+  FROM customers c
+  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND ($3::boolean OR c.status = 'active')
+)SQL";
+
+const std::string kFindByEmail = std::string("SELECT ") + kCustomerColumns + R"SQL(
+  FROM customers c
+ WHERE c.company_id = $1::uuid AND c.status = 'active' AND lower(c.email) = lower(btrim($2::text))
+ ORDER BY c.created_at, c.id
+ LIMIT 1
+)SQL";
+
+// $1 company, $2 query, $3 LIKE-escaped query, $4 digits of a phone-like query (or NULL), $5 limit.
+const std::string kSearch = std::string("SELECT ") + kCustomerColumns + ", " + kMetricsColumns + R"SQL(,
+       s.score, s.by_name, s.by_email, s.by_phone
+  FROM customers c
+  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+  CROSS JOIN LATERAL (
+    SELECT greatest(
+             CASE WHEN lower(c.name) = lower($2::text) OR lower(c.email) = lower($2::text)
+                       OR ($4::text IS NOT NULL AND phone_digits(c.phone) = $4::text) THEN 1.0 ELSE 0 END,
+             CASE WHEN c.name ILIKE $3::text || '%' OR lower(c.email) LIKE lower($3::text) || '%' THEN 0.9 ELSE 0 END,
+             CASE WHEN c.name ILIKE '%' || $3::text || '%' OR lower(c.email) LIKE '%' || lower($3::text) || '%'
+                       OR ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%')
+                  THEN 0.7 ELSE 0 END,
+             0.8 * coalesce(similarity(c.name, $2::text), 0),
+             0.8 * coalesce(word_similarity($2::text, c.name), 0),
+             0.6 * coalesce(similarity(lower(c.email), lower($2::text)), 0))::float8 AS score,
+           (c.name ILIKE '%' || $3::text || '%' OR c.name % $2::text OR $2::text <% c.name) AS by_name,
+           (lower(c.email) LIKE '%' || lower($3::text) || '%' OR lower(c.email) % lower($2::text)) AS by_email,
+           ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%') AS by_phone
+  ) s
+ WHERE c.company_id = $1::uuid AND c.status = 'active'
+   AND (c.name % $2::text OR $2::text <% c.name OR c.name ILIKE '%' || $3::text || '%'
+        OR lower(c.email) LIKE '%' || lower($3::text) || '%' OR lower(c.email) % lower($2::text)
+        OR ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%'))
+ ORDER BY s.score DESC, lower(c.name) ASC NULLS LAST, c.id
+ LIMIT $5::integer
+)SQL";
+
+const std::string kInsertCustomer = R"SQL(
+INSERT INTO customers AS c (company_id, external_id, name, email, phone, address, notes, attributes,
+                            lifecycle_stage, tags, source)
+VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11)
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+// $1 company $2 id $3 expected version (NULL = any); then (set?, value) pairs.
+const std::string kUpdateCustomer = R"SQL(
+UPDATE customers AS c SET
+  external_id = CASE WHEN $4::boolean THEN $5::text ELSE c.external_id END,
+  name = CASE WHEN $6::boolean THEN $7::text ELSE c.name END,
+  email = CASE WHEN $8::boolean THEN $9::text ELSE c.email END,
+  phone = CASE WHEN $10::boolean THEN $11::text ELSE c.phone END,
+  address = CASE WHEN $12::boolean THEN $13::text ELSE c.address END,
+  notes = CASE WHEN $14::boolean THEN $15::text ELSE c.notes END,
+  attributes = CASE WHEN $16::boolean THEN $17::jsonb ELSE c.attributes END,
+  lifecycle_stage = CASE WHEN $18::boolean THEN $19::text ELSE c.lifecycle_stage END,
+  tags = CASE WHEN $20::boolean THEN ARRAY(SELECT jsonb_array_elements_text($21::jsonb)) ELSE c.tags END
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
+   AND ($3::integer IS NULL OR c.version = $3::integer)
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+constexpr const char* kVersionAndStatus = R"SQL(
+SELECT c.version, c.status FROM customers c WHERE c.company_id = $1::uuid AND c.id = $2::uuid
+)SQL";
+
+const std::string kSoftDelete = R"SQL(
+UPDATE customers AS c SET status = 'deleted'
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
+   AND ($3::integer IS NULL OR c.version = $3::integer)
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+const std::string kRestore = R"SQL(
+UPDATE customers AS c SET status = 'active'
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'deleted'
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+const std::string kLockActiveCustomer = std::string("SELECT ") + kCustomerColumns + R"SQL(
+  FROM customers c
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
+   FOR UPDATE
+)SQL";
+
+const std::string kSetTags = R"SQL(
+UPDATE customers AS c SET tags = ARRAY(SELECT jsonb_array_elements_text($3::jsonb))
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+// One set-based statement: ids as a jsonb array of strings ($2), stage ($3).
+// Rows are locked in id order (no deadlock between two bulk updates); the row
+// trigger writes one stage_changed event per customer whose stage changed.
+constexpr const char* kBulkStage = R"SQL(
+WITH ids AS (
+  SELECT DISTINCT x.raw FROM jsonb_array_elements_text($2::jsonb) AS x (raw)
+), valid AS (
+  SELECT ids.raw, lower(ids.raw)::uuid AS id FROM ids
+   WHERE ids.raw ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+), target AS (
+  SELECT c.id, c.lifecycle_stage
+    FROM customers c
+   WHERE c.company_id = $1::uuid AND c.status = 'active' AND c.id IN (SELECT id FROM valid)
+   ORDER BY c.id
+     FOR UPDATE
+), upd AS (
+  UPDATE customers AS c SET lifecycle_stage = $3::text
+    FROM target t
+   WHERE c.company_id = $1::uuid AND c.id = t.id AND t.lifecycle_stage <> $3::text
+  RETURNING c.id
+)
+SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM target),
+       (SELECT coalesce(jsonb_agg(ids.raw ORDER BY ids.raw), '[]'::jsonb)::text FROM ids
+         WHERE NOT EXISTS (SELECT 1 FROM valid JOIN target t ON t.id = valid.id WHERE valid.raw = ids.raw))
+)SQL";
+
+constexpr const char* kCustomerExists = R"SQL(
+SELECT 1 FROM customers c
+ WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND ($3::boolean OR c.status = 'active')
+)SQL";
+
+// Timeline: events, conversations (one entry per conversation, at its last
+// message) and merges (as source or target), newest first; keyset after
+// ($4 at, $5 kind, $6 id) when $3 (has cursor).
+constexpr const char* kTimeline = R"SQL(
+SELECT t.kind, t.id, t.type, t.at::text, t.data::text
+  FROM (
+    SELECT 'event'::text COLLATE "C" AS kind, lpad(e.id::text, 20, '0') COLLATE "C" AS id, e.event_type AS type,
+           e.created_at AS at,
+           jsonb_build_object('event_id', e.id, 'payload', e.payload, 'actor', e.actor,
+                              'correlation_id', e.correlation_id) AS data
+      FROM customer_events e
+     WHERE e.company_id = $1::uuid AND e.customer_id = $2::uuid
+    UNION ALL
+    SELECT 'conversation', conversation_key(v.session_id, v.id) COLLATE "C", 'conversation', max(v.created_at),
+           jsonb_build_object('session_key', conversation_key(v.session_id, v.id),
+                              'session_id', max(v.session_id),
+                              'first_message_at', min(v.created_at),
+                              'last_message_at', max(v.created_at),
+                              'message_count', count(*),
+                              'last_user_message',
+                              left((array_agg(v.user_message ORDER BY v.created_at DESC, v.id DESC))[1], 200))
+      FROM "VC Usage" v
+     WHERE v.company_id = $1::uuid AND v.customer_id = $2::uuid
+     GROUP BY conversation_key(v.session_id, v.id)
+    UNION ALL
+    SELECT 'merge', l.id::text COLLATE "C",
+           CASE WHEN l.source_customer_id = $2::uuid THEN 'merged_into' ELSE 'merged_from' END,
+           l.created_at,
+           jsonb_build_object('merge_log_id', l.id, 'source_customer_id', l.source_customer_id,
+                              'target_customer_id', l.target_customer_id, 'actor', l.actor,
+                              'undone_at', l.undone_at)
+      FROM customer_merge_log l
+     WHERE l.company_id = $1::uuid AND (l.source_customer_id = $2::uuid OR l.target_customer_id = $2::uuid)
+  ) t
+ WHERE NOT $3::boolean OR (t.at, t.kind, t.id) < ($4::timestamptz, $5::text COLLATE "C", $6::text COLLATE "C")
+ ORDER BY t.at DESC, t.kind DESC, t.id DESC
+ LIMIT $7::integer
+)SQL";
+
+// ---------------------------------------------------------------------------
+
+const char* p(const std::optional<std::string>& o) { return o ? o->c_str() : nullptr; }
+const char* pb(const std::optional<bool>& o) {
+  if (!o) return nullptr;
+  return *o ? "true" : "false";
+}
+
+std::string json_array(const std::vector<std::string>& values) { return nlohmann::json(values).dump(); }
+
+void require_writer(const domain::RequestContext& ctx) {
+  if (!ctx.can_write()) throw domain::PermissionError("role " + std::string(domain::to_string(ctx.role)) +
+                                                      " may not change customers");
+}
+
+void require_uuid(const std::string& id) {
+  if (!domain::is_uuid(id)) throw domain::NotFoundError("customer " + id + " not found");
+}
+
+
+
+
+std::string pg_bool(bool b) { return b ? "true" : "false"; }
+
+domain::Customer counted_create(const domain::Customer& c) {
+  static auto& created = common::metrics().counter_family("tradesphere_customers_created_total",
+                                                          "Customers created, by source");
+  created.with({{"source", domain::to_string(c.source)}}).inc();
+  return c;
+}
+
+[[noreturn]] void throw_missing_or_stale(Tx& tx, const domain::RequestContext& ctx, const std::string& id,
+                                         std::optional<int> expected_version) {
+  auto row = tx.exec01(kVersionAndStatus, ctx.company_id, id);
+  if (row && (*row)[1].as<std::string>() == "active" && expected_version) {
+    int current = (*row)[0].as<int>();
+    throw domain::VersionConflictError("customer " + id + " is at version " + std::to_string(current) +
+                                           ", not " + std::to_string(*expected_version),
+                                       current);
+  }
+  throw domain::NotFoundError("customer " + id + " not found");
+}
+
+struct TimelineCursor {
+  std::string at, kind, id;
+};
+
+std::string encode_timeline_cursor(const TimelineEntry& e) {
+  nlohmann::json j = {{"v", 1}, {"at", e.at}, {"k", e.kind}, {"i", e.id}};
+  return domain::base64url_encode(j.dump());
+}
+
+TimelineCursor decode_timeline_cursor(const std::string& text) {
+  auto raw = domain::base64url_decode(text);
+  if (raw) {
+    auto j = nlohmann::json::parse(*raw, nullptr, false);
+    if (j.is_object() && j.value("v", 0) == 1 && j.contains("at") && j["at"].is_string() && j.contains("k") &&
+        j["k"].is_string() && j.contains("i") && j["i"].is_string() &&
+        domain::is_iso8601_timestamp(j["at"].get<std::string>())) {
+      return {j["at"].get<std::string>(), j["k"].get<std::string>(), j["i"].get<std::string>()};
+    }
+  }
+  throw domain::ValidationError("cursor", "not a cursor of this timeline");
+}
+
+}  // namespace
+
+CustomerRepository::CustomerRepository(Database& db) : db_(db) {}
+
+CustomerPage CustomerRepository::get_customers(const domain::RequestContext& ctx,
+                                               const domain::CustomerFilters& filters) {
+  domain::validate_customer_filters(filters);
+  std::optional<domain::Cursor> cursor;
+  if (filters.cursor) cursor = domain::decode_cursor(*filters.cursor, filters.sort, filters.descending);
+
+  std::optional<std::string> stage;
+  if (filters.stage) stage = domain::to_string(*filters.stage);
+  std::optional<std::string> source;
+  if (filters.source) source = domain::to_string(*filters.source);
+  std::optional<std::string> tags_any, tags_all;
+  if (!filters.tags_any.empty()) tags_any = json_array(filters.tags_any);
+  if (!filters.tags_all.empty()) tags_all = json_array(filters.tags_all);
+  std::optional<std::string> query, digits;
+  if (filters.query) {
+    query = like_escape(*filters.query);
+    digits = search_digits(*filters.query);
+  }
+  auto created_from = filter_timestamp(filters.created_from), created_to = filter_timestamp(filters.created_to);
+  auto contact_from = filter_timestamp(filters.last_contact_from), contact_to = filter_timestamp(filters.last_contact_to);
+  std::optional<std::string> cursor_value, cursor_id;
+  if (cursor) {
+    if (!cursor->last_value_null) cursor_value = cursor->last_value;
+    cursor_id = cursor->last_id;
+  }
+  const std::string& sql = customer_list_sql(filters.sort, filters.descending);
+  const std::string limit_plus_one = std::to_string(filters.limit + 1);
+
+  return db_.transact(
+      ctx, "get_customers",
+      [&](Tx& tx) {
+        auto result = tx.exec(sql, ctx.company_id, p(stage), p(tags_any), p(tags_all), p(source), p(created_from),
+                              p(created_to), p(contact_from), p(contact_to), pb(filters.has_email),
+                              pb(filters.has_phone), p(query), pg_bool(cursor.has_value()), p(cursor_value),
+                              p(cursor_id), limit_plus_one, pg_bool(filters.include_total), p(digits));
+        CustomerPage page;
+        if (filters.include_total && !result.empty()) page.total = result[0][0].as<std::int64_t>();
+        std::vector<std::pair<std::optional<std::string>, std::string>> sort_values;
+        for (const auto& row : result) {
+          if (row[1].is_null()) continue;  // the empty page's placeholder row
+          if (static_cast<int>(page.items.size()) == filters.limit) {
+            // one more row exists: the next page starts after the last returned one
+            domain::Cursor next;
+            next.sort = filters.sort;
+            next.descending = filters.descending;
+            const auto& last = sort_values.back();
+            next.last_value_null = !last.first.has_value();
+            next.last_value = last.first.value_or("");
+            next.last_id = last.second;
+            page.next_cursor = domain::encode_cursor(next);
+            break;
+          }
+          // columns: total, customer (20), metrics (5), sort_value
+          domain::CustomerWithMetrics cwm{customer_from_row(row, 1), metrics_from_row(row, 1 + kCustomerColumnCount)};
+          sort_values.emplace_back(row[1 + kCustomerColumnCount + kMetricsColumnCount].as<std::optional<std::string>>(),
+                                   cwm.customer.id);
+          page.items.push_back(std::move(cwm));
+        }
+        return page;
+      },
+      TxMode::kReadOnly);
+}
+
+domain::Customer CustomerRepository::get_customer_by_id(const domain::RequestContext& ctx, const std::string& id,
+                                                        bool include_deleted) {
+  return get_customer_with_metrics(ctx, id, include_deleted).customer;
+}
+
+domain::CustomerWithMetrics CustomerRepository::get_customer_with_metrics(const domain::RequestContext& ctx,
+                                                                          const std::string& id,
+                                                                          bool include_deleted) {
+  require_uuid(id);
+  return db_.transact(
+      ctx, "get_customer_with_metrics",
+      [&](Tx& tx) {
+        auto row = tx.exec01(kSelectCustomer, ctx.company_id, id, pg_bool(include_deleted));
+        if (!row) throw domain::NotFoundError("customer " + id + " not found");
+        return customer_with_metrics_from_row(*row);
+      },
+      TxMode::kReadOnly);
+}
+
+std::optional<domain::Customer> CustomerRepository::find_by_email(const domain::RequestContext& ctx,
+                                                                  const std::string& email) {
+  if (domain::trim(email).empty()) throw domain::ValidationError("email", "must not be blank");
+  return db_.transact(
+      ctx, "find_by_email",
+      [&](Tx& tx) -> std::optional<domain::Customer> {
+        auto row = tx.exec01(kFindByEmail, ctx.company_id, email);
+        if (!row) return std::nullopt;
+        return customer_from_row(*row);
+      },
+      TxMode::kReadOnly);
+}
+
+std::vector<SearchHit> CustomerRepository::search_customers(const domain::RequestContext& ctx,
+                                                            const std::string& query, int limit) {
+  std::string q = domain::trim(query);
+  std::vector<domain::FieldError> errors;
+  if (q.empty()) errors.push_back({"q", "must not be blank"});
+  if (q.size() > domain::kMaxQueryLength) errors.push_back({"q", "must be at most 200 characters"});
+  if (limit < 1 || limit > kMaxSearchLimit) errors.push_back({"limit", "must be between 1 and 100"});
+  if (!errors.empty()) throw domain::ValidationError(std::move(errors));
+  const std::string escaped = like_escape(q);
+  const auto digits = search_digits(q);
+  return db_.transact(
+      ctx, "search_customers",
+      [&](Tx& tx) {
+        std::vector<SearchHit> hits;
+        for (const auto& row : tx.exec(kSearch, ctx.company_id, q, escaped, p(digits), std::to_string(limit))) {
+          SearchHit hit;
+          hit.customer = customer_with_metrics_from_row(row);
+          const int base = kCustomerColumnCount + kMetricsColumnCount;
+          hit.score = row[base].as<double>();
+          if (row[base + 1].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("name");
+          if (row[base + 2].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("email");
+          if (row[base + 3].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("phone");
+          hits.push_back(std::move(hit));
+        }
+        return hits;
+      },
+      TxMode::kReadOnly);
+}
+
+domain::Customer CustomerRepository::create_customer(const domain::RequestContext& ctx,
+                                                     const domain::NewCustomer& customer) {
+  require_writer(ctx);
+  auto blank = [](const std::optional<std::string>& s) { return !s || domain::trim(*s).empty(); };
+  if (blank(customer.name) && blank(customer.email) && blank(customer.phone) && blank(customer.external_id)) {
+    throw domain::ValidationError("name", "one of name, email, phone, external_id is required");
+  }
+  if (domain::normalize_tags(customer.tags) != customer.tags) {
+    throw domain::ValidationError("tags", "tags must be normalized (domain::normalize_tags)");
+  }
+  if (!customer.attributes.is_object()) throw domain::ValidationError("attributes", "must be an object");
+  const std::string attributes = customer.attributes.dump();
+  const std::string tags = json_array(customer.tags);
+  auto created = db_.transact(ctx, "create_customer", [&](Tx& tx) {
+    return customer_from_row(tx.exec1(kInsertCustomer, ctx.company_id, p(customer.external_id), p(customer.name),
+                                      p(customer.email), p(customer.phone), p(customer.address), p(customer.notes),
+                                      attributes, std::string(domain::to_string(customer.stage)), tags,
+                                      std::string(domain::to_string(customer.source))));
+  });
+  common::log(spdlog::level::info, "customer.created",
+              {{"customer_id", created.id}, {"source", domain::to_string(created.source)}});
+  return counted_create(created);
+}
+
+domain::Customer CustomerRepository::update_customer(const domain::RequestContext& ctx, const std::string& id,
+                                                     const domain::CustomerPatch& patch,
+                                                     std::optional<int> expected_version) {
+  require_writer(ctx);
+  require_uuid(id);
+  if (patch.empty()) throw domain::ValidationError("body", "no field to update");
+  if (patch.tags && domain::normalize_tags(*patch.tags) != *patch.tags) {
+    throw domain::ValidationError("tags", "tags must be normalized (domain::normalize_tags)");
+  }
+  if (patch.attributes && !patch.attributes->is_object()) {
+    throw domain::ValidationError("attributes", "must be an object");
+  }
+  auto set = [](const domain::Settable<std::string>& s) { return pg_bool(s.has_value()); };
+  auto val = [](const domain::Settable<std::string>& s) -> const char* { return s && *s ? (*s)->c_str() : nullptr; };
+  const std::optional<std::string> attributes =
+      patch.attributes ? std::optional<std::string>(patch.attributes->dump()) : std::nullopt;
+  const std::optional<std::string> stage =
+      patch.stage ? std::optional<std::string>(domain::to_string(*patch.stage)) : std::nullopt;
+  const std::optional<std::string> tags = patch.tags ? std::optional<std::string>(json_array(*patch.tags)) : std::nullopt;
+  const std::optional<std::string> version =
+      expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
+  return db_.transact(ctx, "update_customer", [&](Tx& tx) {
+    auto row = tx.exec01(kUpdateCustomer, ctx.company_id, id, p(version), set(patch.external_id),
+                         val(patch.external_id), set(patch.name), val(patch.name), set(patch.email), val(patch.email),
+                         set(patch.phone), val(patch.phone), set(patch.address), val(patch.address), set(patch.notes),
+                         val(patch.notes), pg_bool(attributes.has_value()), p(attributes), pg_bool(stage.has_value()),
+                         p(stage), pg_bool(tags.has_value()), p(tags));
+    if (!row) throw_missing_or_stale(tx, ctx, id, expected_version);
+    return customer_from_row(*row);
+  });
+}
+
+domain::Customer CustomerRepository::soft_delete_customer(const domain::RequestContext& ctx, const std::string& id,
+                                                          std::optional<int> expected_version) {
+  require_writer(ctx);
+  require_uuid(id);
+  const std::optional<std::string> version =
+      expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
+  return db_.transact(ctx, "soft_delete_customer", [&](Tx& tx) {
+    auto row = tx.exec01(kSoftDelete, ctx.company_id, id, p(version));
+    if (!row) throw_missing_or_stale(tx, ctx, id, expected_version);
+    return customer_from_row(*row);
+  });
+}
+
+domain::Customer CustomerRepository::restore_customer(const domain::RequestContext& ctx, const std::string& id) {
+  require_writer(ctx);
+  require_uuid(id);
+  return db_.transact(ctx, "restore_customer", [&](Tx& tx) {
+    auto row = tx.exec01(kRestore, ctx.company_id, id);
+    if (!row) {
+      auto state = tx.exec01(kVersionAndStatus, ctx.company_id, id);
+      if (state && (*state)[1].as<std::string>() == "active") {
+        throw domain::ConflictError("customer " + id + " is not deleted");
+      }
+      throw domain::NotFoundError("deleted customer " + id + " not found");
+    }
+    return customer_from_row(*row);
+  });
+}
+
+domain::Customer CustomerRepository::set_lifecycle_stage(const domain::RequestContext& ctx, const std::string& id,
+                                                         domain::LifecycleStage stage,
+                                                         std::optional<int> expected_version) {
+  domain::CustomerPatch patch;
+  patch.stage = stage;
+  return update_customer(ctx, id, patch, expected_version);
+}
+
+namespace {
+
+template <typename Change>
+domain::Customer change_tags(Database& db, const domain::RequestContext& ctx, const std::string& id,
+                             const char* operation, Change&& change) {
+  require_writer(ctx);
+  require_uuid(id);
+  return db.transact(ctx, operation, [&](Tx& tx) {
+    auto row = tx.exec01(kLockActiveCustomer, ctx.company_id, id);
+    if (!row) throw domain::NotFoundError("customer " + id + " not found");
+    auto current = customer_from_row(*row);
+    std::vector<std::string> next = change(current.tags);
+    if (next.size() > domain::kMaxTags) {
+      throw domain::ValidationError("tags", "a customer has at most " + std::to_string(domain::kMaxTags) + " tags");
+    }
+    if (next == current.tags) return current;
+    return customer_from_row(tx.exec1(kSetTags, ctx.company_id, id, json_array(next)));
+  });
+}
+
+}  // namespace
+
+domain::Customer CustomerRepository::add_tags(const domain::RequestContext& ctx, const std::string& id,
+                                              const std::vector<std::string>& tags) {
+  return change_tags(db_, ctx, id, "add_tags", [&](const std::vector<std::string>& current) {
+    std::vector<std::string> next = current;
+    for (const auto& t : tags) {
+      if (std::find(next.begin(), next.end(), t) == next.end()) next.push_back(t);
+    }
+    return next;
+  });
+}
+
+domain::Customer CustomerRepository::remove_tags(const domain::RequestContext& ctx, const std::string& id,
+                                                 const std::vector<std::string>& tags) {
+  return change_tags(db_, ctx, id, "remove_tags", [&](const std::vector<std::string>& current) {
+    std::vector<std::string> next;
+    for (const auto& t : current) {
+      if (std::find(tags.begin(), tags.end(), t) == tags.end()) next.push_back(t);
+    }
+    return next;
+  });
+}
+
+BulkStageResult CustomerRepository::bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
+                                                                const std::vector<std::string>& ids,
+                                                                domain::LifecycleStage stage) {
+  require_writer(ctx);
+  if (ids.size() > kMaxBulkIds) {
+    throw domain::ValidationError("customer_ids", "at most " + std::to_string(kMaxBulkIds) + " ids per call");
+  }
+  BulkStageResult result;
+  if (ids.empty()) return result;
+  const std::string ids_json = json_array(ids);
+  return db_.transact(ctx, "bulk_update_lifecycle_stage", [&](Tx& tx) {
+    auto row = tx.exec1(kBulkStage, ctx.company_id, ids_json, std::string(domain::to_string(stage)));
+    BulkStageResult r;
+    r.updated = row[0].as<std::int64_t>();
+    r.unchanged = row[1].as<std::int64_t>() - r.updated;
+    r.not_found = nlohmann::json::parse(row[2].as<std::string>()).get<std::vector<std::string>>();
+    return r;
+  });
+}
+
+TimelinePage CustomerRepository::get_customer_timeline(const domain::RequestContext& ctx, const std::string& id,
+                                                       int limit, const std::optional<std::string>& cursor,
+                                                       bool include_deleted) {
+  require_uuid(id);
+  if (limit < 1 || limit > kMaxTimelineLimit) throw domain::ValidationError("limit", "must be between 1 and 500");
+  std::optional<TimelineCursor> after;
+  if (cursor) after = decode_timeline_cursor(*cursor);
+  return db_.transact(
+      ctx, "get_customer_timeline",
+      [&](Tx& tx) {
+        if (!tx.exec01(kCustomerExists, ctx.company_id, id, pg_bool(include_deleted))) {
+          throw domain::NotFoundError("customer " + id + " not found");
+        }
+        auto rows = tx.exec(kTimeline, ctx.company_id, id, pg_bool(after.has_value()),
+                            after ? after->at.c_str() : nullptr, after ? after->kind.c_str() : nullptr,
+                            after ? after->id.c_str() : nullptr, std::to_string(limit + 1));
+        TimelinePage page;
+        for (const auto& row : rows) {
+          if (static_cast<int>(page.items.size()) == limit) {
+            page.next_cursor = encode_timeline_cursor(page.items.back());
+            break;
+          }
+          TimelineEntry e;
+          e.kind = row[0].as<std::string>();
+          e.id = row[1].as<std::string>();
+          e.type = row[2].as<std::string>();
+          e.at = row[3].as<std::string>();
+          e.data = nlohmann::json::parse(row[4].as<std::string>());
+          page.items.push_back(std::move(e));
+        }
+        // The cursor keeps the padded sort id; callers see the natural id.
+        for (auto& e : page.items) {
+          if (e.kind == "event") e.id = std::to_string(e.data.value("event_id", std::int64_t{0}));
+        }
+        return page;
+      },
+      TxMode::kReadOnly);
+}
+
+}  // namespace tradesphere::db

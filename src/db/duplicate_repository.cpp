@@ -1,0 +1,92 @@
+#include "db/duplicate_repository.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+constexpr const char* kSelectActiveMatchInputs = R"SQL(
+SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+  FROM customers c
+ WHERE c.company_id = $1 AND c.status = 'active'
+ ORDER BY c.id
+)SQL";
+
+constexpr const char* kSelectMatchInput = R"SQL(
+SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+  FROM customers c
+ WHERE c.company_id = $1 AND c.id = $2
+)SQL";
+
+// Blocking for one customer; every branch can use an index of migration 0002.
+constexpr const char* kSelectCandidates = R"SQL(
+WITH me AS (
+  SELECT c.name, lower(c.email) AS email, right(phone_digits(c.phone), 7) AS phone7
+    FROM customers c WHERE c.company_id = $1 AND c.id = $2
+)
+SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+  FROM customers c, me
+ WHERE c.company_id = $1 AND c.status = 'active' AND c.id <> $2
+   AND ((me.email IS NOT NULL AND lower(c.email) % me.email)
+     OR (length(me.phone7) = 7 AND phone_digits(c.phone) LIKE '%' || me.phone7)
+     OR (me.name IS NOT NULL AND c.name % me.name))
+ ORDER BY c.id
+ LIMIT 1000
+)SQL";
+
+constexpr const char* kSelectDismissals = R"SQL(
+SELECT d.customer_a::text, d.customer_b::text
+  FROM duplicate_dismissals d
+ WHERE d.company_id = $1 AND ($2::uuid IS NULL OR d.customer_a = $2 OR d.customer_b = $2)
+)SQL";
+
+constexpr const char* kInsertDismissal = R"SQL(
+INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b, reason)
+VALUES ($1, least($2::uuid, $3::uuid), greatest($2::uuid, $3::uuid), $4)
+ON CONFLICT DO NOTHING
+RETURNING 1
+)SQL";
+
+domain::MatchInput match_input_from_row(const pqxx::row& r) {
+  return {r[0].as<std::string>(),
+          r[1].as<std::optional<std::string>>(),
+          r[2].as<std::optional<std::string>>(),
+          r[3].as<std::optional<std::string>>(),
+          r[4].as<std::optional<std::string>>(),
+          r[5].as<std::optional<std::string>>()};
+}
+
+}  // namespace
+
+std::vector<domain::MatchInput> load_active_match_inputs(Tx& tx, const std::string& company_id) {
+  std::vector<domain::MatchInput> out;
+  auto rows = tx.exec(kSelectActiveMatchInputs, company_id);
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(match_input_from_row(r));
+  return out;
+}
+
+std::optional<domain::MatchInput> load_match_input(Tx& tx, const std::string& company_id, const std::string& id) {
+  auto r = tx.exec01(kSelectMatchInput, company_id, id);
+  if (!r) return std::nullopt;
+  return match_input_from_row(*r);
+}
+
+std::vector<domain::MatchInput> load_candidates(Tx& tx, const std::string& company_id, const std::string& id) {
+  std::vector<domain::MatchInput> out;
+  for (const auto& r : tx.exec(kSelectCandidates, company_id, id)) out.push_back(match_input_from_row(r));
+  return out;
+}
+
+std::set<std::pair<std::string, std::string>> load_dismissals(Tx& tx, const std::string& company_id,
+                                                              const std::optional<std::string>& customer_id) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& r : tx.exec(kSelectDismissals, company_id, customer_id))
+    out.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+  return out;
+}
+
+bool insert_dismissal(Tx& tx, const std::string& company_id, const std::string& a, const std::string& b,
+                      const std::optional<std::string>& reason) {
+  return !tx.exec(kInsertDismissal, company_id, a, b, reason).empty();
+}
+
+}  // namespace tradesphere::db

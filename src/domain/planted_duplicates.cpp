@@ -1,0 +1,269 @@
+#include "domain/planted_duplicates.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <random>
+#include <set>
+
+#include "domain/similarity.hpp"
+
+namespace tradesphere::domain {
+namespace {
+
+const char* kFirst[] = {"James",   "Mary",     "Robert",  "Patricia", "John",     "Jennifer", "Michael", "Linda",
+                        "William", "Elizabeth", "David",  "Barbara",  "Richard",  "Susan",    "Joseph",  "Jessica",
+                        "Thomas",  "Sarah",    "Charles", "Karen",    "Daniel",   "Nancy",    "Matthew", "Lisa",
+                        "Anthony", "Margaret", "Mark",    "Sandra",   "Steven",   "Ashley",   "Andrew",  "Kimberly",
+                        "Joshua",  "Emily",    "Kenneth", "Donna",    "Kevin",    "Michelle", "Brian",   "Carol",
+                        "George",  "Amanda",   "Edward",  "Melissa",  "Ronald",   "Deborah",  "Timothy", "Stephanie",
+                        "Jason",   "Rebecca",  "Jeffrey", "Laura",    "Ryan",     "Sharon",   "Jacob",   "Cynthia",
+                        "Gary",    "Kathleen", "Nicholas", "Amy",     "Eric",     "Shirley",  "Jonathan", "Angela",
+                        "Samuel",  "Katherine", "Gregory", "Victoria", "Benjamin", "Olivia",  "Walter",  "Rachel"};
+const char* kLast[] = {"Smith",    "Johnson",  "Williams", "Brown",     "Jones",     "Garcia",   "Miller",   "Davis",
+                       "Rodriguez", "Martinez", "Hernandez", "Lopez",   "Gonzalez",  "Wilson",   "Anderson", "Thomas",
+                       "Taylor",   "Moore",    "Jackson",  "Martin",    "Lee",       "Perez",    "Thompson", "White",
+                       "Harris",   "Sanchez",  "Clark",    "Ramirez",   "Lewis",     "Robinson", "Walker",   "Young",
+                       "Allen",    "King",     "Wright",   "Scott",     "Torres",    "Nguyen",   "Hill",     "Flores",
+                       "Green",    "Adams",    "Nelson",   "Baker",     "Hall",      "Rivera",   "Campbell", "Mitchell",
+                       "Carter",   "Roberts",  "Gomez",    "Phillips",  "Evans",     "Turner",   "Diaz",     "Parker",
+                       "Cruz",     "Edwards",  "Collins",  "Reyes",     "Stewart",   "Morris",   "Morales",  "Murphy",
+                       "Cook",     "Rogers",   "Gutierrez", "Ortiz",    "Morgan",    "Cooper",   "Peterson", "Bailey",
+                       "Reed",     "Kelly",    "Howard",   "Ramos",     "Kim",       "Cox",      "Ward",     "Richardson",
+                       "Watson",   "Brooks",   "Chavez",   "Wood",      "James",     "Bennett",  "Gray",     "Mendoza",
+                       "Ruiz",     "Hughes",   "Price",    "Alvarez",   "Castillo",  "Sanders",  "Patel",    "Myers"};
+const char* kStreets[] = {"Oak",   "Maple", "Cedar", "Pine",    "Elm",     "Washington", "Lake",  "Hill",
+                          "Main",  "Park",  "View",  "Sunset",  "Ridge",   "Highland",   "River", "Church",
+                          "Spring", "North", "Mill", "Forest", "Meadow", "Willow",     "Valley", "Chestnut"};
+const char* kSuffix[][2] = {{"Street", "St."}, {"Avenue", "Ave"}, {"Road", "Rd"}, {"Drive", "Dr."}, {"Lane", "Ln"}};
+const char* kCities[] = {"Springfield", "Riverside", "Franklin", "Greenville", "Bristol", "Clinton", "Fairview",
+                         "Salem",       "Madison",   "Georgetown"};
+const char* kDomains[] = {"gmail.com", "yahoo.com", "outlook.com", "example.com", "mail.com", "icloud.com"};
+const char* kNick[][2] = {{"Robert", "Bob"},    {"William", "Bill"}, {"James", "Jim"},     {"Michael", "Mike"},
+                          {"David", "Dave"},    {"Thomas", "Tom"},   {"Joseph", "Joe"},    {"Daniel", "Dan"},
+                          {"Elizabeth", "Liz"}, {"Katherine", "Kate"}, {"Jennifer", "Jen"}, {"Susan", "Sue"},
+                          {"Margaret", "Peggy"}, {"Richard", "Rick"}, {"Anthony", "Tony"}, {"Matthew", "Matt"},
+                          {"Rebecca", "Becky"}, {"Samuel", "Sam"},   {"Benjamin", "Ben"},  {"Andrew", "Andy"}};
+
+struct Rng {
+  std::mt19937_64 gen;
+  std::uint64_t below(std::uint64_t n) { return gen() % n; }
+  bool chance(double p) { return static_cast<double>(gen() % 1000000) < p * 1000000.0; }
+};
+
+template <typename T, std::size_t N>
+const T& pick(Rng& r, const T (&arr)[N]) {
+  return arr[r.below(N)];
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+struct Person {
+  std::string first, last, email, phone_digits, street_no, street, suffix_long, suffix_short, city, zip;
+};
+
+std::string format_phone(const std::string& d, int style) {
+  // d = 10 digits
+  auto a = d.substr(0, 3), b = d.substr(3, 3), c = d.substr(6);
+  switch (style) {
+    case 0: return "+1 (" + a + ") " + b + "-" + c;
+    case 1: return a + "-" + b + "-" + c;
+    case 2: return "+1" + d;
+    case 3: return "(" + a + ") " + b + " " + c;
+    default: return "1 " + a + " " + b + " " + c;
+  }
+}
+
+std::string typo(Rng& r, std::string s) {
+  if (s.size() < 3) return s;
+  std::size_t i = 1 + r.below(s.size() - 2);
+  switch (r.below(4)) {
+    case 0: s[i] = static_cast<char>('a' + r.below(26)); break;           // substitution
+    case 1: s.erase(i, 1); break;                                          // deletion
+    case 2: s.insert(i, 1, s[i]); break;                                   // doubled letter
+    default: std::swap(s[i], s[i + 1 < s.size() ? i + 1 : i - 1]); break;  // transposition
+  }
+  return s;
+}
+
+std::string nickname_of(const std::string& first) {
+  for (const auto& n : kNick)
+    if (first == n[0]) return n[1];
+  return "";
+}
+
+}  // namespace
+
+PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
+  Rng r{std::mt19937_64(config.seed)};
+  PlantedDataset out;
+  std::set<std::string> emails, phones;
+  std::size_t next_id = 0;
+  auto new_id = [&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "c%07zu", next_id++);
+    return std::string(buf);
+  };
+  auto unique_phone = [&] {
+    for (;;) {
+      std::string d = std::to_string(200 + r.below(800)) + std::to_string(200 + r.below(800));
+      char tail[8];
+      std::snprintf(tail, sizeof tail, "%04u", static_cast<unsigned>(r.below(10000)));
+      d += tail;
+      if (phones.insert(d).second) return d;
+    }
+  };
+  auto unique_email = [&](const std::string& first, const std::string& last) {
+    std::string f = lower(first), l = lower(last);
+    std::string domain = pick(r, kDomains);
+    std::string base;
+    switch (r.below(4)) {
+      case 0: base = f + "." + l; break;
+      case 1: base = f + l; break;
+      case 2: base = f.substr(0, 1) + l; break;
+      default: base = l + "." + f; break;
+    }
+    std::string e = base + "@" + domain;
+    for (int n = 2; !emails.insert(email_match_key(e)).second; ++n) e = base + std::to_string(n) + "@" + domain;
+    return e;
+  };
+  auto clean_record = [&](const Person& p, const std::string& id) {
+    MatchInput m;
+    m.id = id;
+    m.external_id = id;
+    m.name = p.first + " " + p.last;
+    m.email = p.email;
+    m.phone = format_phone(p.phone_digits, static_cast<int>(r.below(5)));
+    m.address = p.street_no + " " + p.street + " " + p.suffix_long + ", " + p.city + " " + p.zip;
+    return m;
+  };
+
+  for (std::size_t i = 0; i < config.people; ++i) {
+    Person p;
+    p.first = pick(r, kFirst);
+    p.last = pick(r, kLast);
+    p.email = unique_email(p.first, p.last);
+    p.phone_digits = unique_phone();
+    p.street_no = std::to_string(1 + r.below(9999));
+    p.street = pick(r, kStreets);
+    const auto& suffix = pick(r, kSuffix);
+    p.suffix_long = suffix[0];
+    p.suffix_short = suffix[1];
+    p.city = pick(r, kCities);
+    p.zip = std::to_string(10000 + r.below(89999));
+
+    std::vector<std::string> cluster{new_id()};
+    out.records.push_back(clean_record(p, cluster[0]));
+
+    if (r.chance(config.duplicate_share)) {
+      std::size_t copies = 1 + r.below(std::max<std::size_t>(config.max_copies, 1));
+      for (std::size_t c = 0; c < copies; ++c) {
+        MatchInput m = clean_record(p, new_id());
+        // name
+        std::string first = p.first, last = p.last;
+        switch (r.below(7)) {
+          case 0: break;
+          case 1: first = typo(r, first); break;
+          case 2: m.name = last + ", " + first; break;
+          case 3: {
+            auto nick = nickname_of(first);
+            if (!nick.empty()) first = nick;
+            break;
+          }
+          case 4: first = first.substr(0, 1) + "."; break;
+          case 5: m.name = lower(first + "  " + last); break;
+          default: last = typo(r, last); break;
+        }
+        if (!m.name || *m.name == p.first + " " + p.last) m.name = first + " " + last;
+        // email
+        bool email_dropped = false;
+        switch (r.below(10)) {
+          case 0: case 1: case 2: m.email.reset(); email_dropped = true; break;
+          case 3: {  // reformat the local part: dots, case, +tag
+            std::string e = *m.email;
+            auto at = e.find('@');
+            std::string local = e.substr(0, at);
+            if (local.find('.') != std::string::npos) local.erase(std::remove(local.begin(), local.end(), '.'), local.end());
+            else if (local.size() > 2) local.insert(1, ".");
+            m.email = local + e.substr(at);
+            break;
+          }
+          case 4: {
+            std::string e = *m.email;
+            for (auto& ch : e) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            m.email = "  " + e;
+            break;
+          }
+          case 5: {
+            std::string e = *m.email;
+            auto at = e.find('@');
+            m.email = e.substr(0, at) + "+shop" + e.substr(at);
+            break;
+          }
+          case 6: {
+            std::string e = *m.email;
+            auto at = e.find('@');
+            m.email = typo(r, e.substr(0, at)) + e.substr(at);
+            break;
+          }
+          default: break;
+        }
+        // phone
+        switch (r.below(10)) {
+          case 0: case 1: case 2:
+            if (!email_dropped) m.phone.reset();
+            break;
+          case 3: {
+            std::string d = p.phone_digits;
+            std::size_t i = 3 + r.below(7);
+            d[i] = static_cast<char>('0' + (d[i] - '0' + 1 + r.below(9)) % 10);
+            m.phone = format_phone(d, static_cast<int>(r.below(5)));
+            break;
+          }
+          default: m.phone = format_phone(p.phone_digits, static_cast<int>(r.below(5))); break;
+        }
+        // address
+        switch (r.below(10)) {
+          case 0: case 1: case 2: m.address.reset(); break;
+          case 3: case 4:
+            m.address = p.street_no + " " + p.street + " " + p.suffix_short + " " + p.city + ", " + p.zip;
+            break;
+          case 5: m.address = lower(*m.address); break;
+          default: break;
+        }
+        cluster.push_back(m.id);
+        out.records.push_back(std::move(m));
+      }
+      out.truth.push_back(cluster);
+    }
+
+    if (r.chance(config.family_share)) {
+      std::size_t members = 1 + r.below(2);
+      for (std::size_t f = 0; f < members; ++f) {
+        std::string first;
+        for (int tries = 0; tries < 50; ++tries) {
+          first = pick(r, kFirst);
+          if (canonical_first_name(lower(first)) != canonical_first_name(lower(p.first)) &&
+              jaro_winkler(lower(first), lower(p.first)) < 0.8)
+            break;
+        }
+        MatchInput m;
+        m.id = new_id();
+        m.external_id = m.id;
+        m.name = first + " " + p.last;
+        if (r.chance(0.7)) m.email = unique_email(first, p.last);
+        m.phone = r.chance(0.5) ? format_phone(p.phone_digits, static_cast<int>(r.below(5)))  // shared landline
+                                : format_phone(unique_phone(), static_cast<int>(r.below(5)));
+        m.address = p.street_no + " " + p.street + " " + (r.chance(0.5) ? p.suffix_long : p.suffix_short) + ", " +
+                    p.city + " " + p.zip;
+        out.records.push_back(std::move(m));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tradesphere::domain

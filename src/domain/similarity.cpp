@@ -1,0 +1,254 @@
+#include "domain/similarity.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <unordered_map>
+
+#include "domain/normalize.hpp"
+
+namespace tradesphere::domain {
+
+double jaro_winkler(std::string_view a, std::string_view b) {
+  if (a.empty() && b.empty()) return 1.0;
+  if (a.empty() || b.empty()) return 0.0;
+  if (a == b) return 1.0;
+  const std::size_t window = std::max<std::size_t>(std::max(a.size(), b.size()) / 2, 1) - 1;
+  std::vector<bool> am(a.size(), false), bm(b.size(), false);
+  std::size_t matches = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::size_t lo = i > window ? i - window : 0;
+    std::size_t hi = std::min(i + window + 1, b.size());
+    for (std::size_t j = lo; j < hi; ++j) {
+      if (bm[j] || a[i] != b[j]) continue;
+      am[i] = bm[j] = true;
+      ++matches;
+      break;
+    }
+  }
+  if (matches == 0) return 0.0;
+  std::size_t t = 0, k = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!am[i]) continue;
+    while (!bm[k]) ++k;
+    if (a[i] != b[k]) ++t;
+    ++k;
+  }
+  double m = static_cast<double>(matches);
+  double jaro = (m / a.size() + m / b.size() + (m - t / 2.0) / m) / 3.0;
+  std::size_t prefix = 0;
+  while (prefix < 4 && prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
+  return jaro + prefix * 0.1 * (1.0 - jaro);
+}
+
+std::size_t levenshtein(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::size_t osa_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i)
+    for (std::size_t j = 1; j <= m; ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[n][m];
+}
+
+namespace {
+
+std::set<std::string> trigrams(std::string_view text) {
+  std::set<std::string> out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    std::string padded = "  " + word + " ";
+    for (std::size_t i = 0; i + 3 <= padded.size(); ++i) out.insert(padded.substr(i, 3));
+    word.clear();
+  };
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) word += static_cast<char>(std::tolower(c));
+    else flush();
+  }
+  flush();
+  return out;
+}
+
+}  // namespace
+
+double trigram_similarity(std::string_view a, std::string_view b) {
+  auto ta = trigrams(a), tb = trigrams(b);
+  if (ta.empty() || tb.empty()) return 0.0;
+  std::size_t common = 0;
+  for (const auto& t : ta) common += tb.count(t);
+  return static_cast<double>(common) / static_cast<double>(ta.size() + tb.size() - common);
+}
+
+std::string canonical_first_name(const std::string& token) {
+  static const std::unordered_map<std::string, std::string> kNicknames = {
+      {"bob", "robert"},      {"bobby", "robert"},    {"rob", "robert"},      {"robbie", "robert"},
+      {"bill", "william"},    {"billy", "william"},   {"will", "william"},    {"willy", "william"},
+      {"liam", "william"},    {"jim", "james"},       {"jimmy", "james"},     {"jamie", "james"},
+      {"mike", "michael"},    {"mikey", "michael"},   {"mick", "michael"},    {"dave", "david"},
+      {"davy", "david"},      {"tom", "thomas"},      {"tommy", "thomas"},    {"joe", "joseph"},
+      {"joey", "joseph"},     {"dan", "daniel"},      {"danny", "daniel"},    {"chris", "christopher"},
+      {"matt", "matthew"},    {"nick", "nicholas"},   {"tony", "anthony"},    {"steve", "steven"},
+      {"stephen", "steven"},  {"ben", "benjamin"},    {"sam", "samuel"},      {"alex", "alexander"},
+      {"andy", "andrew"},     {"drew", "andrew"},     {"ed", "edward"},       {"eddie", "edward"},
+      {"ted", "edward"},      {"rick", "richard"},    {"rich", "richard"},    {"dick", "richard"},
+      {"greg", "gregory"},    {"jeff", "jeffrey"},    {"jon", "jonathan"},    {"johnny", "john"},
+      {"jack", "john"},       {"charlie", "charles"}, {"chuck", "charles"},   {"pete", "peter"},
+      {"larry", "lawrence"},  {"ken", "kenneth"},     {"kenny", "kenneth"},   {"ron", "ronald"},
+      {"don", "donald"},      {"frank", "francis"},   {"hank", "henry"},      {"harry", "henry"},
+      {"tim", "timothy"},     {"liz", "elizabeth"},   {"beth", "elizabeth"},  {"betty", "elizabeth"},
+      {"lizzie", "elizabeth"}, {"eliza", "elizabeth"}, {"kate", "katherine"}, {"katie", "katherine"},
+      {"kathy", "katherine"}, {"cathy", "katherine"}, {"catherine", "katherine"}, {"kat", "katherine"},
+      {"jen", "jennifer"},    {"jenny", "jennifer"},  {"sue", "susan"},       {"susie", "susan"},
+      {"peggy", "margaret"},  {"maggie", "margaret"}, {"meg", "margaret"},    {"patty", "patricia"},
+      {"pat", "patricia"},    {"trish", "patricia"},  {"becky", "rebecca"},   {"becca", "rebecca"},
+      {"vicky", "victoria"},  {"debbie", "deborah"},  {"deb", "deborah"},     {"mandy", "amanda"},
+      {"abby", "abigail"},    {"annie", "ann"},       {"anna", "ann"},        {"anne", "ann"},
+      {"sally", "sarah"},     {"sara", "sarah"},      {"jess", "jessica"},    {"jessie", "jessica"},
+      {"nat", "natalie"},     {"cindy", "cynthia"},   {"sandy", "sandra"},    {"terry", "theresa"},
+      {"tess", "theresa"},    {"chris", "christopher"}, {"christine", "christina"}, {"nicky", "nicole"},
+      {"val", "valerie"},     {"gabe", "gabriel"},    {"josh", "joshua"},     {"zach", "zachary"},
+      {"nate", "nathan"},     {"fred", "frederick"},  {"freddie", "frederick"}, {"walt", "walter"},
+  };
+  auto it = kNicknames.find(token);
+  return it == kNicknames.end() ? token : it->second;
+}
+
+std::string soundex(std::string_view token) {
+  static const char* kCodes = "01230120022455012623010202";  // a..z
+  std::string out;
+  char last = 0;
+  for (char ch : token) {
+    auto c = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (c < 'a' || c > 'z') continue;
+    char code = kCodes[c - 'a'];
+    if (out.empty()) {
+      out += static_cast<char>(c);
+      last = code;
+      continue;
+    }
+    if (code != '0' && code != last) out += code;
+    if (c != 'h' && c != 'w') last = code;
+    if (out.size() == 4) break;
+  }
+  if (out.empty()) return out;
+  while (out.size() < 4) out += '0';
+  return out;
+}
+
+std::vector<std::string> match_name_tokens(std::string_view raw) {
+  auto tokens = name_tokens(raw);
+  std::vector<std::string> out;
+  for (auto& t : tokens) {
+    if (t.empty()) continue;
+    out.push_back(canonical_first_name(t));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+NameComparison compare_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  NameComparison out;
+  if (a.empty() || b.empty()) return out;
+  struct Cand {
+    double score;
+    std::size_t i, j;
+  };
+  std::vector<Cand> cands;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t j = 0; j < b.size(); ++j) {
+      double s = jaro_winkler(a[i], b[j]);
+      bool initial = (a[i].size() == 1 || b[j].size() == 1) && a[i][0] == b[j][0];
+      if (initial) s = std::max(s, 0.9);
+      cands.push_back({s, i, j});
+    }
+  std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
+  std::vector<bool> ua(a.size(), false), ub(b.size(), false);
+  double total = 0;
+  bool exact = false, weak = false;
+  for (const auto& c : cands) {
+    if (ua[c.i] || ub[c.j]) continue;
+    ua[c.i] = ub[c.j] = true;
+    total += c.score;
+    if (c.score >= 0.999) exact = true;
+    else if (c.score < 0.75) weak = true;
+  }
+  out.similarity = total / static_cast<double>(std::max(a.size(), b.size()));
+  out.first_names_differ = exact && weak;
+  return out;
+}
+
+std::vector<std::string> address_tokens(std::string_view raw) {
+  static const std::unordered_map<std::string, std::string> kAbbrev = {
+      {"st", "street"},   {"str", "street"},   {"ave", "avenue"},   {"av", "avenue"},    {"rd", "road"},
+      {"dr", "drive"},    {"ln", "lane"},      {"blvd", "boulevard"}, {"ct", "court"},   {"pl", "place"},
+      {"sq", "square"},   {"hwy", "highway"},  {"pkwy", "parkway"}, {"apt", "apartment"}, {"ste", "suite"},
+      {"fl", "floor"},    {"n", "north"},      {"s", "south"},      {"e", "east"},       {"w", "west"},
+      {"ne", "northeast"}, {"nw", "northwest"}, {"se", "southeast"}, {"sw", "southwest"}, {"no", "number"},
+      {"unit", "apartment"}, {"#", "apartment"},
+  };
+  std::vector<std::string> out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    auto it = kAbbrev.find(word);
+    out.push_back(it == kAbbrev.end() ? word : it->second);
+    word.clear();
+  };
+  for (char ch : raw) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) word += static_cast<char>(std::tolower(c));
+    else flush();
+  }
+  flush();
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double address_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.empty() || b.empty()) return 0.0;
+  std::size_t common = 0;
+  for (const auto& t : a) common += std::binary_search(b.begin(), b.end(), t) ? 1 : 0;
+  return 2.0 * static_cast<double>(common) / static_cast<double>(a.size() + b.size());
+}
+
+std::string email_match_key(std::string_view raw) {
+  auto e = normalize_email(raw);
+  if (!e) return "";
+  auto at = e->rfind('@');
+  std::string local = e->substr(0, at), domain = e->substr(at + 1);
+  if (auto plus = local.find('+'); plus != std::string::npos && plus > 0) local.resize(plus);
+  local.erase(std::remove(local.begin(), local.end(), '.'), local.end());
+  if (domain == "googlemail.com") domain = "gmail.com";
+  return local + "@" + domain;
+}
+
+std::string phone_match_key(std::string_view raw) {
+  std::string digits;
+  for (char c : raw)
+    if (c >= '0' && c <= '9') digits += c;
+    else if (std::isalpha(static_cast<unsigned char>(c)) && !digits.empty()) break;  // extension
+  if (digits.size() < 7) return "";
+  if (digits.size() > 10) digits = digits.substr(digits.size() - 10);
+  return digits;
+}
+
+}  // namespace tradesphere::domain

@@ -1,0 +1,52 @@
+// String similarity for duplicate detection (pure, thread-safe, no I/O).
+// Inputs are UTF-8; names go through domain::name_tokens (ICU folding) first.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tradesphere::domain {
+
+// Jaro-Winkler similarity in [0,1] (prefix scale 0.1, prefix up to 4), on bytes.
+double jaro_winkler(std::string_view a, std::string_view b);
+// Levenshtein distance on bytes.
+std::size_t levenshtein(std::string_view a, std::string_view b);
+// Damerau (optimal string alignment) distance: adjacent transpositions cost 1.
+std::size_t osa_distance(std::string_view a, std::string_view b);
+// pg_trgm-style trigram similarity: each word padded "  w ", |A∩B| / |A∪B|.
+double trigram_similarity(std::string_view a, std::string_view b);
+
+// The formal first name of a nickname ("bob" -> "robert", "liz" -> "elizabeth"),
+// or the token itself. Lower-case ASCII tokens (as name_tokens returns).
+std::string canonical_first_name(const std::string& token);
+// Soundex code ("robert" -> "r163"), "" for a token without letters.
+std::string soundex(std::string_view token);
+
+// Name tokens for matching: name_tokens(raw) with nicknames canonicalized.
+std::vector<std::string> match_name_tokens(std::string_view raw);
+
+struct NameComparison {
+  double similarity = 0;      // [0,1], token-order insensitive
+  bool first_names_differ = false;  // a token pair with clearly different given names (family members)
+};
+// Pairs tokens greedily by Jaro-Winkler (an initial "j" matches any token starting
+// with j at 0.9); similarity = matched weight / max(token count). first_names_differ
+// is true when, besides an exact token match (the shared surname), the remaining
+// tokens of both names disagree (JW < 0.75, no initial match).
+NameComparison compare_names(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+// Lower-case alphanumeric tokens of an address with common abbreviations
+// expanded ("St." -> "street", "Ave" -> "avenue", "N" -> "north", "Apt" -> "apartment").
+std::vector<std::string> address_tokens(std::string_view raw);
+// Dice overlap of the token sets: 2|A∩B| / (|A|+|B|); 0 when either is empty.
+double address_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+// Email key for matching: normalized (trim, lower-case), local part without dots
+// and without a "+tag" ("J.Smith+crm@x.com" -> "jsmith@x.com"); "" when not an email.
+std::string email_match_key(std::string_view raw);
+// Digits of a phone, without a leading "1"/"0" trunk digit when longer than 10,
+// keeping the last 10 ("+1 (415) 555-0100" -> "4155550100"); "" for fewer than 7 digits.
+std::string phone_match_key(std::string_view raw);
+
+}  // namespace tradesphere::domain

@@ -1,0 +1,29 @@
+#include "http/api_services.hpp"
+
+#include "db/customer_repository.hpp"
+#include "db/database.hpp"
+#include "db/idempotency_store.hpp"
+#include "services/customer_enrichment_service.hpp"
+#include "services/customer_lifecycle_service.hpp"
+#include "services/customer_merge_service.hpp"
+#include "services/customer_sync_service.hpp"
+
+namespace tradesphere::http {
+
+std::shared_ptr<ApiServices> make_api_services(const std::string& app_url, int pool_size) {
+  auto s = std::make_shared<ApiServices>();
+  db::PoolOptions pool;
+  pool.url = app_url;
+  pool.size = pool_size;
+  s->database = std::make_shared<db::Database>(pool);
+  auto& db = *s->database;
+  s->idempotency = std::make_shared<db::IdempotencyStore>(db);
+  s->customers = std::make_shared<db::CustomerRepository>(db);
+  s->sync = std::make_shared<services::CustomerSyncService>(db);
+  s->lifecycle = std::make_shared<services::CustomerLifecycleService>(db);
+  s->merges = std::make_shared<services::CustomerMergeService>(db);
+  s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
+  return s;
+}
+
+}  // namespace tradesphere::http

@@ -1,0 +1,322 @@
+#include "services/customer_merge_service.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+#include <set>
+
+#include "common/json_log.hpp"
+#include "common/metrics.hpp"
+#include "db/duplicate_repository.hpp"
+#include "db/merge_repository.hpp"
+#include "domain/errors.hpp"
+#include "domain/normalize.hpp"
+
+namespace tradesphere::services {
+namespace {
+
+using domain::ConflictError;
+using domain::NotFoundError;
+using domain::ValidationError;
+
+struct Checked {
+  db::LockedCustomer target;
+  std::vector<db::LockedCustomer> sources;  // sorted by id
+};
+
+nlohmann::json opt_json(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
+
+std::string not_found(const std::string& id) { return "customer " + id + " not found"; }
+
+// Validates ids, locks every row in id order and applies the guards.
+Checked check_merge(db::Tx& tx, const domain::RequestContext& ctx, const std::string& target_id,
+                    const std::vector<std::string>& source_ids) {
+  if (source_ids.empty()) throw ValidationError("sources", "at least one source customer is required");
+  std::set<std::string> unique;
+  for (const auto& id : source_ids) {
+    if (!domain::is_uuid(id)) throw NotFoundError(not_found(id));
+    if (id == target_id) throw ValidationError("sources", "cannot merge customer " + id + " into itself");
+    if (!unique.insert(id).second) throw ValidationError("sources", "customer " + id + " is listed twice");
+  }
+  if (!domain::is_uuid(target_id)) throw NotFoundError(not_found(target_id));
+
+  // Every foreign key to customers must have a known treatment.
+  for (const auto& fk : db::customer_foreign_keys(tx)) {
+    if (!db::reference_action(fk))
+      throw domain::ServiceError("merge does not know how to treat rows of table \"" + fk.table +
+                                 "\" that reference customers (constraint " + fk.constraint +
+                                 "); classify it in src/db/merge_repository.cpp");
+  }
+
+  std::vector<std::string> all(unique.begin(), unique.end());
+  all.push_back(target_id);
+  auto locked = db::lock_customers(tx, ctx.company_id, all);
+  auto it = locked.find(target_id);
+  if (it == locked.end()) throw NotFoundError(not_found(target_id));
+  Checked out{it->second, {}};
+  if (out.target.status == "merged") {
+    std::string final_id = *out.target.merged_into;
+    for (int hop = 0; hop < 50; ++hop) {
+      auto next = db::lock_customers(tx, ctx.company_id, {final_id});
+      if (next.empty() || next.begin()->second.status != "merged") break;
+      final_id = *next.begin()->second.merged_into;
+    }
+    throw ConflictError("customer " + target_id + " was merged into customer " + final_id +
+                        "; merge into " + final_id + " instead");
+  }
+  if (out.target.status == "deleted") throw ConflictError("customer " + target_id + " is deleted");
+  for (const auto& id : unique) {
+    auto s = locked.find(id);
+    if (s == locked.end()) throw NotFoundError(not_found(id));
+    if (s->second.status == "merged") {
+      auto by = db::merge_that_absorbed(tx, ctx.company_id, id);
+      throw ConflictError("customer " + id + " was already merged into customer " + *s->second.merged_into +
+                          (by ? " (merge " + *by + ")" : ""));
+    }
+    if (s->second.status == "deleted") throw ConflictError("customer " + id + " is deleted");
+    out.sources.push_back(s->second);
+  }
+  return out;
+}
+
+std::vector<domain::MergeRecord> records(const std::vector<db::LockedCustomer>& rows) {
+  std::vector<domain::MergeRecord> out;
+  for (const auto& r : rows) out.push_back(r.record);
+  return out;
+}
+
+void require_admin(const domain::RequestContext& ctx, const char* what) {
+  if (!ctx.is_admin()) throw domain::PermissionError(std::string(what) + " requires the admin role");
+}
+
+}  // namespace
+
+nlohmann::json to_json(const MergePreview& p) {
+  nlohmann::json fields = nlohmann::json::array();
+  for (const auto& f : p.fields) fields.push_back(domain::to_json(f));
+  return {{"target_id", p.target_id}, {"source_ids", p.source_ids}, {"fields", fields}, {"moves", p.moves}};
+}
+
+nlohmann::json to_json(const MergeResult& r) {
+  return {{"merge_id", r.merge_id}, {"target_id", r.target_id}, {"source_ids", r.source_ids}, {"moved", r.moved}};
+}
+
+nlohmann::json to_json(const DuplicateMember& m) {
+  return {{"id", m.id}, {"external_id", opt_json(m.external_id)}, {"name", opt_json(m.name)}};
+}
+
+nlohmann::json to_json(const DuplicateGroupView& g) {
+  nlohmann::json customers = nlohmann::json::array();
+  for (const auto& c : g.customers) customers.push_back(to_json(c));
+  return {{"score", std::round(g.score * 10000) / 10000}, {"reasons", g.reasons}, {"customers", customers}};
+}
+
+nlohmann::json to_json(const DuplicateCandidate& c) {
+  auto j = to_json(c.customer);
+  j["score"] = std::round(c.score * 10000) / 10000;
+  j["reasons"] = c.reasons;
+  return j;
+}
+
+std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const domain::RequestContext& ctx,
+                                                                      const std::string& customer_id,
+                                                                      const domain::ScoringConfig& scoring) {
+  if (!domain::is_uuid(customer_id)) throw NotFoundError(not_found(customer_id));
+  auto [me, candidates, dismissed] = db_.transact(
+      ctx, "find_duplicates",
+      [&](db::Tx& tx) {
+        auto self = db::load_match_input(tx, ctx.company_id, customer_id);
+        if (!self) throw NotFoundError(not_found(customer_id));
+        return std::make_tuple(*self, db::load_candidates(tx, ctx.company_id, customer_id),
+                               db::load_dismissals(tx, ctx.company_id, customer_id));
+      },
+      db::TxMode::kReadOnly);
+  auto prepared = domain::prepare(me);
+  std::vector<DuplicateCandidate> out;
+  for (const auto& c : candidates) {
+    if (dismissed.count(std::minmax(c.id, customer_id))) continue;
+    auto s = domain::score_pair(prepared, domain::prepare(c), scoring);
+    if (s.score < scoring.threshold) continue;
+    out.push_back({{c.id, c.external_id, c.name}, s.score, s.reasons});
+  }
+  std::sort(out.begin(), out.end(), [](const DuplicateCandidate& a, const DuplicateCandidate& b) {
+    return a.score != b.score ? a.score > b.score : a.customer.id < b.customer.id;
+  });
+  return out;
+}
+
+std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const domain::RequestContext& ctx,
+                                                                           const BulkDuplicateOptions& options) {
+  auto [inputs, dismissed] = db_.transact(
+      ctx, "bulk_find_duplicates",
+      [&](db::Tx& tx) {
+        return std::make_pair(db::load_active_match_inputs(tx, ctx.company_id), db::load_dismissals(tx, ctx.company_id));
+      },
+      db::TxMode::kReadOnly);
+  if (options.progress) options.progress("load", inputs.size(), inputs.size());
+  std::vector<domain::PreparedRecord> records;
+  records.reserve(inputs.size());
+  for (const auto& in : inputs) records.push_back(domain::prepare(in));
+  auto pairs = domain::find_scored_pairs(records, options.scoring, [&](std::size_t done, std::size_t total) {
+    if (options.progress) options.progress("block", done, total);
+  });
+  auto groups = domain::group_duplicates(records, std::move(pairs), dismissed);
+  if (options.progress) options.progress("group", groups.size(), groups.size());
+  std::vector<DuplicateGroupView> out;
+  for (const auto& g : groups) {
+    DuplicateGroupView v{g.score, g.reasons, {}};
+    for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+bool CustomerMergeService::dismiss_duplicate(const domain::RequestContext& ctx, const std::string& a,
+                                             const std::string& b, const std::optional<std::string>& reason) {
+  if (!ctx.can_write()) throw domain::PermissionError("dismissing a duplicate requires the agent or admin role");
+  if (!domain::is_uuid(a)) throw NotFoundError(not_found(a));
+  if (!domain::is_uuid(b)) throw NotFoundError(not_found(b));
+  if (a == b) throw ValidationError("customer_b", "a customer cannot be dismissed as a duplicate of itself");
+  return db_.transact(ctx, "dismiss_duplicate", [&](db::Tx& tx) {
+    for (const auto& id : {a, b})
+      if (!db::load_match_input(tx, ctx.company_id, id)) throw NotFoundError(not_found(id));
+    return db::insert_dismissal(tx, ctx.company_id, a, b, reason);
+  });
+}
+
+MergePreview CustomerMergeService::preview_merge(const domain::RequestContext& ctx, const std::string& target_id,
+                                                 const std::vector<std::string>& source_ids) {
+  return db_.transact(ctx, "preview_merge", [&](db::Tx& tx) {
+    auto checked = check_merge(tx, ctx, target_id, source_ids);
+    MergePreview p;
+    p.target_id = target_id;
+    for (const auto& s : checked.sources) p.source_ids.push_back(s.record.id);
+    p.fields = domain::plan_merge(checked.target.record, records(checked.sources));
+    p.moves = {{"chat_rows", 0}, {"conversations", 0}, {"events", 0}, {"matching_keys", 0}, {"tags", 0}};
+    std::set<std::string> tags(checked.target.record.tags.begin(), checked.target.record.tags.end());
+    for (const auto& s : checked.sources) {
+      for (const auto& [k, n] : db::count_references(tx, ctx.company_id, s.record.id)) p.moves[k] += n;
+      for (const auto& t : s.record.tags)
+        if (tags.insert(t).second) ++p.moves["tags"];
+    }
+    return p;
+  });
+}
+
+MergeResult CustomerMergeService::merge_customers(const domain::RequestContext& ctx, const std::string& target_id,
+                                                  const std::vector<std::string>& source_ids,
+                                                  const std::map<std::string, std::optional<std::string>>& choices) {
+  require_admin(ctx, "merging customers");
+  auto result = db_.transact(ctx, "merge_customers", [&](db::Tx& tx) {
+    auto checked = check_merge(tx, ctx, target_id, source_ids);
+    auto outcome = domain::resolve_merge(checked.target.record, records(checked.sources), choices);
+
+    MergeResult r;
+    r.target_id = target_id;
+    r.merge_id = db::new_uuid(tx);
+    std::vector<db::MergeLogRow> logs;
+    for (const auto& s : checked.sources) {
+      r.source_ids.push_back(s.record.id);
+      db::MergeLogRow log;
+      log.id = logs.empty() ? r.merge_id : db::new_uuid(tx);
+      log.merge_id = r.merge_id;
+      log.source_customer_id = s.record.id;
+      log.target_customer_id = target_id;
+      log.source_snapshot = s.image;
+      log.target_snapshot = checked.target.image;
+      log.moved_rows = db::move_references(tx, ctx.company_id, s.record.id, target_id);
+      for (auto& [table, ids] : log.moved_rows.items()) r.moved[table] += static_cast<long>(ids.size());
+      logs.push_back(std::move(log));
+    }
+    int target_version = db::update_target_fields(tx, ctx.company_id, target_id, outcome);
+    nlohmann::json fields = {{"name", opt_json(outcome.name)},       {"email", opt_json(outcome.email)},
+                             {"phone", opt_json(outcome.phone)},     {"address", opt_json(outcome.address)},
+                             {"notes", opt_json(outcome.notes)},     {"lifecycle_stage", outcome.lifecycle_stage},
+                             {"tags", outcome.tags}};
+    nlohmann::json explicit_choices = nlohmann::json::object();
+    for (const auto& [k, v] : choices) explicit_choices[k] = v ? nlohmann::json(*v) : nullptr;
+    for (std::size_t i = 0; i < logs.size(); ++i) {
+      int source_version = db::mark_merged(tx, ctx.company_id, logs[i].source_customer_id, target_id);
+      logs[i].field_choices = {{"merge_id", r.merge_id},
+                               {"fields", fields},
+                               {"explicit", explicit_choices},
+                               {"sources", r.source_ids},
+                               {"source_version_after", source_version},
+                               {"target_version_after", target_version}};
+      db::insert_merge_log(tx, ctx.company_id, logs[i]);
+      db::insert_event(tx, ctx.company_id, logs[i].source_customer_id, "merged",
+                       {{"merge_id", r.merge_id}, {"role", "source"}, {"into", target_id}});
+    }
+    db::insert_event(tx, ctx.company_id, target_id, "merged",
+                     {{"merge_id", r.merge_id}, {"role", "target"}, {"sources", r.source_ids}, {"moved", r.moved}});
+    return r;
+  });
+  static auto& merges = common::metrics().counter("tradesphere_customer_merges_total", "Customer merges performed");
+  merges.inc();
+  common::log(spdlog::level::info, "customer.merged",
+              {{"merge_id", result.merge_id}, {"target_id", result.target_id}, {"sources", result.source_ids}});
+  return result;
+}
+
+UndoResult CustomerMergeService::undo_merge(const domain::RequestContext& ctx, const std::string& merge_id) {
+  require_admin(ctx, "undoing a merge");
+  if (!domain::is_uuid(merge_id)) throw NotFoundError("merge " + merge_id + " not found");
+  auto result = db_.transact(ctx, "undo_merge", [&](db::Tx& tx) {
+    auto logs = db::load_merge(tx, ctx.company_id, merge_id);
+    if (logs.empty()) throw NotFoundError("merge " + merge_id + " not found");
+    const std::string target_id = logs[0].target_customer_id;
+    if (logs[0].undone_at) throw ConflictError("merge " + merge_id + " was already undone at " + *logs[0].undone_at);
+
+    std::vector<std::string> ids{target_id};
+    for (const auto& l : logs) ids.push_back(l.source_customer_id);
+    auto locked = db::lock_customers(tx, ctx.company_id, ids);
+    const auto& target = locked.at(target_id);
+    if (auto later = db::later_merge_into(tx, ctx.company_id, target_id, merge_id, logs[0].created_at))
+      throw ConflictError("cannot undo merge " + merge_id + ": customer " + target_id +
+                          " absorbed more customers later (merge " + *later + "); undo that merge first");
+    if (target.status == "merged")
+      throw ConflictError("cannot undo merge " + merge_id + ": customer " + target_id +
+                          " was merged into customer " + *target.merged_into + " later" +
+                          [&] {
+                            auto by = db::merge_that_absorbed(tx, ctx.company_id, target_id);
+                            return by ? " (merge " + *by + "); undo that merge first" : std::string();
+                          }());
+    int target_after = logs[0].field_choices.value("target_version_after", 0);
+    if (target.version != target_after)
+      throw ConflictError("cannot undo merge " + merge_id + ": customer " + target_id +
+                          " was changed after the merge (version " + std::to_string(target_after) + " -> " +
+                          std::to_string(target.version) + ")");
+    for (const auto& l : logs) {
+      const auto& s = locked.at(l.source_customer_id);
+      int after = l.field_choices.value("source_version_after", 0);
+      if (s.status != "merged" || s.merged_into != target_id || s.version != after)
+        throw ConflictError("cannot undo merge " + merge_id + ": customer " + l.source_customer_id +
+                            " was changed after the merge (status " + s.status + ", version " +
+                            std::to_string(after) + " -> " + std::to_string(s.version) + ")");
+      if (auto moved = db::first_moved_row_elsewhere(tx, ctx.company_id, target_id, l.moved_rows))
+        throw ConflictError("cannot undo merge " + merge_id + ": " + *moved);
+    }
+
+    UndoResult r{merge_id, target_id, {}};
+    for (const auto& l : logs) {
+      db::restore_customer(tx, ctx.company_id, l.source_customer_id, l.source_snapshot);
+      if (db::move_references_back(tx, ctx.company_id, l.source_customer_id, target_id, l.moved_rows) != 0)
+        throw ConflictError("cannot undo merge " + merge_id + ": rows moved by it changed concurrently");
+      r.source_ids.push_back(l.source_customer_id);
+    }
+    db::restore_customer(tx, ctx.company_id, target_id, logs[0].target_snapshot);
+    db::mark_merge_undone(tx, ctx.company_id, merge_id);
+    for (const auto& id : r.source_ids)
+      db::insert_event(tx, ctx.company_id, id, "merge_undone", {{"merge_id", merge_id}, {"role", "source"}});
+    db::insert_event(tx, ctx.company_id, target_id, "merge_undone",
+                     {{"merge_id", merge_id}, {"role", "target"}, {"sources", r.source_ids}});
+    return r;
+  });
+  static auto& undos =
+      common::metrics().counter("tradesphere_customer_merge_undos_total", "Customer merges undone");
+  undos.inc();
+  common::log(spdlog::level::info, "customer.merge_undone", {{"merge_id", merge_id}, {"target_id", result.target_id}});
+  return result;
+}
+
+}  // namespace tradesphere::services

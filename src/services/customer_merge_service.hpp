@@ -1,0 +1,123 @@
+// Merging duplicate customers N-way, with a preview and an exact undo (issue 6).
+//
+//   CustomerMergeService merges(db);
+//   auto preview = merges.preview_merge(ctx, target, {a, b});
+//   auto done = merges.merge_customers(ctx, target, {a, b}, {{"name", "Jane Smith"}});
+//   merges.undo_merge(ctx, done.merge_id);
+//
+// merge_customers runs in one transaction: target and sources are locked in id
+// order (so concurrent merges serialize and cannot form cycles), every row of a
+// table that references a source is moved to the target (the referencing tables
+// are read from the catalog; an unclassified foreign key stops the merge), the
+// target takes the planned values (domain/merge_plan.hpp) overridden by the
+// caller's choices, each source becomes status 'merged' with
+// merged_into_customer_id and deleted_at, and customer_merge_log keeps one row per
+// source with everything needed to undo. docs/duplicates.md has the rules.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "db/database.hpp"
+#include "domain/duplicate_scoring.hpp"
+#include "domain/merge_plan.hpp"
+#include "domain/request_context.hpp"
+
+namespace tradesphere::services {
+
+struct MergePreview {
+  std::string target_id;
+  std::vector<std::string> source_ids;
+  std::vector<domain::FieldProposal> fields;
+  // What would move to the target, summed over the sources: chat_rows,
+  // conversations, events, matching_keys, tags (source tags the target lacks).
+  std::map<std::string, long> moves;
+};
+
+struct MergeResult {
+  std::string merge_id;
+  std::string target_id;
+  std::vector<std::string> source_ids;  // sorted
+  std::map<std::string, long> moved;    // table -> rows re-pointed at the target
+};
+
+struct UndoResult {
+  std::string merge_id;
+  std::string target_id;
+  std::vector<std::string> source_ids;
+};
+
+struct DuplicateMember {
+  std::string id;
+  std::optional<std::string> external_id;
+  std::optional<std::string> name;
+};
+
+struct DuplicateCandidate {
+  DuplicateMember customer;
+  double score = 0;
+  std::vector<std::string> reasons;
+};
+
+struct DuplicateGroupView {
+  double score = 0;
+  std::vector<std::string> reasons;
+  std::vector<DuplicateMember> customers;  // ordered by id
+};
+
+struct BulkDuplicateOptions {
+  domain::ScoringConfig scoring;  // scoring.threshold = minimum score
+  // Called with (stage, done, total): "load", "block", "group".
+  std::function<void(const std::string&, std::size_t, std::size_t)> progress;
+};
+
+// {"score":0.93,"reasons":[...],"customers":[{"id","external_id","name"},...]}
+nlohmann::json to_json(const DuplicateGroupView& group);
+nlohmann::json to_json(const DuplicateCandidate& candidate);
+nlohmann::json to_json(const MergePreview& preview);
+nlohmann::json to_json(const MergeResult& result);
+
+class CustomerMergeService {
+ public:
+  explicit CustomerMergeService(db::Database& db) : db_(db) {}
+
+  // Any role. Candidates for one customer, best first; dismissed pairs are never
+  // returned. NotFoundError for an unknown id.
+  std::vector<DuplicateCandidate> find_duplicates(const domain::RequestContext& ctx, const std::string& customer_id,
+                                                  const domain::ScoringConfig& scoring = {});
+  // Any role. Groups (connected candidates) over every active customer of the company.
+  std::vector<DuplicateGroupView> bulk_find_duplicates(const domain::RequestContext& ctx,
+                                                       const BulkDuplicateOptions& options = {});
+  // Agent or admin. Marks a pair "not a duplicate" for good; false when it already was.
+  bool dismiss_duplicate(const domain::RequestContext& ctx, const std::string& a, const std::string& b,
+                         const std::optional<std::string>& reason = {});
+
+  // Any role. Same guards as merge_customers (except the admin role).
+  MergePreview preview_merge(const domain::RequestContext& ctx, const std::string& target_id,
+                             const std::vector<std::string>& source_ids);
+
+  // Admin only (PermissionError). field_choices: field -> value (nullopt clears);
+  // fields not chosen take the proposal. Errors: ValidationError (no sources,
+  // self-merge, bad choice), NotFoundError (unknown id or another company's),
+  // ConflictError (source already merged or deleted, target deleted, target merged
+  // away: the message names where it went).
+  MergeResult merge_customers(const domain::RequestContext& ctx, const std::string& target_id,
+                              const std::vector<std::string>& source_ids,
+                              const std::map<std::string, std::optional<std::string>>& field_choices = {});
+
+  // Admin only. NotFoundError for an unknown merge; ConflictError when it was undone
+  // already or when a later change makes an exact undo impossible (the message names
+  // the blocker: a later merge into the target, an edit of the target or a source,
+  // a moved row that moved again).
+  UndoResult undo_merge(const domain::RequestContext& ctx, const std::string& merge_id);
+
+ private:
+  db::Database& db_;
+};
+
+}  // namespace tradesphere::services

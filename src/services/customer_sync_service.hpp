@@ -1,0 +1,58 @@
+// CustomerSyncService: chat <-> customer synchronisation on top of the
+// database triggers (which do the automatic linking on every chat insert).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "db/chat_repository.hpp"
+#include "db/customer_repository.hpp"
+#include "domain/customer.hpp"
+#include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+class Database;
+}
+
+namespace tradesphere::services {
+
+struct SyncResult {
+  std::int64_t chat_row_id = 0;
+  // The customer the trigger linked or created; nullopt when the row was stored
+  // orphaned (no usable contact data, sync paused, or matching failed).
+  std::optional<domain::CustomerWithMetrics> customer;
+};
+
+struct EnrichmentSummary {
+  bool delegated = false;                             // true: CustomerEnrichmentService ran
+  nlohmann::json changes = nlohmann::json::object();  // services::to_json(EnrichmentResult)
+};
+
+class CustomerSyncService {
+ public:
+  explicit CustomerSyncService(db::Database& db);
+
+  // Stores one chat row for ctx.company_id (agent/admin); the trigger links or
+  // creates its customer. ValidationError for blank session_id/tech_id/user_message.
+  SyncResult sync_from_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record);
+  // Moves every row of the session to the customer; metrics and events follow (triggers).
+  db::LinkResult link_conversation_to_customer(const domain::RequestContext& ctx, const std::string& customer_id,
+                                               const std::string& session_id);
+  // Delegates to CustomerEnrichmentService::enrich_from_conversations (issue 6):
+  // fills empty name/email/phone from the customer's chats; NotFoundError for an
+  // unknown customer, ConflictError for a merged or deleted one.
+  EnrichmentSummary enrich_customer_from_conversations(const domain::RequestContext& ctx,
+                                                       const std::string& customer_id);
+  db::ConversationPage get_customer_conversations(const domain::RequestContext& ctx, const std::string& customer_id,
+                                                  const db::PageRequest& page = {});
+  // Orphans of ctx.company_id (the tenant comes from the context).
+  db::ChatRowPage find_orphaned_conversations(const domain::RequestContext& ctx, const db::PageRequest& page = {});
+  db::RelinkResult relink_orphans(const domain::RequestContext& ctx, int limit = 1000);
+
+ private:
+  db::Database& db_;
+  db::ChatRepository chats_;
+  db::CustomerRepository customers_;
+};
+
+}  // namespace tradesphere::services

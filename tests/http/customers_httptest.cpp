@@ -1,0 +1,467 @@
+// The /v1 routes end to end: a happy path per route, roles, tenant isolation
+// (BOLA), mass assignment, Idempotency-Key, concurrency, graceful shutdown.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/http_fixture.hpp"
+
+namespace {
+
+using nlohmann::json;
+using tradesphere::testing::HttpResponse;
+using tradesphere::testing::HttpTest;
+
+constexpr const char* kMissingId = "6f1c2b9e-0d4a-4c7b-9e3f-2a1b0c9d8e7f";
+
+class CustomersHttpTest : public HttpTest {
+ protected:
+  json create(const json& body, const std::string& token = "") {
+    auto r = call_json("POST", "/v1/customers", token.empty() ? admin_token() : token, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json();
+  }
+  json chat(const json& body, const std::string& token = "") {
+    auto r = call_json("POST", "/v1/chat", token.empty() ? agent_token() : token, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+  static json chat_row(const std::string& session, const std::string& email, const std::string& name = "Jane Roe") {
+    json row = {{"session_id", session}, {"tech_id", "tech-1"}, {"user_message", "Hello, I need a quote"},
+                {"ai_response", "Sure!"}, {"customer_name", name}};
+    if (!email.empty()) row["customer_email"] = email;
+    return row;
+  }
+};
+
+TEST_F(CustomersHttpTest, CreateGetListPatchDeleteRestore) {
+  auto r = call_json("POST", "/v1/customers", agent_token(),
+                     {{"name", "Ann Lee"}, {"email", "Ann@Example.com"}, {"tags", {"VIP"}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto created = r.json();
+  const std::string id = created["id"];
+  EXPECT_EQ(r.header("Location"), "/v1/customers/" + id);
+  EXPECT_EQ(r.header("ETag"), "\"1\"");
+  EXPECT_EQ(created["email"], "ann@example.com");
+  EXPECT_EQ(created["company_id"], company_a_);
+
+  auto got = call("GET", "/v1/customers/" + id, viewer_token());
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json()["name"], "Ann Lee");
+  EXPECT_TRUE(got.json()["metrics"].is_object());
+
+  create({{"name", "Bob Stone"}});
+  auto list = call("GET", "/v1/customers?limit=1&sort=name", viewer_token());
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.json()["items"].size(), 1u);
+  EXPECT_EQ(list.json()["items"][0]["name"], "Ann Lee");
+  ASSERT_TRUE(list.json()["next_cursor"].is_string());
+  auto page2 = call("GET", "/v1/customers?limit=1&sort=name&cursor=" + list.json()["next_cursor"].get<std::string>(),
+                    viewer_token());
+  ASSERT_EQ(page2.status, 200) << page2.body;
+  EXPECT_EQ(page2.json()["items"][0]["name"], "Bob Stone");
+
+  auto patched = call_json("PATCH", "/v1/customers/" + id, agent_token(), {{"phone", "+1 415 555 0100"}},
+                           {{"If-Match", "\"1\""}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.json()["version"], 2);
+  EXPECT_EQ(patched.header("ETag"), "\"2\"");
+
+  auto stale = call_json("PATCH", "/v1/customers/" + id, agent_token(), {{"name", "Stale"}}, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(call("GET", "/v1/customers/" + id, viewer_token()).json()["name"], "Ann Lee");
+
+  auto deleted = call("DELETE", "/v1/customers/" + id, admin_token());
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(deleted.json()["status"], "deleted");
+  EXPECT_EQ(call("GET", "/v1/customers/" + id, viewer_token()).status, 404);
+
+  auto restored = call("POST", "/v1/customers/" + id + "/restore", admin_token());
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_EQ(restored.json()["status"], "active");
+  EXPECT_EQ(call("GET", "/v1/customers/" + id, viewer_token()).status, 200);
+}
+
+TEST_F(CustomersHttpTest, SearchStageTagsNotesTimeline) {
+  auto c = create({{"name", "Margaret Hamilton"}, {"email", "mh@example.com"}});
+  const std::string id = c["id"];
+
+  auto search = call("GET", "/v1/customers/search?q=hamilton", viewer_token());
+  ASSERT_EQ(search.status, 200) << search.body;
+  ASSERT_FALSE(search.json()["items"].empty());
+  EXPECT_EQ(search.json()["items"][0]["id"], id);
+  EXPECT_EQ(call("GET", "/v1/customers/search", viewer_token()).status, 400) << "q is required";
+
+  auto stage = call_json("PUT", "/v1/customers/" + id + "/stage", agent_token(), {{"lifecycle_stage", "lead"}});
+  ASSERT_EQ(stage.status, 200) << stage.body;
+  EXPECT_EQ(stage.json()["lifecycle_stage"], "lead");
+  EXPECT_EQ(call_json("PUT", "/v1/customers/" + id + "/stage", agent_token(), {{"lifecycle_stage", "boss"}}).status,
+            422);
+
+  auto tags = call_json("POST", "/v1/customers/" + id + "/tags", agent_token(), {{"tags", {" VIP ", "east"}}});
+  ASSERT_EQ(tags.status, 200) << tags.body;
+  EXPECT_EQ(tags.json()["tags"], json({"vip", "east"}));
+  auto untag = call_json("DELETE", "/v1/customers/" + id + "/tags", agent_token(), {{"tags", {"vip"}}});
+  ASSERT_EQ(untag.status, 200) << untag.body;
+  EXPECT_EQ(untag.json()["tags"], json({"east"}));
+
+  auto notes = call_json("PUT", "/v1/customers/" + id + "/notes", agent_token(), {{"notes", "Prefers email"}});
+  ASSERT_EQ(notes.status, 200) << notes.body;
+  EXPECT_EQ(notes.json()["notes"], "Prefers email");
+
+  auto timeline = call("GET", "/v1/customers/" + id + "/timeline", viewer_token());
+  ASSERT_EQ(timeline.status, 200) << timeline.body;
+  EXPECT_FALSE(timeline.json()["items"].empty());
+  EXPECT_TRUE(timeline.json().contains("next_cursor"));
+}
+
+TEST_F(CustomersHttpTest, BulkStageReportsUpdatedAndNotFound) {
+  const std::string a = create({{"name", "A One"}})["id"];
+  const std::string b = create({{"name", "B Two"}})["id"];
+  auto r = call_json("POST", "/v1/customers/bulk/stage", admin_token(),
+                     {{"customer_ids", {a, b, kMissingId}}, {"lifecycle_stage", "customer"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["updated"], 2);
+  EXPECT_EQ(r.json()["not_found"], json({kMissingId}));
+  EXPECT_EQ(call("GET", "/v1/customers/" + a, viewer_token()).json()["lifecycle_stage"], "customer");
+  json too_many = json::array();
+  for (int i = 0; i < 10001; ++i) too_many.push_back(kMissingId);
+  EXPECT_EQ(call_json("POST", "/v1/customers/bulk/stage", admin_token(),
+                      {{"customer_ids", too_many}, {"lifecycle_stage", "lead"}})
+                .status,
+            422);
+}
+
+TEST_F(CustomersHttpTest, ChatIngestLinksConversationsAndOrphans) {
+  auto one = chat(chat_row("s-1", "jane@example.com"));
+  ASSERT_EQ(one["customer_ids"].size(), 1u) << one;
+  const std::string jane = one["customer_ids"][0];
+  auto batch = chat(json::array({chat_row("s-1", "jane@example.com"), chat_row("s-2", "bob@example.com", "Bob")}));
+  EXPECT_EQ(batch["items"].size(), 2u);
+  EXPECT_EQ(batch["items"][0]["customer_id"], jane);
+
+  auto convs = call("GET", "/v1/customers/" + jane + "/conversations", viewer_token());
+  ASSERT_EQ(convs.status, 200) << convs.body;
+  ASSERT_EQ(convs.json()["items"].size(), 1u);
+  EXPECT_EQ(convs.json()["items"][0]["message_count"], 2);
+
+  json orphan = chat_row("s-orphan", "");
+  orphan.erase("customer_name");
+  auto o = chat(orphan);
+  EXPECT_TRUE(o["items"][0]["customer_id"].is_null()) << o;
+  auto orphans = call("GET", "/v1/conversations/orphaned", viewer_token());
+  ASSERT_EQ(orphans.status, 200) << orphans.body;
+  ASSERT_EQ(orphans.json()["items"].size(), 1u);
+  EXPECT_EQ(orphans.json()["items"][0]["session_id"], "s-orphan");
+
+  auto link = call_json("POST", "/v1/conversations/s-orphan/link", agent_token(), {{"customer_id", jane}});
+  ASSERT_EQ(link.status, 200) << link.body;
+  EXPECT_EQ(link.json()["moved_rows"], 1);
+  EXPECT_TRUE(call("GET", "/v1/conversations/orphaned", viewer_token()).json()["items"].empty());
+
+  auto enrich = call("POST", "/v1/customers/" + jane + "/enrich", agent_token());
+  EXPECT_EQ(enrich.status, 200) << enrich.body;
+  EXPECT_EQ(enrich.json()["customer_id"], jane);
+  auto summary = call("GET", "/v1/customers/" + jane + "/summary", viewer_token());
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  EXPECT_EQ(summary.json()["sessions"], 2);
+  EXPECT_EQ(summary.json()["messages"], 3);
+
+  auto bad = call_json("POST", "/v1/chat", agent_token(), json::array({chat_row("s-3", "x@example.com"), {{"x", 1}}}));
+  EXPECT_EQ(bad.status, 422);
+  bool indexed = false;
+  const auto bad_body = bad.json();
+  for (const auto& e : bad_body["errors"]) indexed |= e["field"].get<std::string>().rfind("1/", 0) == 0;
+  EXPECT_TRUE(indexed) << bad.body;
+}
+
+TEST_F(CustomersHttpTest, MergePreviewMergeAndUndo) {
+  const std::string target = create({{"name", "Jane Smith"}, {"email", "jane@example.com"}})["id"];
+  const std::string source = create({{"name", "Jane Smyth"}, {"phone", "+1 415 555 0199"}})["id"];
+  auto preview = call_json("POST", "/v1/merges/preview", viewer_token(),
+                           {{"target_id", target}, {"source_ids", {source}}});
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  EXPECT_FALSE(preview.json()["fields"].empty());
+
+  auto merged = call_json("POST", "/v1/merges", admin_token(),
+                          {{"target_id", target}, {"source_ids", {source}}, {"field_choices", {{"name", "Jane Smith"}}}});
+  ASSERT_EQ(merged.status, 201) << merged.body;
+  const std::string merge_id = merged.json()["merge_id"];
+  EXPECT_EQ(merged.header("Location"), "/v1/merges/" + merge_id);
+  EXPECT_EQ(call("GET", "/v1/customers/" + source, viewer_token()).status, 404);
+  EXPECT_EQ(call("GET", "/v1/customers/" + target, viewer_token()).json()["phone"], "+1 415 555 0199");
+
+  auto self = call_json("POST", "/v1/merges", admin_token(), {{"target_id", target}, {"source_ids", {target}}});
+  EXPECT_TRUE(self.status == 422 || self.status == 409) << self.body;
+
+  auto got = call("GET", "/v1/merges/" + merge_id, viewer_token());
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json()["target_id"], target);
+  EXPECT_EQ(got.json()["source_ids"], json({source}));
+  EXPECT_EQ(got.json()["status"], "applied");
+
+  auto undo = call("POST", "/v1/merges/" + merge_id + "/undo", admin_token());
+  ASSERT_EQ(undo.status, 200) << undo.body;
+  EXPECT_EQ(call("GET", "/v1/merges/" + merge_id, viewer_token()).json()["status"], "undone");
+  EXPECT_EQ(call("GET", "/v1/customers/" + source, viewer_token()).status, 200);
+  EXPECT_EQ(call("POST", "/v1/merges/" + merge_id + "/undo", admin_token()).status, 409) << "second undo";
+}
+
+TEST_F(CustomersHttpTest, DuplicatesAreFoundAndCanBeDismissed) {
+  const std::string a = create({{"name", "Jonathan Smith"}, {"phone", "+1 415 555 0100"}, {"email", "jon@example.com"}})["id"];
+  const std::string b = create({{"name", "Jonathon Smith"}, {"phone", "+1 415 555 0100"}})["id"];
+  auto candidates = call("GET", "/v1/customers/" + a + "/duplicates", viewer_token());
+  ASSERT_EQ(candidates.status, 200) << candidates.body;
+  const auto found = candidates.json();
+  ASSERT_FALSE(found["items"].empty()) << found;
+  EXPECT_EQ(found["items"][0]["id"], b);
+  EXPECT_GT(found["items"][0]["score"].get<double>(), 0.5);
+
+  auto groups = call("GET", "/v1/duplicates", viewer_token());
+  ASSERT_EQ(groups.status, 200) << groups.body;
+  ASSERT_EQ(groups.json()["items"].size(), 1u) << groups.body;
+  EXPECT_EQ(groups.json()["items"][0]["customers"].size(), 2u);
+  EXPECT_EQ(call("GET", "/v1/duplicates?min_score=2", viewer_token()).status, 400);
+
+  auto dismiss = call_json("POST", "/v1/duplicates/dismiss", agent_token(), {{"customer_ids", {a, b}}});
+  ASSERT_EQ(dismiss.status, 200) << dismiss.body;
+  EXPECT_EQ(dismiss.json()["already_dismissed"], false);
+  EXPECT_TRUE(call("GET", "/v1/customers/" + a + "/duplicates", viewer_token()).json()["items"].empty());
+  EXPECT_TRUE(call("GET", "/v1/duplicates", viewer_token()).json()["items"].empty());
+}
+
+TEST_F(CustomersHttpTest, MassAssignmentIsRefusedByName) {
+  auto r = call_json("POST", "/v1/customers", admin_token(),
+                     {{"name", "X"}, {"company_id", company_b_}, {"id", kMissingId}, {"version", 7},
+                      {"deleted_at", "2020-01-01T00:00:00Z"}});
+  ASSERT_EQ(r.status, 422) << r.body;
+  std::set<std::string> fields;
+  const auto body = r.json();
+  for (const auto& e : body["errors"]) fields.insert(e["field"].get<std::string>());
+  for (const char* f : {"company_id", "id", "version", "deleted_at"}) EXPECT_TRUE(fields.count(f)) << f << r.body;
+
+  const std::string id = create({{"name", "Y"}})["id"];
+  auto p = call_json("PATCH", "/v1/customers/" + id, admin_token(), {{"company_id", company_b_}, {"status", "merged"}});
+  ASSERT_EQ(p.status, 422) << p.body;
+  auto after = call("GET", "/v1/customers/" + id, viewer_token()).json();
+  EXPECT_EQ(after["company_id"], company_a_);
+  EXPECT_EQ(after["version"], 1);
+  EXPECT_TRUE(owner_query("SELECT 1 FROM customers WHERE company_id = '" + company_b_ + "'").empty());
+}
+
+TEST_F(CustomersHttpTest, RoleMatrixForWriteRoutes) {
+  const std::string id = create({{"name", "Role Target"}})["id"];
+  struct Write {
+    std::string method, path;
+    std::string min_role;
+  };
+  std::vector<Write> writes = {
+      {"POST", "/v1/customers", "agent"},
+      {"PATCH", "/v1/customers/" + id, "agent"},
+      {"PUT", "/v1/customers/" + id + "/stage", "agent"},
+      {"POST", "/v1/customers/" + id + "/tags", "agent"},
+      {"DELETE", "/v1/customers/" + id + "/tags", "agent"},
+      {"PUT", "/v1/customers/" + id + "/notes", "agent"},
+      {"POST", "/v1/chat", "agent"},
+      {"POST", "/v1/conversations/s-1/link", "agent"},
+      {"POST", "/v1/customers/" + id + "/enrich", "agent"},
+      {"POST", "/v1/duplicates/dismiss", "agent"},
+      {"DELETE", "/v1/customers/" + id, "admin"},
+      {"POST", "/v1/customers/" + id + "/restore", "admin"},
+      {"POST", "/v1/customers/bulk/stage", "admin"},
+      {"POST", "/v1/merges", "admin"},
+      {"POST", "/v1/merges/" + std::string(kMissingId) + "/undo", "admin"},
+  };
+  const std::map<std::string, std::string> tokens = {
+      {"viewer", viewer_token()}, {"agent", agent_token()}, {"admin", admin_token()}};
+  const std::map<std::string, int> rank = {{"viewer", 0}, {"agent", 1}, {"admin", 2}};
+  // Refused calls first: they must change nothing.
+  for (const auto& w : writes) {
+    for (const auto& [role, token] : tokens) {
+      if (rank.at(role) >= rank.at(w.min_role)) continue;
+      auto r = call(w.method, w.path, token, "{}");
+      EXPECT_EQ(r.status, 403) << role << " " << w.method << " " << w.path << ": " << r.body;
+    }
+  }
+  EXPECT_EQ(call("GET", "/v1/customers/" + id, viewer_token()).json()["version"], 1) << "no refused write applied";
+  EXPECT_EQ(owner_query("SELECT count(*) AS n FROM customers")[0]["n"], 1);
+  // Allowed roles get past authorization (an empty object then fails validation at most).
+  for (const auto& w : writes) {
+    for (const auto& [role, token] : tokens) {
+      if (rank.at(role) < rank.at(w.min_role)) continue;
+      auto r = call(w.method, w.path, token, "{}");
+      EXPECT_NE(r.status, 403) << role << " " << w.method << " " << w.path << ": " << r.body;
+      EXPECT_NE(r.status, 401) << role << " " << w.method << " " << w.path;
+      EXPECT_LT(r.status, 500) << role << " " << w.method << " " << w.path << ": " << r.body;
+    }
+  }
+}
+
+TEST_F(CustomersHttpTest, OtherCompanysIdsAnswerExactlyLikeMissingIds) {
+  auto theirs = call_json("POST", "/v1/customers", other_admin_token(), {{"name", "Globex Customer"}});
+  ASSERT_EQ(theirs.status, 201);
+  const std::string other = theirs.json()["id"];
+  std::vector<std::tuple<std::string, std::string, std::optional<std::string>>> routes = {
+      {"GET", "/v1/customers/{id}", std::nullopt},
+      {"PATCH", "/v1/customers/{id}", R"({"name":"hijack"})"},
+      {"DELETE", "/v1/customers/{id}", std::nullopt},
+      {"POST", "/v1/customers/{id}/restore", std::nullopt},
+      {"GET", "/v1/customers/{id}/conversations", std::nullopt},
+      {"GET", "/v1/customers/{id}/timeline", std::nullopt},
+      {"PUT", "/v1/customers/{id}/stage", R"({"lifecycle_stage":"lead"})"},
+      {"POST", "/v1/customers/{id}/tags", R"({"tags":["x"]})"},
+      {"DELETE", "/v1/customers/{id}/tags", R"({"tags":["x"]})"},
+      {"PUT", "/v1/customers/{id}/notes", R"({"notes":"x"})"},
+      {"POST", "/v1/customers/{id}/enrich", std::nullopt},
+      {"GET", "/v1/customers/{id}/summary", std::nullopt},
+      {"POST", "/v1/merges/{id}/undo", std::nullopt},
+      {"GET", "/v1/merges/{id}", std::nullopt},
+      {"GET", "/v1/customers/{id}/duplicates", std::nullopt},
+  };
+  auto strip = [](const HttpResponse& r) {
+    auto j = r.json();
+    if (j.is_object()) j.erase("instance");
+    return j;
+  };
+  for (const auto& [method, pattern, body] : routes) {
+    auto path_for = [&, p = pattern](const std::string& id) {
+      auto s = p;
+      s.replace(s.find("{id}"), 4, id);
+      return s;
+    };
+    auto theirs_r = call(method, path_for(other), admin_token(), body);
+    auto missing_r = call(method, path_for(kMissingId), admin_token(), body);
+    auto garbage_r = call(method, path_for("not-a-uuid"), admin_token(), body);
+    EXPECT_EQ(theirs_r.status, 404) << method << " " << pattern << ": " << theirs_r.body;
+    EXPECT_EQ(missing_r.status, 404) << method << " " << pattern;
+    EXPECT_EQ(garbage_r.status, 404) << method << " " << pattern;
+    EXPECT_EQ(strip(theirs_r), strip(missing_r)) << method << " " << pattern;
+    EXPECT_EQ(strip(garbage_r), strip(missing_r)) << method << " " << pattern;
+  }
+  // Bodies naming another company's customer.
+  auto link = call_json("POST", "/v1/conversations/s-x/link", admin_token(), {{"customer_id", other}});
+  EXPECT_EQ(link.status, 404) << link.body;
+  auto merge = call_json("POST", "/v1/merges", admin_token(),
+                         {{"target_id", create({{"name", "Mine"}})["id"]}, {"source_ids", {other}}});
+  EXPECT_EQ(merge.status, 404) << merge.body;
+  auto theirs_now = call("GET", "/v1/customers/" + other, other_admin_token()).json();
+  EXPECT_EQ(theirs_now["name"], "Globex Customer");
+  EXPECT_EQ(theirs_now["status"], "active");
+  EXPECT_EQ(theirs_now["version"], 1);
+}
+
+TEST_F(CustomersHttpTest, IdempotencyKeyReplaysTheFirstResponse) {
+  const std::map<std::string, std::string> key = {{"Idempotency-Key", "create-ann-1"}};
+  auto first = call_json("POST", "/v1/customers", agent_token(), {{"name", "Ann Once"}}, key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto second = call_json("POST", "/v1/customers", agent_token(), {{"name", "Ann Once"}}, key);
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(second.json()["id"], first.json()["id"]);
+  EXPECT_EQ(second.header("Location"), first.header("Location"));
+  EXPECT_EQ(owner_query("SELECT count(*) AS n FROM customers")[0]["n"], 1);
+
+  auto different = call_json("POST", "/v1/customers", agent_token(), {{"name", "Someone Else"}}, key);
+  EXPECT_EQ(different.status, 422) << different.body;
+  // Keys are per company: the other company's same key is a new request.
+  auto other = call_json("POST", "/v1/customers", other_admin_token(), {{"name", "Ann Once"}}, key);
+  EXPECT_EQ(other.status, 201);
+  EXPECT_NE(other.json()["id"], first.json()["id"]);
+  // A failed first attempt does not burn the key.
+  const std::map<std::string, std::string> key2 = {{"Idempotency-Key", "create-2"}};
+  EXPECT_EQ(call_json("POST", "/v1/customers", agent_token(), {{"email", "bad"}}, key2).status, 422);
+  auto retried = call_json("POST", "/v1/customers", agent_token(), {{"email", "ok@example.com"}}, key2);
+  EXPECT_EQ(retried.status, 201) << "the corrected retry runs: " << retried.body;
+  EXPECT_EQ(call_json("POST", "/v1/customers", agent_token(), {{"email", "ok@example.com"}}, key2).json()["id"],
+            retried.json()["id"]);
+  const std::map<std::string, std::string> key3 = {{"Idempotency-Key", "create-3"}};
+  EXPECT_EQ(call_json("POST", "/v1/customers", agent_token(), {{"email", "bad"}}, key3).status, 422);
+  EXPECT_EQ(call_json("POST", "/v1/customers", agent_token(), {{"email", "bad"}}, key3).status, 422);
+}
+
+TEST_F(CustomersHttpTest, CorrelationIdReachesTheAuditLog) {
+  auto r = call_json("POST", "/v1/customers", agent_token(), {{"name", "Audited"}}, {{"X-Request-Id", "audit-me-42"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto rows = owner_query("SELECT correlation_id, actor FROM customer_audit_log WHERE record_id = '" +
+                          r.json()["id"].get<std::string>() + "'");
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0]["correlation_id"], "audit-me-42");
+  EXPECT_EQ(rows[0]["actor"], "test-user");
+}
+
+TEST_F(CustomersHttpTest, ConcurrentClientsLoseNoUpdateAndSeeNo5xx) {
+  const std::string shared = create({{"name", "Shared"}})["id"];
+  constexpr int kClients = 20;
+  constexpr int kRounds = 4;
+  std::atomic<int> server_errors{0};
+  std::atomic<int> patched{0};
+  std::atomic<int> created{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kRounds; ++i) {
+        auto made = call_json("POST", "/v1/customers", agent_token(),
+                              {{"name", "Client " + std::to_string(c) + " " + std::to_string(i)}});
+        if (made.status >= 500 || made.status == 0) ++server_errors;
+        if (made.status == 201) ++created;
+        auto got = call("GET", "/v1/customers/" + shared, agent_token());
+        if (got.status != 200) {
+          ++server_errors;
+          continue;
+        }
+        auto version = got.json()["version"].get<int>();
+        auto p = call_json("PATCH", "/v1/customers/" + shared, agent_token(),
+                           {{"notes", "client " + std::to_string(c) + " round " + std::to_string(i)}},
+                           {{"If-Match", "\"" + std::to_string(version) + "\""}});
+        if (p.status >= 500 || p.status == 0) ++server_errors;
+        if (p.status == 200) ++patched;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(server_errors.load(), 0);
+  EXPECT_EQ(created.load(), kClients * kRounds);
+  EXPECT_GT(patched.load(), 0);
+  auto final = call("GET", "/v1/customers/" + shared, viewer_token()).json();
+  EXPECT_EQ(final["version"], 1 + patched.load()) << "each successful PATCH is one version; each 412 changed nothing";
+  auto updates = owner_query("SELECT count(*) AS n FROM customer_audit_log WHERE record_id = '" + shared +
+                             "' AND operation = 'UPDATE'");
+  EXPECT_EQ(updates[0]["n"], patched.load());
+}
+
+class ShutdownHttpTest : public HttpTest {
+ protected:
+  void configure(tradesphere::http::ServerOptions& o) override {
+    o.before_handler = [this](const std::string&, const std::string& route) {
+      if (route != "/v1/me") return;
+      {
+        std::lock_guard lock(mutex_);
+        entered_ = true;
+      }
+      cv_.notify_all();
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    };
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+};
+
+TEST_F(ShutdownHttpTest, StopFinishesInFlightRequests) {
+  HttpResponse in_flight;
+  std::thread client([&] { in_flight = call("GET", "/v1/me", viewer_token()); });
+  {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_; }));
+  }
+  stop_server();
+  client.join();
+  EXPECT_EQ(in_flight.status, 200) << in_flight.body;
+  EXPECT_EQ(in_flight.json()["role"], "viewer");
+  EXPECT_EQ(call("GET", "/healthz").status, 0) << "the server no longer accepts connections";
+}
+
+}  // namespace

@@ -1,0 +1,112 @@
+// Duplicate detection against a real database (issue 6): candidates for one
+// customer via indexed blocking, company-wide groups, and dismissals.
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "db/database.hpp"
+#include "domain/errors.hpp"
+#include "domain/planted_duplicates.hpp"
+#include "services/customer_merge_service.hpp"
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+using tradesphere::db::Database;
+using tradesphere::db::PoolOptions;
+using tradesphere::db::Tx;
+using tradesphere::domain::RequestContext;
+using tradesphere::domain::Role;
+using tradesphere::services::CustomerMergeService;
+namespace domain = tradesphere::domain;
+
+class DuplicatesTest : public tradesphere::testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    company_ = w.exec1("INSERT INTO companies (slug, name) VALUES ('acme', 'Acme') RETURNING id::text")[0]
+                   .as<std::string>();
+    w.commit();
+    PoolOptions o;
+    o.url = app_url();
+    o.size = 2;
+    db_ = std::make_unique<Database>(o);
+    ctx_ = {company_, "agent-1", Role::kAgent, ""};
+  }
+
+  std::string add(const domain::MatchInput& m) {
+    return db_->transact(ctx_, "seed", [&](Tx& tx) {
+      return tx
+          .exec1("INSERT INTO customers (company_id, external_id, name, email, phone, address, source) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, 'import') RETURNING id::text",
+                 company_, m.external_id, m.name, m.email, m.phone, m.address)[0]
+          .as<std::string>();
+    });
+  }
+
+  std::string company_;
+  std::unique_ptr<Database> db_;
+  RequestContext ctx_;
+};
+
+TEST_F(DuplicatesTest, FindDuplicatesReturnsScoredCandidatesBestFirst) {
+  auto jane = add({"", "j1", "Jane Smith", "jane.smith@example.com", "+1 415 555 0100", "12 Oak Street"});
+  auto same = add({"", "j2", "Smith, Jane", "JaneSmith@example.com", std::nullopt, "12 Oak St."});
+  auto typo = add({"", "j3", "Jane Smiht", std::nullopt, "(415) 555-0100", std::nullopt});
+  auto other = add({"", "o1", "Jane Smith", "other@example.org", "+1 212 555 0199", "9 Elm Road"});
+  CustomerMergeService svc(*db_);
+  auto found = svc.find_duplicates(ctx_, jane);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].customer.id, same);
+  EXPECT_EQ(found[1].customer.id, typo);
+  EXPECT_GE(found[1].score, 0.8);
+  EXPECT_LE(found[0].score, 1.0);
+  EXPECT_NE(std::find(found[0].reasons.begin(), found[0].reasons.end(), "email"), found[0].reasons.end());
+  EXPECT_NE(std::find(found[1].reasons.begin(), found[1].reasons.end(), "phone"), found[1].reasons.end());
+  for (const auto& f : found) EXPECT_NE(f.customer.id, other);
+
+  EXPECT_TRUE(svc.dismiss_duplicate(ctx_, typo, jane, "different person"));
+  EXPECT_FALSE(svc.dismiss_duplicate(ctx_, jane, typo));
+  auto after = svc.find_duplicates(ctx_, jane);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].customer.id, same);
+  EXPECT_THROW(svc.find_duplicates(ctx_, "00000000-0000-0000-0000-000000000000"), domain::NotFoundError);
+  RequestContext viewer{company_, "v", Role::kViewer, ""};
+  EXPECT_THROW(svc.dismiss_duplicate(viewer, jane, same), domain::PermissionError);
+}
+
+TEST_F(DuplicatesTest, BulkGroupsPlantedDuplicatesAndHonoursDismissals) {
+  auto data = domain::generate_planted_duplicates({150, 0.3, 2, 0.1, 11});
+  std::map<std::string, std::string> id_of;  // external id -> customer id
+  for (const auto& m : data.records) id_of[m.id] = add(m);
+  CustomerMergeService svc(*db_);
+  std::vector<std::string> stages;
+  tradesphere::services::BulkDuplicateOptions options;
+  options.progress = [&](const std::string& stage, std::size_t, std::size_t) { stages.push_back(stage); };
+  auto groups = svc.bulk_find_duplicates(ctx_, options);
+  EXPECT_NE(std::find(stages.begin(), stages.end(), "group"), stages.end());
+  std::vector<std::vector<std::string>> reported;
+  for (const auto& g : groups) {
+    reported.emplace_back();
+    for (const auto& c : g.customers) reported.back().push_back(*c.external_id);
+  }
+  auto q = domain::evaluate_groups(reported, data.truth);
+  EXPECT_GE(q.precision, 0.95);
+  EXPECT_GE(q.recall, 0.90);
+
+  auto pair = std::find_if(groups.begin(), groups.end(), [](auto& x) { return x.customers.size() == 2; });
+  ASSERT_NE(pair, groups.end());
+  const auto& g = *pair;
+  svc.dismiss_duplicate(ctx_, g.customers[0].id, g.customers[1].id);
+  auto again = svc.bulk_find_duplicates(ctx_);
+  for (const auto& h : again) {
+    bool both = std::any_of(h.customers.begin(), h.customers.end(), [&](auto& c) { return c.id == g.customers[0].id; }) &&
+                std::any_of(h.customers.begin(), h.customers.end(), [&](auto& c) { return c.id == g.customers[1].id; });
+    EXPECT_FALSE(both) << "a dismissed pair was proposed again";
+  }
+}
+
+}  // namespace

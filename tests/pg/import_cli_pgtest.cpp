@@ -1,0 +1,146 @@
+// The CLI round trip on a real list (issue 6): company add -> import a generated
+// CSV (with invalid rows) -> duplicates --format jsonl -> merge -> undo-merge,
+// running the real `tradesphere` binary against a fresh database.
+#include <algorithm>
+#include <cstdio>
+#include <sys/wait.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "domain/planted_duplicates.hpp"
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class ImportCliTest : public tradesphere::testing::PgTest {
+ protected:
+  CliRun run(const std::string& args) {
+    auto dir = std::filesystem::temp_directory_path() / ("ts-cli-" + db_name());
+    std::filesystem::create_directories(dir);
+    auto err_path = dir / "stderr.txt";
+    std::string cmd = "DATABASE_URL='" + app_url() + "' DATABASE_ADMIN_URL='" + owner_url() +
+                      "' TRADESPHERE_LOG_LEVEL=warn '" + tradesphere::testing::tradesphere_binary() + "' " + args +
+                      " 2>'" + err_path.string() + "'";
+    CliRun r;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    std::ifstream e(err_path);
+    std::stringstream ss;
+    ss << e.rdbuf();
+    r.err = ss.str();
+    return r;
+  }
+
+  std::string write_file(const std::string& name, const std::string& content) {
+    auto dir = std::filesystem::temp_directory_path() / ("ts-cli-" + db_name());
+    std::filesystem::create_directories(dir);
+    auto path = (dir / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  void TearDown() override {
+    std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("ts-cli-" + db_name()));
+    PgTest::TearDown();
+  }
+
+  long count(const std::string& sql) {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    return w.exec(sql)[0][0].as<long>();
+  }
+};
+
+TEST_F(ImportCliTest, ImportReportsBadRowsWithLineNumbersAndExitsNonZero) {
+  ASSERT_EQ(run("company add acme --name Acme").status, 0);
+  auto path = write_file("list.csv",
+                         "name,email,phone,tags,lifecycle_stage,segment\r\n"
+                         "Ann Lee,ann@example.com,415-555-0100,vip;new,lead,gold\r\n"
+                         "Bad Mail,not-an-email,,,,\r\n"
+                         "\"Lee, Bob\",,\"+1 (212) 555-0199\",,customer,\r\n"
+                         ",,,,,only attributes\r\n"
+                         "Short,row\r\n"
+                         "Stage,s@example.com,,,finished,\r\n");
+  auto r = run("import --company acme '" + path + "'");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("line 3: email"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 5: needs at least one of"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 6: expected 6 fields, got 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 7: lifecycle_stage"), std::string::npos) << r.err;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE source = 'import'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE attributes->>'segment' = 'gold' AND tags = '{vip,new}' "
+                  "AND lifecycle_stage = 'lead'"),
+            1);
+
+  auto ok = write_file("ok.csv", "external_id,name\nx1,Zed\n");
+  EXPECT_EQ(run("import --company acme '" + ok + "'").status, 0);
+  auto again = run("import --company acme '" + ok + "'");
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.err.find("line 2: external_id 'x1' already exists"), std::string::npos) << again.err;
+  EXPECT_NE(run("import --company nope '" + ok + "'").status, 0);
+}
+
+TEST_F(ImportCliTest, RoundTripImportDuplicatesMergeUndo) {
+  ASSERT_EQ(run("company add acme").status, 0);
+  auto csv = (std::filesystem::temp_directory_path() / ("ts-cli-" + db_name()) / "planted.csv").string();
+  std::filesystem::create_directories(std::filesystem::path(csv).parent_path());
+  auto gen = run("evaluate-duplicates --people 200 --seed 5 --min-score 0.8 --write-csv '" + csv + "'");
+  ASSERT_EQ(gen.status, 0) << gen.err;
+  EXPECT_NE(gen.out.find("precision"), std::string::npos);
+  auto imp = run("import --company acme '" + csv + "'");
+  ASSERT_EQ(imp.status, 0) << imp.err;
+  long customers = count("SELECT count(*) FROM customers");
+  EXPECT_GT(customers, 200);
+
+  auto dup = run("duplicates --company acme --format jsonl");
+  ASSERT_EQ(dup.status, 0) << dup.err;
+  std::istringstream lines(dup.out);
+  std::string line;
+  std::vector<nlohmann::json> groups;
+  while (std::getline(lines, line)) groups.push_back(nlohmann::json::parse(line));
+  ASSERT_FALSE(groups.empty());
+  for (const auto& g : groups) {
+    EXPECT_GE(g["score"].get<double>(), 0.8);
+    EXPECT_FALSE(g["reasons"].empty());
+    EXPECT_GE(g["customers"].size(), 2u);
+    EXPECT_TRUE(g["customers"][0].contains("external_id"));
+  }
+
+  const auto& g = groups[0];
+  std::string target = g["customers"][0]["id"];
+  std::string sources;
+  for (std::size_t i = 1; i < g["customers"].size(); ++i) sources += " " + g["customers"][i]["id"].get<std::string>();
+  auto merged = run("merge --company acme --into " + target + sources);
+  ASSERT_EQ(merged.status, 0) << merged.err;
+  auto merge_id = nlohmann::json::parse(merged.out)["merge_id"].get<std::string>();
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE status = 'merged'"),
+            static_cast<long>(g["customers"].size()) - 1);
+  auto dup2 = run("duplicates --company acme --format jsonl");
+  EXPECT_LT(std::count(dup2.out.begin(), dup2.out.end(), '\n'), static_cast<long>(groups.size()));
+
+  auto undone = run("undo-merge --company acme " + merge_id);
+  ASSERT_EQ(undone.status, 0) << undone.err;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE status = 'merged'"), 0);
+  auto twice = run("undo-merge --company acme " + merge_id);
+  EXPECT_NE(twice.status, 0);
+  EXPECT_NE(twice.err.find("already undone"), std::string::npos) << twice.err;
+  auto dup3 = run("duplicates --company acme --format jsonl");
+  EXPECT_EQ(dup3.out, dup.out) << "undo restores the same groups";
+}
+
+}  // namespace

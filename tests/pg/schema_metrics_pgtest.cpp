@@ -1,0 +1,205 @@
+// Incremental customer_metrics (migration 0007): after a randomized sequence of chat
+// inserts, deletes, edits, relinks, merges and soft deletes, the stored metrics equal
+// a from-scratch recomputation written here independently. docs/database.md, "Metrics".
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+const std::string kCompanyA = "aaaaaaaa-0000-4000-8000-00000000000a";
+const std::string kCompanyB = "bbbbbbbb-0000-4000-8000-00000000000b";
+
+// prefix + n (spelled out: GCC 12 warns falsely about "literal" + std::string here)
+std::string numbered(const char* prefix, int n) {
+  std::string s(prefix);
+  s.append(std::to_string(n));
+  return s;
+}
+
+// customer id -> "status|conversations|messages|first|last|last id|preview"
+std::map<std::string, std::string> rows_to_map(const pqxx::result& r) {
+  std::map<std::string, std::string> out;
+  for (const auto& row : r) {
+    std::string v;
+    for (int i = 1; i < static_cast<int>(row.size()); ++i) v += (row[i].is_null() ? "<null>" : row[i].as<std::string>()) + "|";
+    out[row[0].as<std::string>()] = v;
+  }
+  return out;
+}
+
+class MetricsTest : public tradesphere::testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec("INSERT INTO companies (id, slug, name) VALUES ('" + kCompanyA + "', 'a', 'A'), ('" + kCompanyB + "', 'b', 'B')");
+    w.exec("INSERT INTO app_users (tech_id, company_id) VALUES ('tech-a', '" + kCompanyA + "'), ('tech-b', '" + kCompanyB + "')");
+    // noise in another company, with the same sessions and emails
+    w.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) "
+           "SELECT 's' || (g % 5), 'tech-b', 'p' || (g % 3) || '@example.com', 'b' || g FROM generate_series(1, 20) g");
+    w.commit();
+  }
+
+  std::map<std::string, std::string> stored(pqxx::transaction_base& tx) {
+    return rows_to_map(tx.exec(
+        "SELECT customer_id, customer_status, conversation_count, message_count, first_contact_at, last_contact_at, "
+        "       last_message_id, last_message_preview FROM customer_metrics WHERE company_id = '" + kCompanyA + "'"));
+  }
+
+  // Written independently of the migration's customer_metrics_expected().
+  std::map<std::string, std::string> recomputed(pqxx::transaction_base& tx) {
+    return rows_to_map(tx.exec(
+        "WITH r AS ("
+        "  SELECT customer_id, id, created_at, user_message,"
+        "         CASE WHEN coalesce(session_id, '') = '' THEN 'row:' || id ELSE session_id END AS conv"
+        "    FROM \"VC Usage\" WHERE company_id = '" + kCompanyA + "' AND customer_id IS NOT NULL) "
+        "SELECT c.id, c.status, count(DISTINCT r.conv), count(r.id), min(r.created_at), max(r.created_at),"
+        "       (SELECT l.id FROM r l WHERE l.customer_id = c.id ORDER BY l.created_at DESC, l.id DESC LIMIT 1),"
+        "       (SELECT left(l.user_message, 200) FROM r l WHERE l.customer_id = c.id"
+        "         ORDER BY l.created_at DESC, l.id DESC LIMIT 1)"
+        "  FROM customers c LEFT JOIN r ON r.customer_id = c.id"
+        " WHERE c.company_id = '" + kCompanyA + "' GROUP BY c.id, c.status"));
+  }
+};
+
+TEST_F(MetricsTest, RandomizedChatActivityKeepsMetricsEqualToARecomputation) {
+  std::mt19937 rng(20240611);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  pqxx::connection app(app_url());
+  pqxx::connection owner(owner_url());
+  auto tenant = [](pqxx::transaction_base& tx) {
+    tx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'metrics-test', true)",
+                   kCompanyA);
+  };
+  auto random_chat_row = [&](pqxx::transaction_base& tx) {
+    auto r = tx.exec("SELECT id FROM \"VC Usage\" WHERE company_id = '" + kCompanyA + "' ORDER BY id OFFSET floor(random() * "
+                     "greatest((SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + kCompanyA + "'), 1)) LIMIT 1");
+    return r.empty() ? std::string() : r[0][0].as<std::string>();
+  };
+  auto active_customers = [&](pqxx::transaction_base& tx) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec("SELECT id FROM customers WHERE status = 'active' ORDER BY id")) ids.push_back(row[0].as<std::string>());
+    return ids;
+  };
+  std::map<std::string, int> done;
+  for (int step = 0; step < 500; ++step) {
+    const int op = pick(100);
+    if (op < 45) {  // new chat rows (sometimes several in one statement), as the application
+      pqxx::work w(app);
+      tenant(w);
+      const int n = pick(4) == 0 ? 3 : 1;
+      for (int k = 0; k < n; ++k) {
+        const std::string session = pick(10) == 0 ? std::string() : numbered("s", pick(25));
+        const std::string email = pick(5) == 0 ? std::string() : numbered("p", pick(12)).append("@example.com");
+        const std::string name = pick(3) == 0 ? std::string() : numbered("Person ", pick(12));
+        const std::string message = pick(20) == 0 ? std::string()
+                                                  : numbered("message ", step).append(static_cast<std::size_t>(pick(300)), 'x');
+        w.exec_params(
+            "INSERT INTO \"VC Usage\" (session_id, tech_id, customer_name, customer_email, user_message, created_at) "
+            "VALUES (nullif($1, ''), 'tech-a', nullif($2, ''), nullif($3, ''), nullif($4, ''), "
+            "        now() - make_interval(mins => $5))",
+            session, name, email, message, pick(20000));
+      }
+      w.commit();
+      ++done["insert"];
+    } else if (op < 55) {  // delete a chat row (administrative; the application has no DELETE)
+      pqxx::work w(owner);
+      auto id = random_chat_row(w);
+      if (!id.empty()) w.exec("DELETE FROM \"VC Usage\" WHERE id = " + id);
+      w.commit();
+      ++done["delete"];
+    } else if (op < 70) {  // relink a chat row to another customer or orphan it, as the application
+      pqxx::work w(app);
+      tenant(w);
+      auto id = random_chat_row(w);
+      auto ids = active_customers(w);
+      if (!id.empty() && !ids.empty()) {
+        const std::string target = pick(5) == 0 ? "NULL" : "'" + ids[static_cast<std::size_t>(pick(static_cast<int>(ids.size())))] + "'";
+        w.exec("UPDATE \"VC Usage\" SET customer_id = " + target + " WHERE id = " + id);
+        ++done["relink"];
+      }
+      w.commit();
+    } else if (op < 80) {  // edit time, text or session of a row (owner)
+      pqxx::work w(owner);
+      auto id = random_chat_row(w);
+      if (!id.empty()) {
+        w.exec_params("UPDATE \"VC Usage\" SET created_at = now() - make_interval(mins => $1), user_message = $2, "
+                      "session_id = CASE WHEN $3 THEN session_id ELSE 's' || $1 % 7 END WHERE id = " + id,
+                      pick(30000), "edited " + std::to_string(step), pick(2) == 0);
+      }
+      w.commit();
+      ++done["edit"];
+    } else if (op < 90) {  // merge one customer into another, as the application (moves every row at once)
+      pqxx::work w(app);
+      tenant(w);
+      auto ids = active_customers(w);
+      if (ids.size() >= 2) {
+        const int n = static_cast<int>(ids.size());
+        const int s = pick(n);
+        const auto& src = ids[static_cast<std::size_t>(s)];
+        const auto& dst = ids[static_cast<std::size_t>((s + 1 + pick(n - 1)) % n)];
+        w.exec("UPDATE \"VC Usage\" SET customer_id = '" + dst + "' WHERE customer_id = '" + src + "'");
+        w.exec("UPDATE customers SET status = 'merged', merged_into_customer_id = '" + dst + "' WHERE id = '" + src + "'");
+        ++done["merge"];
+      }
+      w.commit();
+    } else {  // soft delete or restore a customer (its rows stay linked and counted)
+      pqxx::work w(app);
+      tenant(w);
+      if (pick(2) == 0) {
+        w.exec("UPDATE customers SET status = 'deleted' WHERE id = (SELECT id FROM customers WHERE status = 'active' "
+               "ORDER BY id LIMIT 1)");
+      } else {
+        w.exec("UPDATE customers SET status = 'active' WHERE id = (SELECT id FROM customers WHERE status = 'deleted' "
+               "ORDER BY id LIMIT 1)");
+      }
+      w.commit();
+      ++done["status"];
+    }
+  }
+  for (const char* kind : {"insert", "delete", "relink", "edit", "merge", "status"}) {
+    EXPECT_GT(done[kind], 5) << "the sequence should exercise " << kind;
+  }
+
+  pqxx::nontransaction tx(owner);
+  const auto expected = recomputed(tx);
+  const auto actual = stored(tx);
+  ASSERT_GT(expected.size(), 5U);
+  EXPECT_GT(tx.exec("SELECT count(*) FROM customer_metrics WHERE company_id = '" + kCompanyA +
+                    "' AND conversation_count > 1")[0][0].as<int>(), 0);
+  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0][0].as<int>(), 0);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM customer_metrics_drift('" + kCompanyB + "')")[0][0].as<int>(), 0);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM chat_sync_failures")[0][0].as<int>(), 0) << "no metrics update failed";
+}
+
+TEST_F(MetricsTest, DriftIsDetectedAndRebuildRepairsIt) {
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction tx(owner);
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('d1', 'tech-a', 'drift@example.com', 'one'), ('d2', 'tech-a', 'drift@example.com', 'two')");
+  ASSERT_EQ(tx.exec("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0][0].as<int>(), 0);
+  tx.exec("UPDATE customer_metrics SET message_count = message_count + 1, last_message_preview = 'tampered' "
+          "WHERE company_id = '" + kCompanyA + "'");
+  tx.exec("DELETE FROM customer_session_counts WHERE company_id = '" + kCompanyA + "' AND session_key = 'd2'");
+  auto drift = tx.exec("SELECT kind FROM customer_metrics_drift('" + kCompanyA + "') ORDER BY kind");
+  ASSERT_EQ(drift.size(), 2U);
+  EXPECT_EQ(drift[0][0].as<std::string>(), "metrics");
+  EXPECT_EQ(drift[1][0].as<std::string>(), "session");
+  EXPECT_EQ(tx.exec("SELECT rebuild_customer_metrics('" + kCompanyA + "')")[0][0].as<int>(), 1);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0][0].as<int>(), 0);
+  EXPECT_EQ(stored(tx), recomputed(tx));
+  EXPECT_EQ(tx.exec("SELECT message_count || '/' || conversation_count || '/' || last_message_preview "
+                    "FROM customer_metrics WHERE company_id = '" + kCompanyA + "'")[0][0].as<std::string>(),
+            "2/2/two");
+}
+
+}  // namespace

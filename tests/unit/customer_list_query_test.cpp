@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "db/customer_list_query.hpp"
+
+namespace {
+
+using tradesphere::db::customer_list_sql;
+using tradesphere::db::filter_timestamp;
+using tradesphere::db::like_escape;
+using tradesphere::db::search_digits;
+using tradesphere::domain::SortKey;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(CustomerListQuery, OrdersMatchTheListIndexesInBothDirections) {
+  // The ORDER BY shapes docs/database.md ("Indexes and query shapes") asks for.
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, false), "ORDER BY lower(c.name) ASC NULLS LAST, c.id ASC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, true), "ORDER BY lower(c.name) DESC NULLS FIRST, c.id DESC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kCreatedAt, false), "ORDER BY c.created_at ASC, c.id ASC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kCreatedAt, true), "ORDER BY c.created_at DESC, c.id DESC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kLastContact, false),
+                       "ORDER BY m.last_contact_at ASC NULLS FIRST, c.id ASC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kLastContact, true),
+                       "ORDER BY m.last_contact_at DESC NULLS LAST, c.id DESC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kConversationCount, true), "c.id DESC"));
+}
+
+TEST(CustomerListQuery, EveryStatementIsCompanyScopedHidesInactiveRowsAndUsesAllParameters) {
+  for (SortKey key : {SortKey::kName, SortKey::kCreatedAt, SortKey::kLastContact, SortKey::kConversationCount}) {
+    for (bool descending : {false, true}) {
+      const auto& sql = customer_list_sql(key, descending);
+      EXPECT_TRUE(contains(sql, "c.company_id = $1::uuid AND c.status = 'active'"));
+      for (int n = 1; n <= 18; ++n) EXPECT_TRUE(contains(sql, "$" + std::to_string(n))) << n;
+      EXPECT_FALSE(contains(sql, "$19"));
+      EXPECT_TRUE(contains(sql, "LIMIT $16::integer"));
+    }
+  }
+  EXPECT_NE(&customer_list_sql(SortKey::kName, false), &customer_list_sql(SortKey::kName, true));
+}
+
+TEST(CustomerListQuery, LikeEscapeMakesWildcardsLiteral) {
+  EXPECT_EQ(like_escape("100%_off\\now"), "100\\%\\_off\\\\now");
+  EXPECT_EQ(like_escape("plain text"), "plain text");
+}
+
+TEST(CustomerListQuery, SearchDigitsOnlyForPhoneLikeQueries) {
+  EXPECT_EQ(search_digits("+1 (415) 555-01.99"), "14155550199");
+  EXPECT_EQ(search_digits("555"), "555");
+  EXPECT_EQ(search_digits("55"), std::nullopt);
+  EXPECT_EQ(search_digits("john 555"), std::nullopt);
+  EXPECT_EQ(search_digits(""), std::nullopt);
+}
+
+TEST(CustomerListQuery, DateOnlyFilterValuesMeanMidnightUtc) {
+  EXPECT_EQ(filter_timestamp(std::string("2024-05-01")), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(filter_timestamp(std::string("2024-05-01T10:00:00+02:00")), "2024-05-01T10:00:00+02:00");
+  EXPECT_EQ(filter_timestamp(std::nullopt), std::nullopt);
+}
+
+}  // namespace
