@@ -354,6 +354,7 @@ class HttpHarness {
                                                                       std::chrono::system_clock::now() + std::chrono::hours(2)});
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_keep_alive(true);
+    client_->set_tcp_nodelay(true);
     client_->set_read_timeout(600, 0);
   }
   ~HttpHarness() {

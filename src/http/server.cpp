@@ -260,6 +260,8 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   if (!o.services && !o.database.app_url.empty()) o.services = make_api_services(o.database.app_url, o.threads);
   auto& svr = impl_->server;
   svr.set_payload_max_length(o.max_body_bytes);
+  // Small JSON responses would otherwise wait on Nagle + delayed ACK (~40 ms each way).
+  svr.set_tcp_nodelay(true);
   const int threads = o.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_read_timeout(10, 0);
