@@ -42,6 +42,17 @@ FROM customers c
 LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
 )SQL";
 
+// Pages sorted by a metric are driven by customer_metrics' (company_id,
+// customer_status, <metric>, customer_id) indexes: an inner join (every customer
+// has a metrics row: customers_after_insert, checked by customer_metrics_drift)
+// lets the planner walk the index in order and stop after the page, instead of
+// sorting every active customer of the company (384 ms -> a few ms at 100k).
+constexpr const char* kListFromMetrics = R"SQL(
+FROM customer_metrics m
+JOIN customers c ON c.company_id = m.company_id AND c.id = m.customer_id
+)SQL";
+constexpr const char* kMetricsActive = " AND m.company_id = $1::uuid AND m.customer_status = 'active'";
+
 // Per sort key: the sort expression, the type of the cursor value, nullable or not.
 struct SortSpec {
   const char* expr;
@@ -59,7 +70,7 @@ SortSpec sort_spec(domain::SortKey key) {
     case domain::SortKey::kLastContact:
       return {"m.last_contact_at", "timestamptz", true, true};
     case domain::SortKey::kConversationCount:
-      return {"coalesce(m.conversation_count, 0)", "integer", false, false};
+      return {"m.conversation_count", "integer", false, false};
   }
   return {"c.created_at", "timestamptz", false, false};
 }
@@ -90,18 +101,21 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
              " AND " + id_after + "))))";
     order = e + (descending ? " DESC NULLS FIRST, c.id DESC" : " ASC NULLS FIRST, c.id ASC");
   }
+  const bool by_metric = key == domain::SortKey::kLastContact || key == domain::SortKey::kConversationCount;
+  const std::string from = by_metric ? kListFromMetrics : kListFrom;
+  const std::string filters = std::string(kListFilters) + (by_metric ? kMetricsActive : "");
   std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) ";
-  sql += kListFrom;
+  sql += from;
   sql += " WHERE ";
-  sql += kListFilters;
+  sql += filters;
   sql += ") END AS total) t LEFT JOIN LATERAL (SELECT ";
   sql += kCustomerColumns;
   sql += ", ";
   sql += kMetricsColumns;
   sql += ", (" + e + ")::text AS sort_value ";
-  sql += kListFrom;
+  sql += from;
   sql += " WHERE ";
-  sql += kListFilters;
+  sql += filters;
   sql += " AND (NOT $13::boolean OR " + keyset + ")";
   sql += " ORDER BY " + order + " LIMIT $16::integer) p ON true";
   return sql;

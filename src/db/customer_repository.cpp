@@ -29,31 +29,15 @@ const std::string kFindByEmail = std::string("SELECT ") + kCustomerColumns + R"S
 )SQL";
 
 // $1 company, $2 query, $3 LIKE-escaped query, $4 digits of a phone-like query (or NULL), $5 limit.
+// Matching runs in search_customer_hits (migration 0011) over customer_search, where
+// the trigram indexes are usable under row-level security; this joins the hits' rows.
 const std::string kSearch = std::string("SELECT ") + kCustomerColumns + ", " + kMetricsColumns + R"SQL(,
-       s.score, s.by_name, s.by_email, s.by_phone
-  FROM customers c
+       h.score, h.by_name, h.by_email, h.by_phone
+  FROM search_customer_hits($2::text, $3::text, $4::text, $5::integer) WITH ORDINALITY
+       AS h (customer_id, score, by_name, by_email, by_phone, ord)
+  JOIN customers c ON c.company_id = $1::uuid AND c.id = h.customer_id AND c.status = 'active'
   LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
-  CROSS JOIN LATERAL (
-    SELECT greatest(
-             CASE WHEN lower(c.name) = lower($2::text) OR lower(c.email) = lower($2::text)
-                       OR ($4::text IS NOT NULL AND phone_digits(c.phone) = $4::text) THEN 1.0 ELSE 0 END,
-             CASE WHEN c.name ILIKE $3::text || '%' OR lower(c.email) LIKE lower($3::text) || '%' THEN 0.9 ELSE 0 END,
-             CASE WHEN c.name ILIKE '%' || $3::text || '%' OR lower(c.email) LIKE '%' || lower($3::text) || '%'
-                       OR ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%')
-                  THEN 0.7 ELSE 0 END,
-             0.8 * coalesce(similarity(c.name, $2::text), 0),
-             0.8 * coalesce(word_similarity($2::text, c.name), 0),
-             0.6 * coalesce(similarity(lower(c.email), lower($2::text)), 0))::float8 AS score,
-           (c.name ILIKE '%' || $3::text || '%' OR c.name % $2::text OR $2::text <% c.name) AS by_name,
-           (lower(c.email) LIKE '%' || lower($3::text) || '%' OR lower(c.email) % lower($2::text)) AS by_email,
-           ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%') AS by_phone
-  ) s
- WHERE c.company_id = $1::uuid AND c.status = 'active'
-   AND (c.name % $2::text OR $2::text <% c.name OR c.name ILIKE '%' || $3::text || '%'
-        OR lower(c.email) LIKE '%' || lower($3::text) || '%' OR lower(c.email) % lower($2::text)
-        OR ($4::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $4::text || '%'))
- ORDER BY s.score DESC, lower(c.name) ASC NULLS LAST, c.id
- LIMIT $5::integer
+ ORDER BY h.ord
 )SQL";
 
 const std::string kInsertCustomer = R"SQL(

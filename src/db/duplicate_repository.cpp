@@ -16,20 +16,13 @@ SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
  WHERE c.company_id = $1 AND c.id = $2
 )SQL";
 
-// Blocking for one customer; every branch can use an index of migration 0002.
+// Blocking for one customer: duplicate_candidate_ids (migration 0011) matches on the
+// indexed customer_search rows of the current tenant.
 constexpr const char* kSelectCandidates = R"SQL(
-WITH me AS (
-  SELECT c.name, lower(c.email) AS email, right(phone_digits(c.phone), 7) AS phone7
-    FROM customers c WHERE c.company_id = $1 AND c.id = $2
-)
 SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
-  FROM customers c, me
- WHERE c.company_id = $1 AND c.status = 'active' AND c.id <> $2
-   AND ((me.email IS NOT NULL AND lower(c.email) % me.email)
-     OR (length(me.phone7) = 7 AND phone_digits(c.phone) LIKE '%' || me.phone7)
-     OR (me.name IS NOT NULL AND c.name % me.name))
+  FROM duplicate_candidate_ids($2::uuid, 1000) AS d (id)
+  JOIN customers c ON c.company_id = $1 AND c.id = d.id AND c.status = 'active'
  ORDER BY c.id
- LIMIT 1000
 )SQL";
 
 constexpr const char* kSelectDismissals = R"SQL(

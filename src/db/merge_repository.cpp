@@ -186,6 +186,7 @@ std::optional<ReferenceAction> reference_action(const ForeignKeyRef& fk) {
       {"customer_events", "company_id,customer_id", ReferenceAction::kMove},
       {"customer_matching_keys", "company_id,customer_id", ReferenceAction::kDerived},
       {"customer_session_counts", "company_id,customer_id", ReferenceAction::kDerived},
+      {"customer_search", "company_id,customer_id", ReferenceAction::kDerived},
       {"customer_metrics", "company_id,customer_id", ReferenceAction::kDerived},
       {"customers", "company_id,merged_into_customer_id", ReferenceAction::kHistory},
       {"customer_merge_log", "company_id,source_customer_id", ReferenceAction::kHistory},

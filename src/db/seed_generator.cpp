@@ -84,6 +84,14 @@ SELECT c.company_id, 'customers', 'INSERT', c.id::text, c.id, NULL, to_jsonb(c)
   JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
  ORDER BY c.created_at, c.id
 )SQL";
+// What customers_after_insert (0011) writes into the search table.
+constexpr const char* kSeedSearchRows = R"SQL(
+INSERT INTO customer_search (company_id, customer_id, name, email_lc, phone_digits)
+SELECT c.company_id, c.id, c.name, lower(c.email), phone_digits(c.phone)
+  FROM seed_ids s
+  JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
+ WHERE c.status = 'active'
+)SQL";
 // What metrics_add writes for the first row of each (customer, conversation).
 constexpr const char* kSeedConversationEvents = R"SQL(
 INSERT INTO customer_events (company_id, customer_id, event_type, payload, created_at)
@@ -285,6 +293,7 @@ void seed_company_new_shape(pqxx::connection& conn, const SeedOptions& o, std::u
   tx.exec_params(kSeedMatchingKeys, company.id);
   tx.exec_params(kSeedCreatedEvents, company.id);
   tx.exec_params(kSeedAuditRows, company.id);
+  tx.exec_params(kSeedSearchRows, company.id);
   progress.report("derived", 3, 3);
 
   const std::uint64_t total_chats = o.customers * o.chats_per_customer;

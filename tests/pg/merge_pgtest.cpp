@@ -101,6 +101,7 @@ class MergeTest : public tradesphere::testing::PgTest {
         {"customer_matching_keys", "key_type || ':' || key_value || ':' || customer_id"},
         {"customer_session_counts", "customer_id || ':' || session_key"},
         {"customer_metrics", "customer_id::text"},
+        {"customer_search", "customer_id::text"},
         {"duplicate_dismissals", "customer_a || ':' || customer_b"},
     };
     pqxx::connection c(owner_url());

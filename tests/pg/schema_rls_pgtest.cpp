@@ -73,6 +73,9 @@ const std::vector<TableSpec>& tenant_tables() {
       {"customer_metrics", {"SELECT"},
        "INSERT INTO customer_metrics (company_id, customer_id) VALUES ('{co}', gen_random_uuid())",
        "UPDATE customer_metrics SET message_count = message_count WHERE company_id = '{co}'"},
+      {"customer_search", {},
+       "INSERT INTO customer_search (company_id, customer_id, name) VALUES ('{co}', gen_random_uuid(), 'forged')",
+       "UPDATE customer_search SET name = name WHERE company_id = '{co}'"},
       {"customer_audit_log", {"SELECT"},
        "INSERT INTO customer_audit_log (company_id, table_name, operation, record_id) "
        "VALUES ('{co}', 'customers', 'INSERT', 'forged')",
@@ -245,6 +248,36 @@ TEST_F(TenantIsolationTest, AMissingOrGarbageTenantSettingSeesNothingAndRaisesNo
   EXPECT_EQ(tx.exec("SELECT count(DISTINCT company_id) FROM customers")[0][0].as<int>(), 2);
 }
 
+// customer_search is read only through SECURITY DEFINER functions (migration 0011): they
+// must answer from the tenant in app.company_id and from nothing else.
+TEST_F(TenantIsolationTest, TheSearchFunctionsAnswerOnlyFromTheCurrentTenant) {
+  const Tenant& a = tenants_.at(kCompanyA);
+  const Tenant& b = tenants_.at(kCompanyB);
+  // "One tech-b" is company B's; from A the same query finds only A's customers
+  EXPECT_EQ(as_app(kCompanyB.c_str(),
+                   "SELECT count(*) FROM search_customer_hits('One tech-b', 'One tech-b', NULL, 50) h "
+                   " WHERE h.customer_id = '" + b.c1 + "'", false),
+            "rows:1");
+  EXPECT_EQ(as_app(kCompanyA.c_str(),
+                   "SELECT count(*) FROM search_customer_hits('One tech-b', 'One tech-b', NULL, 50) h "
+                   " WHERE h.customer_id NOT IN ('" + a.c1 + "', '" + a.c2 + "', '" + a.c3 + "')", false),
+            "rows:0");
+  EXPECT_NE(as_app(kCompanyA.c_str(), "SELECT count(*) FROM search_customer_hits('tech', 'tech', NULL, 50)", false),
+            "rows:0");
+  // a customer id of another tenant yields no candidates, and none of B's ids leak to A
+  EXPECT_EQ(as_app(kCompanyA.c_str(), "SELECT count(*) FROM duplicate_candidate_ids('" + b.c1 + "', 100)", false),
+            "rows:0");
+  EXPECT_EQ(as_app(kCompanyA.c_str(),
+                   "SELECT count(*) FROM duplicate_candidate_ids('" + a.c1 + "', 100) d "
+                   " WHERE d NOT IN ('" + a.c2 + "', '" + a.c3 + "')", false),
+            "rows:0");
+  for (const char* setting : {static_cast<const char*>(nullptr), "", "not-a-uuid", "' OR true --"}) {
+    SCOPED_TRACE(setting == nullptr ? "<unset>" : setting);
+    EXPECT_EQ(as_app(setting, "SELECT count(*) FROM search_customer_hits('tech', 'tech', NULL, 50)", false), "rows:0");
+    EXPECT_EQ(as_app(setting, "SELECT count(*) FROM duplicate_candidate_ids('" + a.c1 + "', 100)", false), "rows:0");
+  }
+}
+
 TEST_F(TenantIsolationTest, TheTechIdLookupWorksBeforeTheTenantIsKnownAndRevealsNothingElse) {
   EXPECT_EQ(as_app(nullptr, "SELECT count(*) FROM app_users", false), "rows:0");
   pqxx::connection c(app_url());
@@ -274,7 +307,16 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     const auto name = row[0].as<std::string>();
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
-    EXPECT_TRUE(row[2].as<bool>()) << name << ": RLS not forced";
+    if (name == "customer_search") {
+      // Owner-only by design (migration 0011): not forced, so the SECURITY DEFINER search
+      // functions can use its trigram indexes; the application role may not touch it.
+      EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
+                         " WHERE table_name = 'customer_search' AND grantee IN ('tradesphere_app', 'PUBLIC')")
+                       .size())
+          << name << ": granted to the application";
+    } else {
+      EXPECT_TRUE(row[2].as<bool>()) << name << ": RLS not forced";
+    }
     EXPECT_GT(row[3].as<int>(), 0) << name << ": no policy";
   }
   for (const auto& spec : tenant_tables()) {
@@ -324,7 +366,11 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
     names.insert(name);
     EXPECT_NE(row[1].as<std::string>().find("search_path=public, pg_temp"), std::string::npos)
         << name << " does not pin search_path: " << row[1].as<std::string>();
-    EXPECT_EQ(row[2].as<bool>(), name == "get_user_company_id") << name << ": EXECUTE for tradesphere_app";
+    // callable by the application: the tech id lookup, and the /metrics aggregates (0013)
+    // and the doors into customer_search (0011), which read the tenant from app.company_id
+    const bool callable = name == "get_user_company_id" || name == "customer_gauges" ||
+                          name == "search_customer_hits" || name == "duplicate_candidate_ids";
+    EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",
                                "vc_usage_metrics_refresh", "customers_matching_keys_sync"}) {

@@ -93,6 +93,14 @@ TEST_F(SeedTest, WritesWhatTheTriggersWouldHaveWritten) {
                    company),
             0);
   EXPECT_GT(scalar(owner_url(), "SELECT count(*) FROM customer_matching_keys WHERE company_id = $1::uuid", company), 600);
+  // search rows: one per active customer, with the values customers_after_insert derives
+  EXPECT_EQ(scalar(owner_url(), R"SQL(
+      SELECT count(*) FROM customers c
+        JOIN customer_search s ON s.company_id = c.company_id AND s.customer_id = c.id
+       WHERE c.company_id = $1::uuid AND c.status = 'active' AND s.name IS NOT DISTINCT FROM c.name
+         AND s.email_lc IS NOT DISTINCT FROM lower(c.email) AND s.phone_digits IS NOT DISTINCT FROM phone_digits(c.phone))SQL",
+                   company),
+            300);
   EXPECT_EQ(scalar(owner_url(),
                    "SELECT count(*) FROM customer_events WHERE company_id = $1::uuid AND event_type = 'created'", company),
             300);

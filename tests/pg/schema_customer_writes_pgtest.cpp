@@ -1,0 +1,132 @@
+// Migration 0011: the statement-level INSERT trigger on customers writes, for every
+// row of a multi-row (and multi-company) statement, exactly what the row-level
+// triggers wrote (audit row, matching keys, 'created' event, metrics row) plus the
+// customer_search row; the search row follows updates, soft delete and restore.
+// docs/database.md, "Triggers" and "Search".
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+const std::string kCompanyA = "aaaaaaaa-0000-4000-8000-00000000000a";
+const std::string kCompanyB = "bbbbbbbb-0000-4000-8000-00000000000b";
+
+class CustomerWritesTest : public tradesphere::testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec("INSERT INTO companies (id, slug, name, default_country_code) VALUES ('" + kCompanyA +
+           "', 'a', 'A', '1'), ('" + kCompanyB + "', 'b', 'B', '44')");
+    w.commit();
+  }
+
+  long owner_count(const std::string& sql) {
+    pqxx::connection c(owner_url());
+    pqxx::nontransaction tx(c);
+    return tx.exec(sql)[0][0].as<long>();
+  }
+
+  // One statement as the application in kCompanyA, committed; returns the first column.
+  std::string app(const std::string& sql, const std::string& company = kCompanyA) {
+    pqxx::connection c(app_url());
+    pqxx::work w(c);
+    w.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'u-1', true), "
+                  "set_config('app.correlation_id', 'corr-1', true)",
+                  company);
+    auto r = w.exec(sql);
+    w.commit();
+    return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+  }
+};
+
+TEST_F(CustomerWritesTest, AMultiRowMultiCompanyInsertWritesEveryDerivedRowInTheRowsCompany) {
+  {
+    // the owner (maintenance) may write two tenants in one statement
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec("INSERT INTO customers (company_id, name, email, phone) VALUES "
+           "('" + kCompanyA + "', 'Ann Lee', ' Ann@Example.com ', '(555) 123-4567'), "
+           "('" + kCompanyA + "', 'Bob Roe', NULL, NULL), "
+           "('" + kCompanyB + "', 'Cy Dee', 'cy@example.co.uk', '020 7946 0018')");
+    w.commit();
+  }
+  for (const auto& co : {kCompanyA, kCompanyB}) {
+    SCOPED_TRACE(co);
+    const long customers = co == kCompanyA ? 2 : 1;
+    const std::string where = " WHERE company_id = '" + co + "'";
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log" + where +
+                          " AND operation = 'INSERT' AND table_name = 'customers' AND after IS NOT NULL"),
+              customers);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events" + where + " AND event_type = 'created'"), customers);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics" + where + " AND customer_status = 'active'"),
+              customers);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search" + where), customers);
+  }
+  // keys: normalized with each row's company calling code
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE company_id = '" + kCompanyA +
+                        "' AND key_type = 'phone' AND key_value = '+15551234567'"),
+            1);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE company_id = '" + kCompanyB +
+                        "' AND key_type = 'phone' AND key_value = '+442079460018'"),
+            1);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE company_id = '" + kCompanyA +
+                        "' AND key_type = 'email' AND key_value = 'ann@example.com'"),
+            1);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE company_id = '" + kCompanyA +
+                        "' AND key_type = 'name' AND key_value IN ('ann lee', 'bob roe')"),
+            2);
+  // nothing crossed tenants
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys k JOIN customers c ON c.id = k.customer_id "
+                        " WHERE c.company_id <> k.company_id"),
+            0);
+}
+
+TEST_F(CustomerWritesTest, TheApplicationsInsertCarriesActorAndCorrelationIntoAuditAndEvents) {
+  const std::string id = app("INSERT INTO customers (company_id, name) VALUES ('" + kCompanyA +
+                             "', 'Dee'), ('" + kCompanyA + "', 'Eve') RETURNING id");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE actor = 'u-1' AND correlation_id = 'corr-1'"),
+            2);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE event_type = 'created' AND actor = 'u-1' "
+                        " AND correlation_id = 'corr-1'"),
+            2);
+  // the audit image is the stored row (stamped version 1)
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log a JOIN customers c ON c.id = a.customer_id "
+                        " WHERE a.after = to_jsonb(c) AND c.version = 1"),
+            2);
+}
+
+TEST_F(CustomerWritesTest, TheSearchRowFollowsEditsSoftDeleteAndRestore) {
+  const std::string id = app("INSERT INTO customers (company_id, name, email, phone) VALUES ('" + kCompanyA +
+                             "', 'Fay Gold', 'fay@gold.example', '+1 555 000 1111') RETURNING id");
+  auto hits = [&](const std::string& q) {
+    return app("SELECT count(*) FROM search_customer_hits('" + q + "', '" + q + "', NULL, 10) h WHERE h.customer_id = '" +
+               id + "'");
+  };
+  EXPECT_EQ(hits("Fay Gold"), "1");
+  EXPECT_EQ(hits("Fay Gld"), "1") << "typo";
+  EXPECT_EQ(hits("gold.exa"), "1") << "email fragment";
+  EXPECT_EQ(app("SELECT count(*) FROM search_customer_hits('0001111', '0001111', '0001111', 10)"), "1")
+      << "phone fragment";
+  app("UPDATE customers SET name = 'Fay Silver', email = 'fay@silver.example' WHERE id = '" + id + "'");
+  EXPECT_EQ(hits("Fay Gold"), "0");
+  EXPECT_EQ(hits("Fay Silver"), "1");
+  app("UPDATE customers SET status = 'deleted' WHERE id = '" + id + "'");
+  EXPECT_EQ(hits("Fay Silver"), "0") << "soft-deleted customers are not searchable";
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search"), 0);
+  app("UPDATE customers SET status = 'active' WHERE id = '" + id + "'");
+  EXPECT_EQ(hits("Fay Silver"), "1") << "restored";
+  // a lifecycle-only update does not touch the search row (trigger WHEN clause)
+  const long before = owner_count("SELECT xmin::text::bigint FROM customer_search");
+  app("UPDATE customers SET lifecycle_stage = 'customer' WHERE id = '" + id + "'");
+  EXPECT_EQ(owner_count("SELECT xmin::text::bigint FROM customer_search"), before);
+}
+
+}  // namespace
