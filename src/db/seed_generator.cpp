@@ -294,6 +294,7 @@ void seed_company_new_shape(pqxx::connection& conn, const SeedOptions& o, std::u
   tx.exec_params(kSeedCreatedEvents, company.id);
   tx.exec_params(kSeedAuditRows, company.id);
   tx.exec_params(kSeedSearchRows, company.id);
+  tx.exec0("ANALYZE customer_search");
   progress.report("derived", 3, 3);
 
   const std::uint64_t total_chats = o.customers * o.chats_per_customer;
