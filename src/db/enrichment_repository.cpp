@@ -1,5 +1,6 @@
 #include "db/enrichment_repository.hpp"
 
+#include "db/customer_rows.hpp"
 #include "db/merge_repository.hpp"
 
 namespace tradesphere::db {
@@ -30,11 +31,14 @@ UPDATE customers
 RETURNING version
 )SQL";
 
-constexpr const char* kUpdateNotes = R"SQL(
-UPDATE customers SET notes = $3
- WHERE company_id = $1 AND id = $2 AND status = 'active'
-RETURNING version
-)SQL";
+const std::string kUpdateNotes = R"SQL(
+UPDATE customers AS c SET notes = $3
+ WHERE c.company_id = $1 AND c.id = $2 AND c.status = 'active'
+   AND ($4::integer IS NULL OR c.version = $4::integer)
+RETURNING )SQL" + std::string(kCustomerColumns);
+
+constexpr const char* kActiveCustomerVersion =
+    "SELECT version FROM customers WHERE company_id = $1 AND id = $2 AND status = 'active'";
 
 constexpr const char* kCustomerVisible = "SELECT 1 FROM customers WHERE company_id = $1 AND id = $2";
 
@@ -75,9 +79,18 @@ int fill_empty_contact_fields(Tx& tx, const std::string& company_id, const std::
   return tx.exec1(kFillEmptyContactFields, company_id, id, name, email, phone)[0].as<int>();
 }
 
-std::optional<int> update_notes(Tx& tx, const std::string& company_id, const std::string& id,
-                                const std::optional<std::string>& notes) {
-  auto r = tx.exec01(kUpdateNotes, company_id, id, notes);
+std::optional<domain::Customer> update_notes(Tx& tx, const std::string& company_id, const std::string& id,
+                                             const std::optional<std::string>& notes,
+                                             std::optional<int> expected_version) {
+  const std::optional<std::string> version =
+      expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
+  auto r = tx.exec01(kUpdateNotes, company_id, id, notes, version);
+  if (!r) return std::nullopt;
+  return customer_from_row(*r);
+}
+
+std::optional<int> active_customer_version(Tx& tx, const std::string& company_id, const std::string& id) {
+  auto r = tx.exec01(kActiveCustomerVersion, company_id, id);
   if (!r) return std::nullopt;
   return (*r)[0].as<int>();
 }

@@ -7,6 +7,7 @@
 
 #include "db/database.hpp"
 #include "domain/contact_extraction.hpp"
+#include "domain/customer.hpp"
 
 namespace tradesphere::db {
 
@@ -27,8 +28,12 @@ std::vector<domain::ChatMessage> load_chat_messages(Tx& tx, const std::string& c
 int fill_empty_contact_fields(Tx& tx, const std::string& company_id, const std::string& id,
                               const std::optional<std::string>& name, const std::optional<std::string>& email,
                               const std::optional<std::string>& phone);
-// Replaces notes; std::nullopt when the customer is not visible or not active.
-std::optional<int> update_notes(Tx& tx, const std::string& company_id, const std::string& id,
-                                const std::optional<std::string>& notes);
+// Replaces notes of an active customer (only at `expected_version` when given); the updated
+// row, or std::nullopt when the customer is not visible, not active or at another version.
+std::optional<domain::Customer> update_notes(Tx& tx, const std::string& company_id, const std::string& id,
+                                             const std::optional<std::string>& notes,
+                                             std::optional<int> expected_version = std::nullopt);
+// The version of an active customer; std::nullopt when not visible or not active.
+std::optional<int> active_customer_version(Tx& tx, const std::string& company_id, const std::string& id);
 
 }  // namespace tradesphere::db

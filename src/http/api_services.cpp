@@ -3,6 +3,7 @@
 #include "db/customer_repository.hpp"
 #include "db/database.hpp"
 #include "db/idempotency_store.hpp"
+#include "services/business_gauges.hpp"
 #include "services/customer_enrichment_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
@@ -11,10 +12,14 @@
 namespace tradesphere::http {
 
 std::shared_ptr<ApiServices> make_api_services(const std::string& app_url, int pool_size) {
-  auto s = std::make_shared<ApiServices>();
   db::PoolOptions pool;
   pool.url = app_url;
   pool.size = pool_size;
+  return make_api_services(pool);
+}
+
+std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
+  auto s = std::make_shared<ApiServices>();
   s->database = std::make_shared<db::Database>(pool);
   auto& db = *s->database;
   s->idempotency = std::make_shared<db::IdempotencyStore>(db);
@@ -23,6 +28,7 @@ std::shared_ptr<ApiServices> make_api_services(const std::string& app_url, int p
   s->lifecycle = std::make_shared<services::CustomerLifecycleService>(db);
   s->merges = std::make_shared<services::CustomerMergeService>(db);
   s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
+  s->gauges = std::make_shared<services::BusinessGauges>(db);
   return s;
 }
 

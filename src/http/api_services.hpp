@@ -6,6 +6,7 @@
 #include <string>
 
 namespace tradesphere::db {
+struct PoolOptions;
 class Database;
 class IdempotencyStore;
 class CustomerRepository;
@@ -16,6 +17,7 @@ class CustomerSyncService;
 class CustomerLifecycleService;
 class CustomerMergeService;
 class CustomerEnrichmentService;
+class BusinessGauges;
 }  // namespace tradesphere::services
 
 namespace tradesphere::http {
@@ -28,10 +30,16 @@ struct ApiServices {
   std::shared_ptr<services::CustomerLifecycleService> lifecycle;
   std::shared_ptr<services::CustomerMergeService> merges;
   std::shared_ptr<services::CustomerEnrichmentService> enrichment;
+  std::shared_ptr<services::BusinessGauges> gauges;  // /metrics: stage distribution, duplicate rate
 };
 
 // Opens a pool of `pool_size` connections (lazily) to app_url and builds every
 // repository and service on it.
+// The pool has one connection per HTTP worker thread (pass `threads`), so a request
+// never waits for a connection another request holds; were it smaller, a request
+// would wait at most PoolOptions::acquire_timeout and then answer 503.
 std::shared_ptr<ApiServices> make_api_services(const std::string& app_url, int pool_size);
+// Same with every pool option (statement_timeout, acquire_timeout): for tests.
+std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool);
 
 }  // namespace tradesphere::http

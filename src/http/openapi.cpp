@@ -1,7 +1,24 @@
-// The OpenAPI 3.1 description served at /openapi.json. Hand-written on purpose:
-// tests/http/protocol_httptest.cpp checks that every registered route is
-// documented here and every documented route is registered (add both together).
+// The OpenAPI 3.1 description served at /openapi.json.
+//
+// Each operation's own content (summary, query and header parameters, request
+// body, success responses, the errors only it raises) is hand-written below; the
+// parts every route shares are generated from the route table when the document
+// is first served (openapi_document):
+//   - public routes: "security": [] (no token);
+//   - the role: " Role: <viewer|agent|admin>." appended to the description;
+//   - path parameters: {id} → #/components/parameters/Id, any other {name} → a string
+//     of at most 200 characters; Idempotency-Key for routes that honour it;
+//   - the error responses of every authenticated route: GET → 400 401 404 500 503,
+//     other methods → 400 401 403 404 413 415 422 500 503 (GET /v1/me, answered
+//     from the token alone → 401 only); route-specific ones (409, 412) stay below.
+// Only documented routes are completed: tests/http/protocol_httptest.cpp checks that
+// every registered route is documented here and every documented route is
+// registered (add both together).
 // Split into pieces below 4095 bytes (-Woverlength-strings); joined once.
+#include <map>
+#include <regex>
+#include <set>
+
 #include "http/routes.hpp"
 
 namespace tradesphere::http {
@@ -29,7 +46,6 @@ R"json({
   "/healthz": {
    "get": {
     "summary": "Process alive",
-    "security": [],
     "responses": {
      "200": {
       "$ref": "#/components/responses/Status"
@@ -40,7 +56,6 @@ R"json({
   "/readyz": {
    "get": {
     "summary": "Database reachable and migrations current",
-    "security": [],
     "responses": {
      "200": {
       "$ref": "#/components/responses/Status"
@@ -53,8 +68,7 @@ R"json({
   },
   "/metrics": {
    "get": {
-    "summary": "Prometheus metrics (requests by route and status, pool, queries, errors, sync, merges)",
-    "security": [],
+    "summary": "Prometheus metrics (requests by route and status, pool, queries, errors, sync, merges; per company: customers by lifecycle stage, duplicate rate, cached 5 s)",
     "responses": {
      "200": {
       "description": "Prometheus text format 0.0.4",
@@ -72,7 +86,6 @@ R"json({
   "/openapi.json": {
    "get": {
     "summary": "This document",
-    "security": [],
     "responses": {
      "200": {
       "description": "OK",
@@ -90,7 +103,6 @@ R"json({
   "/v1/me": {
    "get": {
     "summary": "The caller as the token describes it",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -102,9 +114,6 @@ R"json({
         }
        }
       }
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
      }
     }
    }
@@ -112,7 +121,6 @@ R"json({
   "/v1/customers": {
    "get": {
     "summary": "List customers (filters, sort, keyset pagination)",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -124,21 +132,6 @@ R"json({
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
@@ -200,8 +193,7 @@ R"json({
      },
      {
       "name": "last_contact_to",
-)json",
-R"json(      "in": "query",
+      "in": "query",
       "schema": {
        "type": "string"
       },
@@ -233,7 +225,8 @@ R"json(      "in": "query",
      },
      {
       "name": "sort",
-      "in": "query",
+)json",
+R"json(      "in": "query",
       "schema": {
        "type": "string"
       },
@@ -278,7 +271,7 @@ R"json(      "in": "query",
    },
    "post": {
     "summary": "Create a customer",
-    "description": "Unknown and read-only fields (id, company_id, version, status, deleted_at, …) are refused with 422 naming them. Role: agent.",
+    "description": "Unknown and read-only fields (id, company_id, version, status, deleted_at, …) are refused with 422 naming them.",
     "x-required-role": "agent",
     "responses": {
      "201": {
@@ -304,40 +297,8 @@ R"json(      "in": "query",
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/IdempotencyKey"
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -353,7 +314,6 @@ R"json(      "in": "query",
   "/v1/customers/search": {
    "get": {
     "summary": "Search by name (typo tolerant), email, phone",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -380,25 +340,9 @@ R"json(      "in": "query",
            ]
           }
          }
-)json",
-R"json(        }
+        }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
@@ -428,7 +372,6 @@ R"json(        }
   "/v1/customers/{id}": {
    "get": {
     "summary": "A customer with its metrics",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -448,32 +391,12 @@ R"json(        }
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    },
    "patch": {
     "summary": "Update fields",
-    "description": "With If-Match, a stale version answers 412 and changes nothing. Role: agent.",
+    "description": "With If-Match, a stale version answers 412 and changes nothing.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -485,7 +408,8 @@ R"json(        }
         }
        }
       },
-      "headers": {
+)json",
+R"json(      "headers": {
        "ETag": {
         "description": "the customer's version, for If-Match",
         "schema": {
@@ -493,33 +417,6 @@ R"json(        }
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      },
      "409": {
       "$ref": "#/components/responses/Conflict"
@@ -529,9 +426,6 @@ R"json(        }
      }
     },
     "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     },
      {
       "$ref": "#/components/parameters/IfMatch"
      }
@@ -549,7 +443,6 @@ R"json(        }
    },
    "delete": {
     "summary": "Soft-delete",
-    "description": "Role: admin.",
     "x-required-role": "admin",
     "responses": {
      "200": {
@@ -561,34 +454,6 @@ R"json(        }
         }
        }
       }
-     },
-)json",
-R"json(     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      },
      "409": {
       "$ref": "#/components/responses/Conflict"
@@ -599,9 +464,6 @@ R"json(     "400": {
     },
     "parameters": [
      {
-      "$ref": "#/components/parameters/Id"
-     },
-     {
       "$ref": "#/components/parameters/IfMatch"
      }
     ]
@@ -610,7 +472,6 @@ R"json(     "400": {
   "/v1/customers/{id}/restore": {
    "post": {
     "summary": "Restore a soft-deleted customer",
-    "description": "Role: admin.",
     "x-required-role": "admin",
     "responses": {
      "200": {
@@ -622,46 +483,13 @@ R"json(     "400": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    }
   },
   "/v1/customers/{id}/conversations": {
    "get": {
     "summary": "Conversations (by session), most recent first",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -691,27 +519,9 @@ R"json(     "400": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     },
      {
       "name": "limit",
       "in": "query",
@@ -737,8 +547,6 @@ R"json(     "400": {
   "/v1/customers/{id}/timeline": {
    "get": {
     "summary": "Events, conversations and merges, newest first",
-)json",
-R"json(    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -768,27 +576,9 @@ R"json(    "description": "Role: viewer.",
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     },
      {
       "name": "limit",
       "in": "query",
@@ -808,13 +598,13 @@ R"json(    "description": "Role: viewer.",
       },
       "description": "next_cursor of the previous page; garbage → 400"
      }
-    ]
+)json",
+R"json(    ]
    }
   },
   "/v1/customers/{id}/stage": {
    "put": {
     "summary": "Set the lifecycle stage",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -835,33 +625,6 @@ R"json(    "description": "Role: viewer.",
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
-     },
      "409": {
       "$ref": "#/components/responses/Conflict"
      },
@@ -870,9 +633,6 @@ R"json(    "description": "Role: viewer.",
      }
     },
     "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     },
      {
       "$ref": "#/components/parameters/IfMatch"
      }
@@ -892,7 +652,6 @@ R"json(    "description": "Role: viewer.",
   "/v1/customers/bulk/stage": {
    "post": {
     "summary": "Set the stage of up to 10,000 customers",
-    "description": "Role: admin.",
     "x-required-role": "admin",
     "responses": {
      "200": {
@@ -904,34 +663,6 @@ R"json(    "description": "Role: viewer.",
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-)json",
-R"json(      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "requestBody": {
@@ -949,7 +680,6 @@ R"json(      "$ref": "#/components/responses/NotFound"
   "/v1/customers/{id}/tags": {
    "post": {
     "summary": "Add tags",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -961,40 +691,8 @@ R"json(      "$ref": "#/components/responses/NotFound"
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1008,7 +706,6 @@ R"json(      "$ref": "#/components/responses/NotFound"
    },
    "delete": {
     "summary": "Remove tags",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1020,40 +717,8 @@ R"json(      "$ref": "#/components/responses/NotFound"
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1069,7 +734,6 @@ R"json(      "$ref": "#/components/responses/NotFound"
   "/v1/customers/{id}/notes": {
    "put": {
     "summary": "Replace the notes (null clears)",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1090,42 +754,11 @@ R"json(      "$ref": "#/components/responses/NotFound"
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-)json",
-R"json(     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
-     },
      "412": {
       "$ref": "#/components/responses/PreconditionFailed"
      }
     },
     "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     },
      {
       "$ref": "#/components/parameters/IfMatch"
      }
@@ -1145,7 +778,6 @@ R"json(     "403": {
   "/v1/customers/{id}/enrich": {
    "post": {
     "summary": "Fill empty fields from the customer's conversations (never overwrites)",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1157,46 +789,14 @@ R"json(     "403": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    }
   },
   "/v1/customers/{id}/summary": {
    "get": {
-    "summary": "Deterministic extractive summary of the customer's conversations",
-    "description": "Role: viewer.",
+)json",
+R"json(    "summary": "Deterministic extractive summary of the customer's conversations",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1208,34 +808,14 @@ R"json(     "403": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    }
   },
   "/v1/chat": {
    "post": {
     "summary": "Ingest one chat row or a batch (1..100); returns the linked customers",
-    "description": "Validation errors of a batch name the row index, e.g. 1/session_id. Rows are stored one by one. Role: agent.",
+    "description": "Validation errors of a batch name the row index, e.g. 1/session_id. Rows are stored one by one.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1247,41 +827,8 @@ R"json(     "403": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-)json",
-R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/IdempotencyKey"
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1309,7 +856,6 @@ R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
   "/v1/conversations/orphaned": {
    "get": {
     "summary": "Chat rows linked to no customer, newest first",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1339,21 +885,6 @@ R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
@@ -1382,7 +913,6 @@ R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
   "/v1/conversations/{session_id}/link": {
    "post": {
     "summary": "Move every row of a session to a customer",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1394,46 +924,8 @@ R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-    "parameters": [
-     {
-      "name": "session_id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "maxLength": 200
-      }
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1447,10 +939,8 @@ R"json(      "$ref": "#/components/responses/UnsupportedMediaType"
    }
   },
   "/v1/customers/{id}/duplicates": {
-)json",
-R"json(   "get": {
+   "get": {
     "summary": "Probable duplicates of one customer, best first (dismissed pairs never)",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1480,32 +970,15 @@ R"json(   "get": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
      {
-      "$ref": "#/components/parameters/Id"
-     },
-     {
       "name": "min_score",
       "in": "query",
       "schema": {
-       "type": "number",
+)json",
+R"json(       "type": "number",
        "minimum": 0,
        "maximum": 1
       },
@@ -1517,7 +990,6 @@ R"json(   "get": {
   "/v1/duplicates": {
    "get": {
     "summary": "Groups of probable duplicates over the whole company",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1547,21 +1019,6 @@ R"json(   "get": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "parameters": [
@@ -1581,7 +1038,6 @@ R"json(   "get": {
   "/v1/duplicates/dismiss": {
    "post": {
     "summary": "Mark a pair as not a duplicate (never proposed again)",
-    "description": "Role: agent.",
     "x-required-role": "agent",
     "responses": {
      "200": {
@@ -1593,37 +1049,9 @@ R"json(   "get": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
-)json",
-R"json(    "requestBody": {
+    "requestBody": {
      "required": true,
      "content": {
       "application/json": {
@@ -1638,7 +1066,6 @@ R"json(    "requestBody": {
   "/v1/merges/preview": {
    "post": {
     "summary": "Field-by-field preview of a merge",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1650,33 +1077,6 @@ R"json(    "requestBody": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
     },
     "requestBody": {
@@ -1694,7 +1094,6 @@ R"json(    "requestBody": {
   "/v1/merges": {
    "post": {
     "summary": "Merge sources into a target (N-way)",
-    "description": "Role: admin.",
     "x-required-role": "admin",
     "responses": {
      "201": {
@@ -1715,42 +1114,10 @@ R"json(    "requestBody": {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
-     },
      "409": {
       "$ref": "#/components/responses/Conflict"
      }
     },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/IdempotencyKey"
-     }
-    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1766,7 +1133,6 @@ R"json(    "requestBody": {
   "/v1/merges/{id}": {
    "get": {
     "summary": "A merge: target, sources, choices, whether undone",
-    "description": "Role: viewer.",
     "x-required-role": "viewer",
     "responses": {
      "200": {
@@ -1778,35 +1144,13 @@ R"json(    "requestBody": {
         }
        }
       }
-     },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    }
   },
-)json",
-R"json(  "/v1/merges/{id}/undo": {
+  "/v1/merges/{id}/undo": {
    "post": {
     "summary": "Undo a merge exactly",
-    "description": "Role: admin.",
     "x-required-role": "admin",
     "responses": {
      "200": {
@@ -1819,49 +1163,18 @@ R"json(  "/v1/merges/{id}/undo": {
        }
       }
      },
-     "400": {
-      "$ref": "#/components/responses/BadRequest"
-     },
-     "401": {
-      "$ref": "#/components/responses/Unauthorized"
-     },
-     "403": {
-      "$ref": "#/components/responses/Forbidden"
-     },
-     "404": {
-      "$ref": "#/components/responses/NotFound"
-     },
-     "413": {
-      "$ref": "#/components/responses/PayloadTooLarge"
-     },
-     "415": {
-      "$ref": "#/components/responses/UnsupportedMediaType"
-     },
-     "422": {
-      "$ref": "#/components/responses/Unprocessable"
-     },
-     "500": {
-      "$ref": "#/components/responses/Internal"
-     },
-     "503": {
-      "$ref": "#/components/responses/Unavailable"
-     },
      "409": {
       "$ref": "#/components/responses/Conflict"
      }
-    },
-    "parameters": [
-     {
-      "$ref": "#/components/parameters/Id"
-     }
-    ]
+    }
    }
   }
  },
  "components": {
   "securitySchemes": {
    "bearer": {
-    "type": "http",
+)json",
+R"json(    "type": "http",
     "scheme": "bearer",
     "bearerFormat": "JWT"
    }
@@ -2023,8 +1336,7 @@ R"json(  "/v1/merges/{id}/undo": {
        "string",
        "null"
       ]
-)json",
-R"json(     },
+     },
      "updated_by": {
       "type": [
        "string",
@@ -2100,7 +1412,8 @@ R"json(     },
        "null"
       ]
      },
-     "last_message_preview": {
+)json",
+R"json(     "last_message_preview": {
       "type": [
        "string",
        "null"
@@ -2266,8 +1579,7 @@ R"json(     },
        "string",
        "null"
       ]
-)json",
-R"json(     },
+     },
      "address": {
       "type": [
        "string",
@@ -2338,7 +1650,8 @@ R"json(     },
      },
      "not_found": {
       "type": "array",
-      "items": {
+)json",
+R"json(      "items": {
        "type": "string"
       }
      }
@@ -2501,8 +1814,7 @@ R"json(     },
      },
      "ai_response": {
       "type": "string"
-)json",
-R"json(     },
+     },
      "created_at": {
       "type": [
        "string",
@@ -2580,7 +1892,8 @@ R"json(     },
      "id": {
       "type": "integer"
      },
-     "session_id": {
+)json",
+R"json(     "session_id": {
       "type": [
        "string",
        "null"
@@ -2742,8 +2055,7 @@ R"json(     },
         "null"
        ]
       },
-)json",
-R"json(      "description": "field -> value (null clears); other fields take the proposal"
+      "description": "field -> value (null clears); other fields take the proposal"
      }
     }
    },
@@ -2818,7 +2130,8 @@ R"json(      "description": "field -> value (null clears); other fields take the
    },
    "DuplicateCandidate": {
     "allOf": [
-     {
+)json",
+R"json(     {
       "$ref": "#/components/schemas/DuplicateMember"
      },
      {
@@ -2975,8 +2288,7 @@ R"json(      "description": "field -> value (null clears); other fields take the
     }
    },
    "BadRequest": {
-)json",
-R"json(    "description": "malformed request: JSON syntax, duplicate keys, nesting deeper than 32, U+0000, invalid UTF-8, bad query parameters (limit, cursor)",
+    "description": "malformed request: JSON syntax, duplicate keys, nesting deeper than 32, U+0000, invalid UTF-8, bad query parameters (limit, cursor)",
     "content": {
      "application/problem+json": {
       "schema": {
@@ -3026,7 +2338,8 @@ R"json(    "description": "malformed request: JSON syntax, duplicate keys, nesti
     }
    },
    "PreconditionFailed": {
-    "description": "If-Match names a stale version; nothing changed",
+)json",
+R"json(    "description": "If-Match names a stale version; nothing changed",
     "content": {
      "application/problem+json": {
       "schema": {
@@ -3091,15 +2404,83 @@ R"json(    "description": "malformed request: JSON syntax, duplicate keys, nesti
 )json"
 };
 
+using ojson = nlohmann::ordered_json;
+
+ojson response_ref(const std::string& name) { return {{"$ref", "#/components/responses/" + name}}; }
+
+const std::map<std::string, std::string>& error_responses() {
+  static const std::map<std::string, std::string> names = {
+      {"400", "BadRequest"},      {"401", "Unauthorized"},         {"403", "Forbidden"},
+      {"404", "NotFound"},        {"413", "PayloadTooLarge"},      {"415", "UnsupportedMediaType"},
+      {"422", "Unprocessable"},   {"500", "Internal"},             {"503", "Unavailable"}};
+  return names;
+}
+
+std::vector<std::string> common_errors(const Route& route) {
+  if (route.access == Access::kPublic) return {};
+  if (route.method == "GET" && route.pattern == "/v1/me") return {"401"};
+  if (route.method == "GET") return {"400", "401", "404", "500", "503"};
+  return {"400", "401", "403", "404", "413", "415", "422", "500", "503"};
+}
+
+// Adds the shared parts of one documented operation (see the top of this file).
+void complete_operation(ojson& op, const Route& route) {
+  if (route.access == Access::kPublic) {
+    op["security"] = ojson::array();
+  } else {
+    const std::string role = std::string("Role: ") + to_string(route.access) + ".";
+    const std::string own = op.contains("description") ? op["description"].get<std::string>() : "";
+    op["description"] = own.empty() ? role : own + " " + role;
+  }
+
+  ojson params = ojson::array();
+  static const std::regex kPathParam(R"(\{([^}]+)\})");
+  for (auto it = std::sregex_iterator(route.pattern.begin(), route.pattern.end(), kPathParam);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[1];
+    if (name == "id") {
+      params.push_back({{"$ref", "#/components/parameters/Id"}});
+    } else {
+      params.push_back({{"name", name}, {"in", "path"}, {"required", true},
+                        {"schema", {{"type", "string"}, {"maxLength", 200}}}});
+    }
+  }
+  if (op.contains("parameters")) {
+    for (const auto& p : op["parameters"]) params.push_back(p);
+  }
+  if (route.idempotency_key) params.push_back({{"$ref", "#/components/parameters/IdempotencyKey"}});
+  if (!params.empty()) op["parameters"] = std::move(params);
+
+  // Responses by status code: the operation's own, then the shared errors.
+  std::map<std::string, ojson> responses;
+  for (const auto& [code, r] : op["responses"].items()) responses[code] = r;
+  for (const auto& code : common_errors(route)) {
+    responses.emplace(code, response_ref(error_responses().at(code)));
+  }
+  ojson ordered = ojson::object();
+  for (auto& [code, r] : responses) ordered[code] = std::move(r);
+  op["responses"] = std::move(ordered);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
 
-const std::string& openapi_document() {
-  static const std::string doc = [] {
-    std::string s;
-    for (const char* part : kOpenApiParts) s += part;
-    return s;
-  }();
-  return doc;
+std::string openapi_document(const RouteTable& table) {
+  std::string text;
+  for (const char* part : kOpenApiParts) text += part;
+  ojson doc = ojson::parse(text);
+  auto& paths = doc["paths"];
+  for (const auto& route : table.routes()) {
+    if (!paths.contains(route.pattern)) continue;
+    auto& item = paths[route.pattern];
+    const std::string method = lower(route.method);
+    if (item.contains(method)) complete_operation(item[method], route);
+  }
+  return doc.dump(1);
 }
 
 }  // namespace tradesphere::http

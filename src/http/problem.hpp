@@ -13,7 +13,9 @@
 //   wrong Content-Type             415    unsupported-media-type
 //   ValidationError                422    validation             (errors[] = {field, reason})
 //   BusinessError                  422    business-rule          (the request is well-formed but a rule refuses it)
-//   UnavailableError               503    unavailable            (Retry-After: 1)
+//   UnavailableError               503    unavailable            (Retry-After: 1; fixed detail. Pool exhausted,
+//                                                                  statement timeout 57014, connection lost, …:
+//                                                                  db/sql_errors.cpp)
 //   RepositoryError, ServiceError,
 //   anything else                  500    internal               (fixed detail; the cause is only logged)
 #pragma once

@@ -15,7 +15,9 @@ void register_system_routes(RouteTable& table, const ServerOptions& options);
 // /v1/... (each module only registers what the library provides)
 void register_v1_routes(RouteTable& table, ApiServices& services);
 
-// The OpenAPI 3.1 document served at /openapi.json (openapi.cpp).
-const std::string& openapi_document();
+// The OpenAPI 3.1 document served at /openapi.json (openapi.cpp): the hand-written
+// operations completed with what the route table says (roles, path parameters,
+// Idempotency-Key, the shared error responses).
+std::string openapi_document(const RouteTable& table);
 
 }  // namespace tradesphere::http

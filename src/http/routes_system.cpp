@@ -1,7 +1,12 @@
 // Unauthenticated operational routes: liveness, readiness, metrics, the API description.
+#include <memory>
+#include <mutex>
+
 #include "common/metrics.hpp"
 #include "db/migrations.hpp"
+#include "http/api_services.hpp"
 #include "http/routes.hpp"
+#include "services/business_gauges.hpp"
 
 namespace tradesphere::http {
 
@@ -28,16 +33,28 @@ void register_system_routes(RouteTable& table, const ServerOptions& options) {
                return r;
              }});
 
-  table.add({"GET", "/metrics", Access::kPublic, [](ApiRequest&) {
+  // The registry, then the business gauges (cached; services/business_gauges.hpp).
+  std::shared_ptr<services::BusinessGauges> gauges = options.services ? options.services->gauges : nullptr;
+  table.add({"GET", "/metrics", Access::kPublic, [gauges](ApiRequest&) {
                ApiResponse r;
                r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-               r.raw_body = common::metrics().render_prometheus();
+               std::string text = common::metrics().render_prometheus();
+               if (gauges) text += gauges->render_prometheus();
+               r.raw_body = std::move(text);
                return r;
              }});
 
-  table.add({"GET", "/openapi.json", Access::kPublic, [](ApiRequest&) {
+  // Built on first use, when every route is registered (the table outlives its handlers).
+  struct OpenApiCache {
+    std::once_flag once;
+    std::string text;
+  };
+  auto openapi = std::make_shared<OpenApiCache>();
+  const RouteTable* routes = &table;
+  table.add({"GET", "/openapi.json", Access::kPublic, [openapi, routes](ApiRequest&) {
+               std::call_once(openapi->once, [&] { openapi->text = openapi_document(*routes); });
                ApiResponse r;
-               r.raw_body = openapi_document();
+               r.raw_body = openapi->text;
                return r;
              }});
 }

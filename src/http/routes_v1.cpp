@@ -325,20 +325,6 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
   };
   t.add({"POST", "/v1/customers/{id}/tags", Access::kAgent, tags_route(true)});
   t.add({"DELETE", "/v1/customers/{id}/tags", Access::kAgent, tags_route(false)});
-
-  t.add({"PUT", "/v1/customers/{id}/notes", Access::kAgent, [&customers](ApiRequest& req) {
-           const auto& id = path_uuid(req, "id");
-           auto expected = req.if_match_version();
-           auto body = req.json_body();
-           BodyReader r(body, {"notes"});
-           auto notes = r.nullable_string("notes", domain::kMaxNotesLength);
-           if (!notes && body.is_object() && !body.contains("notes")) r.error("notes", "is required");
-           r.check();
-           domain::CustomerPatch patch;
-           patch.notes = *notes;
-           if (patch.notes && *patch.notes && patch.notes->value().empty()) patch.notes = std::optional<std::string>{};
-           return customer_response(customers.update_customer(req.ctx, id, patch, expected));
-         }});
 }
 
 // ---- chat and conversations -------------------------------------------------
@@ -479,6 +465,17 @@ void register_enrichment_routes(RouteTable& t, ApiServices& s) {
            body["customer_id"] = id;
            return ApiResponse::ok(std::move(body));
          }});
+  t.add({"PUT", "/v1/customers/{id}/notes", Access::kAgent, [&enrichment](ApiRequest& req) {
+           const auto& id = path_uuid(req, "id");
+           auto expected = req.if_match_version();
+           auto body = req.json_body();
+           BodyReader r(body, {"notes"});
+           auto notes = r.nullable_string("notes", domain::kMaxNotesLength);
+           if (!notes && body.is_object() && !body.contains("notes")) r.error("notes", "is required");
+           r.check();
+           // null or blank clears (the service trims)
+           return customer_response(enrichment.update_customer_notes(req.ctx, id, *notes, expected));
+         }});
 }
 
 // ---- merges ----------------------------------------------------------------
@@ -538,27 +535,9 @@ void register_merge_routes(RouteTable& t, ApiServices& s) {
          },
          true});
 
-  // The merge service has no read method yet: one read-only unit of work over the
-  // merge repository's loader (SQL stays in src/db).
-  auto& database = *s.database;
-  t.add({"GET", "/v1/merges/{id}", Access::kViewer, [&database](ApiRequest& req) {
+  t.add({"GET", "/v1/merges/{id}", Access::kViewer, [&merges](ApiRequest& req) {
            req.query_map({});
-           const auto& id = path_uuid(req, "id");
-           auto rows = database.transact(
-               req.ctx, "get_merge", [&](db::Tx& tx) { return db::load_merge(tx, req.ctx.company_id, id); },
-               db::TxMode::kReadOnly);
-           if (rows.empty()) throw domain::NotFoundError("not found");
-           std::vector<std::string> sources;
-           for (const auto& r : rows) sources.push_back(r.source_customer_id);
-           const auto& first = rows.front();
-           return ApiResponse::ok({{"merge_id", id},
-                                   {"target_id", first.target_customer_id},
-                                   {"source_ids", sources},
-                                   {"field_choices", first.field_choices},
-                                   {"actor", opt(first.actor)},
-                                   {"created_at", first.created_at},
-                                   {"undone_at", opt(first.undone_at)},
-                                   {"status", first.undone_at ? "undone" : "applied"}});
+           return ApiResponse::ok(services::to_json(merges.get_merge(req.ctx, path_uuid(req, "id"))));
          }});
 
   t.add({"POST", "/v1/merges/{id}/undo", Access::kAdmin, [&merges](ApiRequest& req) {

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <pthread.h>
 
@@ -9,11 +10,13 @@
 #include <thread>
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.hpp"
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/database.hpp"
 #include "db/idempotency_store.hpp"
 #include "http/api.hpp"
 #include "http/api_services.hpp"
@@ -31,9 +34,15 @@ struct Server::Impl {
   std::atomic<bool> run_entered{false};
   std::atomic<bool> run_finished{false};
   std::atomic<bool> stop_requested{false};
+  int listen_fd = -1;  // recorded while binding (socket options hook)
 };
 
 namespace {
+// Debian's libcpp-httplib is built with a listen backlog of 5: a burst of new
+// connections (50 clients at once) overflows the accept queue and, with SYN
+// cookies, the kernel resets some of them. bind() raises it on the listening
+// socket (Linux applies a second listen() to the backlog).
+constexpr int kListenBacklog = 1024;
 
 // Per-request facts shared by the pre-routing handler, the dispatcher, the
 // error handler and the access logger, which all run on the worker thread.
@@ -257,11 +266,22 @@ void finish_request(const httplib::Request& req, const httplib::Response& res) {
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   auto& o = impl_->options;
+  // One database connection per worker: a request never waits for a connection another
+  // request holds (with fewer, it would wait up to acquire_timeout, then answer 503).
   if (!o.services && !o.database.app_url.empty()) o.services = make_api_services(o.database.app_url, o.threads);
+  if (o.services && o.services->database && o.services->database->pool().options().size < o.threads) {
+    common::log(spdlog::level::warn, "server.pool_smaller_than_threads",
+                {{"pool_size", o.services->database->pool().options().size}, {"threads", o.threads}});
+  }
   auto& svr = impl_->server;
   svr.set_payload_max_length(o.max_body_bytes);
   // Small JSON responses would otherwise wait on Nagle + delayed ACK (~40 ms each way).
   svr.set_tcp_nodelay(true);
+  Impl* self = impl_.get();
+  svr.set_socket_options([self](socket_t sock) {
+    httplib::default_socket_options(sock);
+    self->listen_fd = sock;
+  });
   const int threads = o.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_read_timeout(10, 0);
@@ -319,6 +339,9 @@ int Server::bind() {
   if (impl_->port <= 0) {
     throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (in use? choose another with --port / TRADESPHERE_PORT)");
+  }
+  if (impl_->listen_fd >= 0 && ::listen(impl_->listen_fd, kListenBacklog) != 0) {
+    common::log(spdlog::level::warn, "listen_backlog_unchanged", {{"errno", errno}});
   }
   return impl_->port;
 }

@@ -87,8 +87,10 @@ domain::ConversationSummary CustomerEnrichmentService::generate_conversation_sum
   return domain::summarize_conversations(std::move(messages));
 }
 
-int CustomerEnrichmentService::update_customer_notes(const domain::RequestContext& ctx, const std::string& customer_id,
-                                                     const std::optional<std::string>& notes) {
+domain::Customer CustomerEnrichmentService::update_customer_notes(const domain::RequestContext& ctx,
+                                                                  const std::string& customer_id,
+                                                                  const std::optional<std::string>& notes,
+                                                                  std::optional<int> expected_version) {
   if (!ctx.can_write()) throw domain::PermissionError("updating notes requires the agent or admin role");
   if (!domain::is_uuid(customer_id)) throw domain::NotFoundError(not_found(customer_id));
   std::optional<std::string> value;
@@ -96,9 +98,15 @@ int CustomerEnrichmentService::update_customer_notes(const domain::RequestContex
   if (value && value->size() > domain::kMaxNotesLength)
     throw domain::ValidationError("notes", "must be at most " + std::to_string(domain::kMaxNotesLength) + " bytes");
   return db_.transact(ctx, "update_customer_notes", [&](db::Tx& tx) {
-    auto v = db::update_notes(tx, ctx.company_id, customer_id, value);
-    if (!v) throw domain::NotFoundError(not_found(customer_id));
-    return *v;
+    auto updated = db::update_notes(tx, ctx.company_id, customer_id, value, expected_version);
+    if (updated) return *updated;
+    auto current = db::active_customer_version(tx, ctx.company_id, customer_id);
+    if (current && expected_version) {
+      throw domain::VersionConflictError("customer " + customer_id + " is at version " + std::to_string(*current) +
+                                             ", not " + std::to_string(*expected_version),
+                                         *current);
+    }
+    throw domain::NotFoundError(not_found(customer_id));
   });
 }
 

@@ -14,6 +14,7 @@
 
 #include "db/database.hpp"
 #include "domain/contact_extraction.hpp"
+#include "domain/customer.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::services {
@@ -50,10 +51,12 @@ class CustomerEnrichmentService {
   domain::ConversationSummary generate_conversation_summary(const domain::RequestContext& ctx,
                                                             const std::string& customer_id);
 
-  // Agent or admin. Blank notes clear them; ValidationError over domain::kMaxNotesLength;
-  // NotFoundError for an unknown or inactive customer. Returns the new version.
-  int update_customer_notes(const domain::RequestContext& ctx, const std::string& customer_id,
-                            const std::optional<std::string>& notes);
+  // Agent or admin. Notes are trimmed; blank (or nullopt) clears them; ValidationError over
+  // domain::kMaxNotesLength; NotFoundError for an unknown or inactive customer;
+  // VersionConflictError when expected_version is given and stale. Returns the updated customer.
+  domain::Customer update_customer_notes(const domain::RequestContext& ctx, const std::string& customer_id,
+                                         const std::optional<std::string>& notes,
+                                         std::optional<int> expected_version = std::nullopt);
 
  private:
   db::Database& db_;

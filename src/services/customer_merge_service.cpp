@@ -101,6 +101,17 @@ nlohmann::json to_json(const MergeResult& r) {
   return {{"merge_id", r.merge_id}, {"target_id", r.target_id}, {"source_ids", r.source_ids}, {"moved", r.moved}};
 }
 
+nlohmann::json to_json(const MergeDetails& m) {
+  return {{"merge_id", m.merge_id},
+          {"target_id", m.target_id},
+          {"source_ids", m.source_ids},
+          {"field_choices", m.field_choices},
+          {"actor", opt_json(m.actor)},
+          {"created_at", m.created_at},
+          {"undone_at", opt_json(m.undone_at)},
+          {"status", m.undone_at ? "undone" : "applied"}};
+}
+
 nlohmann::json to_json(const DuplicateMember& m) {
   return {{"id", m.id}, {"external_id", opt_json(m.external_id)}, {"name", opt_json(m.name)}};
 }
@@ -317,6 +328,18 @@ UndoResult CustomerMergeService::undo_merge(const domain::RequestContext& ctx, c
   undos.inc();
   common::log(spdlog::level::info, "customer.merge_undone", {{"merge_id", merge_id}, {"target_id", result.target_id}});
   return result;
+}
+
+MergeDetails CustomerMergeService::get_merge(const domain::RequestContext& ctx, const std::string& merge_id) {
+  if (!domain::is_uuid(merge_id)) throw NotFoundError("merge " + merge_id + " not found");
+  auto logs = db_.transact(
+      ctx, "get_merge", [&](db::Tx& tx) { return db::load_merge(tx, ctx.company_id, merge_id); }, db::TxMode::kReadOnly);
+  if (logs.empty()) throw NotFoundError("merge " + merge_id + " not found");
+  const auto& first = logs.front();
+  MergeDetails d{merge_id, first.target_customer_id, {}, first.field_choices, first.actor, first.created_at,
+                 first.undone_at};
+  for (const auto& l : logs) d.source_ids.push_back(l.source_customer_id);
+  return d;
 }
 
 }  // namespace tradesphere::services

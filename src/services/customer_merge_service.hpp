@@ -52,6 +52,17 @@ struct UndoResult {
   std::vector<std::string> source_ids;
 };
 
+// One merge as the log records it (all its sources).
+struct MergeDetails {
+  std::string merge_id;
+  std::string target_id;
+  std::vector<std::string> source_ids;  // ordered by id
+  nlohmann::json field_choices;
+  std::optional<std::string> actor;
+  std::string created_at;
+  std::optional<std::string> undone_at;  // set once undone
+};
+
 struct DuplicateMember {
   std::string id;
   std::optional<std::string> external_id;
@@ -81,6 +92,8 @@ nlohmann::json to_json(const DuplicateGroupView& group);
 nlohmann::json to_json(const DuplicateCandidate& candidate);
 nlohmann::json to_json(const MergePreview& preview);
 nlohmann::json to_json(const MergeResult& result);
+// {"merge_id","target_id","source_ids","field_choices","actor","created_at","undone_at","status":"applied"|"undone"}
+nlohmann::json to_json(const MergeDetails& merge);
 
 class CustomerMergeService {
  public:
@@ -115,6 +128,9 @@ class CustomerMergeService {
   // the blocker: a later merge into the target, an edit of the target or a source,
   // a moved row that moved again).
   UndoResult undo_merge(const domain::RequestContext& ctx, const std::string& merge_id);
+
+  // Any role. NotFoundError for an unknown merge (or another company's, or not a uuid).
+  MergeDetails get_merge(const domain::RequestContext& ctx, const std::string& merge_id);
 
  private:
   db::Database& db_;

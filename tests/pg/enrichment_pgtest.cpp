@@ -99,6 +99,18 @@ TEST_F(EnrichmentTest, SummaryAndNotes) {
   EXPECT_EQ(query("SELECT notes FROM customers WHERE id = '" + id + "'"), "prefers email");
   EXPECT_THROW(svc.update_customer_notes(ctx_, "00000000-0000-0000-0000-000000000000", "x"), domain::NotFoundError);
   EXPECT_THROW(svc.update_customer_notes(ctx_, id, std::string(20000, 'x')), domain::ValidationError);
+  // with an expected version: the customer comes back; a stale one changes nothing
+  auto before = svc.update_customer_notes(ctx_, id, "v-check");
+  auto after = svc.update_customer_notes(ctx_, id, "  ", before.version);
+  EXPECT_FALSE(after.notes);
+  EXPECT_EQ(after.version, before.version + 1);
+  try {
+    svc.update_customer_notes(ctx_, id, "stale", before.version);
+    ADD_FAILURE() << "a stale version was accepted";
+  } catch (const domain::VersionConflictError& e) {
+    EXPECT_EQ(e.current_version(), after.version);
+  }
+  EXPECT_EQ(query("SELECT coalesce(notes, '<null>') FROM customers WHERE id = '" + id + "'"), "<null>");
 }
 
 }  // namespace
