@@ -88,6 +88,23 @@ TEST_F(ProtocolHttpTest, TenMegabyteBodyIs413AndServerStaysUp) {
   EXPECT_EQ(call("POST", "/v1/customers", admin_token(), R"({"name":"Still Up"})").status, 201);
 }
 
+// httplib would Brotli-compress JSON at maximum quality for any client that asks
+// (seconds of CPU per large page): the server never compresses (server.cpp).
+TEST_F(ProtocolHttpTest, ResponsesAreNeverCompressedWhateverTheClientAccepts) {
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(call("POST", "/v1/customers", admin_token(), R"({"name":"Compressible Name )" + std::to_string(i) + R"("})")
+                  .status,
+              201);
+  }
+  for (const char* accept : {"br", "gzip", "gzip, deflate, br", "deflate"}) {
+    SCOPED_TRACE(accept);
+    auto r = call("GET", "/v1/customers?limit=100", admin_token(), std::nullopt, {{"Accept-Encoding", accept}});
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Encoding"), "");
+    EXPECT_EQ(r.json()["items"].size(), 30U);
+  }
+}
+
 TEST_F(ProtocolHttpTest, WrongContentTypeIs415) {
   expect_problem(call("POST", "/v1/customers", admin_token(), R"({"name":"A"})", {}, "text/plain"), 415, "text/plain");
   expect_problem(call("POST", "/v1/customers", admin_token(), "name=A", {}, "application/x-www-form-urlencoded"), 415,
