@@ -78,6 +78,24 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
     std::fprintf(stderr, "%zu groups\n", groups.size());
   });
 
+  // dismiss-duplicate
+  auto* dismiss = app.add_subcommand("dismiss-duplicate",
+                                     "Mark two customers as not duplicates: never proposed together again");
+  auto dslug = std::make_shared<std::string>();
+  auto pair = std::make_shared<std::vector<std::string>>();
+  auto reason = std::make_shared<std::string>();
+  dismiss->add_option("--company", *dslug, "Company slug")->required();
+  dismiss->add_option("customer-ids", *pair, "The two customer ids")->required()->expected(2);
+  dismiss->add_option("--reason", *reason, "Why (kept with the dismissal)");
+  dismiss->callback([&g, dslug, pair, reason] {
+    auto scope = company_scope(g, *dslug);
+    auto database = app_database(scope);
+    services::CustomerMergeService svc(*database);
+    const bool added = svc.dismiss_duplicate(scope.ctx, (*pair)[0], (*pair)[1],
+                                             reason->empty() ? std::nullopt : std::optional<std::string>(*reason));
+    std::cout << nlohmann::json{{"dismissed", true}, {"already_dismissed", !added}}.dump() << "\n";
+  });
+
   // merge
   auto* merge = app.add_subcommand("merge", "Merge source customers into a target (admin; undo with undo-merge)");
   auto mslug = std::make_shared<std::string>();

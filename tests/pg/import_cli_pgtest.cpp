@@ -141,6 +141,21 @@ TEST_F(ImportCliTest, RoundTripImportDuplicatesMergeUndo) {
   EXPECT_NE(twice.err.find("already undone"), std::string::npos) << twice.err;
   auto dup3 = run("duplicates --company acme --format jsonl");
   EXPECT_EQ(dup3.out, dup.out) << "undo restores the same groups";
+
+  // "not a duplicate": a two-member group disappears for good
+  const nlohmann::json* pair = nullptr;
+  for (const auto& grp : groups)
+    if (grp["customers"].size() == 2) pair = &grp;
+  ASSERT_NE(pair, nullptr) << "fixture: the planted list has pairs";
+  const std::string a = (*pair)["customers"][0]["id"], b = (*pair)["customers"][1]["id"];
+  auto dis = run("dismiss-duplicate --company acme --reason 'siblings' " + a + " " + b);
+  ASSERT_EQ(dis.status, 0) << dis.err;
+  EXPECT_EQ(nlohmann::json::parse(dis.out)["already_dismissed"], false);
+  EXPECT_EQ(nlohmann::json::parse(run("dismiss-duplicate --company acme " + b + " " + a).out)["already_dismissed"], true);
+  auto dup4 = run("duplicates --company acme --format jsonl");
+  EXPECT_EQ(std::count(dup4.out.begin(), dup4.out.end(), '\n'), static_cast<long>(groups.size()) - 1);
+  EXPECT_EQ(dup4.out.find(a), std::string::npos);
+  EXPECT_NE(run("dismiss-duplicate --company acme " + a).status, 0) << "needs two ids";
 }
 
 }  // namespace
