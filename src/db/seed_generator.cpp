@@ -55,16 +55,18 @@ constexpr const char* kCreateSeedIds = "CREATE TEMP TABLE seed_ids (id uuid PRIM
 
 // What trg_customers_matching_keys_sync would have written (sync_customer_matching_keys).
 constexpr const char* kSeedMatchingKeys = R"SQL(
+-- Same shape as customers_after_insert (0011): normalized once per row (OFFSET 0),
+-- plain insert (the customers are new).
 INSERT INTO customer_matching_keys (company_id, key_type, key_value, customer_id)
-SELECT c.company_id, k.key_type, k.key_value, c.id
-  FROM seed_ids s
-  JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
-  JOIN companies co ON co.id = c.company_id
- CROSS JOIN LATERAL (VALUES ('email', normalize_email(c.email)),
-                            ('phone', normalize_phone(c.phone, co.default_country_code)),
-                            ('name',  normalize_name(c.name))) AS k (key_type, key_value)
+SELECT n.company_id, k.key_type, k.key_value, n.id
+  FROM (SELECT c.company_id, c.id, normalize_email(c.email) AS email,
+               normalize_phone(c.phone, co.default_country_code) AS phone, normalize_name(c.name) AS name
+          FROM seed_ids s
+          JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
+          JOIN companies co ON co.id = c.company_id
+        OFFSET 0) n
+ CROSS JOIN LATERAL (VALUES ('email', n.email), ('phone', n.phone), ('name', n.name)) AS k (key_type, key_value)
  WHERE k.key_value IS NOT NULL
-ON CONFLICT DO NOTHING
 )SQL";
 constexpr const char* kSeedCreatedEvents = R"SQL(
 INSERT INTO customer_events (company_id, customer_id, event_type, payload, created_at)
