@@ -12,6 +12,7 @@
 #include "domain/customer.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/errors.hpp"
+#include "http/customer_page_json.hpp"
 #include "http/problem.hpp"
 #include "http/routes.hpp"
 #include "domain/contact_extraction.hpp"
@@ -216,10 +217,10 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
            return with_query_params([&] {
              auto filters = domain::parse_customer_filters(req.query_map());
              auto page = customers.get_customers(req.ctx, filters);
-             json body = page_json(page.items, page.next_cursor,
-                                   [](const domain::CustomerWithMetrics& c) { return domain::to_json(c); });
-             if (page.total) body["total"] = *page.total;
-             return ApiResponse::ok(std::move(body));
+             // streamed, not built as a JSON DOM: see customer_page_json.hpp
+             ApiResponse r = ApiResponse::ok(json::object());
+             r.raw_body = render_customer_page(page.items, page.next_cursor, page.total);
+             return r;
            });
          }});
 
