@@ -30,6 +30,9 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
   auto throttle = std::make_shared<double>(0);
   backfill->add_option("--batch", options->batch, "Rows per transaction")->capture_default_str();
   backfill->add_option("--throttle", *throttle, "At most this many rows per second (0 = unlimited)");
+  backfill->add_option("--jobs", options->jobs, "Parallel workers, each owning whole companies")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   backfill->callback([&g, options, throttle] {
     if (*throttle > 0) options->throttle_rows_per_second = *throttle;
     auto target = db::resolve_database(g.database());

@@ -32,6 +32,7 @@ struct BackfillOptions {
   int batch = 1000;
   std::optional<double> throttle_rows_per_second;
   std::optional<int> max_batches;  // stop early (tests, dry runs); the checkpoint keeps the place
+  int jobs = 1;  // > 1: parallel workers, each owning whole companies (own connection and checkpoints)
 };
 
 struct BackfillProgress {
@@ -54,6 +55,10 @@ struct BackfillReport {
 // trigger's own matching (link_chat_row), in short transactions of `batch`
 // rows, committing a checkpoint (the last row id) with each batch. Resumable
 // after kill -9; running it again after it finished changes nothing.
+// With jobs > 1 the companies are shared out among that many workers (largest
+// first); each worker links its companies' rows in id order and checkpoints per
+// company (backfill_company_checkpoint), so no two workers ever wait on the same
+// matching key or session. max_batches then counts the batches of all workers.
 BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillOptions& options,
                                    const std::function<void(const BackfillProgress&)>& progress = {});
 

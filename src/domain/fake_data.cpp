@@ -219,7 +219,18 @@ FakePerson fake_duplicate_of(const FakePerson& p, FakeRng& rng) {
         if (std::isdigit(static_cast<unsigned char>(c))) digits_only += c;
       }
       if (digits_only.size() == 11) digits_only.erase(0, 1);
-      d.phone = "(" + digits_only.substr(0, 3) + ") " + digits_only.substr(3, 3) + "-" + digits_only.substr(6);
+      // built in a fresh string and moved: `"(" + std::string&&` (and assigning a literal
+      // to d.phone) trip GCC 12's -Wrestrict false positive (bug 105651) at -O2/-O3
+      std::string phone;
+      phone.reserve(digits_only.size() + 4);
+      phone.push_back('(');
+      phone.append(digits_only, 0, 3);
+      phone.push_back(')');
+      phone.push_back(' ');
+      phone.append(digits_only, 3, 3);
+      phone.push_back('-');
+      phone.append(digits_only, 6, std::string::npos);
+      d.phone = std::move(phone);
       break;
     }
   }

@@ -28,9 +28,10 @@ constexpr int kChatRows = 12000;
 class LegacyUpgradeTest : public tradesphere::testing::EmptyPgTest {
  protected:
   // A legacy database as real deployments have it: no schema_migrations, messy rows.
-  void make_legacy_database() {
-    MigrationRunner(owner_url()).up(tradesphere::db::kLegacyBaselineVersion);
-    pqxx::connection conn(owner_url());
+  void make_legacy_database() { make_legacy_database(owner_url()); }
+  void make_legacy_database(const std::string& url) {
+    MigrationRunner(url).up(tradesphere::db::kLegacyBaselineVersion);
+    pqxx::connection conn(url);
     pqxx::work tx(conn);
     tx.exec("DROP TABLE schema_migrations");
     tx.exec(R"sql(
@@ -78,8 +79,9 @@ class LegacyUpgradeTest : public tradesphere::testing::EmptyPgTest {
     return tradesphere::common::run_process(argv);
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    pqxx::connection conn(owner_url());
+  std::int64_t scalar(const std::string& sql) { return scalar_at(owner_url(), sql); }
+  std::int64_t scalar_at(const std::string& url, const std::string& sql) {
+    pqxx::connection conn(url);
     pqxx::read_transaction tx(conn);
     return tx.exec(sql)[0][0].as<std::int64_t>();
   }
@@ -232,6 +234,57 @@ TEST_F(LegacyUpgradeTest, PausedSyncStoresChatsOrphanedAndResumeLinksThem) {
   auto resume = cli({"sync", "resume"});
   ASSERT_EQ(resume.exit_code, 0) << resume.output;
   EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 'paused-1' AND customer_id IS NOT NULL"), 1);
+}
+
+// Which chat rows share a customer: equal for two databases that linked alike.
+constexpr const char* kLinkPartition =
+    "SELECT md5(coalesce(string_agg(g, ',' ORDER BY g), '')) FROM (SELECT string_agg(id::text, ' ' ORDER BY id) AS g "
+    "FROM \"VC Usage\" WHERE customer_id IS NOT NULL GROUP BY customer_id) s";
+
+TEST_F(LegacyUpgradeTest, ParallelBackfillStoppedAndResumedLinksLikeOneWorker) {
+  make_legacy_database();
+  tradesphere::db::adopt_legacy_database(owner_url());
+  MigrationRunner(owner_url()).up();
+  const auto to_link =
+      scalar("SELECT count(*) FROM \"VC Usage\" WHERE company_id IS NOT NULL AND customer_id IS NULL");
+
+  tradesphere::db::BackfillOptions stopped;
+  stopped.jobs = 3;
+  stopped.batch = 100;
+  stopped.max_batches = 5;  // as if killed: only committed batches and checkpoints remain
+  auto first = tradesphere::db::backfill_chat_links(owner_url(), stopped);
+  EXPECT_FALSE(first.finished);
+  EXPECT_EQ(first.rows_examined, 500);
+  EXPECT_GE(scalar("SELECT count(*) FROM backfill_company_checkpoint"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM backfill_checkpoint"), 0) << "no global checkpoint before every company is done";
+
+  tradesphere::db::BackfillOptions resume;
+  resume.jobs = 3;
+  resume.batch = 500;
+  auto second = tradesphere::db::backfill_chat_links(owner_url(), resume);
+  EXPECT_TRUE(second.finished);
+  EXPECT_EQ(first.rows_examined + second.rows_examined, to_link) << "the resumed run continues after the checkpoints";
+  auto verify = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(verify.ok) << verify.to_text();
+
+  // Idempotent, in either mode.
+  const auto customers = scalar("SELECT count(*) FROM customers");
+  EXPECT_EQ(tradesphere::db::backfill_chat_links(owner_url(), resume).rows_examined, 0);
+  EXPECT_EQ(tradesphere::db::backfill_chat_links(owner_url(), {}).rows_examined, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM customers"), customers);
+
+  // The same links as a single worker makes on the same legacy data.
+  tradesphere::testing::FreshDatabase sequential(tradesphere::testing::DatabaseKind::kEmpty);
+  make_legacy_database(sequential.owner_url());
+  tradesphere::db::adopt_legacy_database(sequential.owner_url());
+  MigrationRunner(sequential.owner_url()).up();
+  EXPECT_TRUE(tradesphere::db::backfill_chat_links(sequential.owner_url(), {}).finished);
+  EXPECT_EQ(scalar_at(sequential.owner_url(), "SELECT count(*) FROM customers"), customers);
+  pqxx::connection a(owner_url());
+  pqxx::connection b(sequential.owner_url());
+  pqxx::read_transaction ta(a);
+  pqxx::read_transaction tb(b);
+  EXPECT_EQ(ta.exec(kLinkPartition)[0][0].as<std::string>(), tb.exec(kLinkPartition)[0][0].as<std::string>());
 }
 
 }  // namespace
