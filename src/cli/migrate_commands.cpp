@@ -41,7 +41,9 @@ void register_migrate_commands(CLI::App& app, GlobalOptions& g) {
   down->callback([&g, down_to] {
     auto runner = runner_for(g);
     int target_version = down_to->value_or(0);
-    if (target_version < db::kLegacyBaselineVersion + 1 && runner.current_version() > db::kLegacyBaselineVersion) {
+    const bool leaves_new_schema =
+        target_version < db::kLegacyBaselineVersion + 1 && runner.current_version() > db::kLegacyBaselineVersion;
+    if (leaves_new_schema) {
       // Below the new schema: keep what the legacy shape cannot hold.
       auto stamp = std::to_string(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
       auto dir = (std::filesystem::absolute(g.data_dir) / "exports" / ("rollback-" + stamp)).string();
@@ -49,6 +51,9 @@ void register_migrate_commands(CLI::App& app, GlobalOptions& g) {
       std::cout << "exported " << files.size() << " file(s) of new-schema data to " << dir << "\n";
     }
     int ran = runner.down(*down_to);
+    if (leaves_new_schema) {
+      db::forget_backfill_progress(db::resolve_database(g.database()).admin_url);
+    }
     std::cout << "reverted " << ran << " migration(s) (version " << runner.current_version() << ")\n";
   });
 

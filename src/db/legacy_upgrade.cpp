@@ -513,6 +513,14 @@ std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<
   return linked;
 }
 
+void forget_backfill_progress(const std::string& admin_url) {
+  pqxx::connection conn(admin_url);
+  pqxx::work tx(conn);
+  for (const char* table : {"backfill_checkpoint", "backfill_company_checkpoint"})
+    if (table_exists(tx, table)) tx.exec(std::string("DELETE FROM ") + table);
+  tx.commit();
+}
+
 std::vector<std::string> export_new_schema_data(const std::string& admin_url, const std::string& directory) {
   namespace fs = std::filesystem;
   fs::create_directories(directory);

@@ -90,4 +90,9 @@ std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<
 // `directory`. Returns the files written.
 std::vector<std::string> export_new_schema_data(const std::string& admin_url, const std::string& directory);
 
+// After a rollback below the new schema: forgets the backfill checkpoints. The
+// rollback dropped every chat→customer link, so a later upgrade must examine every
+// row again (a stale checkpoint would skip them).
+void forget_backfill_progress(const std::string& admin_url);
+
 }  // namespace tradesphere::db

@@ -155,6 +155,7 @@ TEST_F(LegacyUpgradeTest, AdoptUpBackfillKilledAndResumedVerifyThenRollBack) {
   EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 'after-upgrade' AND customer_id IS NOT NULL"),
             1);
 
+  const auto linked_before = scalar("SELECT count(*) FROM \"VC Usage\" WHERE customer_id IS NOT NULL");
   auto down = cli({"migrate", "down", "--to", "1"});
   ASSERT_EQ(down.exit_code, 0) << down.output;
   EXPECT_NE(down.output.find("exported"), std::string::npos) << down.output;
@@ -164,6 +165,14 @@ TEST_F(LegacyUpgradeTest, AdoptUpBackfillKilledAndResumedVerifyThenRollBack) {
   EXPECT_TRUE(after.ok) << after.to_text();
   EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\""), kChatRows + 1) << "post-upgrade chats survive the rollback";
   EXPECT_TRUE(tradesphere::db::legacy_shape_differences(owner_url()).empty());
+
+  // upgrading again links every row again: the rollback forgot the backfill checkpoint
+  EXPECT_EQ(scalar("SELECT count(*) FROM backfill_checkpoint"), 0);
+  MigrationRunner(owner_url()).up();
+  tradesphere::db::backfill_chat_links(owner_url(), {});
+  auto again = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(again.ok) << again.to_text();
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE customer_id IS NOT NULL"), linked_before);
 }
 
 TEST_F(LegacyUpgradeTest, VerifyFailsNamingAnAlteredLegacyRow) {
