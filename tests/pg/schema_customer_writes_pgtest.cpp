@@ -129,4 +129,57 @@ TEST_F(CustomerWritesTest, TheSearchRowFollowsEditsSoftDeleteAndRestore) {
   EXPECT_EQ(owner_count("SELECT xmin::text::bigint FROM customer_search"), before);
 }
 
+// Migration 0014's prefix fast path returns exactly what scoring every candidate
+// returns: compared with a direct evaluation of the ranking over all rows.
+TEST_F(CustomerWritesTest, SearchFastPathRanksExactlyLikeScoringEveryCandidate) {
+  std::string values;
+  const char* first[] = {"Michael", "Michelle", "Mich", "Mitchell", "Mihcael", "Jo", "Joanna", "Johnny", "Amich"};
+  for (int i = 0; i < 90; ++i) {
+    if (!values.empty()) values += ", ";
+    const std::string n = std::to_string(i);
+    values += "('" + kCompanyA + "', '" + first[i % 9] + " Smith" + n + "', '" + (i % 4 == 0 ? "mich" : "x") + n +
+              "@example.com', '+1 555 010 " + std::to_string(1000 + i) + "')";
+  }
+  app("INSERT INTO customers (company_id, name, email, phone) VALUES " + values);
+  // the oracle: the 0011/0014 ranking evaluated over every customer, no candidate sets
+  auto oracle = [&](const std::string& q, const std::string& digits, int limit) {
+    const std::string d = digits.empty() ? "NULL::text" : "'" + digits + "'::text";
+    return app("SELECT string_agg(customer_id::text || ':' || round(score::numeric, 4), ',' ORDER BY rn) FROM ("
+               " SELECT s.customer_id, x.score, row_number() OVER (ORDER BY x.score DESC, lower(s.name) ASC NULLS LAST,"
+               "        s.customer_id) AS rn"
+               "   FROM customers s0 JOIN LATERAL (SELECT s0.id AS customer_id, s0.name, lower(s0.email) AS email_lc,"
+               "        phone_digits(s0.phone) AS phone_digits) s ON true,"
+               "   LATERAL (SELECT greatest("
+               "     CASE WHEN lower(s.name) = lower('" + q + "') OR s.email_lc = lower('" + q + "') OR (" + d +
+               "          IS NOT NULL AND s.phone_digits = " + d + ") THEN 1.0 ELSE 0 END,"
+               "     CASE WHEN lower(s.name) LIKE lower('" + q + "') || '%' OR s.email_lc LIKE lower('" + q +
+               "') || '%' THEN 0.9 ELSE 0 END,"
+               "     CASE WHEN s.name ILIKE '%" + q + "%' OR s.email_lc LIKE '%' || lower('" + q + "') || '%' OR (" + d +
+               "          IS NOT NULL AND s.phone_digits LIKE '%' || " + d + " || '%') THEN 0.7 ELSE 0 END,"
+               "     0.8 * coalesce(similarity(s.name, '" + q + "'), 0), 0.8 * coalesce(word_similarity('" + q +
+               "', s.name), 0), 0.6 * coalesce(similarity(s.email_lc, lower('" + q + "')), 0))::float8 AS score) x"
+               "  WHERE s.name % '" + q + "' OR '" + q + "' <% s.name OR s.name ILIKE '%" + q + "%'"
+               "     OR s.email_lc LIKE '%' || lower('" + q + "') || '%' OR s.email_lc % lower('" + q + "')"
+               "     OR (" + d + " IS NOT NULL AND s.phone_digits LIKE '%' || " + d + " || '%')) r WHERE rn <= " +
+               std::to_string(limit));
+  };
+  auto actual = [&](const std::string& q, const std::string& digits, int limit) {
+    const std::string d = digits.empty() ? "NULL" : "'" + digits + "'";
+    return app("SELECT string_agg(customer_id::text || ':' || round(score::numeric, 4), ',') FROM search_customer_hits('" +
+               q + "', '" + q + "', " + d + ", " + std::to_string(limit) + ")");
+  };
+  struct Case {
+    std::string q, digits;
+    int limit;
+  };
+  for (const Case& c : {Case{"Mich", "", 20}, Case{"Mich", "", 200}, Case{"mich", "", 5}, Case{"Michael Smith1", "", 3},
+                        Case{"Mihcael", "", 10}, Case{"Jo", "", 7}, Case{"0101003", "0101003", 5},
+                        Case{"15550101010", "15550101010", 4}}) {
+    SCOPED_TRACE(c.q + " limit " + std::to_string(c.limit));
+    const std::string expected = oracle(c.q, c.digits, c.limit);
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(actual(c.q, c.digits, c.limit), expected);
+  }
+}
+
 }  // namespace
