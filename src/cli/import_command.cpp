@@ -5,9 +5,13 @@
 // (any subset, any order; header names are trimmed and lower-cased); any other
 // column goes into `attributes` (string values; empty cells are left out). Each valid row
 // becomes one customer with source 'import' (no automatic merging). Invalid rows
-// are reported on stderr as "line N: reason" and skipped. Exit status 0 only when
-// no row was rejected (1 otherwise). Rows are inserted 1000 per statement, one
-// transaction per batch; progress goes to stderr.
+// are reported on stderr as "line N: reason" and skipped. A malformed email or an
+// implausible phone does not cost the row (issue 13): the raw value (trimmed) goes
+// to attributes.invalid_email / attributes.invalid_phone, the email/phone column
+// stays empty (it feeds matching keys and chat sync), and stderr gets
+// "line N: warning: ..."; --strict rejects such rows instead. Exit status 0 only
+// when no row was rejected (1 otherwise; warnings alone do not fail). Rows are
+// inserted 1000 per statement, one transaction per batch; progress goes to stderr.
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -17,6 +21,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
@@ -46,10 +52,20 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Builds a row or throws std::invalid_argument with the reason.
+// A value for a stderr message: double-quoted, JSON escapes (a line break in a
+// quoted CSV field must not break the one-message-per-line output).
+std::string quoted(const std::string& v) {
+  return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Builds a row or throws std::invalid_argument with the reason. Without `strict`,
+// a malformed email / implausible phone is kept in attributes.invalid_<field>
+// and described in `warnings` (messages without the "line N: " prefix).
 db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::string, std::size_t>& cols,
-                        const std::vector<std::pair<std::string, std::size_t>>& extra) {
+                        const std::vector<std::pair<std::string, std::size_t>>& extra, bool strict,
+                        std::vector<std::string>& warnings) {
   db::ImportRow r;
+  std::optional<std::string> bad_email, bad_phone;
   auto check_len = [](const std::optional<std::string>& v, std::size_t max, const char* field) {
     if (v && v->size() > max)
       throw std::invalid_argument(std::string(field) + ": longer than " + std::to_string(max) + " bytes");
@@ -64,13 +80,14 @@ db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::s
   check_len(r.notes, domain::kMaxNotesLength, "notes");
   if (auto e = cell(f, cols, "email")) {
     auto n = domain::normalize_email(*e);
-    if (!n) throw std::invalid_argument("email: '" + *e + "' is not a valid address");
-    r.email = *n;
+    if (n) r.email = *n;
+    else if (strict) throw std::invalid_argument("email: '" + *e + "' is not a valid address");
+    else bad_email = *e;
   }
   if (auto p = cell(f, cols, "phone")) {
-    if (p->size() > domain::kMaxPhoneLength || !domain::is_plausible_phone(*p))
-      throw std::invalid_argument("phone: '" + *p + "' is not a phone number");
-    r.phone = *p;
+    if (p->size() <= domain::kMaxPhoneLength && domain::is_plausible_phone(*p)) r.phone = *p;
+    else if (strict) throw std::invalid_argument("phone: '" + *p + "' is not a phone number");
+    else bad_phone = *p;
   }
   if (auto t = cell(f, cols, "tags")) {
     std::vector<std::string> raw;
@@ -104,10 +121,34 @@ db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::s
     auto v = domain::trim(f[index]);
     if (!v.empty()) r.attributes[name] = v;
   }
-  if (r.attributes.dump().size() > domain::kMaxAttributesBytes)
+  auto keep_invalid = [&](const std::optional<std::string>& raw, const std::string& field) {
+    if (!raw) return;
+    const std::string key = "invalid_" + field;
+    // Never overwrite a value of the file's own column of that name.
+    if (r.attributes.contains(key))
+      throw std::invalid_argument(field + ": '" + *raw + "' is not valid, and attributes." + key +
+                                  " is already set by the column '" + key + "'");
+    r.attributes[key] = *raw;
+    warnings.push_back("warning: invalid " + field + " " + quoted(*raw) + " kept in attributes." + key +
+                       ", not used for matching");
+  };
+  keep_invalid(bad_email, "email");
+  keep_invalid(bad_phone, "phone");
+  std::size_t attributes_bytes = 0;
+  try {
+    attributes_bytes = r.attributes.dump().size();
+  } catch (const nlohmann::json::type_error&) {
+    throw std::invalid_argument("attributes: not valid UTF-8");
+  }
+  if (attributes_bytes > domain::kMaxAttributesBytes)
     throw std::invalid_argument("attributes: more than " + std::to_string(domain::kMaxAttributesBytes) + " bytes");
-  if (!r.name && !r.email && !r.phone && !r.external_id)
-    throw std::invalid_argument("needs at least one of name, email, phone, external_id");
+  if (!r.name && !r.email && !r.phone && !r.external_id) {
+    std::string why;
+    if (bad_email) why += "email '" + *bad_email + "' is not a valid address";
+    if (bad_phone) why += std::string(why.empty() ? "" : ", ") + "phone '" + *bad_phone + "' is not a phone number";
+    throw std::invalid_argument("needs at least one of name, email, phone, external_id" +
+                                (why.empty() ? std::string() : " (" + why + ")"));
+  }
   return r;
 }
 
@@ -118,12 +159,16 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
   auto slug = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
+  auto strict = std::make_shared<bool>(false);
   cmd->add_option("--company", *slug, "Company slug")->required();
   cmd->add_option("file", *file, "CSV file (columns: external_id,name,email,phone,address,notes,tags,lifecycle_stage)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_flag("--quiet", *quiet, "No progress output");
-  cmd->callback([&g, slug, file, quiet] {
+  cmd->add_flag("--strict", *strict,
+                "Reject rows with a malformed email or an implausible phone (default: import the row, keep the raw "
+                "value in attributes.invalid_email / attributes.invalid_phone and warn)");
+  cmd->callback([&g, slug, file, quiet, strict] {
     auto scope = company_scope(g, *slug);
     db::PoolOptions o;
     o.url = scope.target.app_url;
@@ -152,10 +197,11 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       else extra.emplace_back(h, i);
     }
 
-    std::size_t rejected = 0, imported = 0, rows_seen = 0;
+    std::size_t rejected = 0, imported = 0, rows_seen = 0, warned = 0;
     std::map<std::string, std::size_t> external_line;  // external_id -> line (within the file)
     std::vector<db::ImportRow> batch;
     std::vector<std::size_t> batch_lines;
+    std::vector<std::vector<std::string>> batch_warnings;  // printed once the row is in
     auto reject = [&](std::size_t line, const std::string& reason) {
       ++rejected;
       std::fprintf(stderr, "line %zu: %s\n", line, reason.c_str());
@@ -165,13 +211,23 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       auto result = database.transact(scope.ctx, "import_customers",
                                       [&](db::Tx& tx) { return db::insert_import_batch(tx, scope.ctx.company_id, batch); });
       imported += result.inserted;
+      const std::set<std::string> skipped(result.existing_external_ids.begin(), result.existing_external_ids.end());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].external_id && skipped.count(*batch[i].external_id)) continue;
+        for (const auto& w : batch_warnings[i]) {
+          ++warned;
+          std::fprintf(stderr, "line %zu: %s\n", batch_lines[i], w.c_str());
+        }
+      }
       for (const auto& ext : result.existing_external_ids)
         reject(external_line[ext], "external_id '" + ext + "' already exists in the company");
       batch.clear();
       batch_lines.clear();
+      batch_warnings.clear();
       if (!*quiet)
-        std::fprintf(stderr, "import: %zu rows read, %zu imported, %zu rejected (%.0f%%)\n", rows_seen, imported,
-                     rejected, total_bytes ? 100.0 * static_cast<double>(reader.bytes_read()) / total_bytes : 100.0);
+        std::fprintf(stderr, "import: %zu rows read, %zu imported, %zu rejected, %zu warnings (%.0f%%)\n", rows_seen,
+                     imported, rejected, warned,
+                     total_bytes ? 100.0 * static_cast<double>(reader.bytes_read()) / total_bytes : 100.0);
     };
     while (reader.next(rec)) {
       ++rows_seen;
@@ -184,7 +240,8 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
         continue;
       }
       try {
-        auto row = parse_row(rec.fields, cols, extra);
+        std::vector<std::string> warnings;
+        auto row = parse_row(rec.fields, cols, extra, *strict, warnings);
         if (row.external_id) {
           auto [it, fresh] = external_line.emplace(*row.external_id, rec.line);
           if (!fresh) {
@@ -194,13 +251,14 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
         }
         batch.push_back(std::move(row));
         batch_lines.push_back(rec.line);
+        batch_warnings.push_back(std::move(warnings));
       } catch (const std::invalid_argument& e) {
         reject(rec.line, e.what());
       }
       if (batch.size() >= kBatch) flush();
     }
     flush();
-    std::printf("imported %zu, rejected %zu\n", imported, rejected);
+    std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
     if (rejected > 0) throw CLI::RuntimeError(1);
   });
 }

@@ -13,22 +13,6 @@
 namespace tradesphere::domain {
 namespace {
 
-std::string fixed2(double v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// One substitution or one adjacent transposition apart (same length).
-bool one_edit_same_length(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  return osa_distance(a, b) == 1;
-}
-
 std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
   while (parent[x] != x) {
     parent[x] = parent[parent[x]];
@@ -37,150 +21,67 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
   return x;
 }
 
+PairScore to_pair_score(MatchScore m) {
+  return {m.probability, m.weight, std::move(m.reasons), std::move(m.evidence)};
+}
+
 }  // namespace
 
 PreparedRecord prepare(const MatchInput& input) {
-  PreparedRecord r;
-  r.input = input;
-  if (input.name) r.name_tokens = match_name_tokens(*input.name);
-  if (input.email) r.email_key = email_match_key(*input.email);
-  if (input.phone) r.phone_key = phone_match_key(*input.phone);
-  if (input.address) {
-    r.address_tokens = address_tokens(*input.address);
-    for (const auto& t : r.address_tokens)
-      if (all_digits(t)) {
-        r.house_number = t;
-        break;
-      }
-  }
-  return r;
+  return {input, parse_match_fields(input.name, input.email, input.phone, input.address)};
 }
 
-std::vector<std::string> blocking_keys(const PreparedRecord& r) {
-  std::vector<std::string> keys;
-  if (!r.email_key.empty()) {
-    keys.push_back("e:" + r.email_key);
-    auto at = r.email_key.find('@');
-    keys.push_back("el:" + r.email_key.substr(0, at));  // same mailbox name, other domain
-  }
-  if (!r.phone_key.empty()) keys.push_back("p:" + r.phone_key);
-  std::vector<std::string> codes;
-  for (const auto& t : r.name_tokens) {
-    if (t.size() < 2) continue;
-    auto code = soundex(t);
-    if (code.empty()) continue;
-    codes.push_back(code);
-    if (!r.house_number.empty()) keys.push_back("nh:" + code + ":" + r.house_number);
-  }
-  std::sort(codes.begin(), codes.end());
-  if (!codes.empty()) {
-    std::string all;
-    for (const auto& c : codes) all += c;
-    keys.push_back("n:" + all);
-  }
-  // each pair of name codes: one token may carry a typo that changes its code
-  if (codes.size() >= 2)
-    for (std::size_t i = 0; i < codes.size(); ++i)
-      for (std::size_t j = i + 1; j < codes.size(); ++j) keys.push_back("n2:" + codes[i] + codes[j]);
-  if (!r.house_number.empty()) {
-    for (const auto& t : r.address_tokens)
-      if (!all_digits(t) && t.size() > 2) keys.push_back("a:" + r.house_number + ":" + t);
-  }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return keys;
+PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config) {
+  static const MatchModel kDefault = default_model();
+  const MatchModel& model = config.model ? *config.model : kDefault;
+  return to_pair_score(score(model, a.fields, b.fields));
 }
 
-PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& c) {
-  PairScore s;
-  double w = c.prior;
-  bool strong_id = false;
-  if (!a.email_key.empty() && !b.email_key.empty()) {
-    if (a.email_key == b.email_key) {
-      w += c.email_exact;
-      s.reasons.push_back("email");
-      strong_id = true;
-    } else {
-      auto ua = a.email_key.find('@'), ub = b.email_key.find('@');
-      std::string la = a.email_key.substr(0, ua), lb = b.email_key.substr(0, ub);
-      bool same_domain = a.email_key.substr(ua) == b.email_key.substr(ub);
-      if ((same_domain && osa_distance(la, lb) == 1 && la.size() >= 4) || (la == lb && la.size() >= 6)) {
-        w += c.email_close;
-        s.reasons.push_back("email~");
-      } else {
-        w += c.email_differs;
-      }
-    }
+nlohmann::json evidence_json(const PairScore& s) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : s.evidence) out.push_back(to_json(e));
+  return out;
+}
+
+DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const ScoringConfig& config,
+                              const std::function<void(const std::string&, std::size_t, std::size_t)>& progress) {
+  DuplicateScan scan;
+  std::vector<const MatchFields*> fields;
+  fields.reserve(records.size());
+  for (const auto& r : records) fields.push_back(&r.fields);
+  auto candidates = candidate_pairs(fields, config.max_block_size);
+  scan.blocking = std::move(candidates.rules);
+  scan.candidate_pairs = candidates.pairs.size();
+  if (progress) progress("block", candidates.pairs.size(), candidates.pairs.size());
+  std::vector<ComparisonVector> vectors;
+  vectors.reserve(candidates.pairs.size());
+  for (const auto& [a, b] : candidates.pairs) vectors.push_back(compare(*fields[a], *fields[b]));
+  if (progress) progress("compare", vectors.size(), vectors.size());
+  if (config.model) {
+    scan.model = config.model;
+  } else {
+    std::vector<std::uint32_t> patterns;
+    patterns.reserve(vectors.size());
+    for (const auto& v : vectors) patterns.push_back(v.pattern());
+    scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train));
+    if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
   }
-  if (!a.phone_key.empty() && !b.phone_key.empty()) {
-    if (a.phone_key == b.phone_key) {
-      w += c.phone_exact;
-      s.reasons.push_back("phone");
-      strong_id = true;
-    } else if (one_edit_same_length(a.phone_key, b.phone_key)) {
-      w += c.phone_close;
-      s.reasons.push_back("phone~");
-    } else {
-      w += c.phone_differs;
-    }
+  for (std::size_t i = 0; i < vectors.size(); ++i) {
+    const auto [a, b] = candidates.pairs[i];
+    auto s = score(*scan.model, *fields[a], *fields[b], vectors[i]);
+    if (s.probability >= config.threshold) scan.pairs.push_back({a, b, to_pair_score(std::move(s))});
   }
-  if (!a.name_tokens.empty() && !b.name_tokens.empty()) {
-    auto n = compare_names(a.name_tokens, b.name_tokens);
-    if (n.first_names_differ) {
-      w += c.first_name_differs;
-    } else if (n.similarity >= 0.97) {
-      w += c.name_exact;
-      s.reasons.push_back(n.similarity >= 0.999 ? "name" : "name~" + fixed2(n.similarity));
-    } else if (n.similarity >= 0.90) {
-      w += c.name_high;
-      s.reasons.push_back("name~" + fixed2(n.similarity));
-    } else if (n.similarity >= 0.80) {
-      w += c.name_medium;
-      s.reasons.push_back("name~" + fixed2(n.similarity));
-    } else {
-      w += c.name_differs;
-    }
-  }
-  if (!a.address_tokens.empty() && !b.address_tokens.empty()) {
-    double o = address_overlap(a.address_tokens, b.address_tokens);
-    if (o >= 0.8) {
-      w += c.address_high;
-      s.reasons.push_back("address~" + fixed2(o));
-    } else if (o >= 0.5) {
-      w += c.address_medium;
-      s.reasons.push_back("address~" + fixed2(o));
-    } else if (o < 0.3) {
-      w += c.address_differs;
-    }
-  }
-  (void)strong_id;
-  s.weight = w;
-  s.score = 1.0 / (1.0 + std::exp2(-w));
-  return s;
+  if (progress) progress("score", scan.pairs.size(), vectors.size());
+  return scan;
 }
 
 std::vector<ScoredPair> find_scored_pairs(const std::vector<PreparedRecord>& records, const ScoringConfig& config,
                                           const std::function<void(std::size_t, std::size_t)>& progress) {
-  std::unordered_map<std::string, std::vector<std::uint32_t>> blocks;
-  for (std::size_t i = 0; i < records.size(); ++i)
-    for (auto& k : blocking_keys(records[i])) blocks[k].push_back(static_cast<std::uint32_t>(i));
-  std::unordered_set<std::uint64_t> seen;
-  std::vector<ScoredPair> out;
-  std::size_t done = 0;
-  for (const auto& [key, members] : blocks) {
-    ++done;
-    if (progress && done % 10000 == 0) progress(done, blocks.size());
-    if (members.size() < 2 || members.size() > config.max_block_size) continue;
-    for (std::size_t x = 0; x < members.size(); ++x)
-      for (std::size_t y = x + 1; y < members.size(); ++y) {
-        std::uint64_t a = std::min(members[x], members[y]), b = std::max(members[x], members[y]);
-        if (!seen.insert((a << 32) | b).second) continue;
-        auto s = score_pair(records[a], records[b], config);
-        if (s.score >= config.threshold) out.push_back({a, b, std::move(s)});
-      }
-  }
-  if (progress) progress(blocks.size(), blocks.size());
-  return out;
+  return scan_duplicates(records, config,
+                         [&](const std::string&, std::size_t done, std::size_t total) {
+                           if (progress) progress(done, total);
+                         })
+      .pairs;
 }
 
 std::vector<DuplicateGroup> group_duplicates(const std::vector<PreparedRecord>& records,
@@ -194,6 +95,7 @@ std::vector<DuplicateGroup> group_duplicates(const std::vector<PreparedRecord>& 
   std::iota(parent.begin(), parent.end(), 0);
   std::vector<double> weakest(records.size(), 1.0);
   std::map<std::size_t, std::set<std::string>> reasons;
+  std::map<std::size_t, std::vector<ScoredPair>> links;
   for (const auto& p : pairs) {
     const auto& ia = records[p.a].input.id;
     const auto& ib = records[p.b].input.id;
@@ -206,6 +108,9 @@ std::vector<DuplicateGroup> group_duplicates(const std::vector<PreparedRecord>& 
     r.insert(reasons[rb].begin(), reasons[rb].end());
     reasons.erase(rb);
     r.insert(p.score.reasons.begin(), p.score.reasons.end());
+    links[ra].insert(links[ra].end(), std::make_move_iterator(links[rb].begin()), std::make_move_iterator(links[rb].end()));
+    links.erase(rb);
+    links[ra].push_back(p);
   }
   std::map<std::size_t, DuplicateGroup> groups;
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -218,6 +123,7 @@ std::vector<DuplicateGroup> group_duplicates(const std::vector<PreparedRecord>& 
     if (g.members.size() < 2) continue;
     g.score = weakest[root];
     g.reasons.assign(reasons[root].begin(), reasons[root].end());
+    g.links = std::move(links[root]);
     std::sort(g.members.begin(), g.members.end(),
               [&](std::size_t x, std::size_t y) { return records[x].input.id < records[y].input.id; });
     out.push_back(std::move(g));

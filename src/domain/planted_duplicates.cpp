@@ -227,7 +227,10 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
         }
         // address
         switch (r.below(10)) {
-          case 0: case 1: case 2: m.address.reset(); break;
+          case 0: case 1: case 2:
+            if (config.contact_fields) m.address.reset();  // a name+address list keeps every address: typo instead
+            else m.address = p.street_no + " " + typo(r, p.street) + " " + p.suffix_long + ", " + p.city + " " + p.zip;
+            break;
           case 3: case 4:
             m.address = p.street_no + " " + p.street + " " + p.suffix_short + " " + p.city + ", " + p.zip;
             break;
@@ -263,6 +266,11 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
       }
     }
   }
+  if (!config.contact_fields)
+    for (auto& m : out.records) {
+      m.email.reset();
+      m.phone.reset();
+    }
   return out;
 }
 

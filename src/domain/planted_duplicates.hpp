@@ -20,6 +20,7 @@ struct PlantedConfig {
   std::size_t max_copies = 2;      // 1..max_copies copies each
   double family_share = 0.10;      // share of people who get 1-2 family members at the same address
   std::uint64_t seed = 42;
+  bool contact_fields = true;      // false: the name+address-only variant (no email, no phone on any record)
 };
 
 struct PlantedDataset {

@@ -78,11 +78,11 @@ TEST_F(ImportCliTest, ImportReportsBadRowsWithLineNumbersAndExitsNonZero) {
                          "Stage,s@example.com,,,finished,\r\n");
   auto r = run("import --company acme '" + path + "'");
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find("line 3: email"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 3: warning: invalid email \"not-an-email\""), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("line 5: needs at least one of"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("line 6: expected 6 fields, got 2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("line 7: lifecycle_stage"), std::string::npos) << r.err;
-  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE source = 'import'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE source = 'import'"), 3);
   EXPECT_EQ(count("SELECT count(*) FROM customers WHERE attributes->>'segment' = 'gold' AND tags = '{vip,new}' "
                   "AND lifecycle_stage = 'lead'"),
             1);
@@ -93,6 +93,54 @@ TEST_F(ImportCliTest, ImportReportsBadRowsWithLineNumbersAndExitsNonZero) {
   EXPECT_EQ(again.status, 1);
   EXPECT_NE(again.err.find("line 2: external_id 'x1' already exists"), std::string::npos) << again.err;
   EXPECT_NE(run("import --company nope '" + ok + "'").status, 0);
+}
+
+TEST_F(ImportCliTest, MalformedEmailAndPhoneKeepTheRowUnlessStrict) {  // issue 13
+  ASSERT_EQ(run("company add acme --name Acme").status, 0);
+  auto path = write_file("bad.csv",
+                         "external_id,name,email,phone\n"
+                         "b1,Ann Lee,ann@example.com,415-555-0100\n"
+                         "b2,Bob Bad, foo@bar ,12\n"
+                         "b3,,foo@bar,\n");
+  auto r = run("import --company acme '" + path + "'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("line 3: warning: invalid email \"foo@bar\" kept in attributes.invalid_email, "
+                       "not used for matching"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("line 3: warning: invalid phone \"12\" kept in attributes.invalid_phone, "
+                       "not used for matching"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("line 4: warning: invalid email"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("import: 3 rows read, 3 imported, 0 rejected, 3 warnings"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("imported 3, rejected 0, warnings 3"), std::string::npos) << r.out;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE external_id = 'b2' AND name = 'Bob Bad' AND email IS NULL "
+                  "AND phone IS NULL AND attributes->>'invalid_email' = 'foo@bar' "
+                  "AND attributes->>'invalid_phone' = '12'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE email IS NOT NULL AND email <> 'ann@example.com'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE external_id = 'b1' AND attributes = '{}'"), 1);
+
+  auto strict_path = write_file("strict.csv",
+                                "external_id,name,email,phone\n"
+                                "s1,Cy Good,cy@example.com,\n"
+                                "s2,Dee Bad,foo@bar,\n"
+                                "s3,Eve Bad,,12\n");
+  auto s = run("import --strict --company acme '" + strict_path + "'");
+  EXPECT_EQ(s.status, 1) << s.err;
+  EXPECT_NE(s.err.find("line 3: email: 'foo@bar' is not a valid address"), std::string::npos) << s.err;
+  EXPECT_NE(s.err.find("line 4: phone: '12' is not a phone number"), std::string::npos) << s.err;
+  EXPECT_EQ(s.err.find(": warning:"), std::string::npos) << s.err;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE external_id IN ('s1', 's2', 's3')"), 1);
+
+  // nothing identifying left once the malformed value is set aside: rejected as before
+  auto empty = write_file("empty.csv", "name,email,phone\n,foo@bar,12\n");
+  auto e = run("import --company acme '" + empty + "'");
+  EXPECT_EQ(e.status, 1) << e.err;
+  EXPECT_NE(e.err.find("line 2: needs at least one of"), std::string::npos) << e.err;
+  EXPECT_EQ(e.err.find(": warning:"), std::string::npos) << e.err;
+  EXPECT_EQ(count("SELECT count(*) FROM customers"), 4);
 }
 
 TEST_F(ImportCliTest, RoundTripImportDuplicatesMergeUndo) {

@@ -34,16 +34,29 @@ TEST(DuplicateScoring, FamilyMembersAtOneAddressAreNotDuplicates) {
   auto s = score_pair(rec("a", "Mary Jones", "mary@x.com", "415-555-0100", "12 Oak Street, Salem"),
                       rec("b", "Peter Jones", std::nullopt, "(415) 555 0100", "12 Oak St Salem"));
   EXPECT_LT(s.score, ScoringConfig{}.threshold);
+  bool guarded = false;
+  for (const auto& e : s.evidence) guarded = guarded || e.comparison == "guard";
+  EXPECT_TRUE(guarded) << explain(s.evidence);
 }
 
-TEST(DuplicateScoring, ScoreIsInUnitIntervalWithReasons) {
+TEST(DuplicateScoring, ScoreIsInUnitIntervalWithReasonsAndEvidence) {
   auto s = score_pair(rec("a", "Smith, Robert", "bob@x.com", "+1 415 555 0100", "1 Main St"),
                       rec("b", "Bob Smith", "BOB@x.com", "4155550100", "1 Main Street"));
   EXPECT_GT(s.score, 0.999);
   EXPECT_LE(s.score, 1.0);
   EXPECT_TRUE(has_reason(s, "email"));
   EXPECT_TRUE(has_reason(s, "phone"));
-  EXPECT_TRUE(has_reason(s, "name"));
+  EXPECT_TRUE(has_reason(s, "surname"));
+  ASSERT_FALSE(s.evidence.empty());
+  // strongest first, and the total weight is the prior plus every piece of evidence
+  for (std::size_t i = 1; i < s.evidence.size(); ++i)
+    EXPECT_GE(std::abs(s.evidence[i - 1].weight), std::abs(s.evidence[i].weight));
+  double sum = default_model().prior_log2_odds;
+  for (const auto& e : s.evidence) sum += e.weight;
+  EXPECT_NEAR(sum, s.weight, 1e-9);
+  auto text = explain(s.evidence);
+  EXPECT_NE(text.find("email exact +"), std::string::npos) << text;
+  EXPECT_NE(text.find("given name nickname +"), std::string::npos) << text;
 }
 
 TEST(DuplicateScoring, GroupsAreConnectedComponentsWithoutDismissedPairs) {
@@ -76,10 +89,12 @@ TEST(DuplicateScoring, PlantedGeneratorIsDeterministic) {
   EXPECT_FALSE(a.truth.empty());
 }
 
-// The quality target of issue 6 at the default threshold.
-TEST(DuplicateScoring, PlantedDuplicatesMeetPrecisionAndRecallTargets) {
+// The quality targets of issue 13 at the default threshold, with the model
+// trained on the data itself: precision >= 0.98 and recall >= 0.95 on the full
+// generator and on its name+address-only variant (no email, no phone).
+void expect_quality_targets(bool contact_fields) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
-    auto data = generate_planted_duplicates({3000, 0.3, 2, 0.1, seed});
+    auto data = generate_planted_duplicates({3000, 0.3, 2, 0.1, seed, contact_fields});
     std::vector<PreparedRecord> records;
     for (const auto& m : data.records) records.push_back(prepare(m));
     auto groups = group_duplicates(records, find_scored_pairs(records, {}));
@@ -89,11 +104,15 @@ TEST(DuplicateScoring, PlantedDuplicatesMeetPrecisionAndRecallTargets) {
       for (auto i : g.members) reported.back().push_back(records[i].input.id);
     }
     auto q = evaluate_groups(reported, data.truth);
-    EXPECT_GE(q.precision, 0.95) << "seed " << seed << " tp " << q.true_positives << " fp " << q.false_positives;
-    EXPECT_GE(q.recall, 0.90) << "seed " << seed << " tp " << q.true_positives << " fn " << q.false_negatives;
-    std::printf("seed %llu: records %zu precision %.4f recall %.4f f1 %.4f\n",
-                static_cast<unsigned long long>(seed), records.size(), q.precision, q.recall, q.f1);
+    EXPECT_GE(q.precision, 0.98) << "seed " << seed << " tp " << q.true_positives << " fp " << q.false_positives;
+    EXPECT_GE(q.recall, 0.95) << "seed " << seed << " tp " << q.true_positives << " fn " << q.false_negatives;
+    std::printf("%s seed %llu: records %zu precision %.4f recall %.4f f1 %.4f\n",
+                contact_fields ? "full" : "name+address", static_cast<unsigned long long>(seed), records.size(),
+                q.precision, q.recall, q.f1);
   }
 }
+
+TEST(DuplicateScoring, PlantedDuplicatesMeetPrecisionAndRecallTargets) { expect_quality_targets(true); }
+TEST(DuplicateScoring, NameAndAddressOnlyListMeetsPrecisionAndRecallTargets) { expect_quality_targets(false); }
 
 }  // namespace

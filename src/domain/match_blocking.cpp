@@ -1,0 +1,138 @@
+#include "domain/match_blocking.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "domain/similarity.hpp"
+
+namespace tradesphere::domain {
+namespace {
+
+enum Rule : int {
+  kEmailRule = 0,
+  kEmailLocalRule,
+  kPhoneRule,
+  kNamesRule,
+  kSurnamePostcodeRule,
+  kGivenPostcodeRule,
+  kNumberStreetRule,
+  kPostcodeNumberRule,
+  kSurnameLocalityRule,
+  kGivenLocalityRule,
+  kSurnameStreetRule,
+  kPostcodeStreetRule,
+};
+
+std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
+
+}  // namespace
+
+const std::vector<BlockingRule>& blocking_rules() {
+  static const std::vector<BlockingRule> k = {
+      {"email"},           {"email mailbox name"}, {"phone"},           {"given initial+surname sound"},
+      {"surname+postcode"}, {"given+postcode"},    {"number+street"},   {"postcode+number"},
+      {"surname+locality"}, {"given+locality"},    {"surname+street"},  {"postcode+street"},
+  };
+  return k;
+}
+
+std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& r) {
+  std::vector<std::pair<int, std::string>> keys;
+  if (!r.email_text.empty()) {
+    keys.emplace_back(kEmailRule, r.email_text);
+    auto at = r.email_text.find('@');
+    if (at != std::string::npos && at >= 4) keys.emplace_back(kEmailLocalRule, r.email_text.substr(0, at));
+  }
+  if (!r.phone_key.empty()) keys.emplace_back(kPhoneRule, r.phone_key);
+  // a lone name token may be either part: try it as both
+  std::vector<std::string> givens, surnames;
+  if (!r.given.empty()) givens.push_back(soundex(r.given));
+  if (!r.surname.empty()) surnames.push_back(soundex(r.surname));
+  if (r.single_name && !r.surname.empty()) givens.push_back(soundex(canonical_first_name(r.surname)));
+  if (!r.single_name && r.surname_joined != r.surname) surnames.push_back(soundex(r.surname_joined));
+  const std::string street = r.street.empty() ? "" : soundex(first_word(r.street));
+  const std::string locality = r.locality.empty() ? "" : soundex(first_word(r.locality));
+  // given initial + surname sound, in both orders ("J. Smith" = "John Smith" = "Smith John")
+  if (!r.single_name && !r.given_raw.empty())
+    for (const auto& s : surnames) {
+      keys.emplace_back(kNamesRule, r.given_raw.substr(0, 1) + s);
+      keys.emplace_back(kNamesRule, s.substr(0, 1) + soundex(r.given_raw));
+    }
+  for (const auto& s : surnames) {
+    if (!r.postcode.empty()) keys.emplace_back(kSurnamePostcodeRule, s + r.postcode);
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) keys.emplace_back(kSurnameLocalityRule, s + locality);
+    if (!street.empty()) keys.emplace_back(kSurnameStreetRule, s + street);
+  }
+  for (const auto& g : givens) {
+    if (!r.postcode.empty()) keys.emplace_back(kGivenPostcodeRule, g + r.postcode);
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) keys.emplace_back(kGivenLocalityRule, g + locality);
+  }
+  if (!r.house_number.empty() && !street.empty()) keys.emplace_back(kNumberStreetRule, r.house_number + street);
+  if (!street.empty() && !r.postcode.empty()) keys.emplace_back(kPostcodeStreetRule, r.postcode + street);
+  if (!r.house_number.empty() && !r.postcode.empty()) keys.emplace_back(kPostcodeNumberRule, r.postcode + "#" + r.house_number);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size) {
+  const auto& rules = blocking_rules();
+  std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_rule(rules.size());
+  for (std::size_t i = 0; i < records.size(); ++i)
+    for (auto& [rule, key] : blocking_keys(*records[i]))
+      by_rule[static_cast<std::size_t>(rule)].emplace_back(std::hash<std::string>{}(key), static_cast<std::uint32_t>(i));
+  CandidatePairs out;
+  std::vector<std::uint64_t> all;
+  for (std::size_t rule = 0; rule < rules.size(); ++rule) {
+    BlockingRuleStats st;
+    st.rule = rules[rule].name;
+    auto& entries = by_rule[rule];
+    std::sort(entries.begin(), entries.end());
+    entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+    const std::size_t before = all.size();
+    for (std::size_t s = 0; s < entries.size();) {
+      std::size_t e = s;
+      while (e < entries.size() && entries[e].first == entries[s].first) ++e;
+      const std::size_t size = e - s;
+      if (size >= 2) {
+        if (size > max_block_size) {
+          ++st.skipped_blocks;
+          st.skipped_records += size;
+          st.largest_skipped = std::max(st.largest_skipped, size);
+        } else {
+          ++st.blocks;
+          for (std::size_t x = s; x < e; ++x)
+            for (std::size_t y = x + 1; y < e; ++y) {
+              std::uint64_t a = std::min(entries[x].second, entries[y].second);
+              std::uint64_t b = std::max(entries[x].second, entries[y].second);
+              all.push_back((a << 32) | b);
+            }
+        }
+      }
+      s = e;
+    }
+    st.pairs = all.size() - before;
+    // new pairs: not produced by an earlier rule (the vector before `before` is sorted and unique)
+    std::sort(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+    all.erase(std::unique(all.begin() + static_cast<std::ptrdiff_t>(before), all.end()), all.end());
+    st.pairs = all.size() - before;
+    std::vector<std::uint64_t> merged;
+    merged.reserve(all.size());
+    std::size_t fresh = 0;
+    auto mid = all.begin() + static_cast<std::ptrdiff_t>(before);
+    for (auto it = mid; it != all.end(); ++it)
+      if (!std::binary_search(all.begin(), mid, *it)) ++fresh;
+    std::merge(all.begin(), mid, mid, all.end(), std::back_inserter(merged));
+    merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+    all.swap(merged);
+    st.new_pairs = fresh;
+    out.rules.push_back(std::move(st));
+    entries.clear();
+    entries.shrink_to_fit();
+  }
+  out.pairs.reserve(all.size());
+  for (auto p : all) out.pairs.emplace_back(static_cast<std::uint32_t>(p >> 32), static_cast<std::uint32_t>(p & 0xffffffffu));
+  return out;
+}
+
+}  // namespace tradesphere::domain

@@ -1,0 +1,43 @@
+// Blocking for duplicate finding (issue 13): several rules, each a key built
+// from parts of a record; records sharing a key of one rule become candidate
+// pairs; the union over the rules is scored. Never O(n^2): a key shared by
+// more than max_block_size records is skipped and reported (too common to
+// discriminate, and quadratic).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/match_model.hpp"
+
+namespace tradesphere::domain {
+
+struct BlockingRule {
+  const char* name;  // "surname+postcode"
+};
+const std::vector<BlockingRule>& blocking_rules();
+
+// Keys of one record under every rule: (rule index, key). A record may have
+// several keys per rule (a lone name token is tried as given name and surname).
+std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& record);
+
+struct BlockingRuleStats {
+  std::string rule;
+  std::size_t blocks = 0;          // keys shared by >= 2 records
+  std::size_t pairs = 0;           // pairs this rule produced (before the union)
+  std::size_t new_pairs = 0;       // pairs no earlier rule had produced
+  std::size_t skipped_blocks = 0;  // keys over max_block_size
+  std::size_t skipped_records = 0; // records in those blocks
+  std::size_t largest_skipped = 0;
+};
+
+struct CandidatePairs {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;  // first < second, unique, sorted
+  std::vector<BlockingRuleStats> rules;
+};
+
+CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size);
+
+}  // namespace tradesphere::domain

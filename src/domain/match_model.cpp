@@ -1,0 +1,583 @@
+#include "domain/match_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "domain/similarity.hpp"
+
+namespace tradesphere::domain {
+namespace {
+
+constexpr double kSmoothing = 0.5;  // pseudo-count per level in EM and random sampling
+
+std::string fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f", v);
+  return buf;
+}
+
+double jw(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return 0;
+  return jaro_winkler(a, b);
+}
+
+std::string local_part(const std::string& e) {
+  auto at = e.find('@');
+  return at == std::string::npos ? e : e.substr(0, at);
+}
+
+// ---- name levels --------------------------------------------------------------
+// Jaro-Winkler is harsh on short names ("cox" / "csx" = 0.78): one edit counts as 0.92.
+double name_token_similarity(const std::string& a, const std::string& b) {
+  double s = jw(a, b);
+  if (s < 0.92 && std::min(a.size(), b.size()) >= 3 && osa_distance(a, b) <= 1) s = 0.92;
+  return s;
+}
+// given: 1 exact, 2 nickname, 3 JW >= 0.92, 4 initial, 5 JW >= 0.80, 6 differs
+std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, const std::string& raw_b,
+                         const std::string& canon_b) {
+  if (raw_a.empty() || raw_b.empty()) return 0;
+  if (raw_a.size() == 1 || raw_b.size() == 1) return raw_a[0] == raw_b[0] ? 4 : 6;  // an initial: no more than that
+  if (raw_a == raw_b) return 1;
+  if (canon_a == canon_b) return 2;
+  double s = jw(raw_a, raw_b);
+  if (s >= 0.92) return 3;
+  if ((raw_a.size() == 1 || raw_b.size() == 1) && raw_a[0] == raw_b[0]) return 4;
+  if (s >= 0.80) return 5;
+  return 6;
+}
+double surname_similarity(const MatchFields& a, const MatchFields& b) {
+  if (a.surname.empty() || b.surname.empty()) return 0;
+  if (a.surname == b.surname || a.surname_joined == b.surname_joined) return 1;
+  return std::max({name_token_similarity(a.surname, b.surname), jw(a.surname_joined, b.surname_joined),
+                   jw(a.surname, b.surname_joined), jw(a.surname_joined, b.surname)});
+}
+// surname: 1 exact, 2 JW >= 0.92 (or one edit), 3 JW >= 0.80, 4 differs
+std::uint8_t surname_level(double s) { return s >= 0.9999 ? 1 : s >= 0.92 ? 2 : s >= 0.80 ? 3 : 4; }
+double given_similarity(const std::string& a, const std::string& canon_a, const std::string& b, const std::string& canon_b) {
+  if (a.empty() || b.empty()) return 0;
+  if (canon_a == canon_b) return 1;
+  return jw(a, b);
+}
+
+void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector& v) {
+  if (a.surname.empty() || b.surname.empty()) return;
+  if (a.single_name || b.single_name) {
+    const MatchFields& one = a.single_name ? a : b;
+    const MatchFields& other = a.single_name ? b : a;
+    if (other.single_name) {
+      v.level[kSurname] = surname_level(name_token_similarity(a.surname, b.surname));
+      return;
+    }
+    // the lone token is the other's given name or its surname: whichever it matches
+    double as_surname = surname_similarity(one, other);
+    double as_given = given_similarity(one.surname, canonical_first_name(one.surname), other.given_raw, other.given);
+    if (as_given > as_surname)
+      v.level[kGiven] = given_level(one.surname, canonical_first_name(one.surname), other.given_raw, other.given);
+    else
+      v.level[kSurname] = surname_level(as_surname);
+    return;
+  }
+  if (a.name_key == b.name_key && (a.given_raw != b.given_raw)) {  // same tokens, another order
+    v.swapped_names = true;
+    v.level[kGiven] = 1;
+    v.level[kSurname] = 1;
+    return;
+  }
+  double straight = given_similarity(a.given_raw, a.given, b.given_raw, b.given) + surname_similarity(a, b);
+  double cross = jw(a.given_raw, b.surname) + jw(a.surname, b.given_raw);
+  if (cross > straight + 0.1 && jw(a.given_raw, b.surname) >= 0.8 && jw(a.surname, b.given_raw) >= 0.8) {
+    v.swapped_names = true;
+    v.level[kGiven] = given_level(a.given_raw, a.given, b.surname, canonical_first_name(b.surname));
+    double s = name_token_similarity(a.surname, b.given_raw);
+    v.level[kSurname] = surname_level(a.surname == b.given_raw ? 1.0 : s);
+    return;
+  }
+  v.level[kGiven] = given_level(a.given_raw, a.given, b.given_raw, b.given);
+  v.level[kSurname] = surname_level(surname_similarity(a, b));
+}
+
+bool letters_equal(const std::string& text, const std::string& letters) {
+  std::size_t j = 0;
+  for (char c : text) {
+    if (!(c >= 'a' && c <= 'z')) continue;
+    if (j >= letters.size() || letters[j] != c) return false;
+    ++j;
+  }
+  return j == letters.size();
+}
+// The mailbox name only spells the person's name ("john.smith", "jsmith", "smithj"):
+// on another domain it says nothing the name comparison has not said already.
+bool mailbox_is_name(const std::string& local, const MatchFields& f) {
+  if (f.surname.empty()) return false;
+  const std::string& g = f.given_raw;
+  const std::string& s = f.surname;
+  std::vector<std::string> forms = {s, s + g, g + s};
+  if (!g.empty()) forms.insert(forms.end(), {g, g.substr(0, 1) + s, s + g.substr(0, 1), g + s.substr(0, 1)});
+  for (const auto& form : forms)
+    if (!form.empty() && letters_equal(local, form)) return true;
+  return false;
+}
+
+// email: 1 exact key, 2 one edit, 3 two edits or the same mailbox name on another domain, 4 differs
+std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
+  if (a.email_text.empty() || b.email_text.empty()) return 0;
+  if (!a.email_key.empty() && a.email_key == b.email_key) return 1;
+  if (a.email_text == b.email_text) return 1;
+  const auto la = local_part(a.email_text), lb = local_part(b.email_text);
+  const auto da = a.email_text.substr(std::min(la.size(), a.email_text.size())),
+             db = b.email_text.substr(std::min(lb.size(), b.email_text.size()));
+  // digits tell accounts apart: "john.smith2@" is another person whose "john.smith@" was taken
+  auto digits = [](const std::string& x) {
+    std::string d;
+    for (char c : x)
+      if (c >= '0' && c <= '9') d += c;
+    return d;
+  };
+  if (digits(la) != digits(lb)) return 4;
+  // a mailbox that spells its owner's name repeats the name comparison: on another
+  // domain, or beside another such mailbox, it is not independent evidence
+  const bool name_a = mailbox_is_name(la, a), name_b = mailbox_is_name(lb, b);
+  if ((da != db && (name_a || name_b)) || (name_a && name_b)) return 4;
+  auto near = [](const std::string& x, const std::string& y, std::size_t max) {
+    const std::size_t diff = std::max(x.size(), y.size()) - std::min(x.size(), y.size());
+    return diff <= max && osa_distance(x, y) <= max;
+  };
+  if (near(a.email_text, b.email_text, 1)) return 2;
+  if (la.size() >= 3 && la == lb) return 3;
+  // typos on both sides of the @ ("hensondrbbie@gaeia.com" / "hensondebbie@garcia.com")
+  if (near(a.email_text, b.email_text, 2) || (la.size() >= 5 && near(la, lb, 1) && near(da, db, 2))) return 3;
+  return 4;
+}
+
+// phone: 1 exact, 2 same last 7 digits, 3 one edit, 4 differs
+std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
+  if (a.phone_key.empty() || b.phone_key.empty()) return 0;
+  if (a.phone_key == b.phone_key) return 1;
+  auto last7 = [](const std::string& s) { return s.substr(s.size() - 7); };
+  if (last7(a.phone_key) == last7(b.phone_key)) return 2;
+  if (osa_distance(a.phone_key, b.phone_key) <= 1) return 3;
+  return 4;
+}
+
+// One comparison for the whole address: its parts are not independent (the same
+// street and number nearly always come with the same postcode and town), so
+// separate comparisons would count one agreement two or three times.
+// 1 full address, 2 number and street, 3 street and postcode/locality, 4 postcode,
+// 5 locality, 6 street only, 7 differs
+std::uint8_t address_level(const MatchFields& a, const MatchFields& b) {
+  const bool street_a = !a.house_number.empty() || !a.street.empty(), street_b = !b.house_number.empty() || !b.street.empty();
+  const bool pc = !a.postcode.empty() && !b.postcode.empty();
+  const bool loc = !a.locality.empty() && !b.locality.empty();
+  if (!(street_a && street_b) && !pc && !loc) return 0;
+  const bool num_eq = !a.house_number.empty() && a.house_number == b.house_number;
+  const double s = (a.street.empty() || b.street.empty()) ? -1 : (a.street == b.street ? 1.0 : jw(a.street, b.street));
+  const bool pc_eq = pc && a.postcode == b.postcode;
+  const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92);
+  const bool place = pc_eq || loc_eq;
+  if (num_eq && s >= 0.92) return place ? 1 : 2;
+  if (place && (s >= 0.80 || num_eq)) return 3;
+  if (pc_eq) return 4;
+  if (loc_eq) return 5;
+  if (s >= 0.92) return 6;
+  return 7;
+}
+
+int level_count(int c) { return static_cast<int>(comparison_specs()[static_cast<std::size_t>(c)].level_labels.size()) - 1; }
+
+}  // namespace
+
+const std::array<ComparisonSpec, kComparisonCount>& comparison_specs() {
+  static const std::array<ComparisonSpec, kComparisonCount> k = {{
+      {"given_name", {"null", "exact", "nickname", "jaro-winkler >= 0.92", "initial", "jaro-winkler >= 0.80", "differs"}},
+      {"surname", {"null", "exact", "jaro-winkler >= 0.92", "jaro-winkler >= 0.80", "differs"}},
+      {"email", {"null", "exact", "one edit", "two edits or same mailbox name", "differs"}},
+      {"phone", {"null", "exact", "same last 7 digits", "one edit", "differs"}},
+      {"address", {"null", "full address", "number and street", "street and place", "postcode", "locality", "street only", "differs"}},
+  }};
+  return k;
+}
+
+std::uint32_t ComparisonVector::pattern() const {
+  std::uint32_t p = 0;
+  for (int c = 0; c < kComparisonCount; ++c) p |= static_cast<std::uint32_t>(level[static_cast<std::size_t>(c)]) << (3 * c);
+  return p;
+}
+ComparisonVector ComparisonVector::from_pattern(std::uint32_t p) {
+  ComparisonVector v;
+  for (int c = 0; c < kComparisonCount; ++c) v.level[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>((p >> (3 * c)) & 7u);
+  return v;
+}
+
+ComparisonVector compare(const MatchFields& a, const MatchFields& b) {
+  ComparisonVector v;
+  compare_names(a, b, v);
+  v.level[kEmail] = email_level(a, b);
+  v.level[kPhone] = phone_level(a, b);
+  v.level[kAddress] = address_level(a, b);
+  return v;
+}
+
+// ---- term frequencies ----------------------------------------------------------
+
+std::pair<int, std::string> tf_value(int c, int level, const MatchFields& a) {
+  switch (c) {
+    case kGiven: return level == 1 || level == 2 ? std::pair{c, a.given} : std::pair{-1, std::string()};
+    case kSurname: return level == 1 ? std::pair{c, a.surname} : std::pair{-1, std::string()};
+    case kEmail: return level == 1 ? std::pair{c, a.email_text} : std::pair{-1, std::string()};
+    case kPhone: return level == 1 ? std::pair{c, a.phone_key} : std::pair{-1, std::string()};
+    case kAddress:
+      if (level == 1 || level == 2) return {c, a.house_number + " " + a.street};
+      if (level == 4 || (level == 3 && !a.postcode.empty())) return {kPostcodeSlot, a.postcode};
+      if (level == 5 || level == 3) return {kLocalitySlot, a.locality};
+      return {-1, ""};
+    default: return {-1, ""};
+  }
+}
+
+double TermFrequencies::frequency(int slot, const std::string& value) const {
+  const auto s = static_cast<std::size_t>(slot);
+  if (present[s] == 0) return 1;
+  auto it = counts[s].find(value);
+  return static_cast<double>(it == counts[s].end() ? 1 : it->second) / static_cast<double>(present[s]);
+}
+
+TermFrequencies count_terms(const std::vector<const MatchFields*>& records, std::size_t max_terms) {
+  TermFrequencies tf;
+  tf.records = records.size();
+  std::array<std::unordered_map<std::string, std::uint32_t>, kTermSlots> all;
+  auto add = [&](int slot, const std::string& v) {
+    if (!v.empty()) ++all[static_cast<std::size_t>(slot)][v];
+  };
+  for (const auto* r : records) {
+    add(kGiven, r->given);
+    add(kSurname, r->surname);
+    add(kEmail, r->email_text);
+    add(kPhone, r->phone_key);
+    if (!r->street.empty() || !r->house_number.empty()) add(kAddress, r->house_number + " " + r->street);
+    add(kPostcodeSlot, r->postcode);
+    add(kLocalitySlot, r->locality);
+  }
+  for (std::size_t s = 0; s < kTermSlots; ++s) {
+    auto& src = all[s];
+    double total = 0;
+    for (const auto& kv : src) total += kv.second;
+    double sum_sq = 0;
+    for (const auto& kv : src) sum_sq += (kv.second / total) * (kv.second / total);
+    tf.present[s] = static_cast<std::size_t>(total);
+    tf.random_agreement[s] = total > 0 ? sum_sq : 0;
+    std::vector<std::pair<std::uint32_t, std::string>> frequent;
+    for (auto& [v, k] : src)
+      if (k >= 2) frequent.emplace_back(k, v);
+    std::sort(frequent.begin(), frequent.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    if (frequent.size() > max_terms) frequent.resize(max_terms);
+    for (auto& [k, v] : frequent) tf.counts[s].emplace(std::move(v), k);
+  }
+  return tf;
+}
+
+// ---- parameters ----------------------------------------------------------------
+
+double MatchModel::level_weight(int c, int level) const {
+  if (level <= 0) return 0;
+  double mm = m[static_cast<std::size_t>(c)][static_cast<std::size_t>(level)];
+  double uu = u[static_cast<std::size_t>(c)][static_cast<std::size_t>(level)];
+  if (mm <= 0 || uu <= 0) return 0;
+  return std::log2(mm / uu);
+}
+
+MatchModel default_model() {
+  MatchModel model;
+  // Priors: m from how often the same person's two records land at each level in
+  // published linkage studies and our generator; u from random pairs of a
+  // typical customer list. Used only until a company has enough records.
+  const std::array<std::vector<double>, kComparisonCount> m = {{
+      {0.70, 0.05, 0.10, 0.03, 0.06, 0.06},
+      {0.80, 0.10, 0.05, 0.05},
+      {0.85, 0.03, 0.07, 0.05},
+      {0.85, 0.03, 0.07, 0.05},
+      {0.70, 0.08, 0.08, 0.04, 0.04, 0.02, 0.04},
+  }};
+  const std::array<std::vector<double>, kComparisonCount> u = {{
+      {0.01, 0.002, 0.01, 0.03, 0.05, 0.898},
+      {0.005, 0.005, 0.03, 0.96},
+      {0.0001, 0.0005, 0.0005, 0.9989},
+      {0.0001, 0.0002, 0.001, 0.9987},
+      {0.00005, 0.0001, 0.001, 0.005, 0.05, 0.002, 0.94185},
+  }};
+  for (std::size_t c = 0; c < kComparisonCount; ++c)
+    for (std::size_t l = 0; l < m[c].size(); ++l) {
+      model.m[c][l + 1] = m[c][l];
+      model.u[c][l + 1] = u[c][l];
+    }
+  model.prior_log2_odds = -14;  // about one duplicate among 16,000 pairs: a name alone is not enough
+  return model;
+}
+
+EmResult expectation_maximisation(const std::unordered_map<std::uint32_t, std::size_t>& pattern_counts,
+                                  const MatchModel& start, double start_lambda, const TrainOptions& options) {
+  EmResult r;
+  r.m = start.m;
+  r.u = start.u;
+  r.lambda = start_lambda;
+  std::vector<std::pair<ComparisonVector, double>> patterns;
+  for (const auto& [p, n] : pattern_counts) patterns.emplace_back(ComparisonVector::from_pattern(p), static_cast<double>(n));
+  for (r.iterations = 1; r.iterations <= options.max_iterations; ++r.iterations) {
+    std::array<std::array<double, kMaxLevels>, kComparisonCount> M{}, U{};
+    double matched = 0, total = 0;
+    for (const auto& [v, n] : patterns) {
+      double lm = std::log(r.lambda), lu = std::log(1 - r.lambda);
+      for (std::size_t c = 0; c < kComparisonCount; ++c) {
+        auto l = v.level[c];
+        if (!l) continue;
+        lm += std::log(r.m[c][l]);
+        lu += std::log(r.u[c][l]);
+      }
+      double w = 1.0 / (1.0 + std::exp(lu - lm));
+      matched += n * w;
+      total += n;
+      for (std::size_t c = 0; c < kComparisonCount; ++c) {
+        auto l = v.level[c];
+        if (!l) continue;
+        M[c][l] += n * w;
+        U[c][l] += n * (1 - w);
+      }
+    }
+    double change = 0;
+    for (std::size_t c = 0; c < kComparisonCount; ++c) {
+      const int levels = level_count(static_cast<int>(c));
+      const int fixed = c == kGiven ? 6 : 0;  // "differs" of given names: see TrainOptions
+      const double free_mass = fixed ? 1 - options.given_differs_m : 1.0;
+      double sm = 0, su = 0;
+      for (int l = 1; l <= levels; ++l) {
+        if (l != fixed) sm += M[c][static_cast<std::size_t>(l)];
+        su += U[c][static_cast<std::size_t>(l)];
+      }
+      const int free_levels = fixed ? levels - 1 : levels;
+      for (int l = 1; l <= levels; ++l) {
+        auto li = static_cast<std::size_t>(l);
+        // smoothing keeps every level possible; a comparison never observed keeps its start values
+        double nm = l == fixed  ? options.given_differs_m
+                    : sm > 0    ? free_mass * (M[c][li] + kSmoothing) / (sm + kSmoothing * free_levels)
+                                : r.m[c][li];
+        double nu = su > 0 ? (U[c][li] + kSmoothing) / (su + kSmoothing * levels) : r.u[c][li];
+        change = std::max({change, std::abs(nm - r.m[c][li]), std::abs(nu - r.u[c][li])});
+        r.m[c][li] = nm;
+        r.u[c][li] = nu;
+      }
+    }
+    double nl = std::clamp(total > 0 ? matched / total : r.lambda, 1e-6, 1 - 1e-6);
+    change = std::max(change, std::abs(nl - r.lambda));
+    r.lambda = nl;
+    if (change < options.tolerance) {
+      r.converged = true;
+      break;
+    }
+  }
+  r.iterations = std::min(r.iterations, options.max_iterations);
+  return r;
+}
+
+MatchModel train_model(const std::vector<const MatchFields*>& records, const std::vector<std::uint32_t>& patterns,
+                       const TrainOptions& options) {
+  MatchModel model = default_model();
+  model.tf = count_terms(records);
+  model.trained_records = records.size();
+  model.trained_pairs = patterns.size();
+  const double n = static_cast<double>(records.size());
+  const double all_pairs = n * (n - 1) / 2;
+  if (records.size() < options.min_records || patterns.size() < options.min_pairs) {
+    return model;  // a few records: priors (with this company's term frequencies)
+  }
+
+  // u from random pairs: nearly all of them are different people
+  std::array<std::array<double, kMaxLevels>, kComparisonCount> ucount{};
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  const std::size_t samples = static_cast<std::size_t>(std::min(200000.0, all_pairs));
+  for (std::size_t s = 0; s < samples; ++s) {
+    std::size_t i = next() % records.size(), j = next() % records.size();
+    if (i == j) continue;
+    auto v = compare(*records[i], *records[j]);
+    for (std::size_t c = 0; c < kComparisonCount; ++c)
+      if (v.level[c]) ucount[c][v.level[c]] += 1;
+  }
+  std::array<std::array<double, kMaxLevels>, kComparisonCount> u_random = model.u;
+  for (std::size_t c = 0; c < kComparisonCount; ++c) {
+    const int levels = level_count(static_cast<int>(c));
+    double total = 0;
+    for (int l = 1; l <= levels; ++l) total += ucount[c][static_cast<std::size_t>(l)];
+    if (total < 100) continue;  // a field almost nobody has: keep the prior
+    for (int l = 1; l <= levels; ++l)
+      u_random[c][static_cast<std::size_t>(l)] = (ucount[c][static_cast<std::size_t>(l)] + 0.01) / (total + 0.01 * levels);
+  }
+
+  std::unordered_map<std::uint32_t, std::size_t> counts;
+  for (auto p : patterns) ++counts[p];
+  MatchModel start = model;
+  start.u = u_random;
+  auto em = expectation_maximisation(counts, start, 0.1, options);
+
+  // The match class must agree more than the other on every compared field:
+  // otherwise EM found another split of the pairs (same given name, households).
+  std::array<std::size_t, kComparisonCount> exact_seen{};
+  for (const auto& [p, k] : counts) {
+    auto v = ComparisonVector::from_pattern(p);
+    for (std::size_t c = 0; c < kComparisonCount; ++c) exact_seen[c] += v.level[c] == 1 ? k : 0;
+  }
+  bool separated = true;
+  for (std::size_t c = 0; c < kComparisonCount; ++c)
+    if (exact_seen[c] >= 20 && em.m[c][1] <= em.u[c][1]) separated = false;
+  if (!separated) {
+    model.source = "priors (EM did not separate matches)";
+    return model;
+  }
+  model.m = em.m;
+  // u among all pairs (random sampling), prior = matches expected among all pairs
+  model.u = u_random;
+  const double expected_matches = std::max(em.lambda * static_cast<double>(patterns.size()), 1.0);
+  model.prior_log2_odds = std::log2(expected_matches / std::max(all_pairs - expected_matches, 1.0));
+  model.source = "em";
+  model.em_iterations = em.iterations;
+  model.em_converged = em.converged;
+  return model;
+}
+
+// ---- scoring ---------------------------------------------------------------------
+
+MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {
+  (void)b;
+  MatchScore s;
+  double w = model.prior_log2_odds;
+  const auto& specs = comparison_specs();
+  for (int c = 0; c < kComparisonCount; ++c) {
+    const int l = v.level[static_cast<std::size_t>(c)];
+    if (!l) continue;
+    double lw = model.level_weight(c, l);
+    Evidence e{specs[static_cast<std::size_t>(c)].name, specs[static_cast<std::size_t>(c)].level_labels[static_cast<std::size_t>(l)], lw, ""};
+    if (c == kGiven && v.swapped_names) e.detail = "given name and surname swapped";
+    auto [slot, value] = tf_value(c, l, a);
+    const double base = slot >= 0 ? model.tf.random_agreement[static_cast<std::size_t>(slot)] : 0.0;
+    if (slot >= 0 && !value.empty() && base > 0) {
+      double adj = std::clamp(std::log2(base / model.tf.frequency(slot, value)), -model.tf_weight_cap, model.tf_weight_cap);
+      e.weight += adj;
+      if (adj >= 1) e.detail = "rare value";
+      else if (adj <= -1) e.detail = "common value";
+    }
+    w += e.weight;
+    if (e.weight > 0) {
+      std::string label = c == kGiven ? "given_name" : specs[static_cast<std::size_t>(c)].name;
+      s.reasons.push_back(l == 1 ? label : label + "~");
+    }
+    s.evidence.push_back(std::move(e));
+  }
+  // Precision guard: two different given names (not a typo, nickname or initial)
+  // on records that do not share an email are two people, however much else they
+  // share: family members share a surname, an address and often a landline, and
+  // those agreements are not independent evidence (one household explains them all).
+  if (v.level[kGiven] == 6 && v.level[kEmail] != 1 && w > model.given_differs_guard) {
+    s.evidence.push_back({"guard", "given names differ, no shared email", model.given_differs_guard - w,
+                          "household members share address and phone"});
+    w = model.given_differs_guard;
+  }
+  std::sort(s.evidence.begin(), s.evidence.end(),
+            [](const Evidence& x, const Evidence& y) { return std::abs(x.weight) > std::abs(y.weight); });
+  s.weight = w;
+  s.probability = 1.0 / (1.0 + std::exp2(-w));
+  return s;
+}
+
+std::string explain(const std::vector<Evidence>& evidence) {
+  std::string out;
+  for (const auto& e : evidence) {
+    if (!out.empty()) out += ", ";
+    std::string name = e.comparison;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    out += name + " " + e.level + " " + fixed1(e.weight);
+    if (!e.detail.empty()) out += " (" + e.detail + ")";
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Evidence& e) {
+  nlohmann::json j{{"comparison", e.comparison}, {"level", e.level}, {"weight", std::round(e.weight * 100) / 100}};
+  if (!e.detail.empty()) j["detail"] = e.detail;
+  return j;
+}
+
+nlohmann::json to_json(const MatchModel& model, bool with_terms) {
+  nlohmann::json comps = nlohmann::json::array();
+  const auto& specs = comparison_specs();
+  for (int c = 0; c < kComparisonCount; ++c) {
+    nlohmann::json levels = nlohmann::json::array();
+    for (int l = 1; l <= level_count(c); ++l)
+      levels.push_back({{"level", specs[static_cast<std::size_t>(c)].level_labels[static_cast<std::size_t>(l)]},
+                        {"m", model.m[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)]},
+                        {"u", model.u[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)]},
+                        {"weight", std::round(model.level_weight(c, l) * 100) / 100}});
+    comps.push_back({{"comparison", specs[static_cast<std::size_t>(c)].name}, {"levels", levels}});
+  }
+  nlohmann::json j{{"source", model.source},
+                   {"prior_log2_odds", model.prior_log2_odds},
+                   {"tf_weight_cap", model.tf_weight_cap},
+                   {"trained_records", model.trained_records},
+                   {"trained_pairs", model.trained_pairs},
+                   {"em_iterations", model.em_iterations},
+                   {"em_converged", model.em_converged},
+                   {"comparisons", comps}};
+  nlohmann::json tf{{"records", model.tf.records}, {"present", model.tf.present}, {"random_agreement", model.tf.random_agreement}};
+  if (with_terms) {
+    nlohmann::json terms = nlohmann::json::array();
+    for (const auto& slot : model.tf.counts) terms.push_back(slot);
+    tf["terms"] = terms;  // one object per slot: comparisons in order, then locality
+  }
+  j["term_frequencies"] = tf;
+  return j;
+}
+
+MatchModel model_from_json(const nlohmann::json& j) {
+  MatchModel model = default_model();
+  model.source = j.value("source", "priors");
+  model.prior_log2_odds = j.at("prior_log2_odds").get<double>();
+  model.tf_weight_cap = j.value("tf_weight_cap", model.tf_weight_cap);
+  model.trained_records = j.value("trained_records", std::size_t{0});
+  model.trained_pairs = j.value("trained_pairs", std::size_t{0});
+  model.em_iterations = j.value("em_iterations", std::size_t{0});
+  model.em_converged = j.value("em_converged", false);
+  const auto& specs = comparison_specs();
+  for (const auto& comp : j.at("comparisons")) {
+    const auto name = comp.at("comparison").get<std::string>();
+    for (int c = 0; c < kComparisonCount; ++c) {
+      if (name != specs[static_cast<std::size_t>(c)].name) continue;
+      const auto& levels = comp.at("levels");
+      if (static_cast<int>(levels.size()) != level_count(c))
+        throw std::invalid_argument("stored duplicate model: " + name + " has " + std::to_string(levels.size()) +
+                                    " levels, expected " + std::to_string(level_count(c)));
+      for (int l = 1; l <= level_count(c); ++l) {
+        model.m[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] = levels[static_cast<std::size_t>(l - 1)].at("m").get<double>();
+        model.u[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] = levels[static_cast<std::size_t>(l - 1)].at("u").get<double>();
+      }
+    }
+  }
+  if (j.contains("term_frequencies")) {
+    const auto& tf = j["term_frequencies"];
+    model.tf.records = tf.value("records", std::size_t{0});
+    auto ra = tf.value("random_agreement", std::vector<double>{});
+    auto present = tf.value("present", std::vector<std::size_t>{});
+    for (std::size_t s = 0; s < kTermSlots && s < ra.size() && s < present.size(); ++s) {
+      model.tf.random_agreement[s] = ra[s];
+      model.tf.present[s] = present[s];
+    }
+    if (tf.contains("terms") && tf["terms"].size() == kTermSlots)
+      for (std::size_t s = 0; s < kTermSlots; ++s)
+        model.tf.counts[s] = tf["terms"][s].get<std::unordered_map<std::string, std::uint32_t>>();
+  }
+  return model;
+}
+
+}  // namespace tradesphere::domain

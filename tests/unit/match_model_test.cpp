@@ -1,0 +1,265 @@
+// Comparison levels, parsing, EM estimation, term frequencies and blocking of
+// the duplicate model (domain/match_model.hpp, domain/match_blocking.hpp).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "domain/match_blocking.hpp"
+#include "domain/match_model.hpp"
+
+namespace {
+using namespace tradesphere::domain;
+
+MatchFields f(std::optional<std::string> name, std::optional<std::string> email = std::nullopt,
+              std::optional<std::string> phone = std::nullopt, std::optional<std::string> address = std::nullopt) {
+  return parse_match_fields(name, email, phone, address);
+}
+int level(const MatchFields& a, const MatchFields& b, Comparison c) { return compare(a, b).level[c]; }
+std::string label(const MatchFields& a, const MatchFields& b, Comparison c) {
+  return comparison_specs()[c].level_labels[static_cast<std::size_t>(level(a, b, c))];
+}
+
+TEST(MatchFields, ParsesFebrlUsUkAndTownOnlyAddresses) {
+  auto febrl = f("emily wynne", {}, {}, "51 bungonia street, glenbrae, burringbar, 2210 sa");
+  EXPECT_EQ(febrl.house_number, "51");
+  EXPECT_EQ(febrl.street, "bungonia street");
+  EXPECT_EQ(febrl.locality, "burringbar");
+  EXPECT_EQ(febrl.postcode, "2210");
+  EXPECT_EQ(febrl.given, "emily");
+  EXPECT_EQ(febrl.surname, "wynne");
+
+  auto us = f("Smith, Robert", {}, {}, "1558 Willow Ave, Fairview, IL 80176-1234");
+  EXPECT_EQ(us.given, "robert");
+  EXPECT_EQ(us.surname, "smith");
+  EXPECT_EQ(us.street, "willow avenue");
+  EXPECT_EQ(us.locality, "fairview");
+  EXPECT_EQ(us.postcode, "80176");
+
+  auto no_commas = f("x", {}, {}, "12 Main St Springfield 62704");
+  EXPECT_EQ(no_commas.house_number, "12");
+  EXPECT_EQ(no_commas.street, "main street");
+  EXPECT_EQ(no_commas.locality, "springfield");
+  EXPECT_EQ(no_commas.postcode, "62704");
+
+  auto uk = f("x", {}, {}, "10 Downing Street, London SW1A 2AA");
+  EXPECT_EQ(uk.postcode, "sw1a2aa");
+  EXPECT_EQ(uk.locality, "london");
+
+  auto town = f("x", {}, {}, "Sheffield");
+  EXPECT_EQ(town.locality, "sheffield");
+  EXPECT_TRUE(town.street.empty());
+}
+
+TEST(MatchFields, NamesKeepOrderDropTitlesAndHandleOneToken) {
+  auto m = f("Dr. Bob  O'Brien Jr");
+  EXPECT_EQ(m.given_raw, "bob");
+  EXPECT_EQ(m.given, "robert");
+  EXPECT_EQ(m.surname, "obrien");
+  auto one = f("collinson");
+  EXPECT_TRUE(one.single_name);
+  EXPECT_EQ(one.surname, "collinson");
+  EXPECT_TRUE(one.given.empty());
+  auto blank = f("  ");
+  EXPECT_TRUE(blank.surname.empty());
+  auto cyrillic = f("Дмитрий Иванов");  // no crash, tokens kept
+  EXPECT_FALSE(cyrillic.surname.empty());
+  auto huge = f(std::string(100000, 'a') + " " + std::string(100000, 'b'));
+  EXPECT_EQ(huge.surname.size(), 100000u);
+}
+
+TEST(MatchComparisons, NameLevels) {
+  EXPECT_EQ(label(f("John Smith"), f("John Smith"), kGiven), "exact");
+  EXPECT_EQ(label(f("Bob Smith"), f("Robert Smith"), kGiven), "nickname");
+  EXPECT_EQ(label(f("Jonathan Smith"), f("Jonathon Smith"), kGiven), "jaro-winkler >= 0.92");
+  EXPECT_EQ(label(f("J. Smith"), f("John Smith"), kGiven), "initial");
+  EXPECT_EQ(label(f("Mary Smith"), f("Peter Smith"), kGiven), "differs");
+  EXPECT_EQ(label(f("John Smith"), f("John Smyth"), kSurname), "jaro-winkler >= 0.92");
+  EXPECT_EQ(label(f("Timothy Cox"), f("Timothy Csx"), kSurname), "jaro-winkler >= 0.92");  // one edit, short name
+  EXPECT_EQ(label(f("John Smith"), f("John Brown"), kSurname), "differs");
+  // swapped order and "Last, First"
+  auto swapped = compare(f("Smith John"), f("John Smith"));
+  EXPECT_TRUE(swapped.swapped_names);
+  EXPECT_EQ(swapped.level[kGiven], 1);
+  EXPECT_EQ(swapped.level[kSurname], 1);
+  EXPECT_EQ(label(f("Smith, John"), f("John Smith"), kSurname), "exact");
+  // one part missing: the lone token is compared with the part it matches
+  EXPECT_EQ(label(f("collinson"), f("mark collinson"), kSurname), "exact");
+  EXPECT_EQ(level(f("collinson"), f("mark collinson"), kGiven), 0);
+  EXPECT_EQ(label(f("Elijah"), f("Elijah James"), kGiven), "exact");
+  // a surname split by a stray space
+  EXPECT_EQ(label(f("joel wh iteq"), f("joel whiteq"), kSurname), "exact");
+  EXPECT_EQ(level(f(std::nullopt), f("John"), kSurname), 0);
+}
+
+TEST(MatchComparisons, EmailAndPhoneLevels) {
+  EXPECT_EQ(label(f("a", "J.Smith+crm@X.com"), f("b", "jsmith@x.com"), kEmail), "exact");
+  EXPECT_EQ(label(f("a", "hensondebbie@garcia.com"), f("b", "hensondebbie@garcie.com"), kEmail), "one edit");
+  EXPECT_EQ(label(f("a", "hensondrbbie@gaeia.com"), f("b", "hensondebbie@garcia.com"), kEmail),
+            "two edits or same mailbox name");
+  EXPECT_EQ(label(f("a", "anna@x.com"), f("b", "peter@y.org"), kEmail), "differs");
+  // digits tell accounts apart; a mailbox spelling the owner's name on another domain adds nothing
+  EXPECT_EQ(label(f("Gregory King", "gregoryking@gmail.com"), f("Gregory King", "gregoryking2@gmail.com"), kEmail), "differs");
+  EXPECT_EQ(label(f("Gregory Lee", "gregorylee@yahoo.com"), f("Gregory Lee", "gregorylee@outlook.com"), kEmail), "differs");
+  EXPECT_EQ(label(f("X", "lori88@huynh.biz"), f("Y", "lori88@huynh.org"), kEmail), "two edits or same mailbox name");
+  // a malformed email is still compared as text
+  EXPECT_EQ(label(f("a", "jonathn74@gloverc.om"), f("b", "jonathn74@gloverc.om"), kEmail), "exact");
+  EXPECT_EQ(level(f("a"), f("b", "x@y.com"), kEmail), 0);
+
+  EXPECT_EQ(label(f("a", {}, "+1 (415) 555-0100"), f("b", {}, "415.555.0100"), kPhone), "exact");
+  EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "212 555 0100"), kPhone), "same last 7 digits");
+  EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "415 555 0109"), kPhone), "one edit");
+  EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "212 777 9999"), kPhone), "differs");
+}
+
+TEST(MatchComparisons, AddressLevels) {
+  const std::string full = "8 boddington crescent, norma, illabo, 2261 nsw";
+  EXPECT_EQ(label(f("a", {}, {}, full), f("b", {}, {}, "8 boddington cres, norma, illabo, 2261 nsw"), kAddress),
+            "full address");
+  EXPECT_EQ(label(f("a", {}, {}, full), f("b", {}, {}, "8 boddington crescent, elsewhere, 3000 vic"), kAddress),
+            "number and street");
+  EXPECT_EQ(label(f("a", {}, {}, full), f("b", {}, {}, "12 boddington crescent, illabo, 2261 nsw"), kAddress),
+            "street and place");
+  EXPECT_EQ(label(f("a", {}, {}, full), f("b", {}, {}, "3 other road, elsewhere, 2261 nsw"), kAddress), "postcode");
+  EXPECT_EQ(label(f("a", {}, {}, "Sheffield"), f("b", {}, {}, "Sheffied"), kAddress), "locality");
+  EXPECT_EQ(label(f("a", {}, {}, "Sheffield"), f("b", {}, {}, "London"), kAddress), "differs");
+  EXPECT_EQ(level(f("a"), f("b", {}, {}, full), kAddress), 0);
+}
+
+TEST(MatchComparisons, PatternRoundTrip) {
+  ComparisonVector v;
+  v.level = {6, 4, 0, 3, 7};
+  EXPECT_EQ(ComparisonVector::from_pattern(v.pattern()).level, v.level);
+}
+
+// EM recovers known parameters from patterns drawn from a two-class model.
+TEST(MatchModelEm, RecoversKnownParameters) {
+  MatchModel truth;
+  for (auto& row : truth.m) row.fill(0);
+  for (auto& row : truth.u) row.fill(0);
+  const int levels[kComparisonCount] = {6, 4, 4, 4, 7};
+  // matches: mostly exact; non-matches: mostly "differs" (the last level)
+  for (int c = 0; c < kComparisonCount; ++c) {
+    const int n = levels[c];
+    for (int l = 1; l <= n; ++l) {
+      truth.m[c][l] = l == 1 ? 0.8 : 0.2 / (n - 1);
+      truth.u[c][l] = l == n ? 0.9 : 0.1 / (n - 1);
+    }
+  }
+  const double lambda = 0.2;
+  std::uint64_t state = 12345;
+  auto uniform = [&] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  std::unordered_map<std::uint32_t, std::size_t> counts;
+  for (int i = 0; i < 200000; ++i) {
+    const bool match = uniform() < lambda;
+    ComparisonVector v;
+    for (int c = 0; c < kComparisonCount; ++c) {
+      double x = uniform(), acc = 0;
+      const auto& p = match ? truth.m[c] : truth.u[c];
+      int l = 1;
+      for (; l < levels[c]; ++l) {
+        acc += p[l];
+        if (x < acc) break;
+      }
+      v.level[c] = static_cast<std::uint8_t>(l);
+    }
+    ++counts[v.pattern()];
+  }
+  MatchModel start = default_model();
+  TrainOptions options;
+  options.given_differs_m = truth.m[kGiven][6];  // the constrained level starts at its true value
+  options.max_iterations = 200;
+  auto em = expectation_maximisation(counts, start, 0.1, options);
+  EXPECT_NEAR(em.lambda, lambda, 0.01);
+  for (int c = 0; c < kComparisonCount; ++c)
+    for (int l = 1; l <= levels[c]; ++l) {
+      EXPECT_NEAR(em.m[c][l], truth.m[c][l], 0.02) << "m c=" << c << " l=" << l;
+      EXPECT_NEAR(em.u[c][l], truth.u[c][l], 0.02) << "u c=" << c << " l=" << l;
+    }
+}
+
+TEST(MatchModelTraining, FewRecordsFallBackToPriors) {
+  std::vector<MatchFields> data{f("Ann Lee"), f("Ann Lee", "ann@x.com")};
+  std::vector<const MatchFields*> ptrs{&data[0], &data[1]};
+  auto model = train_model(ptrs, {compare(data[0], data[1]).pattern()});
+  EXPECT_EQ(model.source, "priors");
+  EXPECT_EQ(model.tf.records, 2u);
+  auto empty = train_model({}, {});
+  EXPECT_EQ(empty.source, "priors");
+}
+
+TEST(MatchModelTermFrequency, RareSurnameIsStrongerEvidenceThanCommonOne) {
+  std::vector<MatchFields> data;
+  for (int i = 0; i < 100; ++i) data.push_back(f("Person" + std::to_string(i) + " Smith"));
+  for (int i = 0; i < 300; ++i) data.push_back(f("Someone Other" + std::to_string(i)));
+  data.push_back(f("Anna Zwierzchowski"));
+  data.push_back(f("Anna Zwierzchowski"));
+  std::vector<const MatchFields*> ptrs;
+  for (const auto& d : data) ptrs.push_back(&d);
+  MatchModel model = default_model();
+  model.tf = count_terms(ptrs);
+  auto smith = score(model, f("Anna Smith"), f("Anna Smith"));
+  auto rare = score(model, data[400], data[401]);
+  EXPECT_GT(rare.weight, smith.weight + 3);
+  auto text = explain(rare.evidence);
+  EXPECT_NE(text.find("rare value"), std::string::npos) << text;
+  EXPECT_NE(explain(smith.evidence).find("common value"), std::string::npos);
+}
+
+TEST(MatchModelJson, RoundTripKeepsParametersAndTerms) {
+  std::vector<MatchFields> data{f("Ann Lee"), f("Ann Lee"), f("Bo Chan")};
+  std::vector<const MatchFields*> ptrs{&data[0], &data[1], &data[2]};
+  MatchModel model = default_model();
+  model.tf = count_terms(ptrs);
+  model.source = "em";
+  model.m[kSurname][1] = 0.77;
+  auto back = model_from_json(to_json(model));
+  EXPECT_EQ(back.source, "em");
+  EXPECT_DOUBLE_EQ(back.m[kSurname][1], 0.77);
+  EXPECT_DOUBLE_EQ(back.prior_log2_odds, model.prior_log2_odds);
+  EXPECT_DOUBLE_EQ(back.tf.frequency(kSurname, "lee"), model.tf.frequency(kSurname, "lee"));
+  auto bad = to_json(model);
+  bad["comparisons"][0]["levels"].erase(0);
+  EXPECT_THROW(model_from_json(bad), std::invalid_argument);
+}
+
+TEST(MatchBlocking, SwappedNamesAndInitialsShareAKey) {
+  auto keys = [](const MatchFields& m) {
+    std::vector<std::string> out;
+    for (auto& [rule, key] : blocking_keys(m)) out.push_back(std::to_string(rule) + ":" + key);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto shares = [&](const MatchFields& a, const MatchFields& b) {
+    auto ka = keys(a), kb = keys(b);
+    std::vector<std::string> common;
+    std::set_intersection(ka.begin(), ka.end(), kb.begin(), kb.end(), std::back_inserter(common));
+    return !common.empty();
+  };
+  EXPECT_TRUE(shares(f("Smith John"), f("John Smith")));
+  EXPECT_TRUE(shares(f("K. Martinez"), f("Kathleen Martinez")));
+  EXPECT_TRUE(shares(f("caitkin", {}, {}, "rymill place, mount gravatt, 3146 vic"),
+                     f("caitlin", {}, {}, "rymill place, mount gravatt, 3146 vic")));
+  EXPECT_FALSE(shares(f("John Smith"), f("Peter Brown")));
+}
+
+TEST(MatchBlocking, OverLargeBlocksAreSkippedAndReported) {
+  std::vector<MatchFields> data;
+  for (int i = 0; i < 50; ++i) data.push_back(f("Person " + std::to_string(i), "shared@example.com"));
+  std::vector<const MatchFields*> ptrs;
+  for (const auto& d : data) ptrs.push_back(&d);
+  auto c = candidate_pairs(ptrs, 20);
+  auto email = std::find_if(c.rules.begin(), c.rules.end(), [](const auto& r) { return r.rule == "email"; });
+  ASSERT_NE(email, c.rules.end());
+  EXPECT_EQ(email->skipped_blocks, 1u);
+  EXPECT_EQ(email->largest_skipped, 50u);
+  EXPECT_EQ(email->pairs, 0u);
+  auto small = candidate_pairs(ptrs, 1000);
+  EXPECT_EQ(small.pairs.size(), 50u * 49u / 2u);
+  for (const auto& [a, b] : small.pairs) EXPECT_LT(a, b);
+}
+
+}  // namespace
