@@ -89,21 +89,50 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
   auto slug = std::make_shared<std::string>();
   auto min_score = std::make_shared<double>(domain::ScoringConfig{}.threshold);
   auto format = std::make_shared<std::string>("table");
-  dup->add_option("--company", *slug, "Company slug")->required();
+  dup->add_option("--company", *slug, "Company slug (required unless a subcommand is given)");
+  auto rebuild = std::make_shared<bool>(false);
+  auto max_block = std::make_shared<std::size_t>(domain::ScoringConfig{}.max_block_size);
+  dup->add_flag("--retrain", *rebuild, "Estimate the model again before scanning (otherwise the stored one is used)");
+  dup->add_option("--max-block-size", *max_block, "Skip blocking keys shared by more records than this")
+      ->capture_default_str();
+  // duplicates train
+  auto* train = dup->add_subcommand("train", "Estimate the company's duplicate model (EM) and store it");
+  auto tslug = std::make_shared<std::string>();
+  train->add_option("--company", *tslug, "Company slug")->required();
+  train->callback([&g, tslug, max_block] {
+    auto scope = company_scope(g, *tslug);
+    auto database = app_database(scope);
+    services::CustomerMergeService svc(*database);
+    auto report = svc.train_duplicate_model(scope.ctx, *max_block);
+    std::cout << services::to_json(report).dump(2) << "\n";
+  });
   dup->add_option("--min-score", *min_score, "Report pairs scoring at least this (0..1)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   dup->add_option("--format", *format, "table|jsonl")->check(CLI::IsMember({"table", "jsonl"}))->capture_default_str();
-  dup->callback([&g, slug, min_score, format] {
+  dup->callback([&g, slug, min_score, format, rebuild, max_block, train] {
+    if (train->parsed()) return;
+    if (slug->empty()) throw CLI::RequiredError("--company");
     auto scope = company_scope(g, *slug);
     auto database = app_database(scope);
     services::CustomerMergeService svc(*database);
     services::BulkDuplicateOptions options;
     options.scoring.threshold = *min_score;
+    options.scoring.max_block_size = *max_block;
+    options.retrain = *rebuild;
+    services::DuplicateScanReport report;
+    options.report = &report;
     options.progress = [](const std::string& stage, std::size_t done, std::size_t total) {
       std::fprintf(stderr, "duplicates: %s %zu/%zu\n", stage.c_str(), done, total);
     };
     auto groups = svc.bulk_find_duplicates(scope.ctx, options);
+    std::fprintf(stderr, "duplicates: %zu records, %zu candidate pairs, model %s%s\n", report.records,
+                 report.candidate_pairs, report.model ? report.model->source.c_str() : "-",
+                 report.model_stored ? " (trained now and stored)" : "");
+    for (const auto& r : report.blocking)
+      std::fprintf(stderr, "duplicates: rule %-28s pairs %zu (new %zu), blocks over %zu records skipped: %zu%s\n",
+                   r.rule.c_str(), r.pairs, r.new_pairs, *max_block, r.skipped_blocks,
+                   r.skipped_blocks ? (" (largest " + std::to_string(r.largest_skipped) + ")").c_str() : "");
     for (const auto& grp : groups) {
       if (*format == "jsonl") {
         // key order as documented: score, reasons, customers (id, external_id, name)
@@ -114,6 +143,7 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
         line["customers"] = nlohmann::ordered_json::array();
         for (const auto& c : j["customers"])
           line["customers"].push_back({{"id", c["id"]}, {"external_id", c["external_id"]}, {"name", c["name"]}});
+        line["pairs"] = j["pairs"];
         std::cout << line.dump() << "\n";
         continue;
       }
@@ -123,6 +153,9 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
       for (const auto& c : grp.customers)
         std::cout << "    " << c.id << "  " << std::left << std::setw(16) << c.external_id.value_or("-") << "  "
                   << c.name.value_or("") << "\n";
+      for (const auto& p : grp.pairs)
+        std::cout << "      " << p.a.substr(0, 8) << " ~ " << p.b.substr(0, 8) << "  " << std::setprecision(3) << p.score
+                  << "  " << domain::explain(p.evidence) << "\n";
     }
     std::fprintf(stderr, "%zu groups\n", groups.size());
   });

@@ -28,6 +28,7 @@
 #include "cli/commands.hpp"
 #include "db/customer_import_repository.hpp"
 #include "db/database.hpp"
+#include "services/customer_merge_service.hpp"
 #include "domain/csv.hpp"
 #include "domain/customer.hpp"
 #include "domain/errors.hpp"
@@ -35,6 +36,8 @@
 
 namespace tradesphere::cli {
 namespace {
+
+constexpr std::size_t kRetrainAfter = 1000;  // imported rows that trigger a new duplicate model
 
 constexpr std::size_t kBatch = 1000;
 
@@ -258,6 +261,13 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       if (batch.size() >= kBatch) flush();
     }
     flush();
+    // A large import changes what duplicates look like in this company: estimate the model again.
+    if (imported >= kRetrainAfter) {
+      services::CustomerMergeService merges(database);
+      auto report = merges.train_duplicate_model(scope.ctx);
+      std::fprintf(stderr, "import: duplicate model re-estimated on %zu records (%s)\n", report.records,
+                   report.model ? report.model->source.c_str() : "-");
+    }
     std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
     if (rejected > 0) throw CLI::RuntimeError(1);
   });

@@ -4,14 +4,16 @@ namespace tradesphere::db {
 namespace {
 
 constexpr const char* kSelectActiveMatchInputs = R"SQL(
-SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'invalid_email'),
+       coalesce(c.phone, c.attributes->>'invalid_phone'), c.address
   FROM customers c
  WHERE c.company_id = $1 AND c.status = 'active'
  ORDER BY c.id
 )SQL";
 
 constexpr const char* kSelectMatchInput = R"SQL(
-SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'invalid_email'),
+       coalesce(c.phone, c.attributes->>'invalid_phone'), c.address
   FROM customers c
  WHERE c.company_id = $1 AND c.id = $2
 )SQL";
@@ -19,7 +21,8 @@ SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
 // Blocking for one customer: duplicate_candidate_ids (migration 0011) matches on the
 // indexed customer_search rows of the current tenant.
 constexpr const char* kSelectCandidates = R"SQL(
-SELECT c.id::text, c.external_id, c.name, c.email, c.phone, c.address
+SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'invalid_email'),
+       coalesce(c.phone, c.attributes->>'invalid_phone'), c.address
   FROM duplicate_candidate_ids($2::uuid, 1000) AS d (id)
   JOIN customers c ON c.company_id = $1 AND c.id = d.id AND c.status = 'active'
  ORDER BY c.id
@@ -36,6 +39,18 @@ INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b, reason)
 VALUES ($1, least($2::uuid, $3::uuid), greatest($2::uuid, $3::uuid), $4)
 ON CONFLICT DO NOTHING
 RETURNING 1
+)SQL";
+
+constexpr const char* kSelectModel = R"SQL(
+SELECT parameters::text FROM duplicate_models WHERE company_id = $1
+)SQL";
+
+constexpr const char* kUpsertModel = R"SQL(
+INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs, trained_at, trained_by)
+VALUES ($1, $2::jsonb, $3, $4, $5, now(), $6)
+ON CONFLICT (company_id) DO UPDATE
+   SET parameters = EXCLUDED.parameters, source = EXCLUDED.source, trained_records = EXCLUDED.trained_records,
+       trained_pairs = EXCLUDED.trained_pairs, trained_at = EXCLUDED.trained_at, trained_by = EXCLUDED.trained_by
 )SQL";
 
 domain::MatchInput match_input_from_row(const pqxx::row& r) {
@@ -80,6 +95,18 @@ std::set<std::pair<std::string, std::string>> load_dismissals(Tx& tx, const std:
 bool insert_dismissal(Tx& tx, const std::string& company_id, const std::string& a, const std::string& b,
                       const std::optional<std::string>& reason) {
   return !tx.exec(kInsertDismissal, company_id, a, b, reason).empty();
+}
+
+std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& company_id) {
+  auto rows = tx.exec(kSelectModel, company_id);
+  if (rows.empty()) return std::nullopt;
+  return nlohmann::json::parse(rows[0][0].as<std::string>());
+}
+
+void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::MatchModel& model,
+                           const std::optional<std::string>& actor) {
+  tx.exec(kUpsertModel, company_id, domain::to_json(model).dump(), model.source,
+          static_cast<long long>(model.trained_records), static_cast<long long>(model.trained_pairs), actor);
 }
 
 }  // namespace tradesphere::db

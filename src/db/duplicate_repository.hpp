@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include <nlohmann/json.hpp>
+
 #include "domain/duplicate_scoring.hpp"
 
 namespace tradesphere::db {
@@ -27,5 +29,10 @@ std::set<std::pair<std::string, std::string>> load_dismissals(Tx& tx, const std:
 // Stores the pair in canonical order; true when it was new.
 bool insert_dismissal(Tx& tx, const std::string& company_id, const std::string& a, const std::string& b,
                       const std::optional<std::string>& reason);
+
+// The company's stored duplicate model (parameters jsonb), std::nullopt when never trained.
+std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& company_id);
+void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::MatchModel& model,
+                           const std::optional<std::string>& actor);
 
 }  // namespace tradesphere::db

@@ -116,16 +116,49 @@ nlohmann::json to_json(const DuplicateMember& m) {
   return {{"id", m.id}, {"external_id", opt_json(m.external_id)}, {"name", opt_json(m.name)}};
 }
 
+namespace {
+nlohmann::json evidence_array(const std::vector<domain::Evidence>& evidence) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : evidence) out.push_back(domain::to_json(e));
+  return out;
+}
+}  // namespace
+
 nlohmann::json to_json(const DuplicateGroupView& g) {
   nlohmann::json customers = nlohmann::json::array();
   for (const auto& c : g.customers) customers.push_back(to_json(c));
-  return {{"score", std::round(g.score * 10000) / 10000}, {"reasons", g.reasons}, {"customers", customers}};
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& p : g.pairs)
+    pairs.push_back({{"a", p.a},
+                     {"b", p.b},
+                     {"score", std::round(p.score * 10000) / 10000},
+                     {"explanation", domain::explain(p.evidence)},
+                     {"evidence", evidence_array(p.evidence)}});
+  return {{"score", std::round(g.score * 10000) / 10000}, {"reasons", g.reasons}, {"customers", customers}, {"pairs", pairs}};
 }
 
 nlohmann::json to_json(const DuplicateCandidate& c) {
   auto j = to_json(c.customer);
   j["score"] = std::round(c.score * 10000) / 10000;
   j["reasons"] = c.reasons;
+  j["explanation"] = domain::explain(c.evidence);
+  j["evidence"] = evidence_array(c.evidence);
+  return j;
+}
+
+nlohmann::json to_json(const DuplicateScanReport& r) {
+  nlohmann::json rules = nlohmann::json::array();
+  for (const auto& b : r.blocking)
+    rules.push_back({{"rule", b.rule},
+                     {"blocks", b.blocks},
+                     {"pairs", b.pairs},
+                     {"new_pairs", b.new_pairs},
+                     {"skipped_blocks", b.skipped_blocks},
+                     {"skipped_records", b.skipped_records},
+                     {"largest_skipped_block", b.largest_skipped}});
+  nlohmann::json j{{"records", r.records}, {"candidate_pairs", r.candidate_pairs}, {"blocking", rules},
+                   {"model_stored", r.model_stored}};
+  if (r.model) j["model"] = domain::to_json(*r.model, false);
   return j;
 }
 
@@ -133,22 +166,25 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
                                                                       const std::string& customer_id,
                                                                       const domain::ScoringConfig& scoring) {
   if (!domain::is_uuid(customer_id)) throw NotFoundError(not_found(customer_id));
-  auto [me, candidates, dismissed] = db_.transact(
+  auto [me, candidates, dismissed, stored] = db_.transact(
       ctx, "find_duplicates",
       [&](db::Tx& tx) {
         auto self = db::load_match_input(tx, ctx.company_id, customer_id);
         if (!self) throw NotFoundError(not_found(customer_id));
         return std::make_tuple(*self, db::load_candidates(tx, ctx.company_id, customer_id),
-                               db::load_dismissals(tx, ctx.company_id, customer_id));
+                               db::load_dismissals(tx, ctx.company_id, customer_id),
+                               db::load_duplicate_model(tx, ctx.company_id));
       },
       db::TxMode::kReadOnly);
+  domain::ScoringConfig with_model = scoring;
+  if (!with_model.model && stored) with_model.model = std::make_shared<domain::MatchModel>(domain::model_from_json(*stored));
   auto prepared = domain::prepare(me);
   std::vector<DuplicateCandidate> out;
   for (const auto& c : candidates) {
     if (dismissed.count(std::minmax(c.id, customer_id))) continue;
-    auto s = domain::score_pair(prepared, domain::prepare(c), scoring);
+    auto s = domain::score_pair(prepared, domain::prepare(c), with_model);
     if (s.score < scoring.threshold) continue;
-    out.push_back({{c.id, c.external_id, c.name}, s.score, s.reasons});
+    out.push_back({{c.id, c.external_id, c.name}, s.score, s.reasons, s.evidence});
   }
   std::sort(out.begin(), out.end(), [](const DuplicateCandidate& a, const DuplicateCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.customer.id < b.customer.id;
@@ -156,27 +192,59 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
   return out;
 }
 
+std::shared_ptr<const domain::MatchModel> CustomerMergeService::duplicate_model(const domain::RequestContext& ctx) {
+  auto stored = db_.transact(
+      ctx, "load_duplicate_model", [&](db::Tx& tx) { return db::load_duplicate_model(tx, ctx.company_id); },
+      db::TxMode::kReadOnly);
+  return std::make_shared<domain::MatchModel>(stored ? domain::model_from_json(*stored) : domain::default_model());
+}
+
+DuplicateScanReport CustomerMergeService::train_duplicate_model(const domain::RequestContext& ctx,
+                                                                std::size_t max_block_size) {
+  if (!ctx.can_write()) throw domain::PermissionError("training the duplicate model requires the agent or admin role");
+  BulkDuplicateOptions options;
+  options.retrain = true;
+  options.scoring.max_block_size = max_block_size;
+  options.scoring.threshold = 2.0;  // no pairs are needed, only the model
+  DuplicateScanReport report;
+  options.report = &report;
+  bulk_find_duplicates(ctx, options);
+  return report;
+}
+
 std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const domain::RequestContext& ctx,
                                                                            const BulkDuplicateOptions& options) {
-  auto [inputs, dismissed] = db_.transact(
+  auto [inputs, dismissed, stored] = db_.transact(
       ctx, "bulk_find_duplicates",
       [&](db::Tx& tx) {
-        return std::make_pair(db::load_active_match_inputs(tx, ctx.company_id), db::load_dismissals(tx, ctx.company_id));
+        return std::make_tuple(db::load_active_match_inputs(tx, ctx.company_id), db::load_dismissals(tx, ctx.company_id),
+                               options.retrain ? std::nullopt : db::load_duplicate_model(tx, ctx.company_id));
       },
       db::TxMode::kReadOnly);
   if (options.progress) options.progress("load", inputs.size(), inputs.size());
   std::vector<domain::PreparedRecord> records;
   records.reserve(inputs.size());
   for (const auto& in : inputs) records.push_back(domain::prepare(in));
-  auto pairs = domain::find_scored_pairs(records, options.scoring, [&](std::size_t done, std::size_t total) {
-    if (options.progress) options.progress("block", done, total);
-  });
-  auto groups = domain::group_duplicates(records, std::move(pairs), dismissed);
+  domain::ScoringConfig scoring = options.scoring;
+  if (!scoring.model && stored) scoring.model = std::make_shared<domain::MatchModel>(domain::model_from_json(*stored));
+  const bool trained = !scoring.model;
+  auto scan = domain::scan_duplicates(records, scoring, options.progress);
+  bool model_stored = false;
+  if (trained && ctx.can_write()) {  // every whole-company scan refreshes the stored parameters
+    db_.transact(ctx, "store_duplicate_model",
+                 [&](db::Tx& tx) { db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id); });
+    model_stored = true;
+  }
+  if (options.report) *options.report = {records.size(), scan.candidate_pairs, scan.blocking, scan.model, model_stored};
+  auto groups = domain::group_duplicates(records, std::move(scan.pairs), dismissed);
   if (options.progress) options.progress("group", groups.size(), groups.size());
   std::vector<DuplicateGroupView> out;
   for (const auto& g : groups) {
-    DuplicateGroupView v{g.score, g.reasons, {}};
+    DuplicateGroupView v{g.score, g.reasons, {}, {}};
     for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
+    for (const auto& l : g.links)
+      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, l.score.evidence});
+    std::sort(v.pairs.begin(), v.pairs.end(), [](const DuplicateLink& x, const DuplicateLink& y) { return x.score > y.score; });
     out.push_back(std::move(v));
   }
   return out;

@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
+#include <memory>
+
 #include "domain/duplicate_scoring.hpp"
 #include "domain/merge_plan.hpp"
 #include "domain/request_context.hpp"
@@ -73,16 +75,36 @@ struct DuplicateCandidate {
   DuplicateMember customer;
   double score = 0;
   std::vector<std::string> reasons;
+  std::vector<domain::Evidence> evidence;  // every comparison with its weight in bits, strongest first
+};
+
+// One pair that joins a group, with why.
+struct DuplicateLink {
+  std::string a, b;  // customer ids
+  double score = 0;
+  std::vector<domain::Evidence> evidence;
 };
 
 struct DuplicateGroupView {
   double score = 0;
   std::vector<std::string> reasons;
   std::vector<DuplicateMember> customers;  // ordered by id
+  std::vector<DuplicateLink> pairs;        // the pairs that join the group, strongest first
 };
+
+// What a whole-company scan or training did.
+struct DuplicateScanReport {
+  std::size_t records = 0, candidate_pairs = 0;
+  std::vector<domain::BlockingRuleStats> blocking;
+  std::shared_ptr<const domain::MatchModel> model;
+  bool model_stored = false;
+};
+nlohmann::json to_json(const DuplicateScanReport& report);
 
 struct BulkDuplicateOptions {
   domain::ScoringConfig scoring;  // scoring.threshold = minimum score
+  bool retrain = false;           // estimate the model again even when one is stored
+  DuplicateScanReport* report = nullptr;  // filled when set
   // Called with (stage, done, total): "load", "block", "group".
   std::function<void(const std::string&, std::size_t, std::size_t)> progress;
 };
@@ -106,6 +128,11 @@ class CustomerMergeService {
   // Any role. Groups (connected candidates) over every active customer of the company.
   std::vector<DuplicateGroupView> bulk_find_duplicates(const domain::RequestContext& ctx,
                                                        const BulkDuplicateOptions& options = {});
+  // Agent or admin. Estimates the company's duplicate model from its active
+  // customers (EM on the candidate pairs) and stores it; the report says what was learned.
+  DuplicateScanReport train_duplicate_model(const domain::RequestContext& ctx, std::size_t max_block_size = 1000);
+  // Any role. The stored model (or the priors when none was trained).
+  std::shared_ptr<const domain::MatchModel> duplicate_model(const domain::RequestContext& ctx);
   // Agent or admin. Marks a pair "not a duplicate" for good; false when it already was.
   bool dismiss_duplicate(const domain::RequestContext& ctx, const std::string& a, const std::string& b,
                          const std::optional<std::string>& reason = {});

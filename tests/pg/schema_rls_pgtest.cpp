@@ -57,6 +57,10 @@ const std::vector<TableSpec>& tenant_tables() {
       {"duplicate_dismissals", {"SELECT", "INSERT", "DELETE"},
        "INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b) VALUES ('{co}', '{lo}', '{hi}')",
        "UPDATE duplicate_dismissals SET reason = reason WHERE company_id = '{co}'"},
+      {"duplicate_models", {"SELECT", "INSERT", "UPDATE"},
+       "INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) "
+       "VALUES ('{co}', '{}', 'priors', 0, 0) ON CONFLICT (company_id) DO UPDATE SET source = 'priors'",
+       "UPDATE duplicate_models SET source = source WHERE company_id = '{co}'"},
       {"sync_settings", {"SELECT"},
        "INSERT INTO sync_settings (company_id, paused) VALUES ('{co}', true)",
        "UPDATE sync_settings SET paused = true WHERE company_id = '{co}'"},
