@@ -109,4 +109,61 @@ TEST_F(DuplicatesTest, BulkGroupsPlantedDuplicatesAndHonoursDismissals) {
   }
 }
 
+// Issue 13: the model is estimated from the company's records, stored, and used
+// for one customer's candidates; every pair carries its evidence.
+TEST_F(DuplicatesTest, TrainedModelIsStoredAndExplainsEveryPair) {
+  auto data = domain::generate_planted_duplicates({400, 0.3, 2, 0.1, 5});  // enough pairs for EM (150 people: priors)
+  for (const auto& m : data.records) add(m);
+  CustomerMergeService svc(*db_);
+  EXPECT_EQ(svc.duplicate_model(ctx_)->source, "priors");  // nothing stored yet
+  RequestContext viewer{company_, "v", Role::kViewer, ""};
+  EXPECT_THROW(svc.train_duplicate_model(viewer), domain::PermissionError);
+
+  auto report = svc.train_duplicate_model(ctx_);
+  EXPECT_TRUE(report.model_stored);
+  EXPECT_EQ(report.records, data.records.size());
+  EXPECT_GT(report.candidate_pairs, 0u);
+  EXPECT_FALSE(report.blocking.empty());
+  ASSERT_TRUE(report.model);
+  EXPECT_EQ(report.model->source, "em");
+  auto stored = svc.duplicate_model(ctx_);
+  EXPECT_EQ(stored->source, "em");
+  EXPECT_DOUBLE_EQ(stored->prior_log2_odds, report.model->prior_log2_odds);
+  auto row = db_->transact(ctx_, "read", [&](Tx& tx) {
+    auto r = tx.exec1("SELECT source, trained_records, trained_by FROM duplicate_models");
+    return std::make_tuple(r[0].as<std::string>(), r[1].as<std::size_t>(), r[2].as<std::string>());
+  });
+  EXPECT_EQ(std::get<0>(row), "em");
+  EXPECT_EQ(std::get<1>(row), data.records.size());
+  EXPECT_EQ(std::get<2>(row), "agent-1");
+
+  // another tenant sees no model
+  std::string other;
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    other = w.exec1("INSERT INTO companies (slug, name) VALUES ('other', 'Other') RETURNING id::text")[0].as<std::string>();
+    w.commit();
+  }
+  RequestContext stranger{other, "x", Role::kAdmin, ""};
+  EXPECT_EQ(svc.duplicate_model(stranger)->source, "priors");
+
+  auto groups = svc.bulk_find_duplicates(ctx_);
+  ASSERT_FALSE(groups.empty());
+  for (const auto& g : groups) {
+    EXPECT_EQ(g.pairs.size(), g.customers.size() - 1) << "a group is joined by a spanning tree of pairs";
+    for (const auto& p : g.pairs) {
+      EXPECT_FALSE(p.evidence.empty());
+      EXPECT_GE(p.score, g.score);
+    }
+    auto j = tradesphere::services::to_json(g);
+    EXPECT_FALSE(j["pairs"][0]["explanation"].get<std::string>().empty());
+  }
+  const auto& first = groups.front();
+  auto found = svc.find_duplicates(ctx_, first.customers[0].id);
+  ASSERT_FALSE(found.empty());
+  EXPECT_FALSE(found[0].evidence.empty());
+  EXPECT_NE(tradesphere::services::to_json(found[0])["explanation"].get<std::string>().find(" +"), std::string::npos);
+}
+
 }  // namespace

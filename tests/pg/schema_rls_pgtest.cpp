@@ -131,6 +131,8 @@ class TenantIsolationTest : public tradesphere::testing::PgTest {
       w.exec("INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b) VALUES ('" + company +
              "', least('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid), greatest('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid))");
       w.exec("INSERT INTO sync_settings (company_id, paused) VALUES ('" + company + "', false)");
+      w.exec("INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) VALUES ('" +
+             company + "', '{}', 'priors', 0, 0)");
       tenants_[company] = t;
     }
     w.commit();
