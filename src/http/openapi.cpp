@@ -2145,10 +2145,40 @@ R"json(     {
         "items": {
          "type": "string"
         }
+       },
+       "explanation": {
+        "type": "string",
+        "description": "the evidence as text: \"surname exact +7.2, address full address +10.7, phone differs -2.0\""
+       },
+       "evidence": {
+        "type": "array",
+        "items": {
+         "$ref": "#/components/schemas/DuplicateEvidence"
+        }
        }
       }
      }
     ]
+   },
+   "DuplicateEvidence": {
+    "type": "object",
+    "required": ["comparison", "level", "weight"],
+    "properties": {
+     "comparison": {"type": "string", "description": "given_name, surname, email, phone, address or guard"},
+     "level": {"type": "string", "description": "the comparison level, e.g. exact, jaro-winkler >= 0.92, differs"},
+     "weight": {"type": "number", "description": "log2 odds this comparison added (term frequency included)"},
+     "detail": {"type": "string", "description": "rare value, common value, given name and surname swapped"}
+    }
+   },
+   "DuplicatePair": {
+    "type": "object",
+    "properties": {
+     "a": {"type": "string", "format": "uuid"},
+     "b": {"type": "string", "format": "uuid"},
+     "score": {"type": "number"},
+     "explanation": {"type": "string"},
+     "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/DuplicateEvidence"}}
+    }
    },
    "DuplicateGroup": {
     "type": "object",
@@ -2166,6 +2196,13 @@ R"json(     {
       "type": "array",
       "items": {
        "$ref": "#/components/schemas/DuplicateMember"
+      }
+     },
+     "pairs": {
+      "type": "array",
+      "description": "the pairs that join the group (a spanning tree), strongest first, each with its evidence",
+      "items": {
+       "$ref": "#/components/schemas/DuplicatePair"
       }
      }
     }
