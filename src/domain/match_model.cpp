@@ -99,25 +99,29 @@ void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector&
   v.level[kSurname] = surname_level(surname_similarity(a, b));
 }
 
-bool letters_equal(const std::string& text, const std::string& letters) {
-  std::size_t j = 0;
-  for (char c : text) {
-    if (!(c >= 'a' && c <= 'z')) continue;
-    if (j >= letters.size() || letters[j] != c) return false;
-    ++j;
-  }
-  return j == letters.size();
+std::string letters_of(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (c >= 'a' && c <= 'z') out += c;
+  return out;
 }
-// The mailbox name only spells the person's name ("john.smith", "jsmith", "smithj"):
-// on another domain it says nothing the name comparison has not said already.
+// The mailbox name only spells the person's name ("john.smith", "jsmith", "smithj"),
+// allowing one typo on either side: on another domain it says nothing the name
+// comparison has not said already.
 bool mailbox_is_name(const std::string& local, const MatchFields& f) {
   if (f.surname.empty()) return false;
+  const std::string letters = letters_of(local);
+  if (letters.empty()) return false;
   const std::string& g = f.given_raw;
   const std::string& s = f.surname;
   std::vector<std::string> forms = {s, s + g, g + s};
   if (!g.empty()) forms.insert(forms.end(), {g, g.substr(0, 1) + s, s + g.substr(0, 1), g + s.substr(0, 1)});
-  for (const auto& form : forms)
-    if (!form.empty() && letters_equal(local, form)) return true;
+  for (const auto& form : forms) {
+    if (form.empty()) continue;
+    if (form == letters) return true;
+    const std::size_t diff = std::max(form.size(), letters.size()) - std::min(form.size(), letters.size());
+    if (form.size() >= 6 && diff <= 1 && osa_distance(form, letters) <= 1) return true;
+  }
   return false;
 }
 
@@ -140,7 +144,9 @@ std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
   // a mailbox that spells its owner's name repeats the name comparison: on another
   // domain, or beside another such mailbox, it is not independent evidence
   const bool name_a = mailbox_is_name(la, a), name_b = mailbox_is_name(lb, b);
-  if ((da != db && (name_a || name_b)) || (name_a && name_b)) return 4;
+  const bool typo = da == db && std::max(la.size(), lb.size()) - std::min(la.size(), lb.size()) <= 1 &&
+                    osa_distance(la, lb) <= 1;  // one slip of the keyboard on the same domain
+  if ((da != db && (name_a || name_b)) || (name_a && name_b && !typo)) return 4;
   auto near = [](const std::string& x, const std::string& y, std::size_t max) {
     const std::size_t diff = std::max(x.size(), y.size()) - std::min(x.size(), y.size());
     return diff <= max && osa_distance(x, y) <= max;
