@@ -13,6 +13,7 @@ enum Rule : int {
   kEmailLocalRule,
   kPhoneRule,
   kNamesRule,
+  kInitialRule,
   kSurnamePostcodeRule,
   kGivenPostcodeRule,
   kNumberStreetRule,
@@ -29,21 +30,22 @@ std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); 
 
 const std::vector<BlockingRule>& blocking_rules() {
   static const std::vector<BlockingRule> k = {
-      {"email"},           {"email mailbox name"}, {"phone"},           {"given initial+surname sound"},
+      {"email"},           {"email mailbox name"}, {"phone"},           {"given+surname sound"}, {"initial+surname sound"},
       {"surname+postcode"}, {"given+postcode"},    {"number+street"},   {"postcode+number"},
       {"surname+locality"}, {"given+locality"},    {"surname+street"},  {"postcode+street"},
   };
   return k;
 }
 
-std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& r) {
-  std::vector<std::pair<int, std::string>> keys;
+std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
+  std::vector<BlockingKey> keys;
+  auto add = [&keys](int rule, std::string key, bool probe = true) { keys.push_back({rule, std::move(key), probe}); };
   if (!r.email_text.empty()) {
-    keys.emplace_back(kEmailRule, r.email_text);
+    add(kEmailRule, r.email_text);
     auto at = r.email_text.find('@');
-    if (at != std::string::npos && at >= 4) keys.emplace_back(kEmailLocalRule, r.email_text.substr(0, at));
+    if (at != std::string::npos && at >= 4) add(kEmailLocalRule, r.email_text.substr(0, at));
   }
-  if (!r.phone_key.empty()) keys.emplace_back(kPhoneRule, r.phone_key);
+  if (!r.phone_key.empty()) add(kPhoneRule, r.phone_key);
   // a lone name token may be either part: try it as both
   std::vector<std::string> givens, surnames;
   if (!r.given.empty()) givens.push_back(soundex(r.given));
@@ -52,24 +54,29 @@ std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& r) {
   if (!r.single_name && r.surname_joined != r.surname) surnames.push_back(soundex(r.surname_joined));
   const std::string street = r.street.empty() ? "" : soundex(first_word(r.street));
   const std::string locality = r.locality.empty() ? "" : soundex(first_word(r.locality));
-  // given initial + surname sound, in both orders ("J. Smith" = "John Smith" = "Smith John")
-  if (!r.single_name && !r.given_raw.empty())
+  // given + surname sound, either order ("Smith John" = "John Smith")
+  if (!r.single_name && !r.given_raw.empty()) {
+    const bool initial = r.given_raw.size() == 1;
+    const std::string g = soundex(r.given_raw);
     for (const auto& s : surnames) {
-      keys.emplace_back(kNamesRule, r.given_raw.substr(0, 1) + s);
-      keys.emplace_back(kNamesRule, s.substr(0, 1) + soundex(r.given_raw));
+      if (!initial) add(kNamesRule, std::min(g, s) + std::max(g, s));
+      // given initial + surname sound, in both orders: "J. Smith" meets "John Smith" and "Smith John"
+      add(kInitialRule, r.given_raw.substr(0, 1) + s);
+      if (!initial) add(kInitialRule, s.substr(0, 1) + g);
     }
+  }
   for (const auto& s : surnames) {
-    if (!r.postcode.empty()) keys.emplace_back(kSurnamePostcodeRule, s + r.postcode);
-    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) keys.emplace_back(kSurnameLocalityRule, s + locality);
-    if (!street.empty()) keys.emplace_back(kSurnameStreetRule, s + street);
+    if (!r.postcode.empty()) add(kSurnamePostcodeRule, s + r.postcode);
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) add(kSurnameLocalityRule, s + locality);
+    if (!street.empty() && (r.house_number.empty() || r.postcode.empty())) add(kSurnameStreetRule, s + street);
   }
   for (const auto& g : givens) {
-    if (!r.postcode.empty()) keys.emplace_back(kGivenPostcodeRule, g + r.postcode);
-    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) keys.emplace_back(kGivenLocalityRule, g + locality);
+    if (!r.postcode.empty()) add(kGivenPostcodeRule, g + r.postcode);
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) add(kGivenLocalityRule, g + locality);
   }
-  if (!r.house_number.empty() && !street.empty()) keys.emplace_back(kNumberStreetRule, r.house_number + street);
-  if (!street.empty() && !r.postcode.empty()) keys.emplace_back(kPostcodeStreetRule, r.postcode + street);
-  if (!r.house_number.empty() && !r.postcode.empty()) keys.emplace_back(kPostcodeNumberRule, r.postcode + "#" + r.house_number);
+  if (!r.house_number.empty() && !street.empty()) add(kNumberStreetRule, r.house_number + street);
+  if (!street.empty() && !r.postcode.empty()) add(kPostcodeStreetRule, r.postcode + street);
+  if (!r.house_number.empty() && !r.postcode.empty()) add(kPostcodeNumberRule, r.postcode + "#" + r.house_number);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
@@ -77,10 +84,12 @@ std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& r) {
 
 CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size) {
   const auto& rules = blocking_rules();
+  constexpr std::uint32_t kNotProbe = 0x80000000u;  // record indexes stay below 2^31 (checked by the caller)
   std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_rule(rules.size());
   for (std::size_t i = 0; i < records.size(); ++i)
-    for (auto& [rule, key] : blocking_keys(*records[i]))
-      by_rule[static_cast<std::size_t>(rule)].emplace_back(std::hash<std::string>{}(key), static_cast<std::uint32_t>(i));
+    for (auto& k : blocking_keys(*records[i]))
+      by_rule[static_cast<std::size_t>(k.rule)].emplace_back(std::hash<std::string>{}(k.key),
+                                                             static_cast<std::uint32_t>(i) | (k.probe ? 0u : kNotProbe));
   CandidatePairs out;
   std::vector<std::uint64_t> all;
   for (std::size_t rule = 0; rule < rules.size(); ++rule) {
@@ -94,8 +103,12 @@ CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, s
       std::size_t e = s;
       while (e < entries.size() && entries[e].first == entries[s].first) ++e;
       const std::size_t size = e - s;
-      if (size >= 2) {
-        if (size > max_block_size) {
+      std::size_t probes = 0;
+      for (std::size_t x = s; x < e; ++x) probes += (entries[x].second & kNotProbe) ? 0 : 1;
+      // the pairs this block would produce; the cap is that of a block of max_block_size records
+      const std::size_t block_pairs = probes * (size - probes) + probes * (probes - std::min<std::size_t>(probes, 1)) / 2;
+      if (size >= 2 && block_pairs > 0) {
+        if (block_pairs > max_block_size * (max_block_size - 1) / 2) {
           ++st.skipped_blocks;
           st.skipped_records += size;
           st.largest_skipped = std::max(st.largest_skipped, size);
@@ -103,9 +116,11 @@ CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, s
           ++st.blocks;
           for (std::size_t x = s; x < e; ++x)
             for (std::size_t y = x + 1; y < e; ++y) {
-              std::uint64_t a = std::min(entries[x].second, entries[y].second);
-              std::uint64_t b = std::max(entries[x].second, entries[y].second);
-              all.push_back((a << 32) | b);
+              const std::uint32_t vx = entries[x].second, vy = entries[y].second;
+              if ((vx & kNotProbe) && (vy & kNotProbe)) continue;  // two one-sided keys never pair
+              const std::uint64_t ix = vx & ~kNotProbe, iy = vy & ~kNotProbe;
+              if (ix == iy) continue;
+              all.push_back((std::min(ix, iy) << 32) | std::max(ix, iy));
             }
         }
       }

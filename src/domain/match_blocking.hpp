@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -19,9 +20,20 @@ struct BlockingRule {
 };
 const std::vector<BlockingRule>& blocking_rules();
 
-// Keys of one record under every rule: (rule index, key). A record may have
-// several keys per rule (a lone name token is tried as given name and surname).
-std::vector<std::pair<int, std::string>> blocking_keys(const MatchFields& record);
+// Keys of one record under every rule. A record may have several keys per rule
+// (a lone name token is tried as given name and surname). A one-sided key
+// (probe = false) only pairs its record with records whose key is a probe: a
+// full name meets the initials that could stand for it ("J. Smith"), but two
+// full names never meet through their initials (that block would hold every
+// "J* Smith" of a large company).
+struct BlockingKey {
+  int rule;
+  std::string key;
+  bool probe = true;
+  bool operator<(const BlockingKey& o) const { return std::tie(rule, key, probe) < std::tie(o.rule, o.key, o.probe); }
+  bool operator==(const BlockingKey& o) const { return rule == o.rule && key == o.key && probe == o.probe; }
+};
+std::vector<BlockingKey> blocking_keys(const MatchFields& record);
 
 struct BlockingRuleStats {
   std::string rule;

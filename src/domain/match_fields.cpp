@@ -204,6 +204,8 @@ void parse_address(const std::string& raw, MatchFields& f) {
 
 }  // namespace
 
+bool street_type(const std::string& word) { return street_types().count(word) > 0; }
+
 MatchFields parse_match_fields(const std::optional<std::string>& name, const std::optional<std::string>& email,
                                const std::optional<std::string>& phone, const std::optional<std::string>& address) {
   MatchFields f;

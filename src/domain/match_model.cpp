@@ -168,6 +168,23 @@ std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
   return 4;
 }
 
+// Streets compare by their names: "elm avenue" and "view avenue" share only the
+// type; the same name with another type ("park avenue", "park lane") is another street.
+double street_similarity(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return -1;
+  if (a == b) return 1.0;
+  auto split = [](const std::string& x) {
+    auto sp = x.rfind(' ');
+    if (sp == std::string::npos) return std::pair<std::string, std::string>{x, ""};
+    return std::pair<std::string, std::string>{x.substr(0, sp), x.substr(sp + 1)};
+  };
+  auto [name_a, type_a] = split(a);
+  auto [name_b, type_b] = split(b);
+  if (!street_type(type_a) || !street_type(type_b)) return jw(a, b);
+  double s = name_a == name_b ? 1.0 : jw(name_a, name_b);
+  return type_a == type_b ? s : std::min(s, 0.85);
+}
+
 // One comparison for the whole address: its parts are not independent (the same
 // street and number nearly always come with the same postcode and town), so
 // separate comparisons would count one agreement two or three times.
@@ -179,12 +196,12 @@ std::uint8_t address_level(const MatchFields& a, const MatchFields& b) {
   const bool loc = !a.locality.empty() && !b.locality.empty();
   if (!(street_a && street_b) && !pc && !loc) return 0;
   const bool num_eq = !a.house_number.empty() && a.house_number == b.house_number;
-  const double s = (a.street.empty() || b.street.empty()) ? -1 : (a.street == b.street ? 1.0 : jw(a.street, b.street));
+  const double s = street_similarity(a.street, b.street);
   const bool pc_eq = pc && a.postcode == b.postcode;
   const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92);
   const bool place = pc_eq || loc_eq;
   if (num_eq && s >= 0.92) return place ? 1 : 2;
-  if (place && (s >= 0.80 || num_eq)) return 3;
+  if (place && (s >= 0.92 || (num_eq && s >= 0.80))) return 3;
   if (pc_eq) return 4;
   if (loc_eq) return 5;
   if (s >= 0.92) return 6;

@@ -40,6 +40,9 @@ struct MatchFields {
   std::string postcode;       // 4-6 digit or UK-style postcode ("" when none)
 };
 
+// "street", "avenue", "crescent", ... (after abbreviations are expanded)
+bool street_type(const std::string& word);
+
 MatchFields parse_match_fields(const std::optional<std::string>& name, const std::optional<std::string>& email,
                                const std::optional<std::string>& phone, const std::optional<std::string>& address);
 

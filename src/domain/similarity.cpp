@@ -9,19 +9,31 @@
 
 namespace tradesphere::domain {
 
+// Both functions below run for every candidate pair of a duplicate scan (millions
+// at 1M customers): short inputs use buffers on the stack, never the heap.
 double jaro_winkler(std::string_view a, std::string_view b) {
   if (a.empty() && b.empty()) return 1.0;
   if (a.empty() || b.empty()) return 0.0;
   if (a == b) return 1.0;
   const std::size_t window = std::max<std::size_t>(std::max(a.size(), b.size()) / 2, 1) - 1;
-  std::vector<bool> am(a.size(), false), bm(b.size(), false);
+  constexpr std::size_t kSmall = 64;
+  bool am_small[kSmall] = {}, bm_small[kSmall] = {};
+  std::vector<bool> am_big, bm_big;
+  const bool small = a.size() <= kSmall && b.size() <= kSmall;
+  if (!small) am_big.assign(a.size(), false), bm_big.assign(b.size(), false);
+  auto am = [&](std::size_t i) -> bool { return small ? am_small[i] : am_big[i]; };
+  auto bm = [&](std::size_t j) -> bool { return small ? bm_small[j] : bm_big[j]; };
+  auto mark = [&](std::size_t i, std::size_t j) {
+    if (small) am_small[i] = bm_small[j] = true;
+    else am_big[i] = bm_big[j] = true;
+  };
   std::size_t matches = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     std::size_t lo = i > window ? i - window : 0;
     std::size_t hi = std::min(i + window + 1, b.size());
     for (std::size_t j = lo; j < hi; ++j) {
-      if (bm[j] || a[i] != b[j]) continue;
-      am[i] = bm[j] = true;
+      if (bm(j) || a[i] != b[j]) continue;
+      mark(i, j);
       ++matches;
       break;
     }
@@ -29,8 +41,8 @@ double jaro_winkler(std::string_view a, std::string_view b) {
   if (matches == 0) return 0.0;
   std::size_t t = 0, k = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!am[i]) continue;
-    while (!bm[k]) ++k;
+    if (!am(i)) continue;
+    while (!bm(k)) ++k;
     if (a[i] != b[k]) ++t;
     ++k;
   }
@@ -55,16 +67,36 @@ std::size_t levenshtein(std::string_view a, std::string_view b) {
 
 std::size_t osa_distance(std::string_view a, std::string_view b) {
   const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i)
+  if (n == 0) return m;
+  if (m == 0) return n;
+  // three rolling rows (i-2, i-1, i) instead of the whole matrix
+  constexpr std::size_t kSmall = 128;
+  std::size_t small[3][kSmall];
+  std::vector<std::size_t> big;
+  std::size_t* rows[3];
+  if (m + 1 <= kSmall) {
+    rows[0] = small[0], rows[1] = small[1], rows[2] = small[2];
+  } else {
+    big.assign(3 * (m + 1), 0);
+    rows[0] = big.data(), rows[1] = big.data() + (m + 1), rows[2] = big.data() + 2 * (m + 1);
+  }
+  std::size_t* two = rows[0];   // row i-2
+  std::size_t* prev = rows[1];  // row i-1
+  std::size_t* cur = rows[2];   // row i
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], two[j - 2] + 1);
     }
-  return d[n][m];
+    std::size_t* t = two;
+    two = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[m];
 }
 
 namespace {

@@ -229,7 +229,7 @@ TEST(MatchModelJson, RoundTripKeepsParametersAndTerms) {
 TEST(MatchBlocking, SwappedNamesAndInitialsShareAKey) {
   auto keys = [](const MatchFields& m) {
     std::vector<std::string> out;
-    for (auto& [rule, key] : blocking_keys(m)) out.push_back(std::to_string(rule) + ":" + key);
+    for (auto& k : blocking_keys(m)) out.push_back(std::to_string(k.rule) + ":" + k.key);
     std::sort(out.begin(), out.end());
     return out;
   };
