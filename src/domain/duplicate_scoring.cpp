@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -19,6 +20,18 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
     x = parent[x];
   }
   return x;
+}
+
+std::size_t worker_count() { return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4); }
+
+// Runs fn(k, from, to) for k < worker_count() over [0, n) split into contiguous
+// ranges, in parallel. fn writes only to what range k owns.
+void parallel_ranges(std::size_t n, const std::function<void(std::size_t, std::size_t, std::size_t)>& fn) {
+  const std::size_t workers = n < 10000 ? 1 : worker_count();
+  std::vector<std::thread> threads;
+  for (std::size_t k = 1; k < workers; ++k) threads.emplace_back(fn, k, k * n / workers, (k + 1) * n / workers);
+  fn(0, 0, n / workers);
+  for (auto& t : threads) t.join();
 }
 
 PairScore to_pair_score(MatchScore m) {
@@ -53,9 +66,10 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   scan.blocking = std::move(candidates.rules);
   scan.candidate_pairs = candidates.pairs.size();
   if (progress) progress("block", candidates.pairs.size(), candidates.pairs.size());
-  std::vector<ComparisonVector> vectors;
-  vectors.reserve(candidates.pairs.size());
-  for (const auto& [a, b] : candidates.pairs) vectors.push_back(compare(*fields[a], *fields[b]));
+  std::vector<ComparisonVector> vectors(candidates.pairs.size());
+  parallel_ranges(vectors.size(), [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) vectors[i] = compare(*fields[candidates.pairs[i].first], *fields[candidates.pairs[i].second]);
+  });
   if (progress) progress("compare", vectors.size(), vectors.size());
   if (config.model) {
     scan.model = config.model;
@@ -66,11 +80,16 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train));
     if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
   }
-  for (std::size_t i = 0; i < vectors.size(); ++i) {
-    const auto [a, b] = candidates.pairs[i];
-    auto s = score(*scan.model, *fields[a], *fields[b], vectors[i]);
-    if (s.probability >= config.threshold) scan.pairs.push_back({a, b, to_pair_score(std::move(s))});
-  }
+  std::vector<std::vector<ScoredPair>> found(worker_count());
+  parallel_ranges(vectors.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
+    auto& out = found[k];
+    for (std::size_t i = from; i < to; ++i) {
+      const auto [a, b] = candidates.pairs[i];
+      auto s = score(*scan.model, *fields[a], *fields[b], vectors[i]);
+      if (s.probability >= config.threshold) out.push_back({a, b, to_pair_score(std::move(s))});
+    }
+  });
+  for (auto& part : found) scan.pairs.insert(scan.pairs.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   if (progress) progress("score", scan.pairs.size(), vectors.size());
   return scan;
 }

@@ -82,7 +82,8 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
   return keys;
 }
 
-CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size) {
+CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size,
+                               std::size_t max_pairs_per_record) {
   const auto& rules = blocking_rules();
   constexpr std::uint32_t kNotProbe = 0x80000000u;  // record indexes stay below 2^31 (checked by the caller)
   std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_rule(rules.size());
@@ -99,32 +100,45 @@ CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, s
     std::sort(entries.begin(), entries.end());
     entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
     const std::size_t before = all.size();
+    struct Block {
+      std::size_t start, end, pairs;
+    };
+    std::vector<Block> blocks;
     for (std::size_t s = 0; s < entries.size();) {
       std::size_t e = s;
       while (e < entries.size() && entries[e].first == entries[s].first) ++e;
       const std::size_t size = e - s;
       std::size_t probes = 0;
       for (std::size_t x = s; x < e; ++x) probes += (entries[x].second & kNotProbe) ? 0 : 1;
-      // the pairs this block would produce; the cap is that of a block of max_block_size records
+      // the pairs this block would produce
       const std::size_t block_pairs = probes * (size - probes) + probes * (probes - std::min<std::size_t>(probes, 1)) / 2;
-      if (size >= 2 && block_pairs > 0) {
-        if (block_pairs > max_block_size * (max_block_size - 1) / 2) {
-          ++st.skipped_blocks;
-          st.skipped_records += size;
-          st.largest_skipped = std::max(st.largest_skipped, size);
-        } else {
-          ++st.blocks;
-          for (std::size_t x = s; x < e; ++x)
-            for (std::size_t y = x + 1; y < e; ++y) {
-              const std::uint32_t vx = entries[x].second, vy = entries[y].second;
-              if ((vx & kNotProbe) && (vy & kNotProbe)) continue;  // two one-sided keys never pair
-              const std::uint64_t ix = vx & ~kNotProbe, iy = vy & ~kNotProbe;
-              if (ix == iy) continue;
-              all.push_back((std::min(ix, iy) << 32) | std::max(ix, iy));
-            }
-        }
-      }
+      if (size >= 2 && block_pairs > 0) blocks.push_back({s, e, block_pairs});
       s = e;
+    }
+    // Too common to discriminate: a block larger than max_block_size records, and the
+    // largest blocks beyond the rule's budget of pairs per record (a rule never costs
+    // more than linear work however the company's names and streets are distributed).
+    std::sort(blocks.begin(), blocks.end(), [](const Block& x, const Block& y) { return x.pairs < y.pairs; });
+    const std::size_t budget = std::max<std::size_t>(max_pairs_per_record * records.size(), 100000);
+    std::size_t spent = 0;
+    for (const auto& blk : blocks) {
+      const std::size_t size = blk.end - blk.start;
+      if (blk.pairs > max_block_size * (max_block_size - 1) / 2 || spent + blk.pairs > budget) {
+        ++st.skipped_blocks;
+        st.skipped_records += size;
+        st.largest_skipped = std::max(st.largest_skipped, size);
+        continue;
+      }
+      spent += blk.pairs;
+      ++st.blocks;
+      for (std::size_t x = blk.start; x < blk.end; ++x)
+        for (std::size_t y = x + 1; y < blk.end; ++y) {
+          const std::uint32_t vx = entries[x].second, vy = entries[y].second;
+          if ((vx & kNotProbe) && (vy & kNotProbe)) continue;  // two one-sided keys never pair
+          const std::uint64_t ix = vx & ~kNotProbe, iy = vy & ~kNotProbe;
+          if (ix == iy) continue;
+          all.push_back((std::min(ix, iy) << 32) | std::max(ix, iy));
+        }
     }
     st.pairs = all.size() - before;
     // new pairs: not produced by an earlier rule (the vector before `before` is sorted and unique)

@@ -40,7 +40,7 @@ struct BlockingRuleStats {
   std::size_t blocks = 0;          // keys shared by >= 2 records
   std::size_t pairs = 0;           // pairs this rule produced (before the union)
   std::size_t new_pairs = 0;       // pairs no earlier rule had produced
-  std::size_t skipped_blocks = 0;  // keys over max_block_size
+  std::size_t skipped_blocks = 0;  // keys over max_block_size or beyond the rule's pair budget
   std::size_t skipped_records = 0; // records in those blocks
   std::size_t largest_skipped = 0;
 };
@@ -50,6 +50,9 @@ struct CandidatePairs {
   std::vector<BlockingRuleStats> rules;
 };
 
-CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size);
+// max_pairs_per_record: each rule may produce at most that many pairs per record
+// (at least 100,000); its largest blocks beyond the budget are skipped and reported.
+CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size,
+                               std::size_t max_pairs_per_record = 20);
 
 }  // namespace tradesphere::domain
