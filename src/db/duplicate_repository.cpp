@@ -53,6 +53,49 @@ ON CONFLICT (company_id) DO UPDATE
        trained_pairs = EXCLUDED.trained_pairs, trained_at = EXCLUDED.trained_at, trained_by = EXCLUDED.trained_by
 )SQL";
 
+constexpr const char* kClaimQueue = "SELECT id::text FROM claim_duplicate_queue($1) AS q (id)";
+constexpr const char* kClearQueue = "SELECT clear_duplicate_queue()";
+constexpr const char* kQueueCompanies = "SELECT company_id::text, queued FROM duplicate_queue_companies()";
+
+constexpr const char* kDeletePairsOf = R"SQL(
+DELETE FROM duplicate_candidates
+ WHERE company_id = $1 AND (customer_a = $2::uuid OR customer_b = $2::uuid)
+)SQL";
+
+constexpr const char* kDeleteAllPairs = "DELETE FROM duplicate_candidates WHERE company_id = $1";
+
+// One statement per batch: the pairs arrive as one jsonb array.
+constexpr const char* kInsertPairs = R"SQL(
+INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score, evidence)
+SELECT $1, least(p.a, p.b), greatest(p.a, p.b), p.score, p.evidence
+  FROM jsonb_to_recordset($2::jsonb) AS p (a uuid, b uuid, score float8, evidence jsonb)
+ON CONFLICT (company_id, customer_a, customer_b) DO UPDATE
+   SET score = EXCLUDED.score, evidence = EXCLUDED.evidence, scored_at = now()
+)SQL";
+
+constexpr const char* kSelectPairs = R"SQL(
+SELECT d.customer_a::text, d.customer_b::text, d.score, d.evidence::text,
+       ca.external_id, ca.name, cb.external_id, cb.name
+  FROM duplicate_candidates d
+  JOIN customers ca ON ca.company_id = d.company_id AND ca.id = d.customer_a AND ca.status = 'active'
+  JOIN customers cb ON cb.company_id = d.company_id AND cb.id = d.customer_b AND cb.status = 'active'
+ WHERE d.company_id = $1 AND d.score >= $2
+   AND ($3::uuid IS NULL OR d.customer_a = $3::uuid OR d.customer_b = $3::uuid)
+   AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x
+                    WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b)
+ ORDER BY d.score DESC, d.customer_a, d.customer_b
+)SQL";
+
+void insert_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
+  constexpr std::size_t kBatch = 1000;
+  for (std::size_t from = 0; from < pairs.size(); from += kBatch) {
+    nlohmann::json batch = nlohmann::json::array();
+    for (std::size_t i = from; i < std::min(pairs.size(), from + kBatch); ++i)
+      batch.push_back({{"a", pairs[i].a}, {"b", pairs[i].b}, {"score", pairs[i].score}, {"evidence", pairs[i].evidence}});
+    tx.exec(kInsertPairs, company_id, batch.dump());
+  }
+}
+
 domain::MatchInput match_input_from_row(const pqxx::row& r) {
   return {r[0].as<std::string>(),
           r[1].as<std::optional<std::string>>(),
@@ -95,6 +138,48 @@ std::set<std::pair<std::string, std::string>> load_dismissals(Tx& tx, const std:
 bool insert_dismissal(Tx& tx, const std::string& company_id, const std::string& a, const std::string& b,
                       const std::optional<std::string>& reason) {
   return !tx.exec(kInsertDismissal, company_id, a, b, reason).empty();
+}
+
+std::vector<std::string> claim_duplicate_queue(Tx& tx, std::size_t limit) {
+  std::vector<std::string> out;
+  for (const auto& r : tx.exec(kClaimQueue, static_cast<long long>(limit))) out.push_back(r[0].as<std::string>());
+  return out;
+}
+
+std::size_t clear_duplicate_queue(Tx& tx) { return tx.exec(kClearQueue)[0][0].as<std::size_t>(); }
+
+std::vector<std::pair<std::string, std::size_t>> duplicate_queue_companies(Tx& tx) {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& r : tx.exec(kQueueCompanies)) out.emplace_back(r[0].as<std::string>(), r[1].as<std::size_t>());
+  return out;
+}
+
+void replace_duplicate_pairs_of(Tx& tx, const std::string& company_id, const std::string& customer_id,
+                                const std::vector<StoredPair>& pairs) {
+  tx.exec(kDeletePairsOf, company_id, customer_id);
+  insert_pairs(tx, company_id, pairs);
+}
+
+void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
+  tx.exec(kDeleteAllPairs, company_id);
+  insert_pairs(tx, company_id, pairs);
+}
+
+std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
+                                                 const std::optional<std::string>& customer_id) {
+  std::vector<StoredPairView> out;
+  for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id)) {
+    StoredPairView v;
+    v.pair = {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nlohmann::json::parse(r[3].as<std::string>())};
+    v.a.id = v.pair.a;
+    v.a.external_id = r[4].as<std::optional<std::string>>();
+    v.a.name = r[5].as<std::optional<std::string>>();
+    v.b.id = v.pair.b;
+    v.b.external_id = r[6].as<std::optional<std::string>>();
+    v.b.name = r[7].as<std::optional<std::string>>();
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& company_id) {

@@ -35,4 +35,31 @@ std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& co
 void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::MatchModel& model,
                            const std::optional<std::string>& actor);
 
+// ---- the maintained queue (migration 0016) -----------------------------------
+// Takes (and removes) up to `limit` queued customers of the current tenant, oldest first.
+std::vector<std::string> claim_duplicate_queue(Tx& tx, std::size_t limit);
+std::size_t clear_duplicate_queue(Tx& tx);
+// Companies with queued customers (for the background worker).
+std::vector<std::pair<std::string, std::size_t>> duplicate_queue_companies(Tx& tx);
+
+struct StoredPair {
+  std::string a, b;  // customer ids (any order on input; stored a < b)
+  double score = 0;
+  nlohmann::json evidence;
+};
+// Replaces the stored pairs of one customer.
+void replace_duplicate_pairs_of(Tx& tx, const std::string& company_id, const std::string& customer_id,
+                                const std::vector<StoredPair>& pairs);
+// Replaces every stored pair of the company.
+void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs);
+
+struct StoredPairView {
+  StoredPair pair;
+  domain::MatchInput a, b;  // id, external_id, name
+};
+// Stored pairs >= min_score between active customers, not dismissed; only those of
+// `customer_id` when given. Strongest first.
+std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
+                                                 const std::optional<std::string>& customer_id = {});
+
 }  // namespace tradesphere::db

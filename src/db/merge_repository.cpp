@@ -188,6 +188,10 @@ std::optional<ReferenceAction> reference_action(const ForeignKeyRef& fk) {
       {"customer_session_counts", "company_id,customer_id", ReferenceAction::kDerived},
       {"customer_search", "company_id,customer_id", ReferenceAction::kDerived},
       {"customer_metrics", "company_id,customer_id", ReferenceAction::kDerived},
+      // the duplicate queue and its scored pairs: merged customers leave them (0016 triggers), an undo re-queues
+      {"duplicate_queue", "company_id,customer_id", ReferenceAction::kDerived},
+      {"duplicate_candidates", "company_id,customer_a", ReferenceAction::kDerived},
+      {"duplicate_candidates", "company_id,customer_b", ReferenceAction::kDerived},
       {"customers", "company_id,merged_into_customer_id", ReferenceAction::kHistory},
       {"customer_merge_log", "company_id,source_customer_id", ReferenceAction::kHistory},
       {"customer_merge_log", "company_id,target_customer_id", ReferenceAction::kHistory},

@@ -533,6 +533,10 @@ nlohmann::json to_json(const Evidence& e) {
   return j;
 }
 
+Evidence evidence_from_json(const nlohmann::json& j) {
+  return {j.value("comparison", ""), j.value("level", ""), j.value("weight", 0.0), j.value("detail", "")};
+}
+
 nlohmann::json to_json(const MatchModel& model, bool with_terms) {
   nlohmann::json comps = nlohmann::json::array();
   const auto& specs = comparison_specs();

@@ -159,5 +159,6 @@ std::string explain(const std::vector<Evidence>& evidence);
 nlohmann::json to_json(const MatchModel& model, bool with_terms = true);
 MatchModel model_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Evidence& e);
+Evidence evidence_from_json(const nlohmann::json& j);
 
 }  // namespace tradesphere::domain

@@ -430,10 +430,9 @@ void register_duplicate_routes(RouteTable& t, ApiServices& s) {
            return ApiResponse::ok({{"items", std::move(items)}, {"next_cursor", nullptr}});
          }});
   t.add({"GET", "/v1/duplicates", Access::kViewer, [&merges](ApiRequest& req) {
-           services::BulkDuplicateOptions options;
-           if (auto m = min_score_param(req)) options.scoring.threshold = *m;
+           const double min_score = min_score_param(req).value_or(domain::ScoringConfig{}.threshold);
            json items = json::array();
-           for (const auto& g : merges.bulk_find_duplicates(req.ctx, options)) items.push_back(services::to_json(g));
+           for (const auto& g : merges.duplicate_groups(req.ctx, min_score)) items.push_back(services::to_json(g));
            return ApiResponse::ok({{"items", std::move(items)}, {"next_cursor", nullptr}});
          }});
   t.add({"POST", "/v1/duplicates/dismiss", Access::kAgent, [&merges](ApiRequest& req) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <tuple>
 #include <set>
 
@@ -162,10 +163,64 @@ nlohmann::json to_json(const DuplicateScanReport& r) {
   return j;
 }
 
+namespace {
+std::vector<domain::Evidence> evidence_of(const nlohmann::json& j) {
+  std::vector<domain::Evidence> out;
+  if (j.is_array())
+    for (const auto& e : j) out.push_back(domain::evidence_from_json(e));
+  return out;
+}
+}  // namespace
+
+std::size_t CustomerMergeService::process_duplicate_queue(const domain::RequestContext& ctx, std::size_t limit) {
+  return db_.transact(ctx, "process_duplicate_queue", [&](db::Tx& tx) {
+    auto ids = db::claim_duplicate_queue(tx, limit);
+    if (ids.empty()) return std::size_t{0};
+    domain::ScoringConfig scoring;
+    if (auto stored = db::load_duplicate_model(tx, ctx.company_id))
+      scoring.model = std::make_shared<domain::MatchModel>(domain::model_from_json(*stored));
+    for (const auto& id : ids) {
+      auto me = db::load_match_input(tx, ctx.company_id, id);
+      if (!me) continue;
+      auto prepared = domain::prepare(*me);
+      std::vector<db::StoredPair> pairs;
+      for (const auto& c : db::load_candidates(tx, ctx.company_id, id)) {
+        if (c.id == id) continue;
+        auto s = domain::score_pair(prepared, domain::prepare(c), scoring);
+        if (s.score >= kStoredPairFloor) pairs.push_back({id, c.id, s.score, evidence_array(s.evidence)});
+      }
+      db::replace_duplicate_pairs_of(tx, ctx.company_id, id, pairs);
+    }
+    return ids.size();
+  });
+}
+
 std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const domain::RequestContext& ctx,
                                                                       const std::string& customer_id,
                                                                       const domain::ScoringConfig& scoring) {
   if (!domain::is_uuid(customer_id)) throw NotFoundError(not_found(customer_id));
+  if (scoring.threshold >= kStoredPairFloor && !scoring.model) {
+    // the maintained pairs, after scoring what is queued (read-your-writes)
+    while (process_duplicate_queue(ctx) > 0) {
+    }
+    return db_.transact(
+        ctx, "find_duplicates",
+        [&](db::Tx& tx) {
+          if (!db::load_match_input(tx, ctx.company_id, customer_id)) throw NotFoundError(not_found(customer_id));
+          std::vector<DuplicateCandidate> out;
+          for (const auto& v : db::load_duplicate_pairs(tx, ctx.company_id, scoring.threshold, customer_id)) {
+            const auto& other = v.a.id == customer_id ? v.b : v.a;
+            out.push_back({{other.id, other.external_id, other.name}, v.pair.score, {}, evidence_of(v.pair.evidence)});
+            for (const auto& e : out.back().evidence)
+              if (e.weight > 0) out.back().reasons.push_back(e.comparison);
+          }
+          std::sort(out.begin(), out.end(), [](const DuplicateCandidate& a, const DuplicateCandidate& b) {
+            return a.score != b.score ? a.score > b.score : a.customer.id < b.customer.id;
+          });
+          return out;
+        },
+        db::TxMode::kReadOnly);
+  }
   auto [me, candidates, dismissed, stored] = db_.transact(
       ctx, "find_duplicates",
       [&](db::Tx& tx) {
@@ -189,6 +244,44 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
   std::sort(out.begin(), out.end(), [](const DuplicateCandidate& a, const DuplicateCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.customer.id < b.customer.id;
   });
+  return out;
+}
+
+std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const domain::RequestContext& ctx,
+                                                                       double min_score) {
+  if (min_score < kStoredPairFloor) {  // not stored: scan
+    BulkDuplicateOptions options;
+    options.scoring.threshold = min_score;
+    return bulk_find_duplicates(ctx, options);
+  }
+  while (process_duplicate_queue(ctx) > 0) {
+  }
+  auto stored = db_.transact(
+      ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score); },
+      db::TxMode::kReadOnly);
+  std::vector<domain::PreparedRecord> records;
+  std::map<std::string, std::size_t> index;
+  auto record_of = [&](const domain::MatchInput& m) {
+    auto [it, added] = index.emplace(m.id, records.size());
+    if (added) records.push_back({m, {}});
+    return it->second;
+  };
+  std::vector<domain::ScoredPair> pairs;
+  for (const auto& v : stored) {
+    auto a = record_of(v.a), b = record_of(v.b);
+    domain::PairScore ps{v.pair.score, 0, {}, evidence_of(v.pair.evidence)};
+    for (const auto& e : ps.evidence)
+      if (e.weight > 0) ps.reasons.push_back(e.comparison);
+    pairs.push_back({std::min(a, b), std::max(a, b), std::move(ps)});
+  }
+  std::vector<DuplicateGroupView> out;
+  for (const auto& g : domain::group_duplicates(records, std::move(pairs))) {
+    DuplicateGroupView v{g.score, g.reasons, {}, {}};
+    for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
+    for (const auto& l : g.links)
+      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, l.score.evidence});
+    out.push_back(std::move(v));
+  }
   return out;
 }
 
@@ -230,10 +323,18 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
   const bool trained = !scoring.model;
   auto scan = domain::scan_duplicates(records, scoring, options.progress);
   bool model_stored = false;
-  if (trained && ctx.can_write()) {  // every whole-company scan refreshes the stored parameters
-    db_.transact(ctx, "store_duplicate_model",
-                 [&](db::Tx& tx) { db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id); });
-    model_stored = true;
+  if (ctx.can_write() && options.scoring.threshold >= kStoredPairFloor) {
+    // the rebuild of the maintained queue: model (when trained now), every pair, an empty queue
+    std::vector<db::StoredPair> stored_pairs;
+    for (const auto& p : scan.pairs)
+      if (p.score.score >= kStoredPairFloor)
+        stored_pairs.push_back({records[p.a].input.id, records[p.b].input.id, p.score.score, evidence_array(p.score.evidence)});
+    db_.transact(ctx, "rebuild_duplicates", [&](db::Tx& tx) {
+      if (trained) db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id);
+      db::replace_all_duplicate_pairs(tx, ctx.company_id, stored_pairs);
+      db::clear_duplicate_queue(tx);
+    });
+    model_stored = trained;
   }
   if (options.report) *options.report = {records.size(), scan.candidate_pairs, scan.blocking, scan.model, model_stored};
   auto groups = domain::group_duplicates(records, std::move(scan.pairs), dismissed);

@@ -125,9 +125,21 @@ class CustomerMergeService {
   // returned. NotFoundError for an unknown id.
   std::vector<DuplicateCandidate> find_duplicates(const domain::RequestContext& ctx, const std::string& customer_id,
                                                   const domain::ScoringConfig& scoring = {});
-  // Any role. Groups (connected candidates) over every active customer of the company.
+  // Any role. A whole-company scan: groups over every active customer (blocking,
+  // the stored model or one trained now, scoring). With the agent or admin role it
+  // is also the rebuild of the maintained queue: the model and every pair scoring
+  // >= kStoredPairFloor are stored, the queue is emptied.
   std::vector<DuplicateGroupView> bulk_find_duplicates(const domain::RequestContext& ctx,
                                                        const BulkDuplicateOptions& options = {});
+  // Any role. Groups from the maintained pairs (GET /v1/duplicates): queued
+  // customers are scored first, so a read sees every earlier write.
+  std::vector<DuplicateGroupView> duplicate_groups(const domain::RequestContext& ctx, double min_score);
+  // Any role (the queue is the database's, not the caller's). Scores the candidates
+  // of up to `limit` queued customers of the company with the stored model and
+  // stores their pairs; returns how many customers were scored.
+  std::size_t process_duplicate_queue(const domain::RequestContext& ctx, std::size_t limit = 1000);
+  // Pairs below this score are not stored; a lower min_score is answered by a scan.
+  static constexpr double kStoredPairFloor = 0.5;
   // Agent or admin. Estimates the company's duplicate model from its active
   // customers (EM on the candidate pairs) and stores it; the report says what was learned.
   DuplicateScanReport train_duplicate_model(const domain::RequestContext& ctx, std::size_t max_block_size = 1000);

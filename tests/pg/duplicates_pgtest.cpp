@@ -166,4 +166,78 @@ TEST_F(DuplicatesTest, TrainedModelIsStoredAndExplainsEveryPair) {
   EXPECT_NE(tradesphere::services::to_json(found[0])["explanation"].get<std::string>().find(" +"), std::string::npos);
 }
 
+// The maintained queue (migration 0016): a write queues the customer, a read scores
+// what is queued and answers from the stored pairs; dismissals and merges remove
+// pairs, an undo brings them back.
+TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) {
+  auto queued = [&] {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    return w.exec1("SELECT count(*) FROM duplicate_queue WHERE company_id = " + w.quote(company_))[0].as<long>();
+  };
+  auto stored = [&] {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    return w.exec1("SELECT count(*) FROM duplicate_candidates WHERE company_id = " + w.quote(company_))[0].as<long>();
+  };
+  CustomerMergeService svc(*db_);
+  auto a = add({"", "q1", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", "12 Oak Street, Salem 97301"});
+  auto b = add({"", "q2", "Gonzalez, Maria", "MARIA.G@example.com", std::nullopt, "12 Oak St, Salem 97301"});
+  auto c = add({"", "q3", "Peter Brown", "peter@example.org", "+1 212 555 0199", "9 Elm Road, Albany 12207"});
+  EXPECT_EQ(queued(), 3) << "created customers are queued";
+  EXPECT_EQ(stored(), 0);
+
+  auto groups = svc.duplicate_groups(ctx_, 0.6);
+  EXPECT_EQ(queued(), 0) << "a read scores the queue first";
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_EQ(groups[0].customers.size(), 2u);
+  ASSERT_EQ(groups[0].pairs.size(), 1u);
+  EXPECT_FALSE(groups[0].pairs[0].evidence.empty());
+  auto found = svc.find_duplicates(ctx_, a);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].customer.id, b);
+  EXPECT_TRUE(svc.find_duplicates(ctx_, c).empty());
+
+  // an edit queues the customer again; the pair is re-scored from the new values
+  db_->transact(ctx_, "edit", [&](Tx& tx) {
+    tx.exec("UPDATE customers SET name = 'Peter Brown', email = 'peter@example.org', phone = '+1 212 555 0199', "
+            "address = '9 Elm Road, Albany 12207' WHERE id = $1",
+            b);
+  });
+  EXPECT_EQ(queued(), 1);
+  EXPECT_TRUE(svc.find_duplicates(ctx_, a).empty()) << "b no longer looks like a";
+  auto now_c = svc.find_duplicates(ctx_, c);
+  ASSERT_EQ(now_c.size(), 1u);
+  EXPECT_EQ(now_c[0].customer.id, b);
+
+  // dismissal removes the pair
+  EXPECT_TRUE(svc.dismiss_duplicate(ctx_, b, c));
+  EXPECT_TRUE(svc.find_duplicates(ctx_, c).empty());
+  EXPECT_TRUE(svc.duplicate_groups(ctx_, 0.6).empty());
+
+  // merge removes the source's pairs; undo queues it and the pair comes back
+  auto d = add({"", "q4", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", std::nullopt});
+  ASSERT_EQ(svc.find_duplicates(ctx_, a).size(), 1u);
+  RequestContext admin{company_, "admin-1", Role::kAdmin, ""};
+  auto merged = svc.merge_customers(admin, a, {d});
+  EXPECT_TRUE(svc.find_duplicates(ctx_, a).empty()) << "the merged source left the pairs";
+  EXPECT_EQ(stored(), 0);
+  svc.undo_merge(admin, merged.merge_id);
+  auto back = svc.find_duplicates(ctx_, a);
+  ASSERT_EQ(back.size(), 1u) << "undo queued the restored customer again";
+  EXPECT_EQ(back[0].customer.id, d);
+
+  // another company's read sees none of it
+  std::string other;
+  {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    other = w.exec1("INSERT INTO companies (slug, name) VALUES ('other2', 'Other') RETURNING id::text")[0].as<std::string>();
+    w.commit();
+  }
+  RequestContext stranger{other, "x", Role::kAdmin, ""};
+  EXPECT_TRUE(svc.duplicate_groups(stranger, 0.6).empty());
+  EXPECT_EQ(svc.process_duplicate_queue(stranger), 0u);
+}
+
 }  // namespace

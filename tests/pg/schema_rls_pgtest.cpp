@@ -61,6 +61,10 @@ const std::vector<TableSpec>& tenant_tables() {
        "INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) "
        "VALUES ('{co}', '{}', 'priors', 0, 0) ON CONFLICT (company_id) DO UPDATE SET source = 'priors'",
        "UPDATE duplicate_models SET source = source WHERE company_id = '{co}'"},
+      {"duplicate_candidates", {"SELECT", "INSERT", "UPDATE", "DELETE"},
+       "INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('{co}', '{lo}', '{hi}', 0.9) "
+       "ON CONFLICT DO NOTHING",
+       "UPDATE duplicate_candidates SET score = score WHERE company_id = '{co}'"},
       {"sync_settings", {"SELECT"},
        "INSERT INTO sync_settings (company_id, paused) VALUES ('{co}', true)",
        "UPDATE sync_settings SET paused = true WHERE company_id = '{co}'"},
@@ -133,6 +137,9 @@ class TenantIsolationTest : public tradesphere::testing::PgTest {
       w.exec("INSERT INTO sync_settings (company_id, paused) VALUES ('" + company + "', false)");
       w.exec("INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) VALUES ('" +
              company + "', '{}', 'priors', 0, 0)");
+      w.exec("INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('" + company +
+             "', least('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid), greatest('" + t.c1 + "'::uuid, '" + t.c2 +
+             "'::uuid), 0.9) ON CONFLICT DO NOTHING");
       tenants_[company] = t;
     }
     w.commit();
@@ -313,11 +320,11 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     const auto name = row[0].as<std::string>();
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
-    if (name == "customer_search") {
-      // Owner-only by design (migration 0011): not forced, so the SECURITY DEFINER search
-      // functions can use its trigram indexes; the application role may not touch it.
+    if (name == "customer_search" || name == "duplicate_queue") {
+      // Owner-only by design (migrations 0011, 0016): not forced, so the SECURITY DEFINER
+      // functions and triggers can use them; the application role may not touch them.
       EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
-                         " WHERE table_name = 'customer_search' AND grantee IN ('tradesphere_app', 'PUBLIC')")
+                         " WHERE table_name = '" + name + "' AND grantee IN ('tradesphere_app', 'PUBLIC')")
                        .size())
           << name << ": granted to the application";
     } else {
@@ -373,9 +380,12 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
     EXPECT_NE(row[1].as<std::string>().find("search_path=public, pg_temp"), std::string::npos)
         << name << " does not pin search_path: " << row[1].as<std::string>();
     // callable by the application: the tech id lookup, and the /metrics aggregates (0013)
-    // and the doors into customer_search (0011), which read the tenant from app.company_id
+    // and the doors into customer_search (0011) and duplicate_queue (0016), which read the
+    // tenant from app.company_id (duplicate_queue_companies: company ids and counts only)
     const bool callable = name == "get_user_company_id" || name == "customer_gauges" ||
-                          name == "search_customer_hits" || name == "duplicate_candidate_ids";
+                          name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
+                          name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
+                          name == "duplicate_queue_companies";
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",

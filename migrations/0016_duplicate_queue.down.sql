@@ -1,0 +1,11 @@
+DROP TRIGGER trg_duplicate_dismissals_drop_candidate ON duplicate_dismissals;
+DROP FUNCTION duplicate_dismissals_drop_candidate();
+DROP TRIGGER trg_customers_duplicate_enqueue_changed ON customers;
+DROP FUNCTION customers_duplicate_enqueue_changed();
+DROP TRIGGER trg_customers_duplicate_enqueue_new ON customers;
+DROP FUNCTION customers_duplicate_enqueue_new();
+DROP FUNCTION claim_duplicate_queue(integer);
+DROP FUNCTION clear_duplicate_queue();
+DROP FUNCTION duplicate_queue_companies();
+DROP TABLE duplicate_candidates;
+DROP TABLE duplicate_queue;
