@@ -96,7 +96,9 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
   dup->add_option("--max-block-size", *max_block, "Skip blocking keys shared by more records than this")
       ->capture_default_str();
   // duplicates train
-  auto* train = dup->add_subcommand("train", "Estimate the company's duplicate model (EM) and store it");
+  auto* train = dup->add_subcommand(
+      "train", "Estimate the company's duplicate model (EM), store it and rebuild the stored pairs (alias: rebuild)");
+  train->alias("rebuild");
   auto tslug = std::make_shared<std::string>();
   train->add_option("--company", *tslug, "Company slug")->required();
   train->callback([&g, tslug, max_block] {

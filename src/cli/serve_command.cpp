@@ -8,6 +8,7 @@
 #include "http/api_services.hpp"
 #include "http/jwt.hpp"
 #include "http/server.hpp"
+#include "services/duplicate_queue_worker.hpp"
 
 namespace tradesphere::cli {
 
@@ -31,6 +32,7 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     // The library the routes call, and the token signing secret (generated once).
     options->services = http::make_api_services(options->database.app_url, options->threads);
     options->jwt_secret = http::load_or_create_jwt_secret(g.data_dir);
+    services::DuplicateQueueWorker duplicate_queue(*options->services->database);  // stops with the server
     int rc = http::serve_until_signal(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -298,7 +298,7 @@ DuplicateScanReport CustomerMergeService::train_duplicate_model(const domain::Re
   BulkDuplicateOptions options;
   options.retrain = true;
   options.scoring.max_block_size = max_block_size;
-  options.scoring.threshold = 2.0;  // no pairs are needed, only the model
+  options.scoring.threshold = kStoredPairFloor;  // and rebuild the stored pairs with the new model
   DuplicateScanReport report;
   options.report = &report;
   bulk_find_duplicates(ctx, options);

@@ -141,7 +141,8 @@ class CustomerMergeService {
   // Pairs below this score are not stored; a lower min_score is answered by a scan.
   static constexpr double kStoredPairFloor = 0.5;
   // Agent or admin. Estimates the company's duplicate model from its active
-  // customers (EM on the candidate pairs) and stores it; the report says what was learned.
+  // customers (EM on the candidate pairs), stores it and rebuilds the stored pairs
+  // (the queue is emptied); the report says what was learned.
   DuplicateScanReport train_duplicate_model(const domain::RequestContext& ctx, std::size_t max_block_size = 1000);
   // Any role. The stored model (or the priors when none was trained).
   std::shared_ptr<const domain::MatchModel> duplicate_model(const domain::RequestContext& ctx);

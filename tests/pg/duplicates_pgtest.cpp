@@ -9,6 +9,7 @@
 #include "domain/errors.hpp"
 #include "domain/planted_duplicates.hpp"
 #include "services/customer_merge_service.hpp"
+#include "services/duplicate_queue_worker.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
@@ -238,6 +239,17 @@ TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) {
   RequestContext stranger{other, "x", Role::kAdmin, ""};
   EXPECT_TRUE(svc.duplicate_groups(stranger, 0.6).empty());
   EXPECT_EQ(svc.process_duplicate_queue(stranger), 0u);
+}
+
+TEST_F(DuplicatesTest, BackgroundWorkerScoresEveryCompanysQueue) {
+  add({"", "w1", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", std::nullopt});
+  add({"", "w2", "Maria Gonzalez", "maria.g@example.com", std::nullopt, std::nullopt});
+  tradesphere::services::DuplicateQueueWorker worker(*db_, std::chrono::hours(1));  // only run_once() below
+  EXPECT_EQ(worker.run_once(), 2u);
+  EXPECT_EQ(worker.run_once(), 0u) << "nothing left";
+  pqxx::connection c(owner_url());
+  pqxx::work w(c);
+  EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_candidates WHERE company_id = " + w.quote(company_))[0].as<long>(), 1);
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// Scores the maintained duplicate queue in the background of `serve` (issue 13):
+// every `interval`, each company with queued customers has them scored with its
+// stored model (CustomerMergeService::process_duplicate_queue), so the pairs are
+// current before anyone reads them. Reads still score what is left (read-your-writes).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "db/database.hpp"
+
+namespace tradesphere::services {
+
+class DuplicateQueueWorker {
+ public:
+  DuplicateQueueWorker(db::Database& db, std::chrono::milliseconds interval = std::chrono::seconds(2));
+  ~DuplicateQueueWorker();  // stops and joins
+  DuplicateQueueWorker(const DuplicateQueueWorker&) = delete;
+  DuplicateQueueWorker& operator=(const DuplicateQueueWorker&) = delete;
+
+  // One pass over every company with queued customers; returns how many customers were scored.
+  std::size_t run_once();
+
+ private:
+  void loop();
+  db::Database& db_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tradesphere::services
