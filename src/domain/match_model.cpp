@@ -446,8 +446,8 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
   start.u = u_random;
   auto em = expectation_maximisation(counts, start, 0.1, options);
 
-  // The match class must agree more than the other on every compared field:
-  // otherwise EM found another split of the pairs (same given name, households).
+  // The match class must agree more often than random pairs on every compared
+  // field: otherwise EM found another split of the pairs (households, a street).
   std::array<std::size_t, kComparisonCount> exact_seen{};
   for (const auto& [p, k] : counts) {
     auto v = ComparisonVector::from_pattern(p);
@@ -455,7 +455,7 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
   }
   bool separated = true;
   for (std::size_t c = 0; c < kComparisonCount; ++c)
-    if (exact_seen[c] >= 20 && em.m[c][1] <= em.u[c][1]) separated = false;
+    if (exact_seen[c] >= 20 && em.m[c][1] <= u_random[c][1]) separated = false;
   if (!separated) {
     model.source = "priors (EM did not separate matches)";
     return model;
