@@ -26,6 +26,18 @@ enum Rule : int {
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
 
+// Soundex of a name token; a token without Latin letters (Cyrillic, CJK, ...) has
+// no Soundex and is blocked by its first bytes instead (never by "", which would
+// put every such record into one block).
+std::string code(const std::string& token) {
+  auto c = soundex(token);
+  if (!c.empty()) return c;
+  std::string prefix = token.substr(0, 6);
+  while (!prefix.empty() && (static_cast<unsigned char>(prefix.back()) & 0xC0) == 0x80) prefix.pop_back();
+  if (!prefix.empty() && static_cast<unsigned char>(prefix.back()) >= 0xC0) prefix.pop_back();
+  return prefix.empty() ? "" : "~" + prefix;
+}
+
 }  // namespace
 
 const std::vector<BlockingRule>& blocking_rules() {
@@ -48,16 +60,19 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
   if (!r.phone_key.empty()) add(kPhoneRule, r.phone_key);
   // a lone name token may be either part: try it as both
   std::vector<std::string> givens, surnames;
-  if (!r.given.empty()) givens.push_back(soundex(r.given));
-  if (!r.surname.empty()) surnames.push_back(soundex(r.surname));
-  if (r.single_name && !r.surname.empty()) givens.push_back(soundex(canonical_first_name(r.surname)));
-  if (!r.single_name && r.surname_joined != r.surname) surnames.push_back(soundex(r.surname_joined));
-  const std::string street = r.street.empty() ? "" : soundex(first_word(r.street));
-  const std::string locality = r.locality.empty() ? "" : soundex(first_word(r.locality));
+  auto push = [](std::vector<std::string>& v, std::string c) {
+    if (!c.empty()) v.push_back(std::move(c));
+  };
+  if (!r.given.empty()) push(givens, code(r.given));
+  if (!r.surname.empty()) push(surnames, code(r.surname));
+  if (r.single_name && !r.surname.empty()) push(givens, code(canonical_first_name(r.surname)));
+  if (!r.single_name && r.surname_joined != r.surname) push(surnames, code(r.surname_joined));
+  const std::string street = r.street.empty() ? "" : code(first_word(r.street));
+  const std::string locality = r.locality.empty() ? "" : code(first_word(r.locality));
   // given + surname sound, either order ("Smith John" = "John Smith")
   if (!r.single_name && !r.given_raw.empty()) {
     const bool initial = r.given_raw.size() == 1;
-    const std::string g = soundex(r.given_raw);
+    const std::string g = code(r.given_raw);
     for (const auto& s : surnames) {
       if (!initial) add(kNamesRule, std::min(g, s) + std::max(g, s));
       // given initial + surname sound, in both orders: "J. Smith" meets "John Smith" and "Smith John"

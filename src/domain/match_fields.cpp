@@ -202,6 +202,18 @@ void parse_address(const std::string& raw, MatchFields& f) {
   }
 }
 
+// Comparison values are capped: Jaro-Winkler and edit distances are quadratic in
+// the length, and no real name, street or email needs more (the stored value is
+// untouched; only what is compared is shortened).
+constexpr std::size_t kMaxToken = 64;
+constexpr std::size_t kMaxValue = 128;
+void cap(std::string& s, std::size_t n) {
+  if (s.size() <= n) return;
+  s.resize(n);
+  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();  // whole UTF-8 characters
+  if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
+}
+
 }  // namespace
 
 bool street_type(const std::string& word) { return street_types().count(word) > 0; }
@@ -220,6 +232,11 @@ MatchFields parse_match_fields(const std::optional<std::string>& name, const std
   }
   if (phone) f.phone_key = phone_match_key(*phone);
   if (address) parse_address(*address, f);
+  for (auto* token : {&f.given, &f.given_raw, &f.surname}) cap(*token, kMaxToken);
+  for (auto* value : {&f.surname_joined, &f.name_key, &f.house_number, &f.street, &f.locality, &f.postcode})
+    cap(*value, kMaxValue);
+  cap(f.email_text, 254);
+  cap(f.email_key, 254);
   return f;
 }
 

@@ -64,8 +64,14 @@ TEST(MatchFields, NamesKeepOrderDropTitlesAndHandleOneToken) {
   EXPECT_TRUE(blank.surname.empty());
   auto cyrillic = f("Дмитрий Иванов");  // no crash, tokens kept
   EXPECT_FALSE(cyrillic.surname.empty());
-  auto huge = f(std::string(100000, 'a') + " " + std::string(100000, 'b'));
-  EXPECT_EQ(huge.surname.size(), 100000u);
+  // absurdly long fields: compared values are capped, so comparisons stay cheap
+  auto huge = f(std::string(100000, 'a') + " " + std::string(100000, 'b'), std::string(5000, 'x') + "@y.com", {},
+                std::string(100000, 'c') + " street, " + std::string(100000, 'd'));
+  EXPECT_EQ(huge.surname.size(), 64u);
+  EXPECT_LE(huge.email_text.size(), 254u);
+  EXPECT_LE(huge.street.size(), 128u);
+  EXPECT_LE(huge.locality.size(), 128u);
+  EXPECT_EQ(compare(huge, huge).level[kSurname], 1);
 }
 
 TEST(MatchComparisons, NameLevels) {
@@ -244,6 +250,9 @@ TEST(MatchBlocking, SwappedNamesAndInitialsShareAKey) {
   EXPECT_TRUE(shares(f("caitkin", {}, {}, "rymill place, mount gravatt, 3146 vic"),
                      f("caitlin", {}, {}, "rymill place, mount gravatt, 3146 vic")));
   EXPECT_FALSE(shares(f("John Smith"), f("Peter Brown")));
+  // names without Latin letters block by their own letters, not all together
+  EXPECT_TRUE(shares(f("Дмитрий Иванов"), f("Дмитрий Иванов")));
+  EXPECT_FALSE(shares(f("Дмитрий Иванов"), f("Ольга Петрова")));
 }
 
 TEST(MatchBlocking, OverLargeBlocksAreSkippedAndReported) {
