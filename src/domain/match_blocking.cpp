@@ -82,12 +82,17 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
   }
   for (const auto& s : surnames) {
     if (!r.postcode.empty()) add(kSurnamePostcodeRule, s + r.postcode);
-    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) add(kSurnameLocalityRule, s + locality);
-    if (!street.empty() && (r.house_number.empty() || r.postcode.empty())) add(kSurnameStreetRule, s + street);
+    // weaker rules, for the records the stronger ones cannot reach: town-only lists,
+    // addresses without number or postcode, and lone names (which have no name rule)
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty() || r.single_name))
+      add(kSurnameLocalityRule, s + locality);
+    if (!street.empty() && (r.house_number.empty() || r.postcode.empty() || r.single_name))
+      add(kSurnameStreetRule, s + street);
   }
   for (const auto& g : givens) {
     if (!r.postcode.empty()) add(kGivenPostcodeRule, g + r.postcode);
-    if (!locality.empty() && (r.postcode.empty() || r.street.empty())) add(kGivenLocalityRule, g + locality);
+    if (!locality.empty() && (r.postcode.empty() || r.street.empty() || r.single_name))
+      add(kGivenLocalityRule, g + locality);
   }
   if (!r.house_number.empty() && !street.empty()) add(kNumberStreetRule, r.house_number + street);
   if (!street.empty() && !r.postcode.empty()) add(kPostcodeStreetRule, r.postcode + street);

@@ -178,7 +178,11 @@ void parse_address(const std::string& raw, MatchFields& f) {
   if (has_digit(first.front())) {
     f.house_number = first.front();
     first.erase(first.begin());
-    if (first.empty() && segments.size() > 1) {
+    if (first.empty() && segments.size() == 2) {  // "38, kingaroy": a number and a town
+      f.locality = join(segments[1], 0, segments[1].size());
+      return;
+    }
+    if (first.empty() && segments.size() > 2) {  // "3, meilene retirement, whitfield": the street part follows
       first = segments[1];
       used = 2;
     }
