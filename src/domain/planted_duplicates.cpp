@@ -245,14 +245,18 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
 
     if (r.chance(config.family_share)) {
       std::size_t members = 1 + r.below(2);
+      std::vector<std::string> taken{p.first};  // siblings do not share a given name either
       for (std::size_t f = 0; f < members; ++f) {
         std::string first;
         for (int tries = 0; tries < 50; ++tries) {
           first = pick(r, kFirst);
-          if (canonical_first_name(lower(first)) != canonical_first_name(lower(p.first)) &&
-              jaro_winkler(lower(first), lower(p.first)) < 0.8)
-            break;
+          bool distinct = true;
+          for (const auto& t : taken)
+            distinct = distinct && canonical_first_name(lower(first)) != canonical_first_name(lower(t)) &&
+                       jaro_winkler(lower(first), lower(t)) < 0.8;
+          if (distinct) break;
         }
+        taken.push_back(first);
         MatchInput m;
         m.id = new_id();
         m.external_id = m.id;
