@@ -23,25 +23,6 @@ std::string canonical_first_name(const std::string& token);
 // Soundex code ("robert" -> "r163"), "" for a token without letters.
 std::string soundex(std::string_view token);
 
-// Name tokens for matching: name_tokens(raw) with nicknames canonicalized.
-std::vector<std::string> match_name_tokens(std::string_view raw);
-
-struct NameComparison {
-  double similarity = 0;      // [0,1], token-order insensitive
-  bool first_names_differ = false;  // a token pair with clearly different given names (family members)
-};
-// Pairs tokens greedily by Jaro-Winkler (an initial "j" matches any token starting
-// with j at 0.9); similarity = matched weight / max(token count). first_names_differ
-// is true when, besides an exact token match (the shared surname), the remaining
-// tokens of both names disagree (JW < 0.75, no initial match).
-NameComparison compare_names(const std::vector<std::string>& a, const std::vector<std::string>& b);
-
-// Lower-case alphanumeric tokens of an address with common abbreviations
-// expanded ("St." -> "street", "Ave" -> "avenue", "N" -> "north", "Apt" -> "apartment").
-std::vector<std::string> address_tokens(std::string_view raw);
-// Dice overlap of the token sets: 2|A∩B| / (|A|+|B|); 0 when either is empty.
-double address_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b);
-
 // Email key for matching: normalized (trim, lower-case), local part without dots
 // and without a "+tag" ("J.Smith+crm@x.com" -> "jsmith@x.com"); "" when not an email.
 std::string email_match_key(std::string_view raw);

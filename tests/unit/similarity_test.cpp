@@ -32,21 +32,6 @@ TEST(Similarity, NicknamesAndSoundex) {
   EXPECT_EQ(soundex("ashcraft"), "a261");
 }
 
-TEST(Similarity, NameComparisonToleratesOrderNicknamesAndInitials) {
-  EXPECT_DOUBLE_EQ(compare_names(match_name_tokens("Smith, Bob"), match_name_tokens("robert smith")).similarity, 1.0);
-  EXPECT_GE(compare_names(match_name_tokens("J. Smith"), match_name_tokens("John Smith")).similarity, 0.9);
-  auto family = compare_names(match_name_tokens("Mary Smith"), match_name_tokens("John Smith"));
-  EXPECT_TRUE(family.first_names_differ);
-  EXPECT_FALSE(compare_names(match_name_tokens("Jon Smith"), match_name_tokens("John Smith")).first_names_differ);
-}
-
-TEST(Similarity, AddressTokensExpandAbbreviations) {
-  auto a = address_tokens("12 Oak St., Springfield");
-  auto b = address_tokens("12 oak street springfield");
-  EXPECT_DOUBLE_EQ(address_overlap(a, b), 1.0);
-  EXPECT_DOUBLE_EQ(address_overlap(a, {}), 0.0);
-}
-
 TEST(Similarity, EmailAndPhoneKeysIgnoreFormatting) {
   EXPECT_EQ(email_match_key(" J.Smith+crm@Example.com "), "jsmith@example.com");
   EXPECT_EQ(email_match_key("not an email"), "");
