@@ -1009,6 +1009,10 @@ R"json(       "type": "number",
             "$ref": "#/components/schemas/DuplicateGroup"
            }
           },
+          "total_groups": {
+           "type": "integer",
+           "description": "groups in the company at this min_score (items holds the first `limit`, strongest first)"
+          },
           "next_cursor": {
            "type": [
             "string",
@@ -1031,6 +1035,17 @@ R"json(       "type": "number",
        "maximum": 1
       },
       "description": "minimum score (default: the configured threshold)"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 100
+      },
+      "description": "groups to return, strongest first"
      }
     ]
    }

@@ -407,7 +407,7 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
 // ---- duplicates --------------------------------------------------------------
 
 std::optional<double> min_score_param(const ApiRequest& req) {
-  auto q = req.query_map({"min_score"});
+  auto q = req.query_map({"min_score", "limit"});
   auto it = q.find("min_score");
   if (it == q.end()) return std::nullopt;
   try {
@@ -431,9 +431,13 @@ void register_duplicate_routes(RouteTable& t, ApiServices& s) {
          }});
   t.add({"GET", "/v1/duplicates", Access::kViewer, [&merges](ApiRequest& req) {
            const double min_score = min_score_param(req).value_or(domain::ScoringConfig{}.threshold);
+           auto q = req.query_map({"min_score", "limit"});
+           const int limit = q.count("limit") ? parse_limit(q.at("limit"), 1000) : 100;
            json items = json::array();
-           for (const auto& g : merges.duplicate_groups(req.ctx, min_score)) items.push_back(services::to_json(g));
-           return ApiResponse::ok({{"items", std::move(items)}, {"next_cursor", nullptr}});
+           auto groups = merges.duplicate_groups(req.ctx, min_score);  // strongest first
+           for (std::size_t i = 0; i < groups.size() && i < static_cast<std::size_t>(limit); ++i)
+             items.push_back(services::to_json(groups[i]));
+           return ApiResponse::ok({{"items", std::move(items)}, {"total_groups", groups.size()}, {"next_cursor", nullptr}});
          }});
   t.add({"POST", "/v1/duplicates/dismiss", Access::kAgent, [&merges](ApiRequest& req) {
            auto body = req.json_body();

@@ -242,6 +242,11 @@ TEST_F(CustomersHttpTest, DuplicatesAreFoundAndCanBeDismissed) {
   ASSERT_EQ(groups.json()["items"].size(), 1u) << groups.body;
   EXPECT_EQ(groups.json()["items"][0]["customers"].size(), 2u);
   EXPECT_EQ(call("GET", "/v1/duplicates?min_score=2", viewer_token()).status, 400);
+  EXPECT_EQ(groups.json()["total_groups"], 1);
+  EXPECT_FALSE(groups.json()["items"][0]["pairs"][0]["explanation"].get<std::string>().empty()) << groups.body;
+  EXPECT_EQ(call("GET", "/v1/duplicates?limit=0", viewer_token()).status, 400);
+  EXPECT_EQ(call("GET", "/v1/duplicates?limit=1&min_score=0.7", viewer_token()).status, 200);
+  EXPECT_EQ(found["items"][0]["evidence"].size() > 0, true) << found;
 
   auto dismiss = call_json("POST", "/v1/duplicates/dismiss", agent_token(), {{"customer_ids", {a, b}}});
   ASSERT_EQ(dismiss.status, 200) << dismiss.body;
