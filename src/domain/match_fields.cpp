@@ -104,6 +104,10 @@ const std::unordered_set<std::string>& street_types() {
   return k;
 }
 
+bool unit_word(const std::string& t) {  // after expansion ("apt" -> "apartment")
+  return t == "apartment" || t == "suite" || t == "flat" || t == "floor" || t == "room" || t == "level";
+}
+
 std::vector<std::string> expand(std::vector<std::string> tokens) {
   for (auto& t : tokens)
     if (auto it = street_abbreviations().find(t); it != street_abbreviations().end()) t = it->second;
@@ -166,6 +170,8 @@ void parse_address(const std::string& raw, MatchFields& f) {
   }
   if (segments.empty()) return;
 
+  // a leading unit segment ("Apt 4, 12 Main St", "Flat 3, ...") is not the street
+  while (segments.size() > 1 && unit_word(segments.front().front())) segments.erase(segments.begin());
   // street part: the first segment (joined with the next when it is only a number: "3, meilene retirement")
   auto first = segments.front();
   std::size_t used = 1;
@@ -196,6 +202,8 @@ void parse_address(const std::string& raw, MatchFields& f) {
     }
   }
   f.street = join(first, 0, first.size());
+  // "... street apt 4b springfield": the unit after the street is not the town
+  while (rest.size() >= 2 && unit_word(rest.front())) rest.erase(rest.begin(), rest.begin() + 2);
   if (!rest.empty()) {
     while (!rest.empty() && rest.back().size() <= 3 && all_alpha(rest.back())) rest.pop_back();
     f.locality = join(rest, 0, rest.size());

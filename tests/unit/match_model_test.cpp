@@ -46,6 +46,16 @@ TEST(MatchFields, ParsesFebrlUsUkAndTownOnlyAddresses) {
   EXPECT_EQ(uk.postcode, "sw1a2aa");
   EXPECT_EQ(uk.locality, "london");
 
+  auto unit_first = f("x", {}, {}, "Apt 4, 123 Main St, Springfield, IL 62704");
+  EXPECT_EQ(unit_first.house_number, "123");
+  EXPECT_EQ(unit_first.street, "main street");
+  EXPECT_EQ(unit_first.locality, "springfield");
+  auto unit_inline = f("x", {}, {}, "123 Main Street Apt 4B Springfield IL 62704");
+  EXPECT_EQ(unit_inline.street, "main street");
+  EXPECT_EQ(unit_inline.locality, "springfield");
+  EXPECT_EQ(unit_inline.postcode, "62704");
+  EXPECT_EQ(compare(unit_first, unit_inline).level[kAddress], 1);
+
   auto town = f("x", {}, {}, "Sheffield");
   EXPECT_EQ(town.locality, "sheffield");
   EXPECT_TRUE(town.street.empty());
