@@ -198,7 +198,11 @@ std::uint8_t address_level(const MatchFields& a, const MatchFields& b) {
   const bool num_eq = !a.house_number.empty() && a.house_number == b.house_number;
   const double s = street_similarity(a.street, b.street);
   const bool pc_eq = pc && a.postcode == b.postcode;
-  const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92);
+  // town names carry typos ("blotn" / "bolton"): two edits on a name of five letters or more still agree
+  const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92 ||
+                              (std::min(a.locality.size(), b.locality.size()) >= 5 &&
+                               std::max(a.locality.size(), b.locality.size()) - std::min(a.locality.size(), b.locality.size()) <= 2 &&
+                               osa_distance(a.locality, b.locality) <= 2));
   const bool place = pc_eq || loc_eq;
   if (num_eq && s >= 0.92) return place ? 1 : 2;
   if (place && (s >= 0.92 || (num_eq && s >= 0.80))) return 3;
@@ -474,7 +478,6 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
 // ---- scoring ---------------------------------------------------------------------
 
 MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {
-  (void)b;
   MatchScore s;
   double w = model.prior_log2_odds;
   const auto& specs = comparison_specs();
@@ -503,7 +506,8 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
   // on records that do not share an email are two people, however much else they
   // share: family members share a surname, an address and often a landline, and
   // those agreements are not independent evidence (one household explains them all).
-  if (v.level[kGiven] == 6 && v.level[kEmail] != 1 && w > model.given_differs_guard) {
+  if (v.level[kGiven] == 6 && v.level[kEmail] != 1 && !a.single_name && !b.single_name &&
+      w > model.given_differs_guard) {
     s.evidence.push_back({"guard", "given names differ, no shared email", model.given_differs_guard - w,
                           "household members share address and phone"});
     w = model.given_differs_guard;
