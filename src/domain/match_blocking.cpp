@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <stdexcept>
 
 #include "domain/similarity.hpp"
 
@@ -105,7 +106,8 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
 CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size,
                                std::size_t max_pairs_per_record) {
   const auto& rules = blocking_rules();
-  constexpr std::uint32_t kNotProbe = 0x80000000u;  // record indexes stay below 2^31 (checked by the caller)
+  constexpr std::uint32_t kNotProbe = 0x80000000u;  // the flag bit beside a record index
+  if (records.size() >= kNotProbe) throw std::length_error("duplicate blocking: more than 2^31 records in one scan");
   std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_rule(rules.size());
   for (std::size_t i = 0; i < records.size(); ++i)
     for (auto& k : blocking_keys(*records[i]))
