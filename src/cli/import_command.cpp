@@ -133,7 +133,7 @@ db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::s
                                   " is already set by the column '" + key + "'");
     r.attributes[key] = *raw;
     warnings.push_back("warning: invalid " + field + " " + quoted(*raw) + " kept in attributes." + key +
-                       ", not used for matching");
+                       ", not a matching key (duplicate finding still compares it)");
   };
   keep_invalid(bad_email, "email");
   keep_invalid(bad_phone, "phone");

@@ -105,11 +105,11 @@ TEST_F(ImportCliTest, MalformedEmailAndPhoneKeepTheRowUnlessStrict) {  // issue 
   auto r = run("import --company acme '" + path + "'");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("line 3: warning: invalid email \"foo@bar\" kept in attributes.invalid_email, "
-                       "not used for matching"),
+                       "not a matching key (duplicate finding still compares it)"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("line 3: warning: invalid phone \"12\" kept in attributes.invalid_phone, "
-                       "not used for matching"),
+                       "not a matching key (duplicate finding still compares it)"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("line 4: warning: invalid email"), std::string::npos) << r.err;
