@@ -170,7 +170,8 @@ std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& comp
   std::vector<StoredPairView> out;
   for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id)) {
     StoredPairView v;
-    v.pair = {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nlohmann::json::parse(r[3].as<std::string>())};
+    v.pair = {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nullptr};
+    v.evidence_text = r[3].as<std::string>();
     v.a.id = v.pair.a;
     v.a.external_id = r[4].as<std::optional<std::string>>();
     v.a.name = r[5].as<std::optional<std::string>>();

@@ -54,8 +54,9 @@ void replace_duplicate_pairs_of(Tx& tx, const std::string& company_id, const std
 void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs);
 
 struct StoredPairView {
-  StoredPair pair;
-  domain::MatchInput a, b;  // id, external_id, name
+  StoredPair pair;            // pair.evidence is left null: parse evidence_text when it is needed
+  std::string evidence_text;  // jsonb as text
+  domain::MatchInput a, b;    // id, external_id, name
 };
 // Stored pairs >= min_score between active customers, not dismissed; only those of
 // `customer_id` when given. Strongest first.

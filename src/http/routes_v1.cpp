@@ -434,10 +434,10 @@ void register_duplicate_routes(RouteTable& t, ApiServices& s) {
            auto q = req.query_map({"min_score", "limit"});
            const int limit = q.count("limit") ? parse_limit(q.at("limit"), 1000) : 100;
            json items = json::array();
-           auto groups = merges.duplicate_groups(req.ctx, min_score);  // strongest first
-           for (std::size_t i = 0; i < groups.size() && i < static_cast<std::size_t>(limit); ++i)
-             items.push_back(services::to_json(groups[i]));
-           return ApiResponse::ok({{"items", std::move(items)}, {"total_groups", groups.size()}, {"next_cursor", nullptr}});
+           std::size_t total = 0;
+           for (const auto& g : merges.duplicate_groups(req.ctx, min_score, static_cast<std::size_t>(limit), &total))
+             items.push_back(services::to_json(g));  // strongest first
+           return ApiResponse::ok({{"items", std::move(items)}, {"total_groups", total}, {"next_cursor", nullptr}});
          }});
   t.add({"POST", "/v1/duplicates/dismiss", Access::kAgent, [&merges](ApiRequest& req) {
            auto body = req.json_body();

@@ -210,7 +210,8 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
           std::vector<DuplicateCandidate> out;
           for (const auto& v : db::load_duplicate_pairs(tx, ctx.company_id, scoring.threshold, customer_id)) {
             const auto& other = v.a.id == customer_id ? v.b : v.a;
-            out.push_back({{other.id, other.external_id, other.name}, v.pair.score, {}, evidence_of(v.pair.evidence)});
+            out.push_back({{other.id, other.external_id, other.name}, v.pair.score, {},
+                           evidence_of(nlohmann::json::parse(v.evidence_text))});
             for (const auto& e : out.back().evidence)
               if (e.weight > 0) out.back().reasons.push_back(e.comparison);
           }
@@ -248,17 +249,22 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
 }
 
 std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const domain::RequestContext& ctx,
-                                                                       double min_score) {
+                                                                       double min_score, std::size_t limit,
+                                                                       std::size_t* total) {
   if (min_score < kStoredPairFloor) {  // not stored: scan
     BulkDuplicateOptions options;
     options.scoring.threshold = min_score;
-    return bulk_find_duplicates(ctx, options);
+    auto all = bulk_find_duplicates(ctx, options);
+    if (total) *total = all.size();
+    if (all.size() > limit) all.resize(limit);
+    return all;
   }
   while (process_duplicate_queue(ctx) > 0) {
   }
   auto stored = db_.transact(
       ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score); },
       db::TxMode::kReadOnly);
+  // group on ids and scores only; the evidence of the groups returned is parsed afterwards
   std::vector<domain::PreparedRecord> records;
   std::map<std::string, std::size_t> index;
   auto record_of = [&](const domain::MatchInput& m) {
@@ -266,20 +272,28 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
     if (added) records.push_back({m, {}});
     return it->second;
   };
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t> stored_of;
   std::vector<domain::ScoredPair> pairs;
-  for (const auto& v : stored) {
-    auto a = record_of(v.a), b = record_of(v.b);
-    domain::PairScore ps{v.pair.score, 0, {}, evidence_of(v.pair.evidence)};
-    for (const auto& e : ps.evidence)
-      if (e.weight > 0) ps.reasons.push_back(e.comparison);
-    pairs.push_back({std::min(a, b), std::max(a, b), std::move(ps)});
+  for (std::size_t k = 0; k < stored.size(); ++k) {
+    auto a = record_of(stored[k].a), b = record_of(stored[k].b);
+    stored_of[{std::min(a, b), std::max(a, b)}] = k;
+    pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{stored[k].pair.score, 0, {}, {}}});
   }
+  auto groups = domain::group_duplicates(records, std::move(pairs));
+  if (total) *total = groups.size();
   std::vector<DuplicateGroupView> out;
-  for (const auto& g : domain::group_duplicates(records, std::move(pairs))) {
-    DuplicateGroupView v{g.score, g.reasons, {}, {}};
+  for (std::size_t gi = 0; gi < groups.size() && gi < limit; ++gi) {
+    const auto& g = groups[gi];
+    DuplicateGroupView v{g.score, {}, {}, {}};
+    std::set<std::string> reasons;
     for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
-    for (const auto& l : g.links)
-      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, l.score.evidence});
+    for (const auto& l : g.links) {
+      auto evidence = evidence_of(nlohmann::json::parse(stored[stored_of.at({l.a, l.b})].evidence_text));
+      for (const auto& e : evidence)
+        if (e.weight > 0) reasons.insert(e.comparison);
+      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, std::move(evidence)});
+    }
+    v.reasons.assign(reasons.begin(), reasons.end());
     out.push_back(std::move(v));
   }
   return out;

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
+#include <cstdint>
 #include <memory>
 
 #include "domain/duplicate_scoring.hpp"
@@ -133,7 +134,10 @@ class CustomerMergeService {
                                                        const BulkDuplicateOptions& options = {});
   // Any role. Groups from the maintained pairs (GET /v1/duplicates): queued
   // customers are scored first, so a read sees every earlier write.
-  std::vector<DuplicateGroupView> duplicate_groups(const domain::RequestContext& ctx, double min_score);
+  // The first `limit` groups, strongest first (only their evidence is read); *total
+  // receives how many groups there are.
+  std::vector<DuplicateGroupView> duplicate_groups(const domain::RequestContext& ctx, double min_score,
+                                                   std::size_t limit = SIZE_MAX, std::size_t* total = nullptr);
   // Any role (the queue is the database's, not the caller's). Scores the candidates
   // of up to `limit` queued customers of the company with the stored model and
   // stores their pairs; returns how many customers were scored.
