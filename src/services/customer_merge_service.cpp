@@ -200,9 +200,10 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
                                                                       const domain::ScoringConfig& scoring) {
   if (!domain::is_uuid(customer_id)) throw NotFoundError(not_found(customer_id));
   if (scoring.threshold >= kStoredPairFloor && !scoring.model) {
-    // the maintained pairs, after scoring what is queued (read-your-writes)
-    while (process_duplicate_queue(ctx) > 0) {
-    }
+    // the maintained pairs, after scoring what is queued (read-your-writes). One
+    // bounded slice: after an upgrade or a huge import the backlog belongs to the
+    // background worker (or `duplicates rebuild`), not to a request.
+    process_duplicate_queue(ctx, kReadQueueSlice);
     return db_.transact(
         ctx, "find_duplicates",
         [&](db::Tx& tx) {
@@ -259,8 +260,7 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
     if (all.size() > limit) all.resize(limit);
     return all;
   }
-  while (process_duplicate_queue(ctx) > 0) {
-  }
+  process_duplicate_queue(ctx, kReadQueueSlice);  // one bounded slice, as in find_duplicates
   auto stored = db_.transact(
       ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score); },
       db::TxMode::kReadOnly);

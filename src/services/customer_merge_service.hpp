@@ -132,8 +132,9 @@ class CustomerMergeService {
   // >= kStoredPairFloor are stored, the queue is emptied.
   std::vector<DuplicateGroupView> bulk_find_duplicates(const domain::RequestContext& ctx,
                                                        const BulkDuplicateOptions& options = {});
-  // Any role. Groups from the maintained pairs (GET /v1/duplicates): queued
-  // customers are scored first, so a read sees every earlier write.
+  // Any role. Groups from the maintained pairs (GET /v1/duplicates): up to
+  // kReadQueueSlice queued customers are scored first, so a read sees the writes
+  // just before it; a larger backlog is the background worker's.
   // The first `limit` groups, strongest first (only their evidence is read); *total
   // receives how many groups there are.
   std::vector<DuplicateGroupView> duplicate_groups(const domain::RequestContext& ctx, double min_score,
@@ -144,6 +145,8 @@ class CustomerMergeService {
   std::size_t process_duplicate_queue(const domain::RequestContext& ctx, std::size_t limit = 1000);
   // Pairs below this score are not stored; a lower min_score is answered by a scan.
   static constexpr double kStoredPairFloor = 0.5;
+  // Queued customers a read scores before answering (the rest is the worker's).
+  static constexpr std::size_t kReadQueueSlice = 200;
   // Agent or admin. Estimates the company's duplicate model from its active
   // customers (EM on the candidate pairs), stores it and rebuilds the stored pairs
   // (the queue is emptied); the report says what was learned.

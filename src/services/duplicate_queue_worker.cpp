@@ -28,7 +28,13 @@ std::size_t DuplicateQueueWorker::run_once() {
   std::size_t scored = 0;
   for (const auto& [company, queued] : companies) {
     const domain::RequestContext ctx{company, "duplicate-queue", domain::Role::kAdmin, ""};
-    scored += merges.process_duplicate_queue(ctx, 500);  // a bounded slice per company per pass: fairness
+    // a bounded slice per company per pass (fairness), one transaction each: 100
+    // customers at ~150 ms of candidate search each keeps a transaction short
+    for (int slice = 0; slice < 5; ++slice) {
+      const auto n = merges.process_duplicate_queue(ctx, 100);
+      scored += n;
+      if (n < 100) break;
+    }
     std::lock_guard lock(mutex_);
     if (stopping_) break;
   }

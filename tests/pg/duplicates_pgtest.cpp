@@ -252,4 +252,18 @@ TEST_F(DuplicatesTest, BackgroundWorkerScoresEveryCompanysQueue) {
   EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_candidates WHERE company_id = " + w.quote(company_))[0].as<long>(), 1);
 }
 
+// A read scores one bounded slice of the queue; a larger backlog is the worker's.
+TEST_F(DuplicatesTest, AReadScoresOnlyABoundedSliceOfALargeBacklog) {
+  std::string first;
+  for (std::size_t i = 0; i < CustomerMergeService::kReadQueueSlice + 30; ++i) {
+    auto id = add({"", "b" + std::to_string(i), "Person " + std::to_string(i), std::nullopt, std::nullopt, std::nullopt});
+    if (i == 0) first = id;
+  }
+  CustomerMergeService svc(*db_);
+  svc.find_duplicates(ctx_, first);
+  pqxx::connection c(owner_url());
+  pqxx::work w(c);
+  EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_queue WHERE company_id = " + w.quote(company_))[0].as<long>(), 30);
+}
+
 }  // namespace
