@@ -28,11 +28,18 @@ std::string local_part(const std::string& e) {
   return at == std::string::npos ? e : e.substr(0, at);
 }
 
+// At most `max` edits apart (OSA); the length difference is checked first, so
+// clearly different strings never pay for the quadratic distance.
+bool within_edits(const std::string& x, const std::string& y, std::size_t max) {
+  const std::size_t diff = std::max(x.size(), y.size()) - std::min(x.size(), y.size());
+  return diff <= max && osa_distance(x, y) <= max;
+}
+
 // ---- name levels --------------------------------------------------------------
 // Jaro-Winkler is harsh on short names ("cox" / "csx" = 0.78): one edit counts as 0.92.
 double name_token_similarity(const std::string& a, const std::string& b) {
   double s = jw(a, b);
-  if (s < 0.92 && std::min(a.size(), b.size()) >= 3 && osa_distance(a, b) <= 1) s = 0.92;
+  if (s < 0.92 && std::min(a.size(), b.size()) >= 3 && within_edits(a, b, 1)) s = 0.92;
   return s;
 }
 // given: 1 exact, 2 nickname, 3 JW >= 0.92, 4 initial, 5 JW >= 0.80, 6 differs
@@ -119,8 +126,7 @@ bool mailbox_is_name(const std::string& local, const MatchFields& f) {
   for (const auto& form : forms) {
     if (form.empty()) continue;
     if (form == letters) return true;
-    const std::size_t diff = std::max(form.size(), letters.size()) - std::min(form.size(), letters.size());
-    if (form.size() >= 6 && diff <= 1 && osa_distance(form, letters) <= 1) return true;
+    if (form.size() >= 6 && within_edits(form, letters, 1)) return true;
   }
   return false;
 }
@@ -144,17 +150,12 @@ std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
   // a mailbox that spells its owner's name repeats the name comparison: on another
   // domain, or beside another such mailbox, it is not independent evidence
   const bool name_a = mailbox_is_name(la, a), name_b = mailbox_is_name(lb, b);
-  const bool typo = da == db && std::max(la.size(), lb.size()) - std::min(la.size(), lb.size()) <= 1 &&
-                    osa_distance(la, lb) <= 1;  // one slip of the keyboard on the same domain
+  const bool typo = da == db && within_edits(la, lb, 1);  // one slip of the keyboard on the same domain
   if ((da != db && (name_a || name_b)) || (name_a && name_b && !typo)) return 4;
-  auto near = [](const std::string& x, const std::string& y, std::size_t max) {
-    const std::size_t diff = std::max(x.size(), y.size()) - std::min(x.size(), y.size());
-    return diff <= max && osa_distance(x, y) <= max;
-  };
-  if (near(a.email_text, b.email_text, 1)) return 2;
+  if (within_edits(a.email_text, b.email_text, 1)) return 2;
   if (la.size() >= 3 && la == lb) return 3;
   // typos on both sides of the @ ("hensondrbbie@gaeia.com" / "hensondebbie@garcia.com")
-  if (near(a.email_text, b.email_text, 2) || (la.size() >= 5 && near(la, lb, 1) && near(da, db, 2))) return 3;
+  if (within_edits(a.email_text, b.email_text, 2) || (la.size() >= 5 && within_edits(la, lb, 1) && within_edits(da, db, 2))) return 3;
   return 4;
 }
 
@@ -164,7 +165,7 @@ std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
   if (a.phone_key == b.phone_key) return 1;
   auto last7 = [](const std::string& s) { return s.substr(s.size() - 7); };
   if (last7(a.phone_key) == last7(b.phone_key)) return 2;
-  if (osa_distance(a.phone_key, b.phone_key) <= 1) return 3;
+  if (within_edits(a.phone_key, b.phone_key, 1)) return 3;
   return 4;
 }
 
@@ -200,9 +201,7 @@ std::uint8_t address_level(const MatchFields& a, const MatchFields& b) {
   const bool pc_eq = pc && a.postcode == b.postcode;
   // town names carry typos ("blotn" / "bolton"): two edits on a name of five letters or more still agree
   const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92 ||
-                              (std::min(a.locality.size(), b.locality.size()) >= 5 &&
-                               std::max(a.locality.size(), b.locality.size()) - std::min(a.locality.size(), b.locality.size()) <= 2 &&
-                               osa_distance(a.locality, b.locality) <= 2));
+                              (std::min(a.locality.size(), b.locality.size()) >= 5 && within_edits(a.locality, b.locality, 2)));
   const bool place = pc_eq || loc_eq;
   if (num_eq && s >= 0.92) return place ? 1 : 2;
   if (place && (s >= 0.92 || (num_eq && s >= 0.80))) return 3;

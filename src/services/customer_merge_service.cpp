@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <set>
@@ -172,6 +173,19 @@ std::vector<domain::Evidence> evidence_of(const nlohmann::json& j) {
 }
 }  // namespace
 
+namespace {
+// A group as the API shows it: its members and the pairs that join it, strongest
+// first; evidence(link) supplies each pair's evidence. Reasons are the caller's.
+DuplicateGroupView group_view(const std::vector<domain::PreparedRecord>& records, const domain::DuplicateGroup& g,
+                              const std::function<std::vector<domain::Evidence>(const domain::ScoredPair&)>& evidence) {
+  DuplicateGroupView v{g.score, {}, {}, {}};
+  for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
+  for (const auto& l : g.links) v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, evidence(l)});
+  std::sort(v.pairs.begin(), v.pairs.end(), [](const DuplicateLink& x, const DuplicateLink& y) { return x.score > y.score; });
+  return v;
+}
+}  // namespace
+
 std::size_t CustomerMergeService::process_duplicate_queue(const domain::RequestContext& ctx, std::size_t limit) {
   return db_.transact(ctx, "process_duplicate_queue", [&](db::Tx& tx) {
     auto ids = db::claim_duplicate_queue(tx, limit);
@@ -283,16 +297,13 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
   if (total) *total = groups.size();
   std::vector<DuplicateGroupView> out;
   for (std::size_t gi = 0; gi < groups.size() && gi < limit; ++gi) {
-    const auto& g = groups[gi];
-    DuplicateGroupView v{g.score, {}, {}, {}};
+    auto v = group_view(records, groups[gi], [&](const domain::ScoredPair& l) {
+      return evidence_of(nlohmann::json::parse(stored[stored_of.at({l.a, l.b})].evidence_text));
+    });
     std::set<std::string> reasons;
-    for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
-    for (const auto& l : g.links) {
-      auto evidence = evidence_of(nlohmann::json::parse(stored[stored_of.at({l.a, l.b})].evidence_text));
-      for (const auto& e : evidence)
+    for (const auto& p : v.pairs)
+      for (const auto& e : p.evidence)
         if (e.weight > 0) reasons.insert(e.comparison);
-      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, std::move(evidence)});
-    }
     v.reasons.assign(reasons.begin(), reasons.end());
     out.push_back(std::move(v));
   }
@@ -355,11 +366,8 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
   if (options.progress) options.progress("group", groups.size(), groups.size());
   std::vector<DuplicateGroupView> out;
   for (const auto& g : groups) {
-    DuplicateGroupView v{g.score, g.reasons, {}, {}};
-    for (auto i : g.members) v.customers.push_back({records[i].input.id, records[i].input.external_id, records[i].input.name});
-    for (const auto& l : g.links)
-      v.pairs.push_back({records[l.a].input.id, records[l.b].input.id, l.score.score, l.score.evidence});
-    std::sort(v.pairs.begin(), v.pairs.end(), [](const DuplicateLink& x, const DuplicateLink& y) { return x.score > y.score; });
+    auto v = group_view(records, g, [](const domain::ScoredPair& l) { return l.score.evidence; });
+    v.reasons = g.reasons;
     out.push_back(std::move(v));
   }
   return out;
