@@ -1,267 +1,409 @@
 #include "http/server.hpp"
 
-#include <cerrno>
-#include <csignal>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <atomic>
-#include <set>
-#include <chrono>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_set>
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "common/crypto.hpp"
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
 #include "db/database.hpp"
-#include "db/idempotency_store.hpp"
-#include "http/api.hpp"
 #include "http/api_services.hpp"
-#include "http/jwt.hpp"
-#include "http/problem.hpp"
-#include "http/routes.hpp"
+#include "http/dispatcher.hpp"
+#include "http/fair_scheduler.hpp"
 
 namespace tradesphere::http {
 
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+class Session;
+
+common::Counter& closed_counter(const std::string& reason) {
+  static auto& family = common::metrics().counter_family(
+      "tradesphere_http_connections_closed_total",
+      "Connections the server closed, by reason (header_timeout, body_timeout, idle_timeout, write_timeout, "
+      "malformed, draining)");
+  return family.with({{"reason", reason}});
+}
+common::Counter& refused_counter(const std::string& cause) {
+  static auto& family = common::metrics().counter_family(
+      "tradesphere_http_refused_total",
+      "Requests or connections refused with 503 before any handler ran, by cause (connection_limit, queue_full, "
+      "tenant_queue_full, queue_timeout, stopping)");
+  return family.with({{"cause", cause}});
+}
+common::Gauge& open_connections_gauge() {
+  static auto& g = common::metrics().gauge("tradesphere_http_open_connections", "Open HTTP connections");
+  return g;
+}
+
+// A connection over max_connections gets this and is closed: a quick, clear
+// refusal instead of a silent reset (best effort, never blocks).
+const std::string kConnectionLimitResponse = [] {
+  const std::string body =
+      R"({"type":"urn:tradesphere:problem:unavailable","title":"Service Unavailable","status":503,)"
+      R"("detail":"Too many open connections; retry shortly."})";
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}();
+
+// A refused request's body may still be on its way: read and drop up to this
+// much (and this long) after answering, so the client sees the answer rather
+// than a reset (what nginx calls a lingering close).
+constexpr std::size_t kLingerBytes = 64 << 20;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+}  // namespace
+
 struct Server::Impl {
   ServerOptions options;
-  httplib::Server server;
-  RouteTable table;
+  // Declared before io: sessions unregister themselves while io's handlers are destroyed.
+  std::mutex sessions_mutex;
+  std::unordered_set<Session*> sessions;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer retry_accept{io};
+  asio::steady_timer drain_timer{io};
+  std::chrono::steady_clock::time_point drain_deadline;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<FairScheduler> workers;  // declared last: joined first (its tasks post to io)
+  std::atomic<bool> draining{false};
   int port = 0;
-  std::atomic<bool> run_entered{false};
-  std::atomic<bool> run_finished{false};
-  std::atomic<bool> stop_requested{false};
-  int listen_fd = -1;  // recorded while binding (socket options hook)
+
+  void accept();
+  void refuse_connection(tcp::socket& socket);
+  void begin_drain();
+  void check_drained();
+  std::vector<std::shared_ptr<Session>> live_sessions();
 };
 
 namespace {
-// Debian's libcpp-httplib is built with a listen backlog of 5: a burst of new
-// connections (50 clients at once) overflows the accept queue and, with SYN
-// cookies, the kernel resets some of them. bind() raises it on the listening
-// socket (Linux applies a second listen() to the backlog).
-constexpr int kListenBacklog = 1024;
 
-// Per-request facts shared by the pre-routing handler, the dispatcher, the
-// error handler and the access logger, which all run on the worker thread.
-struct RequestState {
-  bool active = false;
-  std::chrono::steady_clock::time_point started;
-  std::string correlation_id;
-  std::string route;
-  std::string company_id;
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& impl) : stream_(std::move(socket)), impl_(impl) {
+    std::lock_guard lock(impl_.sessions_mutex);
+    impl_.sessions.insert(this);
+    open_connections_gauge().set(static_cast<double>(impl_.sessions.size()));
+  }
+  ~Session() {
+    std::lock_guard lock(impl_.sessions_mutex);
+    impl_.sessions.erase(this);
+    open_connections_gauge().set(static_cast<double>(impl_.sessions.size()));
+  }
+
+  void start() { read_header(); }
+
+  // Drain: a connection that is not working on a request is closed now; one that
+  // is finishes its response and then closes (respond() turns keep-alive off).
+  void drain() {
+    if (phase_ == Phase::kIdle || phase_ == Phase::kHeader || phase_ == Phase::kBody) {
+      closed_counter("draining").inc();
+      close();
+    }
+  }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kBusy, kWriting, kLinger, kClosed };
+
+  const ServerOptions& options() const { return impl_.options; }
+
+  // Keep-alive: wait up to idle_timeout for the next request's first byte, then
+  // give its head header_timeout.
+  void wait_for_next() {
+    if (impl_.draining) return close();
+    if (buffer_.size() > 0) return read_header();  // pipelined request already here
+    phase_ = Phase::kIdle;
+    buffer_.shrink_to_fit();  // an idle connection keeps no buffer
+    stream_.expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(512), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) {
+        if (ec == beast::error::timeout) closed_counter("idle_timeout").inc();
+        return self->close();
+      }
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    phase_ = Phase::kHeader;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    stream_.expires_after(options().header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        return refuse(431, "request-header-too-large", "The request line and headers exceed the limit.");
+      }
+      if (ec == bhttp::error::body_limit) {  // Content-Length over the limit: refused before the body is read
+        return refuse(413, "payload-too-large", "The request body is too large.");
+      }
+      if (ec == beast::error::timeout) {
+        closed_counter("header_timeout").inc();
+        return close();
+      }
+      // A parse error (bad method, target, version, header syntax …) gets a 400;
+      // the client closing or resetting the connection gets nothing.
+      const bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      if (parse_error) return refuse(400, "bad-request", "The request is not valid HTTP/1.1.");
+      return close();
+    }
+    auto& head = parser_->get();
+    method_ = std::string(head.method_string());
+    head_only_ = method_ == "HEAD";
+    if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
+      return refuse(413, "payload-too-large", "The request body is too large.");
+    }
+    if (parser_->is_done()) return dispatch();
+    phase_ = Phase::kBody;
+    stream_.expires_after(options().body_timeout);
+    if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+      // curl waits (up to 1 s) for this before sending a large body.
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code e, std::size_t) {
+        if (e) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == bhttp::error::body_limit) {
+        return self->refuse(413, "payload-too-large", "The request body is too large.");
+      }
+      if (ec) {
+        if (ec == beast::error::timeout) closed_counter("body_timeout").inc();
+        return self->close();
+      }
+      self->dispatch();
+    });
+  }
+
+  WireRequest take_request() {
+    WireRequest req;
+    if (parser_) {
+      auto msg = parser_->release();
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      req.headers.reserve(std::distance(msg.begin(), msg.end()));
+      for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      req.body = std::move(msg.body());
+      keep_alive_ = msg.keep_alive();
+      parser_.reset();
+    }
+    req.received = std::chrono::steady_clock::now();
+    return req;
+  }
+
+  void dispatch() {
+    phase_ = Phase::kBusy;
+    stream_.expires_never();
+    auto request = std::make_shared<WireRequest>(take_request());
+    const Dispatcher& dispatcher = *impl_.dispatcher;
+    if (dispatcher.answers_from_memory(*request)) return respond(dispatcher.handle(*request));
+    auto self = shared_from_this();
+    const auto admission = impl_.workers->submit(dispatcher.tenant_of(*request), [self, request] {
+      const auto& impl = self->impl_;
+      if (self->impl_.io.stopped()) return;  // past the drain deadline: nobody will write the answer
+      WireResponse res;
+      if (std::chrono::steady_clock::now() - request->received > impl.options.queue_timeout) {
+        refused_counter("queue_timeout").inc();
+        res = impl.dispatcher->refuse(*request, 503, "unavailable", "The server is busy; retry shortly.");
+      } else {
+        res = impl.dispatcher->handle(*request);
+      }
+      asio::post(self->stream_.get_executor(),
+                 [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
+    });
+    if (admission != Admission::kAccepted) {
+      refused_counter(to_string(admission)).inc();
+      respond(dispatcher.refuse(*request, 503, "unavailable", "The server is busy; retry shortly."));
+    }
+  }
+
+  // A refusal decided while reading: answer, then close (lingering).
+  void refuse(int status, const std::string& code, const std::string& detail) {
+    if (status == 400) closed_counter("malformed").inc();
+    WireRequest partial;
+    if (parser_) {
+      const auto& head = parser_->get();
+      partial.method = std::string(head.method_string());
+      partial.target = std::string(head.target());
+      if (auto id = head.find("X-Request-Id"); id != head.end()) partial.headers.emplace_back("x-request-id", id->value());
+    }
+    parser_.reset();
+    keep_alive_ = false;
+    auto res = impl_.dispatcher->refuse(partial, status, code, detail);
+    res.close = true;
+    respond(std::move(res));
+  }
+
+  void respond(WireResponse out) {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kWriting;
+    const bool keep_alive = keep_alive_ && !out.close && !impl_.draining;
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(out.status));
+    for (const auto& [name, value] : out.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(out.body);
+    res->prepare_payload();
+    if (head_only_) res->body().clear();  // Content-Length stays that of the GET
+    stream_.expires_after(options().write_timeout);
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive, linger = out.close](
+                                          beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (ec == beast::error::timeout) closed_counter("write_timeout").inc();
+        return self->close();
+      }
+      if (linger) return self->linger();
+      if (!keep_alive) return self->close();
+      self->wait_for_next();
+    });
+  }
+
+  // After a refusal: no more answers, but drain what the client still sends for a
+  // moment so that it reads the answer instead of a connection reset.
+  void linger() {
+    phase_ = Phase::kLinger;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    lingered_ = 0;
+    linger_read();
+  }
+  void linger_read() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 << 10), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ > kLingerBytes) return self->close();
+      self->linger_read();
+    });
+  }
+
+  void close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Server::Impl& impl_;
+  Phase phase_ = Phase::kHeader;
+  std::string method_;
+  bool head_only_ = false;
+  bool keep_alive_ = true;
+  std::size_t lingered_ = 0;
 };
-thread_local RequestState t_state;
 
-bool valid_request_id(const std::string& id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (unsigned char c : id) {
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
-  }
-  return true;
-}
+}  // namespace
 
-void begin_request(const httplib::Request& req, httplib::Response& res) {
-  t_state = RequestState{};
-  t_state.active = true;
-  t_state.started = std::chrono::steady_clock::now();
-  auto given = req.get_header_value("X-Request-Id");
-  t_state.correlation_id = valid_request_id(given) ? given : common::random_hex(16);
-  res.set_header("X-Request-Id", t_state.correlation_id);
-}
-
-void write_problem(httplib::Response& res, const Problem& p) {
-  res.status = p.status;
-  for (const auto& [k, v] : p.headers) res.set_header(k, v);
-  res.set_content(problem_body(p, t_state.correlation_id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  kProblemContentType);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Resolves the bearer token; throws HttpProblem 401 (no hint why).
-domain::RequestContext authenticate(const httplib::Request& req, const std::string& secret) {
-  auto unauthorized = [] {
-    auto p = make_problem(401, "unauthorized", "A valid bearer token is required.");
-    p.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return HttpProblem(std::move(p));
-  };
-  const auto header = req.get_header_value("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || lower(header.substr(0, kBearer.size())) != "bearer ") throw unauthorized();
-  auto claims = verify_token(secret, header.substr(kBearer.size()));
-  if (!claims) throw unauthorized();
-  domain::RequestContext ctx;
-  ctx.company_id = claims->company_id;
-  ctx.user_id = claims->user_id;
-  ctx.role = claims->role;
-  ctx.correlation_id = t_state.correlation_id;
-  return ctx;
-}
-
-bool allows(Access access, domain::Role role) {
-  switch (access) {
-    case Access::kPublic:
-    case Access::kViewer: return true;
-    case Access::kAgent: return role == domain::Role::kAgent || role == domain::Role::kAdmin;
-    case Access::kAdmin: return role == domain::Role::kAdmin;
-  }
-  return false;
-}
-
-void write_api_response(httplib::Response& res, const ApiResponse& out) {
-  res.status = out.status;
-  for (const auto& [k, v] : out.headers) res.set_header(k, v);
-  if (out.no_content) return;
-  res.set_content(out.serialized(), out.content_type);
-}
-
-// Runs the handler under an Idempotency-Key: first use runs and stores the
-// response; a retry replays it; another request with the key is refused.
-ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest& areq, const std::string& key) {
-  if (key.empty() || key.size() > 200 || !valid_request_id(key)) {
-    throw bad_request("Invalid Idempotency-Key.", {{"Idempotency-Key", "1..200 characters of [A-Za-z0-9._:-]"}});
-  }
-  const auto hash = common::sha256_hex(areq.method + " " + areq.path + "\n" + areq.body);
-  auto claim = services.idempotency->claim(areq.ctx, key, hash);
-  switch (claim.outcome) {
-    case db::ClaimOutcome::kReplay: {
-      ApiResponse r;
-      r.status = claim.stored->status;
-      r.raw_body = claim.stored->body;
-      if (claim.stored->location) r.headers.emplace_back("Location", *claim.stored->location);
-      r.headers.emplace_back("Idempotent-Replayed", "true");
-      return r;
+void Server::Impl::accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;  // closed by begin_drain
+    if (ec) {
+      // Out of file descriptors (or similar): back off instead of spinning.
+      common::log(spdlog::level::warn, "accept_failed", {{"error", ec.message()}});
+      retry_accept.expires_after(std::chrono::milliseconds(50));
+      retry_accept.async_wait([this](beast::error_code e) {
+        if (!e && !draining) accept();
+      });
+      return;
     }
-    case db::ClaimOutcome::kInProgress:
-      throw HttpProblem(make_problem(409, "conflict", "A request with this Idempotency-Key is still in progress."));
-    case db::ClaimOutcome::kMismatch:
-      throw HttpProblem(make_problem(422, "idempotency-key-reused",
-                                     "This Idempotency-Key was used for a different request."));
-    case db::ClaimOutcome::kClaimed:
-      break;
-  }
-  ApiResponse out;
-  try {
-    out = route.handler(areq);
-  } catch (...) {
-    try {
-      services.idempotency->release(areq.ctx, key);
-    } catch (const std::exception& e) {
-      common::log(spdlog::level::warn, "idempotency_release_failed", {{"error", e.what()}});
+    std::size_t open = 0;
+    {
+      std::lock_guard lock(sessions_mutex);
+      open = sessions.size();
     }
-    throw;
+    if (open >= options.max_connections) {
+      refuse_connection(socket);
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // small JSON answers must not wait for Nagle
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+void Server::Impl::refuse_connection(tcp::socket& socket) {
+  refused_counter("connection_limit").inc();
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(kConnectionLimitResponse), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+std::vector<std::shared_ptr<Session>> Server::Impl::live_sessions() {
+  std::vector<std::shared_ptr<Session>> out;
+  std::lock_guard lock(sessions_mutex);
+  out.reserve(sessions.size());
+  for (Session* s : sessions) {
+    if (auto p = s->weak_from_this().lock()) out.push_back(std::move(p));
   }
-  db::StoredResponse stored{out.status, out.serialized(), std::nullopt};
-  for (const auto& [k, v] : out.headers) {
-    if (k == "Location") stored.location = v;
-  }
-  services.idempotency->complete(areq.ctx, key, stored);
   return out;
 }
 
-void finish_request(const httplib::Request& req, const httplib::Response& res);
-
-void dispatch_route(Server::Impl& impl, const httplib::Request& req, httplib::Response& res);
-
-void dispatch(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
-  if (!t_state.active) begin_request(req, res);
-  dispatch_route(impl, req, res);
-  finish_request(req, res);
+void Server::Impl::begin_drain() {
+  if (draining.exchange(true)) return;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  retry_accept.cancel();
+  for (auto& s : live_sessions()) s->drain();
+  drain_deadline = std::chrono::steady_clock::now() + options.drain_timeout;
+  check_drained();
 }
 
-void dispatch_route(Server::Impl& impl, const httplib::Request& req, httplib::Response& res) {
-  // HEAD is GET without the body (httplib drops it).
-  auto match = impl.table.match(req.method == "HEAD" ? "GET" : req.method, req.path);
-  if (match.route == nullptr) {
-    if (!match.allowed.empty()) {
-      std::string allow;
-      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
-      auto p = make_problem(405, "method-not-allowed", "Allowed: " + allow + ".");
-      p.headers.emplace_back("Allow", allow);
-      write_problem(res, p);
-    } else {
-      write_problem(res, make_problem(404, "not-found", "The requested resource does not exist."));
-    }
+void Server::Impl::check_drained() {
+  std::size_t open = 0;
+  {
+    std::lock_guard lock(sessions_mutex);
+    open = sessions.size();
+  }
+  if (open == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+    if (open > 0) common::log(spdlog::level::warn, "drain_deadline_passed", {{"open_connections", open}});
+    io.stop();
     return;
   }
-  const Route& route = *match.route;
-  t_state.route = route.pattern;
-  ApiRequest areq;
-  areq.method = req.method;
-  areq.path = req.path;
-  areq.route = route.pattern;
-  areq.path_params = std::move(match.params);
-  areq.query.insert(req.params.begin(), req.params.end());
-  for (const char* h : {"content-type", "if-match", "idempotency-key"}) {
-    if (req.has_header(h)) areq.headers[h] = req.get_header_value(h);
-  }
-  areq.body = req.body;
-  bool if_match_sent = req.has_header("If-Match");
-  std::optional<common::ScopedLogContext> log_scope;
-  try {
-    if (route.access != Access::kPublic) {
-      areq.ctx = authenticate(req, impl.options.jwt_secret);
-      t_state.company_id = areq.ctx.company_id;
-      log_scope.emplace(areq.ctx);
-      if (!allows(route.access, areq.ctx.role)) {
-        throw HttpProblem(make_problem(403, "forbidden",
-                                       std::string("This operation needs the ") + to_string(route.access) + " role."));
-      }
-    } else {
-      areq.ctx.correlation_id = t_state.correlation_id;
-      log_scope.emplace(t_state.correlation_id, "");
-    }
-    if (impl.options.before_handler) impl.options.before_handler(req.method, route.pattern);
-    ApiResponse out;
-    if (route.idempotency_key && req.has_header("Idempotency-Key") && impl.options.services) {
-      out = run_idempotent(*impl.options.services, route, areq, req.get_header_value("Idempotency-Key"));
-    } else {
-      out = route.handler(areq);
-    }
-    write_api_response(res, out);
-  } catch (...) {
-    std::string cause;
-    auto p = problem_from_exception(std::current_exception(), if_match_sent, &cause);
-    if (!cause.empty()) {
-      common::log(p.server_fault ? spdlog::level::err : spdlog::level::warn, "request_failed",
-                  {{"route", route.pattern}, {"status", p.status}, {"cause", cause}});
-    }
-    res.headers.erase("ETag");
-    res.headers.erase("Location");
-    write_problem(res, p);
-  }
+  drain_timer.expires_after(std::chrono::milliseconds(10));
+  drain_timer.async_wait([this](beast::error_code) { check_drained(); });
 }
-
-// Metrics and the access-log line; runs before the response is written, so a
-// client that got its answer can rely on the line being there.
-void finish_request(const httplib::Request& req, const httplib::Response& res) {
-  static auto& requests = common::metrics().counter_family("tradesphere_http_requests_total",
-                                                           "HTTP requests, by method, route and status");
-  static auto& durations = common::metrics().histogram_family("tradesphere_http_request_duration_seconds",
-                                                              "HTTP request duration, by method, route and status");
-  const auto elapsed = t_state.active ? std::chrono::steady_clock::now() - t_state.started
-                                      : std::chrono::steady_clock::duration::zero();
-  const std::string route = t_state.route.empty() ? "unmatched" : t_state.route;
-  // Only known methods become label values (no unbounded label sets from clients).
-  static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
-  const std::string method = kMethods.count(req.method) ? req.method : "OTHER";
-  const common::Labels labels = {{"method", method}, {"route", route}, {"status", std::to_string(res.status)}};
-  requests.with(labels).inc();
-  durations.with(labels).observe(elapsed);
-  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-  common::ScopedLogContext scope(t_state.correlation_id, t_state.company_id);
-  common::log(spdlog::level::info, "http_request",
-              {{"method", method}, {"route", route}, {"status", res.status}, {"duration_ms", ms}});
-  t_state = RequestState{};
-}
-
-}  // namespace
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
@@ -273,106 +415,67 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
     common::log(spdlog::level::warn, "server.pool_smaller_than_threads",
                 {{"pool_size", o.services->database->pool().options().size}, {"threads", o.threads}});
   }
-  auto& svr = impl_->server;
-  svr.set_payload_max_length(o.max_body_bytes);
-  // Small JSON responses would otherwise wait on Nagle + delayed ACK (~40 ms each way).
-  svr.set_tcp_nodelay(true);
-  Impl* self = impl_.get();
-  svr.set_socket_options([self](socket_t sock) {
-    httplib::default_socket_options(sock);
-    self->listen_fd = sock;
-  });
-  const int threads = o.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  svr.set_read_timeout(10, 0);
-  svr.set_write_timeout(10, 0);
-
-  register_system_routes(impl_->table, o);
-  if (o.services) register_v1_routes(impl_->table, *o.services);
-
-  Impl* impl = impl_.get();
-  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    // No response compression here. Debian's cpp-httplib 0.11 compresses every
-    // application/json body itself when the client sends Accept-Encoding, and
-    // prefers Brotli at its maximum quality: one 1000-row list page (665 KB) cost
-    // 1.8 s of CPU instead of ~0.3 s, a cheap way for any client to exhaust the
-    // worker threads. Compression belongs to the reverse proxy in front of us.
-    // httplib offers no switch, so the header is dropped before it looks at it
-    // (the Request is a non-const local of httplib's connection loop).
-    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    begin_request(req, res);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  auto handler = [impl](const httplib::Request& req, httplib::Response& res) { dispatch(*impl, req, res); };
-  const std::string any = "/.*";
-  svr.Get(any, handler);
-  svr.Post(any, handler);
-  svr.Put(any, handler);
-  svr.Patch(any, handler);
-  svr.Delete(any, handler);
-  svr.Options(any, handler);
-  // Errors httplib raises itself (413 body too large, 400 bad request line, 414 …)
-  // still answer problem+json.
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (!t_state.active) begin_request(req, res);
-    if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", t_state.correlation_id);
-    std::string code = res.status == 413 ? "payload-too-large" : res.status == 404 ? "not-found" : "bad-request";
-    if (res.status == 413) {
-      res.set_header("Connection", "close");
-    }
-    write_problem(res, make_problem(res.status, code, res.status == 413 ? "The request body is too large." : ""));
-    finish_request(req, res);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string cause;
-    auto p = problem_from_exception(ep, false, &cause);
-    common::log(spdlog::level::err, "request_failed", {{"cause", cause}});
-    write_problem(res, p);
-  });
+  impl_->dispatcher = std::make_unique<Dispatcher>(impl_->options);
+  impl_->workers = std::make_unique<FairScheduler>(SchedulerLimits::for_threads(o.threads));
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  if (impl_->workers) impl_->workers->stop();
+}
+
+namespace {
+// 10,000 idle connections need as many descriptors; the soft limit is often 1024.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+}  // namespace
 
 int Server::bind() {
   auto& o = impl_->options;
-  if (o.port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(o.host);
-  } else if (impl_->server.bind_to_port(o.host, o.port)) {
-    impl_->port = o.port;
-  } else {
-    impl_->port = -1;
+  raise_descriptor_limit();
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
+  if (!ec) {
+    tcp::endpoint endpoint(address, static_cast<unsigned short>(o.port));
+    impl_->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) impl_->acceptor.bind(endpoint, ec);
+    if (!ec) impl_->acceptor.listen(1024, ec);
   }
-  if (impl_->port <= 0) {
-    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message() +
                              " (in use? choose another with --port / TRADESPHERE_PORT)");
   }
-  if (impl_->listen_fd >= 0 && ::listen(impl_->listen_fd, kListenBacklog) != 0) {
-    common::log(spdlog::level::warn, "listen_backlog_unchanged", {{"errno", errno}});
-  }
+  impl_->port = impl_->acceptor.local_endpoint().port();
   return impl_->port;
 }
 
 void Server::run() {
-  impl_->run_entered = true;
-  if (!impl_->stop_requested) impl_->server.listen_after_bind();
-  impl_->run_finished = true;
+  if (!impl_->acceptor.is_open()) return;
+  impl_->accept();
+  impl_->io.run();
+  // Past the drain deadline (or no connection left): let queued work finish, then
+  // close what is still open.
+  impl_->workers->stop();
+  for (auto& s : impl_->live_sessions()) s->drain();
 }
 
 void Server::stop() {
-  // httplib's stop() does nothing until the accept loop runs: a stop() that races
-  // with the start of run() waits for the loop (or makes run() return at once).
-  impl_->stop_requested = true;
-  while (impl_->run_entered && !impl_->run_finished && !impl_->server.is_running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  impl_->server.stop();
+  asio::post(impl_->io, [impl = impl_.get()] { impl->begin_drain(); });
+}
+
+std::size_t Server::connections() const {
+  std::lock_guard lock(impl_->sessions_mutex);
+  return impl_->sessions.size();
 }
 
 std::vector<std::pair<std::string, std::string>> Server::routes() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : impl_->table.routes()) out.emplace_back(r.method, r.pattern);
+  for (const auto& r : impl_->dispatcher->table().routes()) out.emplace_back(r.method, r.pattern);
   return out;
 }
 
