@@ -25,6 +25,7 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
   auto migrate_first = std::make_shared<bool>(false);
   serve->add_flag("--migrate", *migrate_first, "Apply pending migrations before serving");
   serve->callback([&g, options, migrate_first] {
+    http::block_stop_signals();  // before the pool's and the queue worker's threads exist
     options->database = db::resolve_database(g.database());
     if (*migrate_first) {
       db::MigrationRunner(options->database.admin_url).up();

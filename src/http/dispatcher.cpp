@@ -34,6 +34,7 @@ struct Exchange {
   std::string correlation_id;
   std::string route;
   std::string company_id;
+  std::string unavailable_cause;  // set by refusals; a handler's 503 is the database's
 };
 
 bool valid_request_id(const std::string& id) {
@@ -45,7 +46,7 @@ bool valid_request_id(const std::string& id) {
 }
 
 Exchange begin(const WireRequest& request) {
-  Exchange ex{request, {}, {}, {}, {}};
+  Exchange ex{request, {}, {}, {}, {}, {}};
   auto given = request.header("x-request-id").value_or("");
   ex.correlation_id = valid_request_id(given) ? given : common::random_hex(16);
   return ex;
@@ -246,6 +247,12 @@ WireResponse finish(Exchange& ex) {
   const common::Labels labels = {{"method", method}, {"route", route}, {"status", std::to_string(ex.response.status)}};
   requests.with(labels).inc();
   durations.with(labels).observe(elapsed);
+  if (ex.response.status == 503) {
+    unavailable_counter(!ex.unavailable_cause.empty() ? ex.unavailable_cause
+                        : route == "/readyz"          ? "not_ready"
+                                                      : "database")
+        .inc();
+  }
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   common::ScopedLogContext scope(ex.correlation_id, ex.company_id);
   common::log(spdlog::level::info, "http_request",
@@ -273,9 +280,16 @@ WireResponse Dispatcher::handle(const WireRequest& request) const {
   return finish(ex);
 }
 
+common::Counter& unavailable_counter(const std::string& cause) {
+  static auto& family = common::metrics().counter_family(
+      "tradesphere_http_unavailable_total", "Answers 503 (and connections refused with one), by cause");
+  return family.with({{"cause", cause}});
+}
+
 WireResponse Dispatcher::refuse(const WireRequest& request, int status, const std::string& code,
-                                const std::string& detail) const {
+                                const std::string& detail, const std::string& cause) const {
   Exchange ex = begin(request);
+  ex.unavailable_cause = cause;
   auto p = make_problem(status, code, detail);
   if (status == 503) p.headers.emplace_back("Retry-After", "1");
   write_problem(ex, p);

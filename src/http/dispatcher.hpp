@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 
@@ -33,6 +34,11 @@ struct WireResponse {
   bool close = false;  // the transport closes the connection after writing
 };
 
+// tradesphere_http_unavailable_total{cause}: every 503, by why. Causes: database
+// (pool wait or statement timeout, connection lost), not_ready (/readyz),
+// connection_limit, queue_full, tenant_queue_full, queue_timeout, stopping.
+common::Counter& unavailable_counter(const std::string& cause);
+
 class Dispatcher {
  public:
   // Registers the routes; `options` must outlive the dispatcher.
@@ -42,8 +48,10 @@ class Dispatcher {
   WireResponse handle(const WireRequest& request) const;
   // A refusal the transport decides on its own (malformed request 400, body
   // too large 413, header too large 431, overload 503): problem+json, counted
-  // and logged like any other response. 503s carry Retry-After.
-  WireResponse refuse(const WireRequest& request, int status, const std::string& code, const std::string& detail) const;
+  // and logged like any other response. 503s carry Retry-After and are counted
+  // under `cause` in tradesphere_http_unavailable_total.
+  WireResponse refuse(const WireRequest& request, int status, const std::string& code, const std::string& detail,
+                      const std::string& cause = "") const;
 
   // The company of a valid bearer token, "" when there is none (the transport
   // queues work per company; HS256 verification costs microseconds).

@@ -40,13 +40,6 @@ common::Counter& closed_counter(const std::string& reason) {
       "malformed, draining)");
   return family.with({{"reason", reason}});
 }
-common::Counter& refused_counter(const std::string& cause) {
-  static auto& family = common::metrics().counter_family(
-      "tradesphere_http_refused_total",
-      "Requests or connections refused with 503 before any handler ran, by cause (connection_limit, queue_full, "
-      "tenant_queue_full, queue_timeout, stopping)");
-  return family.with({{"cause", cause}});
-}
 common::Gauge& open_connections_gauge() {
   static auto& g = common::metrics().gauge("tradesphere_http_open_connections", "Open HTTP connections");
   return g;
@@ -237,8 +230,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self->impl_.io.stopped()) return;  // past the drain deadline: nobody will write the answer
       WireResponse res;
       if (std::chrono::steady_clock::now() - request->received > impl.options.queue_timeout) {
-        refused_counter("queue_timeout").inc();
-        res = impl.dispatcher->refuse(*request, 503, "unavailable", "The server is busy; retry shortly.");
+        res = impl.dispatcher->refuse(*request, 503, "unavailable", "The server is busy; retry shortly.",
+                                      "queue_timeout");
       } else {
         res = impl.dispatcher->handle(*request);
       }
@@ -246,8 +239,8 @@ class Session : public std::enable_shared_from_this<Session> {
                  [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     });
     if (admission != Admission::kAccepted) {
-      refused_counter(to_string(admission)).inc();
-      respond(dispatcher.refuse(*request, 503, "unavailable", "The server is busy; retry shortly."));
+      respond(dispatcher.refuse(*request, 503, "unavailable", "The server is busy; retry shortly.",
+                                to_string(admission)));
     }
   }
 
@@ -362,7 +355,7 @@ void Server::Impl::accept() {
 }
 
 void Server::Impl::refuse_connection(tcp::socket& socket) {
-  refused_counter("connection_limit").inc();
+  unavailable_counter("connection_limit").inc();
   beast::error_code ignored;
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(kConnectionLimitResponse), ignored);
@@ -479,14 +472,27 @@ std::vector<std::pair<std::string, std::string>> Server::routes() const {
   return out;
 }
 
-int serve_until_signal(ServerOptions options) {
-  // Block the signals in every thread; one watcher thread receives them.
+namespace {
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGUSR1);
+  return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int serve_until_signal(ServerOptions options) {
+  // Block the signals in every thread (threads started later inherit the mask);
+  // one watcher thread receives them.
+  block_stop_signals();
+  sigset_t set = stop_signals();
 
   Server server(options);
   int port = server.bind();

@@ -70,7 +70,12 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Binds, serves, and stops cleanly on SIGINT/SIGTERM. Returns the exit code.
+// Blocks SIGINT/SIGTERM in the calling thread. Call it before starting any
+// thread of a serving process: a thread that does not block them would take the
+// signal's default action (kill the process) instead of a graceful drain.
+void block_stop_signals();
+
+// Binds, serves, and drains cleanly on SIGINT/SIGTERM. Returns the exit code.
 int serve_until_signal(ServerOptions options);
 
 }  // namespace tradesphere::http

@@ -119,3 +119,57 @@ TEST_F(StatementTimeoutHttpTest, ConcurrentTimeoutsLeakNoConnection) {
 }
 
 }  // namespace
+
+namespace {
+
+// One database connection, a short bounded wait for it, a long statement
+// timeout: a request that finds the pool empty answers 503 after the bounded
+// wait, not after the statement timeout of the request holding the connection.
+class PoolExhaustionHttpTest : public HttpTest {
+ protected:
+  void configure(tradesphere::http::ServerOptions& o) override {
+    tradesphere::db::PoolOptions pool;
+    pool.url = o.database.app_url;
+    pool.size = 1;
+    pool.acquire_timeout = std::chrono::milliseconds(300);
+    pool.statement_timeout = std::chrono::milliseconds(20000);
+    o.threads = 4;
+    services_ = tradesphere::http::make_api_services(pool);
+    o.services = services_;
+  }
+  std::shared_ptr<tradesphere::http::ApiServices> services_;
+};
+
+TEST_F(PoolExhaustionHttpTest, AnEmptyPoolAnswers503WithRetryAfterAfterTheBoundedWait) {
+  auto created = call_json("POST", "/v1/customers", agent_token(), {{"name", "Held"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+  pqxx::connection blocker(owner_url());
+  pqxx::work lock(blocker);
+  lock.exec("SELECT 1 FROM customers WHERE id = '" + id + "' FOR UPDATE");
+  // This PATCH holds the only connection while it waits for the row lock.
+  HttpResponse holder;
+  std::thread t([&] {
+    holder = call_json("PATCH", "/v1/customers/" + id, agent_token(), {{"name", "After"}}, {{"If-Match", "\"1\""}});
+  });
+  for (int i = 0; i < 500; ++i) {
+    auto waiting = owner_query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted");
+    if (waiting[0]["n"].get<int>() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto refused = call("GET", "/v1/customers/" + id, viewer_token());
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  EXPECT_EQ(refused.json()["type"], "urn:tradesphere:problem:unavailable");
+  // A liveness bound: without the bounded wait it would answer after the holder (20 s).
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  lock.abort();
+  t.join();
+  EXPECT_EQ(holder.status, 200) << holder.body;
+  auto metrics = call("GET", "/metrics");
+  EXPECT_NE(metrics.body.find(R"(tradesphere_http_unavailable_total{cause="database"})"), std::string::npos);
+}
+
+}  // namespace

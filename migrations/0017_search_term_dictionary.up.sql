@@ -1,0 +1,348 @@
+-- 0017 Search that stays fast at 1M customers in one company (issue 14, part 2).
+--
+-- The ranking is unchanged (0011/0014): a customer is a candidate when its name is
+-- trigram-similar to the query (%), contains it as a word-similar part (<%) or as a
+-- substring (ILIKE), or its email contains it or is similar to it, or its phone
+-- digits contain the query's digits; it scores the greatest of 1.0 (exact name,
+-- email or phone), 0.9 (name or email prefix), 0.7 (substring), 0.8 * similarity
+-- and 0.8 * word similarity of the name, 0.6 * similarity of the email; ties by
+-- lower(name) (NULLs last) then id. What changes is how the best p_limit are found
+-- without fetching and scoring every candidate (at 1M: "Mich" matched ~31 000 names,
+-- "Jenifer Smiht" ~16 000 names and ~10 000 emails).
+--
+-- 1. Term dictionaries, per company, kept exact by triggers on customer_search:
+--    search_name_terms: every distinct name with the number of active customers
+--      carrying it (~100 000 names at 1M in the seed's data). Every name part of the
+--      score is a function of the name alone, so names are matched and scored once
+--      per distinct name, and the customers of the best names are read in
+--      (lower(name), id) order through a btree, p_limit at most per name.
+--    search_email_stems: every distinct email stem (the email up to its first
+--      digit or '@': "michael.smith" for michael.smith123@mail.com). An email
+--      starts with a prefix that holds no digit and no '@' exactly when its stem
+--      does, so the email-prefix matches of a short query ("mich": ~21 000 emails)
+--      come as a few hundred stems, each read in name order with a limit.
+-- 2. Phone fragments of 5+ digits use a GIN over the 5-digit grams of the phone
+--    (posting lists of ~70 customers at 1M instead of ~9 000 per digit trigram);
+--    shorter ones keep the trigram index. Exact phones use a btree.
+-- 3. Bounds instead of exhaustive scoring. Each customer's score is the greatest of
+--    its name, email and phone parts, and all parts share the same tie-breakers, so
+--    the best p_limit customers are among the best p_limit of each part taken
+--    alone. The email-similarity part (at most 0.6 * similarity) is fetched last,
+--    with the trigram threshold raised to (current p_limit-th score) / 0.6: no
+--    email below it can enter the answer.
+-- The oracle tests (tests/pg) compare the result with the ranking evaluated over
+-- every customer.
+
+------------------------------------------------------------------------------
+-- helpers
+------------------------------------------------------------------------------
+-- The email up to its first digit or '@' ('' when it starts with one).
+CREATE FUNCTION search_email_stem(p_email text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT substring(p_email from '^[^0-9@]*') $$;
+
+-- The distinct 5-digit grams of a digit string, as integers (NULL for anything else
+-- or shorter than 5 digits).
+CREATE FUNCTION search_phone_grams(p_digits text) RETURNS integer[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN p_digits ~ '^[0-9]{5,}$' THEN
+           ARRAY(SELECT DISTINCT substr(p_digits, i, 5)::integer
+                   FROM generate_series(1, length(p_digits) - 4) AS i ORDER BY 1)
+         END
+$$;
+
+------------------------------------------------------------------------------
+-- the dictionaries (owner only, like customer_search: RLS enabled, not forced,
+-- granted to nobody, read through search_customer_hits)
+------------------------------------------------------------------------------
+CREATE TABLE search_name_terms (
+  company_id uuid NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+  name       text NOT NULL,
+  customers  integer NOT NULL CHECK (customers >= 0),   -- 0 only inside the writing statement
+  CONSTRAINT search_name_terms_pkey PRIMARY KEY (company_id, name)
+);
+CREATE INDEX search_name_terms_trgm_idx ON search_name_terms USING gin (company_id, name gin_trgm_ops);
+CREATE INDEX search_name_terms_prefix_idx ON search_name_terms (company_id, lower(name) text_pattern_ops);
+ALTER TABLE search_name_terms ENABLE ROW LEVEL SECURITY;   -- deliberately not FORCED (see customer_search, 0011)
+CREATE POLICY tenant_isolation ON search_name_terms
+  USING (company_id = app_current_company()) WITH CHECK (company_id = app_current_company());
+
+CREATE TABLE search_email_stems (
+  company_id uuid NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+  stem       text NOT NULL,
+  customers  integer NOT NULL CHECK (customers >= 0),   -- 0 only inside the writing statement
+  CONSTRAINT search_email_stems_pkey PRIMARY KEY (company_id, stem)
+);
+CREATE INDEX search_email_stems_prefix_idx ON search_email_stems (company_id, stem text_pattern_ops);
+ALTER TABLE search_email_stems ENABLE ROW LEVEL SECURITY;  -- deliberately not FORCED
+CREATE POLICY tenant_isolation ON search_email_stems
+  USING (company_id = app_current_company()) WITH CHECK (company_id = app_current_company());
+
+-- customer_search: the customers of one name (in id order), of one stem (in name
+-- order), of one phone, of the 5-digit grams of a fragment.
+CREATE INDEX customer_search_name_idx ON customer_search (company_id, name, customer_id);
+CREATE INDEX customer_search_email_stem_idx
+  ON customer_search (company_id, search_email_stem(email_lc), lower(name), customer_id)
+  WHERE email_lc IS NOT NULL;
+CREATE INDEX customer_search_phone_idx ON customer_search (company_id, phone_digits);
+CREATE INDEX customer_search_phone_grams_idx ON customer_search USING gin (company_id, search_phone_grams(phone_digits));
+
+INSERT INTO search_name_terms (company_id, name, customers)
+SELECT company_id, name, count(*) FROM customer_search WHERE name IS NOT NULL GROUP BY 1, 2;
+INSERT INTO search_email_stems (company_id, stem, customers)
+SELECT company_id, search_email_stem(email_lc), count(*) FROM customer_search WHERE email_lc IS NOT NULL GROUP BY 1, 2;
+ANALYZE search_name_terms;
+ANALYZE search_email_stems;
+ANALYZE customer_search;
+
+------------------------------------------------------------------------------
+-- keeping them exact: statement-level triggers on customer_search, which every
+-- writer goes through (the customers triggers, merges, the seed's bulk insert,
+-- foreign-key cascades). Counts move by the net change of the statement; a term
+-- whose count reaches 0 is removed by the next statement, while this transaction
+-- still holds its row lock. Upserts and decrements take the term's row lock, so
+-- concurrent writers serialize per term and the counts stay exact.
+------------------------------------------------------------------------------
+CREATE FUNCTION customer_search_terms_sync() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_rows text;   -- the statement's rows, +1 each new and -1 each old
+  v_sql  text;
+BEGIN
+  v_rows := CASE TG_OP
+    WHEN 'INSERT' THEN 'SELECT company_id, name, email_lc, 1 AS d FROM new_rows'
+    WHEN 'DELETE' THEN 'SELECT company_id, name, email_lc, -1 AS d FROM old_rows'
+    ELSE 'SELECT company_id, name, email_lc, 1 AS d FROM new_rows
+          UNION ALL SELECT company_id, name, email_lc, -1 FROM old_rows' END;
+  -- one statement per table and direction: positive deltas upserted, negative ones
+  -- subtracted, terms left at 0 deleted
+  FOREACH v_sql IN ARRAY ARRAY[
+    $s$WITH d AS (SELECT company_id, name AS v, sum(d)::integer AS d FROM (%1$s) r
+                   WHERE name IS NOT NULL GROUP BY 1, 2 HAVING sum(d) <> 0)
+       INSERT INTO search_name_terms AS t (company_id, name, customers)
+       SELECT company_id, v, d FROM d WHERE d > 0
+       ON CONFLICT (company_id, name) DO UPDATE SET customers = t.customers + EXCLUDED.customers$s$,
+    $s$WITH d AS (SELECT company_id, name AS v, sum(d)::integer AS d FROM (%1$s) r
+                   WHERE name IS NOT NULL GROUP BY 1, 2 HAVING sum(d) < 0)
+       UPDATE search_name_terms t SET customers = t.customers + d.d FROM d
+        WHERE t.company_id = d.company_id AND t.name = d.v$s$,
+    $s$DELETE FROM search_name_terms t USING (SELECT DISTINCT company_id, name FROM (%1$s) r WHERE d < 0) o
+        WHERE t.company_id = o.company_id AND t.name = o.name AND t.customers = 0$s$,
+    $s$WITH d AS (SELECT company_id, search_email_stem(email_lc) AS v, sum(d)::integer AS d FROM (%1$s) r
+                   WHERE email_lc IS NOT NULL GROUP BY 1, 2 HAVING sum(d) <> 0)
+       INSERT INTO search_email_stems AS t (company_id, stem, customers)
+       SELECT company_id, v, d FROM d WHERE d > 0
+       ON CONFLICT (company_id, stem) DO UPDATE SET customers = t.customers + EXCLUDED.customers$s$,
+    $s$WITH d AS (SELECT company_id, search_email_stem(email_lc) AS v, sum(d)::integer AS d FROM (%1$s) r
+                   WHERE email_lc IS NOT NULL GROUP BY 1, 2 HAVING sum(d) < 0)
+       UPDATE search_email_stems t SET customers = t.customers + d.d FROM d
+        WHERE t.company_id = d.company_id AND t.stem = d.v$s$,
+    $s$DELETE FROM search_email_stems t
+        USING (SELECT DISTINCT company_id, search_email_stem(email_lc) AS v FROM (%1$s) r WHERE d < 0) o
+        WHERE t.company_id = o.company_id AND t.stem = o.v AND t.customers = 0$s$]
+  LOOP
+    EXECUTE format(v_sql, v_rows);
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION customer_search_terms_sync() FROM PUBLIC;
+
+CREATE TRIGGER trg_customer_search_terms_insert
+  AFTER INSERT ON customer_search REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_search_terms_sync();
+CREATE TRIGGER trg_customer_search_terms_update
+  AFTER UPDATE ON customer_search REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_search_terms_sync();
+CREATE TRIGGER trg_customer_search_terms_delete
+  AFTER DELETE ON customer_search REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION customer_search_terms_sync();
+
+------------------------------------------------------------------------------
+-- the search (same signature, same ranking as 0011/0014)
+------------------------------------------------------------------------------
+-- Parameters of every statement below: $1 query, $2 query LIKE-escaped, $3 digits
+-- (or NULL), $4 limit, $5 tenant, $6 customer ids (scoring) or bound values.
+CREATE OR REPLACE FUNCTION search_customer_hits(p_query text, p_like text, p_digits text, p_limit integer)
+  RETURNS TABLE (customer_id uuid, score float8, by_name boolean, by_email boolean, by_phone boolean)
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  -- the ranking of 0011/0014, evaluated on the customer_search rows of $6 only
+  k_rank constant text := $q$
+    SELECT s.customer_id,
+           greatest(
+             CASE WHEN lower(s.name) = lower($1) OR s.email_lc = lower($1)
+                       OR ($3 IS NOT NULL AND s.phone_digits = $3) THEN 1.0 ELSE 0 END,
+             CASE WHEN lower(s.name) LIKE lower($2) || '%' OR s.email_lc LIKE lower($2) || '%' THEN 0.9 ELSE 0 END,
+             CASE WHEN s.name ILIKE '%' || $2 || '%' OR s.email_lc LIKE '%' || lower($2) || '%'
+                       OR ($3 IS NOT NULL AND s.phone_digits LIKE '%' || $3 || '%')
+                  THEN 0.7 ELSE 0 END,
+             0.8 * coalesce(similarity(s.name, $1), 0),
+             0.8 * coalesce(word_similarity($1, s.name), 0),
+             0.6 * coalesce(similarity(s.email_lc, lower($1)), 0))::float8 AS score,
+           (s.name ILIKE '%' || $2 || '%' OR s.name % $1 OR $1 <% s.name) AS by_name,
+           (s.email_lc LIKE '%' || lower($2) || '%' OR s.email_lc % lower($1)) AS by_email,
+           ($3 IS NOT NULL AND s.phone_digits LIKE '%' || $3 || '%') AS by_phone
+      FROM customer_search s
+     WHERE s.company_id = $5 AND s.customer_id = ANY($6)
+     ORDER BY 2 DESC, lower(s.name) ASC NULLS LAST, s.customer_id
+     LIMIT $4 $q$;
+  v_company   uuid := app_current_company();
+  v_lq        text := lower(p_query);
+  v_ids       uuid[];
+  v_more      uuid[];
+  v_k_score   float8;
+  v_k_name    text;
+  v_k_id      uuid;
+  v_old       text;
+BEGIN
+  IF v_company IS NULL OR p_query IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
+    RETURN;
+  END IF;
+
+  -- 1. Exact and prefix matches (score >= 0.9). When there are at least p_limit of
+  --    them they are the answer (every other candidate scores <= 0.8).
+  --    Name: the matching names in (exact first, lower(name)) order, only as many
+  --    names as hold the first p_limit customers, p_limit customers per name at most.
+  EXECUTE $q$
+    WITH terms AS (
+      SELECT t.name, lower(t.name) = lower($1) AS exact,
+             sum(t.customers) OVER (ORDER BY lower(t.name) = lower($1) DESC, lower(t.name)
+                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS before
+        FROM search_name_terms t
+       WHERE t.company_id = $5 AND lower(t.name) LIKE lower($2) || '%'
+    ), top AS (
+      SELECT h.customer_id, t.exact, lower(t.name) AS lname
+        FROM terms t
+        CROSS JOIN LATERAL (SELECT c.customer_id FROM customer_search c
+                             WHERE c.company_id = $5 AND c.name = t.name
+                             ORDER BY c.customer_id LIMIT $4) h
+       WHERE coalesce(t.before, 0) < $4
+       ORDER BY t.exact DESC, lower(t.name), h.customer_id
+       LIMIT $4
+    )
+    SELECT (SELECT array_agg(customer_id) FROM top),
+           (SELECT CASE WHEN exact THEN 1.0 ELSE 0.9 END FROM top
+             ORDER BY exact DESC, lname, customer_id OFFSET $4 - 1 LIMIT 1),
+           (SELECT lname FROM top ORDER BY exact DESC, lname, customer_id OFFSET $4 - 1 LIMIT 1),
+           (SELECT customer_id FROM top ORDER BY exact DESC, lname, customer_id OFFSET $4 - 1 LIMIT 1)
+  $q$ INTO v_ids, v_k_score, v_k_name, v_k_id
+  USING p_query, p_like, p_digits, p_limit, v_company;
+
+  --    Exact email and phone (1.0).
+  EXECUTE $q$
+    SELECT array_agg(x.customer_id) FROM (
+      SELECT c.customer_id FROM customer_search c WHERE c.company_id = $5 AND c.email_lc = lower($1)
+      UNION
+      SELECT c.customer_id FROM customer_search c
+       WHERE c.company_id = $5 AND $3 IS NOT NULL AND c.phone_digits = $3) x
+  $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company;
+  v_ids := coalesce(v_ids, '{}') || coalesce(v_more, '{}');
+
+  --    Email prefix (0.9): needed unless the names already hold p_limit exact matches;
+  --    with p_limit prefix names, only customers ranked before the last of them.
+  IF v_k_score IS NULL OR v_k_score < 1.0 THEN
+    IF search_email_stem(v_lq) = v_lq THEN
+      -- no digit, no '@': the stems starting with the query, each read in name order
+      EXECUTE $q$
+        SELECT array_agg(h.customer_id)
+          FROM search_email_stems st
+          CROSS JOIN LATERAL (
+            SELECT c.customer_id FROM customer_search c
+             WHERE c.company_id = $5 AND c.email_lc IS NOT NULL AND search_email_stem(c.email_lc) = st.stem
+               AND ($6::text IS NULL OR (lower(c.name), c.customer_id) < ($6::text, $7::uuid))
+             ORDER BY lower(c.name), c.customer_id
+             LIMIT $4) h
+         WHERE st.company_id = $5 AND st.stem LIKE lower($2) || '%'
+      $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company, v_k_name, v_k_id;
+    ELSE
+      EXECUTE $q$
+        SELECT array_agg(c.customer_id) FROM customer_search c
+         WHERE c.company_id = $5 AND c.email_lc LIKE lower($2) || '%'
+      $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company;
+    END IF;
+    v_ids := v_ids || coalesce(v_more, '{}');
+  END IF;
+
+  IF cardinality(ARRAY(SELECT DISTINCT unnest(v_ids))) >= p_limit THEN
+    RETURN QUERY EXECUTE k_rank USING p_query, p_like, p_digits, p_limit, v_company, v_ids;
+    RETURN;
+  END IF;
+
+  -- 2. Fewer than p_limit score >= 0.9: every kind of candidate.
+  --    Names: candidate names scored once each (the name part of the score), the
+  --    best names up to p_limit customers, p_limit customers per name at most.
+  EXECUTE $q$
+    WITH matched AS (
+      SELECT t.name, t.customers FROM search_name_terms t WHERE t.company_id = $5 AND t.name % $1
+      UNION
+      SELECT t.name, t.customers FROM search_name_terms t WHERE t.company_id = $5 AND $1 <% t.name
+      UNION
+      SELECT t.name, t.customers FROM search_name_terms t WHERE t.company_id = $5 AND t.name ILIKE '%' || $2 || '%'
+    ), scored AS (
+      SELECT m.name, m.customers,
+             greatest(
+               CASE WHEN lower(m.name) = lower($1) THEN 1.0 ELSE 0 END,
+               CASE WHEN lower(m.name) LIKE lower($2) || '%' THEN 0.9 ELSE 0 END,
+               CASE WHEN m.name ILIKE '%' || $2 || '%' THEN 0.7 ELSE 0 END,
+               0.8 * coalesce(similarity(m.name, $1), 0),
+               0.8 * coalesce(word_similarity($1, m.name), 0))::float8 AS score
+        FROM matched m
+    ), terms AS (
+      SELECT s.name, s.score,
+             sum(s.customers) OVER (ORDER BY s.score DESC, lower(s.name)
+                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS before
+        FROM scored s
+    )
+    SELECT array_agg(h.customer_id)
+      FROM terms t
+      CROSS JOIN LATERAL (SELECT c.customer_id FROM customer_search c
+                           WHERE c.company_id = $5 AND c.name = t.name
+                           ORDER BY c.customer_id LIMIT $4) h
+     WHERE coalesce(t.before, 0) < $4
+  $q$ INTO v_ids USING p_query, p_like, p_digits, p_limit, v_company;
+
+  --    Email substrings and phone digits: every match.
+  EXECUTE $q$
+    SELECT array_agg(x.customer_id) FROM (
+      SELECT c.customer_id FROM customer_search c
+       WHERE c.company_id = $5 AND c.email_lc LIKE '%' || lower($2) || '%'
+      UNION
+      SELECT c.customer_id FROM customer_search c
+       WHERE c.company_id = $5 AND $3 ~ '^[0-9]{5,}$'
+         AND search_phone_grams(c.phone_digits) @> search_phone_grams($3)
+         AND c.phone_digits LIKE '%' || $3 || '%'
+      UNION
+      SELECT c.customer_id FROM customer_search c
+       WHERE c.company_id = $5 AND $3 IS NOT NULL AND NOT $3 ~ '^[0-9]{5,}$'
+         AND c.phone_digits LIKE '%' || $3 || '%') x
+  $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company;
+  v_ids := coalesce(v_ids, '{}') || coalesce(v_more, '{}');
+
+  --    Email similarity (at most 0.6 * similarity): only emails that can reach the
+  --    p_limit-th score so far, by raising the trigram threshold for this statement.
+  EXECUTE 'SELECT x.score FROM (' || k_rank || ') x OFFSET $4 - 1 LIMIT 1'
+     INTO v_k_score USING p_query, p_like, p_digits, p_limit, v_company, v_ids;
+  IF v_k_score IS NULL OR v_k_score <= 0.6 THEN
+    PERFORM show_limit();   -- loads pg_trgm, so its settings exist
+    v_old := current_setting('pg_trgm.similarity_threshold');
+    IF v_k_score IS NOT NULL THEN
+      PERFORM set_config('pg_trgm.similarity_threshold',
+                         greatest(v_old::float8, v_k_score / 0.6 - 1e-6)::text, true);
+    END IF;
+    EXECUTE $q$
+      SELECT array_agg(c.customer_id) FROM customer_search c
+       WHERE c.company_id = $5 AND c.email_lc % lower($1)
+    $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company;
+    PERFORM set_config('pg_trgm.similarity_threshold', v_old, true);
+    v_ids := v_ids || coalesce(v_more, '{}');
+  END IF;
+
+  RETURN QUERY EXECUTE k_rank USING p_query, p_like, p_digits, p_limit, v_company, v_ids;
+END
+$$;
