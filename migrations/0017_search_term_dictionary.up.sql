@@ -212,8 +212,8 @@ BEGIN
   EXECUTE $q$
     WITH terms AS (
       SELECT t.name, lower(t.name) = lower($1) AS exact,
-             sum(t.customers) OVER (ORDER BY lower(t.name) = lower($1) DESC, lower(t.name)
-                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS before
+             sum(t.customers) OVER (ORDER BY lower(t.name) = lower($1) DESC, lower(t.name))
+               - sum(t.customers) OVER (PARTITION BY lower(t.name)) AS before
         FROM search_name_terms t
        WHERE t.company_id = $5 AND lower(t.name) LIKE lower($2) || '%'
     ), top AS (
@@ -295,8 +295,8 @@ BEGIN
         FROM matched m
     ), terms AS (
       SELECT s.name, s.score,
-             sum(s.customers) OVER (ORDER BY s.score DESC, lower(s.name)
-                                    RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS before
+             sum(s.customers) OVER (ORDER BY s.score DESC, lower(s.name))
+               - sum(s.customers) OVER (PARTITION BY s.score, lower(s.name)) AS before
         FROM scored s
     )
     SELECT array_agg(h.customer_id)
@@ -326,7 +326,7 @@ BEGIN
 
   --    Email similarity (at most 0.6 * similarity): only emails that can reach the
   --    p_limit-th score so far, by raising the trigram threshold for this statement.
-  EXECUTE 'SELECT x.score FROM (' || k_rank || ') x OFFSET $4 - 1 LIMIT 1'
+  EXECUTE 'SELECT CASE WHEN count(*) >= $4 THEN min(x.score) END FROM (' || k_rank || ') x'
      INTO v_k_score USING p_query, p_like, p_digits, p_limit, v_company, v_ids;
   IF v_k_score IS NULL OR v_k_score <= 0.6 THEN
     PERFORM show_limit();   -- loads pg_trgm, so its settings exist

@@ -22,10 +22,42 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
   serve->add_option("--threads", options->threads, "HTTP worker threads")
       ->envname("TRADESPHERE_HTTP_THREADS")
       ->capture_default_str();
+  serve->add_option("--max-connections", options->max_connections,
+                    "Open connections at most; over it a new one gets 503 and is closed")
+      ->envname("TRADESPHERE_MAX_CONNECTIONS")
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", options->max_body_bytes, "Largest request body (larger: 413)")
+      ->envname("TRADESPHERE_MAX_BODY_BYTES")
+      ->capture_default_str();
+  // Timeouts in milliseconds (CLI11 has no duration type); applied in the callback.
+  struct TimeoutsMs {
+    long header = 10'000, body = 30'000, idle = 60'000, drain = 20'000;
+  };
+  auto timeouts = std::make_shared<TimeoutsMs>();
+  serve->add_option("--header-timeout-ms", timeouts->header, "Time to send a whole request head")
+      ->envname("TRADESPHERE_HEADER_TIMEOUT_MS")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
+  serve->add_option("--body-timeout-ms", timeouts->body, "Time to send a request body")
+      ->envname("TRADESPHERE_BODY_TIMEOUT_MS")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
+  serve->add_option("--idle-timeout-ms", timeouts->idle, "Keep-alive connection without a request is closed after")
+      ->envname("TRADESPHERE_IDLE_TIMEOUT_MS")
+      ->check(CLI::Range(1L, 3'600'000L))
+      ->capture_default_str();
+  serve->add_option("--drain-timeout-ms", timeouts->drain, "On SIGTERM, in-flight requests get this long")
+      ->envname("TRADESPHERE_DRAIN_TIMEOUT_MS")
+      ->check(CLI::Range(0L, 3'600'000L))
+      ->capture_default_str();
   auto migrate_first = std::make_shared<bool>(false);
   serve->add_flag("--migrate", *migrate_first, "Apply pending migrations before serving");
-  serve->callback([&g, options, migrate_first] {
+  serve->callback([&g, options, migrate_first, timeouts] {
     http::block_stop_signals();  // before the pool's and the queue worker's threads exist
+    options->header_timeout = std::chrono::milliseconds(timeouts->header);
+    options->body_timeout = std::chrono::milliseconds(timeouts->body);
+    options->idle_timeout = std::chrono::milliseconds(timeouts->idle);
+    options->drain_timeout = std::chrono::milliseconds(timeouts->drain);
     options->database = db::resolve_database(g.database());
     if (*migrate_first) {
       db::MigrationRunner(options->database.admin_url).up();

@@ -1,5 +1,5 @@
-// The HTTP layer's own request/response model and route table. No httplib type
-// appears here: server.cpp adapts httplib to these, the route modules
+// The HTTP layer's own request/response model and route table. No Beast type
+// appears here: dispatcher.cpp adapts the wire request to these, the route modules
 // (routes_*.cpp) only see ApiRequest/ApiResponse.
 #pragma once
 

@@ -9,13 +9,15 @@
 //   wrong method                   405    method-not-allowed
 //   ConflictError                  409    conflict
 //   VersionConflictError           412    precondition-failed    (when If-Match was sent; else 409 conflict)
-//   body too large                 413    payload-too-large
+//   body too large                 413    payload-too-large      (server.cpp, before the body is read)
+//   request head too large         431    request-header-too-large
 //   wrong Content-Type             415    unsupported-media-type
 //   ValidationError                422    validation             (errors[] = {field, reason})
 //   BusinessError                  422    business-rule          (the request is well-formed but a rule refuses it)
 //   UnavailableError               503    unavailable            (Retry-After: 1; fixed detail. Pool exhausted,
 //                                                                  statement timeout 57014, connection lost, …:
-//                                                                  db/sql_errors.cpp)
+//                                                                  db/sql_errors.cpp; and the server's own overload
+//                                                                  refusals, Dispatcher::refuse)
 //   RepositoryError, ServiceError,
 //   anything else                  500    internal               (fixed detail; the cause is only logged)
 #pragma once
