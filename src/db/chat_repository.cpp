@@ -207,6 +207,22 @@ StoredChat ChatRepository::insert_chat(const domain::RequestContext& ctx, const 
   });
 }
 
+std::vector<StoredChat> ChatRepository::insert_chats(const domain::RequestContext& ctx,
+                                                     const std::vector<domain::ChatRecord>& records) {
+  require_writer(ctx);
+  return db_.transact(ctx, "sync_batch_from_chat", [&](Tx& tx) {
+    std::vector<StoredChat> stored;
+    stored.reserve(records.size());
+    for (const auto& record : records) {
+      auto row = tx.exec1(kInsertChat, ctx.company_id, record.session_id, record.tech_id, p(record.customer_name),
+                          p(record.customer_email), p(record.customer_phone), record.user_message,
+                          record.ai_response, p(record.created_at));
+      stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
+    }
+    return stored;
+  });
+}
+
 LinkResult ChatRepository::link_session(const domain::RequestContext& ctx, const std::string& customer_id,
                                         const std::string& session_id) {
   require_writer(ctx);

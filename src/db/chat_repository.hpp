@@ -80,6 +80,9 @@ class ChatRepository {
 
   // Inserts the row with company_id = ctx.company_id; the insert trigger links it.
   StoredChat insert_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record);
+  // All rows in ONE transaction (all stored or none), in order, each its own INSERT
+  // so the triggers see exactly what a sequence of single inserts would see.
+  std::vector<StoredChat> insert_chats(const domain::RequestContext& ctx, const std::vector<domain::ChatRecord>& records);
   // Moves every row of the session (company-scoped) to the active customer.
   // NotFoundError for an unknown customer or a session with no rows.
   LinkResult link_session(const domain::RequestContext& ctx, const std::string& customer_id,

@@ -355,16 +355,15 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
              parse_one(body, "");
            }
            if (!errors.empty()) throw domain::ValidationError(errors);
+           // All records in one transaction: stored together or not at all.
            json items = json::array();
            std::vector<std::string> customer_ids;
-           for (const auto& rec : records) {
-             auto result = sync.sync_from_chat(req.ctx, rec);
-             std::optional<std::string> cid;
-             if (result.customer) cid = result.customer->customer.id;
+           for (const auto& stored : sync.sync_batch_from_chat(req.ctx, records)) {
+             const auto& cid = stored.customer_id;
              if (cid && std::find(customer_ids.begin(), customer_ids.end(), *cid) == customer_ids.end()) {
                customer_ids.push_back(*cid);
              }
-             items.push_back({{"chat_row_id", result.chat_row_id}, {"customer_id", opt(cid)}});
+             items.push_back({{"chat_row_id", stored.chat_row_id}, {"customer_id", opt(cid)}});
            }
            return ApiResponse::ok({{"items", std::move(items)}, {"customer_ids", customer_ids}});
          },

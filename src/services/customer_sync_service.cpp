@@ -21,6 +21,16 @@ void count_outcome(const char* outcome) {
   family.with({{"outcome", outcome}}).inc();
 }
 
+// The record's field errors, each prefixed (a batch names the record's index).
+void check_record(const domain::ChatRecord& record, const std::string& prefix, std::vector<domain::FieldError>& errors) {
+  if (domain::trim(record.session_id).empty()) errors.push_back({prefix + "session_id", "must not be blank"});
+  if (domain::trim(record.tech_id).empty()) errors.push_back({prefix + "tech_id", "must not be blank"});
+  if (domain::trim(record.user_message).empty()) errors.push_back({prefix + "user_message", "must not be blank"});
+  if (record.created_at && !domain::is_iso8601_timestamp(*record.created_at)) {
+    errors.push_back({prefix + "created_at", "must be an ISO-8601 timestamp with a zone"});
+  }
+}
+
 }  // namespace
 
 CustomerSyncService::CustomerSyncService(db::Database& db) : db_(db), chats_(db), customers_(db) {}
@@ -28,12 +38,7 @@ CustomerSyncService::CustomerSyncService(db::Database& db) : db_(db), chats_(db)
 SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record) {
   require_writer(ctx);
   std::vector<domain::FieldError> errors;
-  if (domain::trim(record.session_id).empty()) errors.push_back({"session_id", "must not be blank"});
-  if (domain::trim(record.tech_id).empty()) errors.push_back({"tech_id", "must not be blank"});
-  if (domain::trim(record.user_message).empty()) errors.push_back({"user_message", "must not be blank"});
-  if (record.created_at && !domain::is_iso8601_timestamp(*record.created_at)) {
-    errors.push_back({"created_at", "must be an ISO-8601 timestamp with a zone"});
-  }
+  check_record(record, "", errors);
   if (!errors.empty()) throw domain::ValidationError(std::move(errors));
 
   auto stored = chats_.insert_chat(ctx, record);
@@ -50,6 +55,25 @@ SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx
                {"customer_id", stored.customer_id ? nlohmann::json(*stored.customer_id) : nlohmann::json()},
                {"customer_email", record.customer_email ? nlohmann::json(*record.customer_email) : nlohmann::json()}});
   return result;
+}
+
+std::vector<db::StoredChat> CustomerSyncService::sync_batch_from_chat(const domain::RequestContext& ctx,
+                                                                    const std::vector<domain::ChatRecord>& records) {
+  require_writer(ctx);
+  std::vector<domain::FieldError> errors;
+  for (std::size_t i = 0; i < records.size(); ++i) check_record(records[i], std::to_string(i) + "/", errors);
+  if (!errors.empty()) throw domain::ValidationError(std::move(errors));
+  auto stored = chats_.insert_chats(ctx, records);
+  std::size_t linked = 0;
+  for (const auto& s : stored) {
+    count_outcome(s.customer_id ? "linked" : "orphaned");
+    linked += s.customer_id ? 1 : 0;
+  }
+  common::log(spdlog::level::info, "chat.batch_synced",
+              {{"rows", stored.size()},
+               {"linked", linked},
+               {"first_chat_row_id", stored.empty() ? nlohmann::json() : nlohmann::json(stored.front().chat_row_id)}});
+  return stored;
 }
 
 db::LinkResult CustomerSyncService::link_conversation_to_customer(const domain::RequestContext& ctx,

@@ -35,6 +35,12 @@ class CustomerSyncService {
   // Stores one chat row for ctx.company_id (agent/admin); the trigger links or
   // creates its customer. ValidationError for blank session_id/tech_id/user_message.
   SyncResult sync_from_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record);
+  // A batch, atomically: every record is validated first (ValidationError naming
+  // "<index>/<field>" for the first bad ones, nothing stored), then all rows are
+  // stored in one transaction — a database failure stores none of them, so a
+  // retry (with the same Idempotency-Key) cannot store a row twice.
+  std::vector<db::StoredChat> sync_batch_from_chat(const domain::RequestContext& ctx,
+                                                   const std::vector<domain::ChatRecord>& records);
   // Moves every row of the session to the customer; metrics and events follow (triggers).
   db::LinkResult link_conversation_to_customer(const domain::RequestContext& ctx, const std::string& customer_id,
                                                const std::string& session_id);

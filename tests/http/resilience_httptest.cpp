@@ -173,3 +173,48 @@ TEST_F(PoolExhaustionHttpTest, AnEmptyPoolAnswers503WithRetryAfterAfterTheBounde
 }
 
 }  // namespace
+
+namespace {
+
+json chat_row(const std::string& session, const std::string& email) {
+  return {{"session_id", session}, {"tech_id", "tech-1"},      {"user_message", "Hello"},
+          {"ai_response", "Hi"},   {"customer_email", email}, {"customer_name", "Batch Person"}};
+}
+
+// A database failure at the batch's last record stores none of its records, and
+// the client's retry with the same Idempotency-Key stores each exactly once.
+TEST_F(StatementTimeoutHttpTest, AChatBatchIsStoredWhollyOrNotAtAll) {
+  auto created = call_json("POST", "/v1/customers", agent_token(), {{"name", "Busy"}, {"email", "busy@example.com"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string busy = created.json()["id"];
+  const json batch = json::array({chat_row("batch-1", "first@example.com"), chat_row("batch-2", "second@example.com"),
+                                  chat_row("batch-3", "busy@example.com")});
+  auto stored_rows = [&] {
+    return owner_query("SELECT count(*) AS n FROM \"VC Usage\" WHERE session_id LIKE 'batch-%'")[0]["n"].get<int>();
+  };
+  {
+    // The last record's customer is locked elsewhere: its metrics update waits past the timeout.
+    pqxx::connection blocker(owner_url());
+    pqxx::work lock(blocker);
+    lock.exec("SELECT 1 FROM customers WHERE id = '" + busy + "' FOR UPDATE");
+    lock.exec("SELECT 1 FROM customer_metrics WHERE customer_id = '" + busy + "' FOR UPDATE");
+    auto failed = call_json("POST", "/v1/chat", agent_token(), batch, {{"Idempotency-Key", "batch-key-1"}});
+    EXPECT_EQ(failed.status, 503) << failed.body;
+    EXPECT_EQ(stored_rows(), 0) << "records 1 and 2 were stored although the batch failed";
+    EXPECT_EQ(owner_query("SELECT count(*) AS n FROM customers WHERE email IN ('first@example.com', "
+                          "'second@example.com')")[0]["n"],
+              0);
+    lock.abort();
+  }
+  auto retried = call_json("POST", "/v1/chat", agent_token(), batch, {{"Idempotency-Key", "batch-key-1"}});
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  ASSERT_EQ(retried.json()["items"].size(), 3u);
+  EXPECT_EQ(retried.json()["items"][2]["customer_id"], busy);
+  EXPECT_EQ(stored_rows(), 3);
+  auto replay = call_json("POST", "/v1/chat", agent_token(), batch, {{"Idempotency-Key", "batch-key-1"}});
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(stored_rows(), 3) << "a replay stores nothing";
+}
+
+}  // namespace
