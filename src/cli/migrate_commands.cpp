@@ -62,6 +62,17 @@ void register_migrate_commands(CLI::App& app, GlobalOptions& g) {
       ->callback([&g] {
         auto target = db::resolve_database(g.database());
         auto result = db::adopt_legacy_database(target.admin_url);
+        int normalized = 0;
+        for (const auto& d : result.differences) normalized += d.kind == db::ShapeClass::kNormalized ? 1 : 0;
+        if (result.differences.empty()) {
+          std::cout << "the legacy tables have exactly the baseline shape (migration 0001)\n";
+        } else {
+          std::cout << "differences from the baseline (migration 0001): " << result.differences.size() << " ("
+                    << normalized << " normalized by `migrate up` and undone by `migrate down --to 1`, "
+                    << result.differences.size() - static_cast<std::size_t>(normalized) << " kept as they are)\n";
+          for (const auto& d : result.differences) std::cout << "  - " << d.text() << "\n";
+          if (normalized > 0) std::cout << "  the plan (do/undo SQL per step): SELECT * FROM legacy_normalization\n";
+        }
         std::cout << "adopted the legacy database at version " << db::kLegacyBaselineVersion << "; snapshot:\n";
         for (const auto& [table, rows] : result.rows_per_table) std::cout << "  " << table << ": " << rows << " rows\n";
         std::cout << "next: tradesphere migrate up && tradesphere backfill && tradesphere verify\n";

@@ -44,8 +44,16 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
     std::cout << "rows examined:     " << report.rows_examined << "\n"
               << "rows linked:       " << report.rows_linked << "\n"
               << "customers created: " << report.customers_created << "\n"
+              << "sync failed:       " << report.failed << " (stored, not linked; recorded in chat_sync_failures)\n"
               << "left orphaned:     " << report.orphaned << " (no usable name, email or phone)\n"
               << "quarantined:       " << report.quarantined << " (tech_id matches no user; see `verify`)\n";
+    if (!report.open_failures.empty()) {
+      std::cout << "open sync failures by cause (all rows; fix the cause, then `sync resume` retries them):\n";
+      for (const auto& f : report.open_failures) {
+        std::cout << "  " << f.rows << " row(s): " << f.reason
+                  << (f.sqlstate.empty() ? "" : " SQLSTATE " + f.sqlstate) << ": " << f.message << "\n";
+      }
+    }
   });
 
   auto* verify = app.add_subcommand(

@@ -13,6 +13,7 @@
 
 #include <pqxx/pqxx>
 
+#include "db/legacy_normalization.hpp"
 #include "db/migrations.hpp"
 
 namespace tradesphere::db {
@@ -30,24 +31,31 @@ struct LegacyTable {
   bool values_checked;    // false: presence only (customers: users may legitimately edit them)
 };
 
+// Hashes read every column cast to its baseline type, so a row hashes the same
+// before and after `migrate up` normalizes the legacy shape (varchar -> text,
+// timestamp -> timestamptz read as UTC: every connection here uses TimeZone UTC,
+// integer -> bigint, canonical text uuids -> uuid) and again after the rollback.
 const std::vector<LegacyTable>& legacy_tables() {
   static const std::vector<LegacyTable> tables = {
       {"companies", "companies", {{"id", "uuid"}, {"slug", "text"}, {"name", "text"}}, "t.id::text",
-       "md5(ROW(t.id, t.slug, t.name)::text)", "t.id::text", true},
-      {"app_users", "app_users", {{"tech_id", "text"}, {"company_id", "uuid"}, {"role", "text"}}, "t.tech_id",
-       "md5(ROW(t.tech_id, t.company_id, t.role)::text)", "t.company_id::text", true},
+       "md5(ROW(t.id::uuid, t.slug::text, t.name::text)::text)", "t.id::text", true},
+      {"app_users", "app_users", {{"tech_id", "text"}, {"company_id", "uuid"}, {"role", "text"}}, "t.tech_id::text",
+       "md5(ROW(t.tech_id::text, t.company_id::uuid, t.role::text)::text)", "t.company_id::text", true},
       {"\"VC Usage\"", "VC Usage",
        {{"id", "bigint"}, {"session_id", "text"}, {"tech_id", "text"}, {"customer_name", "text"},
         {"customer_email", "text"}, {"customer_phone", "text"}, {"user_message", "text"}, {"ai_response", "text"},
         {"created_at", "timestamp with time zone"}},
        "t.id::text",
-       "md5(ROW(t.id, t.session_id, t.tech_id, t.customer_name, t.customer_email, t.customer_phone, "
-       "t.user_message, t.ai_response, t.created_at)::text)",
-       "(SELECT u.company_id::text FROM app_users u WHERE u.tech_id = t.tech_id)", true},
+       "md5(ROW(t.id::bigint, t.session_id::text, t.tech_id::text, t.customer_name::text, t.customer_email::text, "
+       "t.customer_phone::text, t.user_message::text, t.ai_response::text, t.created_at::timestamptz)::text)",
+       // min(): a legacy app_users may hold identical copies of a user (parked by the normalization)
+       "(SELECT min(u.company_id::text) FROM app_users u WHERE u.tech_id::text = t.tech_id::text)", true},
       {"customers", "customers",
        {{"id", "uuid"}, {"company_id", "uuid"}, {"name", "text"}, {"email", "text"}, {"phone", "text"},
         {"created_at", "timestamp with time zone"}},
-       "t.id::text", "md5(ROW(t.id, t.company_id, t.name, t.email, t.phone, t.created_at)::text)",
+       "t.id::text",
+       "md5(ROW(t.id::uuid, t.company_id::uuid, t.name::text, t.email::text, t.phone::text, "
+       "t.created_at::timestamptz)::text)",
        "t.company_id::text", false},
   };
   return tables;
@@ -103,6 +111,20 @@ constexpr const char* kSaveCompanyCheckpoint =
     "INSERT INTO backfill_company_checkpoint (company_id, last_id) VALUES ($1::uuid, $2) "
     "ON CONFLICT (company_id) DO UPDATE SET last_id = EXCLUDED.last_id, updated_at = now()";
 
+// Rows of a finished batch (ids in ($1, $2], company $3 or any) that the sync left
+// unlinked with an open failure: a separate statement, because the batch statement's
+// snapshot cannot see the failures its own link_chat_row() calls recorded.
+constexpr const char* kBatchFailures = R"sql(
+SELECT count(DISTINCT v.id) FROM "VC Usage" v
+  JOIN chat_sync_failures f ON f.company_id = v.company_id AND f.vc_usage_id = v.id AND f.resolved_at IS NULL
+ WHERE v.id > $1 AND v.id <= $2 AND v.customer_id IS NULL AND ($3::uuid IS NULL OR v.company_id = $3::uuid))sql";
+
+// Open sync failures by cause, largest first, with one example message each.
+constexpr const char* kOpenFailureCauses = R"sql(
+SELECT reason, coalesce(sqlstate, ''), min(message), count(DISTINCT (company_id, vc_usage_id))
+  FROM chat_sync_failures WHERE resolved_at IS NULL
+ GROUP BY 1, 2 ORDER BY 4 DESC, 1, 2)sql";
+
 constexpr const char* kNoNestedLoops = "SET LOCAL enable_nestloop = off";
 
 constexpr const char* kSaveCheckpoint =
@@ -120,61 +142,37 @@ bool new_schema_present(pqxx::transaction_base& tx) { return table_exists(tx, "c
 
 }  // namespace
 
-std::vector<std::string> legacy_shape_differences(const std::string& admin_url) {
-  pqxx::connection conn(admin_url);
-  pqxx::read_transaction tx(conn);
-  std::vector<std::string> diffs;
-  for (const auto& t : legacy_tables()) {
-    std::string bare = t.label;
-    auto rows = tx.exec_params(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
-        bare);
-    if (rows.empty()) {
-      diffs.push_back("missing table \"" + bare + "\"");
-      continue;
-    }
-    std::map<std::string, std::string> found;
-    for (const auto& r : rows) found[r[0].as<std::string>()] = r[1].as<std::string>();
-    for (const auto& [col, type] : t.columns) {
-      auto it = found.find(col);
-      if (it == found.end()) {
-        diffs.push_back("\"" + bare + "\"." + col + ": missing column (expected " + type + ")");
-      } else {
-        if (it->second != type) {
-          diffs.push_back("\"" + bare + "\"." + col + ": expected " + type + ", found " + it->second);
-        }
-        found.erase(it);
-      }
-    }
-    for (const auto& [col, type] : found) {
-      diffs.push_back("\"" + bare + "\"." + col + ": unexpected column (" + type + ")");
-    }
-  }
-  return diffs;
-}
-
 AdoptResult adopt_legacy_database(const std::string& admin_url) {
   MigrationRunner runner(admin_url);
   if (runner.has_history()) {
     throw MigrationError("this database already has migration history: nothing to adopt (use `migrate up`)");
   }
-  auto diffs = legacy_shape_differences(admin_url);
-  if (!diffs.empty()) {
-    std::string msg = "the database does not have the legacy shape:";
-    for (const auto& d : diffs) msg += "\n  - " + d;
+  auto diffs = analyze_legacy_shape(admin_url);
+  const auto blocking = std::count_if(diffs.begin(), diffs.end(),
+                                      [](const ShapeDifference& d) { return d.kind == ShapeClass::kBlocking; });
+  if (blocking > 0) {
+    std::string msg = "the legacy tables differ from the baseline (migration 0001) in a way adopt cannot normalize; "
+                      "nothing was changed. Apply the fixes of the blocking differences and run `migrate adopt` again:";
+    for (auto kind : {ShapeClass::kBlocking, ShapeClass::kNormalized, ShapeClass::kKept}) {
+      for (const auto& d : diffs) {
+        if (d.kind == kind) msg += "\n  - " + d.text();
+      }
+    }
     throw MigrationError(msg);
   }
   AdoptResult result;
+  result.differences = diffs;
   {
     pqxx::connection conn(admin_url);
     pqxx::work tx(conn);
     utc(tx);
     tx.exec(kCreateSnapshotTables);
+    record_legacy_normalization_plan(tx, diffs);
     tx.exec("TRUNCATE legacy_snapshot, legacy_snapshot_rows");
     for (const auto& t : legacy_tables()) {
       std::string label = t.label;
-      tx.exec_params(std::string("INSERT INTO legacy_snapshot_rows (table_name, row_key, row_hash) SELECT $1, ") +
+      // DISTINCT: identical copies of a row (parked by the normalization) hash alike.
+      tx.exec_params(std::string("INSERT INTO legacy_snapshot_rows (table_name, row_key, row_hash) SELECT DISTINCT $1, ") +
                          t.key + ", " + t.hash + " FROM " + t.name + " t",
                      label);
       auto count = tx.exec_params(
@@ -258,13 +256,17 @@ void backfill_in_parallel(const std::string& admin_url, const BackfillOptions& o
             tx.commit();
             break;
           }
+          const auto first_id = last_id;
           last_id = r[0][2].as<std::int64_t>();
+          const auto failed =
+              tx.exec_params(kBatchFailures, first_id, last_id, c.company_id)[0][0].as<std::int64_t>();
           tx.exec_params(kSaveCompanyCheckpoint, c.company_id, last_id);
           tx.commit();
           {
             std::lock_guard<std::mutex> lock(mu);
             report.rows_examined += examined;
             report.rows_linked += r[0][1].as<std::int64_t>();
+            report.failed += failed;
             max_id_examined = std::max(max_id_examined, last_id);
             if (progress) {
               const double elapsed =
@@ -354,7 +356,10 @@ BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillO
     }
     report.rows_examined += examined;
     report.rows_linked += r[0][1].as<std::int64_t>();
+    const auto first_id = last_id;
     last_id = r[0][2].as<std::int64_t>();
+    report.failed += tx.exec_params(kBatchFailures, first_id, last_id, std::optional<std::string>{})[0][0]
+                         .as<std::int64_t>();
     tx.exec_params(kSaveCheckpoint, last_id);
     tx.commit();
     ++batches;
@@ -375,7 +380,12 @@ BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillO
   }
   pqxx::read_transaction tx(conn);
   report.customers_created = tx.exec("SELECT count(*) FROM customers")[0][0].as<std::int64_t>() - customers_before;
-  report.orphaned = report.rows_examined - report.rows_linked;
+  report.orphaned = report.rows_examined - report.rows_linked - report.failed;
+  for (const auto& r : tx.exec(kOpenFailureCauses)) {
+    report.open_failures.push_back(
+        {r[0].as<std::string>(), r[1].as<std::string>(), r[2].is_null() ? "" : r[2].as<std::string>(),
+         r[3].as<std::int64_t>()});
+  }
   report.quarantined =
       tx.exec("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL")[0][0].as<std::int64_t>();
   return report;
@@ -431,7 +441,7 @@ VerifyReport verify_upgrade(const std::string& admin_url) {
     if (report.unlinked_rows_with_contact > 0) {
       report.ok = false;
       report.failures.push_back(std::to_string(report.unlinked_rows_with_contact) +
-                                " chat row(s) with an email or phone are not linked to a customer (run `backfill`)");
+                                " chat row(s) with an email or phone are not linked to a customer (rows with an open sync failure: see below; the others: run `backfill`)");
     }
     report.metrics_drift_rows =
         tx.exec("SELECT count(*) FROM companies c CROSS JOIN LATERAL customer_metrics_drift(c.id) d")[0][0]
@@ -446,6 +456,29 @@ VerifyReport verify_upgrade(const std::string& admin_url) {
     if (report.customers_without_company > 0) {
       report.ok = false;
       report.failures.push_back(std::to_string(report.customers_without_company) + " customer(s) without a company");
+    }
+    // Chat rows stored but not linked because the sync failed (or is paused): never
+    // an upgrade that silently links nothing. Named by cause.
+    for (const auto& r : tx.exec(kOpenFailureCauses)) {
+      const auto rows = r[3].as<std::int64_t>();
+      report.open_sync_failures += rows;
+      report.sync_failure_causes.push_back({{"reason", r[0].as<std::string>()},
+                                            {"sqlstate", r[1].as<std::string>()},
+                                            {"message", r[2].is_null() ? "" : r[2].as<std::string>()},
+                                            {"rows", rows}});
+    }
+    if (report.open_sync_failures > 0) {
+      report.ok = false;
+      std::string causes;
+      for (const auto& c : report.sync_failure_causes) {
+        causes += "\n    " + std::to_string(c["rows"].get<std::int64_t>()) + " row(s): " +
+                  c["reason"].get<std::string>() +
+                  (c["sqlstate"].get<std::string>().empty() ? "" : " SQLSTATE " + c["sqlstate"].get<std::string>()) +
+                  ": " + c["message"].get<std::string>();
+      }
+      report.failures.push_back(std::to_string(report.open_sync_failures) +
+                                " chat row(s) are not linked because the sync failed (chat_sync_failures); fix the "
+                                "cause, then `tradesphere sync resume` retries them:" + causes);
     }
     for (const auto& r : tx.exec("SELECT coalesce(tech_id, '(none)'), count(*) FROM vc_usage_quarantine "
                                  "WHERE resolved_at IS NULL GROUP BY 1 ORDER BY 1")) {
@@ -463,6 +496,8 @@ nlohmann::json VerifyReport::to_json() const {
           {"unlinked_rows_with_contact", unlinked_rows_with_contact},
           {"metrics_drift_rows", metrics_drift_rows},
           {"customers_without_company", customers_without_company},
+          {"open_sync_failures", open_sync_failures},
+          {"sync_failure_causes", sync_failure_causes},
           {"quarantine", quarantine}};
 }
 
@@ -473,6 +508,7 @@ std::string VerifyReport::to_text() const {
   out << "  chat rows with email/phone not linked:    " << unlinked_rows_with_contact << "\n";
   out << "  metric rows differing from recomputation: " << metrics_drift_rows << "\n";
   out << "  customers without a company:              " << customers_without_company << "\n";
+  out << "  chat rows with an open sync failure:      " << open_sync_failures << "\n";
   out << "  quarantined chat rows (unknown tech_id):  ";
   if (quarantine.empty()) out << "none";
   for (const auto& q : quarantine) out << q["tech_id"].get<std::string>() << " (" << q["rows"] << ") ";

@@ -15,17 +15,43 @@
 
 namespace tradesphere::db {
 
-// Differences between a database's legacy tables and the shape of migration
-// 0001 ("table.column: expected uuid, found text", "missing table customers").
+// How `migrate adopt` treats one difference between a legacy table and the shape
+// of migration 0001 (docs/upgrade.md, "What adopt accepts").
+enum class ShapeClass {
+  kNormalized,  // `migrate up` fixes it right before 0002; `migrate down --to 1` undoes it exactly
+  kKept,        // left as it is and reported (the new schema works with it)
+  kBlocking,    // adopt refuses; `fix` says what to change first
+};
+const char* to_string(ShapeClass c);
+
+struct ShapeDifference {
+  ShapeClass kind = ShapeClass::kBlocking;
+  std::string subject;  // "customers.id", "\"VC Usage\"", "app_users (primary key)"
+  std::string finding;  // "no default (0001: gen_random_uuid())"
+  std::string action;   // normalized: what migrate up does; kept: why it is fine; blocking: the fix
+  std::string do_sql;   // normalized only: the step, and its exact undo
+  std::string undo_sql;
+  std::string text() const;  // "customers.id: no default (…) — normalized: …"
+};
+
+// Every difference between the database's legacy tables and the shape of
+// migration 0001, classified, in the order the normalization steps run.
+std::vector<ShapeDifference> analyze_legacy_shape(const std::string& admin_url);
+
+// The same as text lines ("\"customers\".loyalty: unexpected column (integer) — kept: …").
 std::vector<std::string> legacy_shape_differences(const std::string& admin_url);
 
 struct AdoptResult {
   std::vector<std::pair<std::string, std::int64_t>> rows_per_table;
+  std::vector<ShapeDifference> differences;  // normalized and kept ones (blocking ones throw)
 };
 
-// Verifies the legacy shape (throws MigrationError listing every difference),
-// records the baseline as applied and snapshots the legacy data (a hash per
-// row, and count + checksum per table and company) for `verify` and rollback.
+// Classifies the legacy shape (throws MigrationError listing every difference when
+// one is blocking, and changes nothing), records the normalization plan
+// (legacy_normalization: one do/undo step per normalized difference), records the
+// baseline as applied and snapshots the legacy data (a hash per row over the legacy
+// columns cast to the baseline types, and count + checksum per table and company)
+// for `verify` and rollback.
 AdoptResult adopt_legacy_database(const std::string& admin_url);
 
 struct BackfillOptions {
@@ -46,9 +72,18 @@ struct BackfillReport {
   std::int64_t rows_examined = 0;
   std::int64_t rows_linked = 0;
   std::int64_t customers_created = 0;
-  std::int64_t orphaned = 0;      // examined rows left without a customer (no contact data)
+  std::int64_t failed = 0;        // examined rows left unlinked by an error (chat_sync_failures)
+  std::int64_t orphaned = 0;      // examined rows left without a customer and without an error (no contact data)
   std::int64_t quarantined = 0;   // rows whose tech_id matches no user (open quarantine entries)
   bool finished = false;          // false when stopped by max_batches
+  // Open chat sync failures after the run, by cause (all rows, not only this run's).
+  struct FailureCause {
+    std::string reason;    // error, paused, metrics
+    std::string sqlstate;  // "" when none
+    std::string message;   // one example message of this cause
+    std::int64_t rows = 0;
+  };
+  std::vector<FailureCause> open_failures;
 };
 
 // Links every unlinked chat row (with a company) to a customer with the sync
@@ -70,6 +105,8 @@ struct VerifyReport {
   std::int64_t unlinked_rows_with_contact = 0;
   std::int64_t metrics_drift_rows = 0;
   std::int64_t customers_without_company = 0;
+  std::int64_t open_sync_failures = 0;       // chat rows stored but not linked because the sync failed
+  std::vector<nlohmann::json> sync_failure_causes;  // reason, sqlstate, message, rows
   std::vector<nlohmann::json> quarantine;    // open quarantine entries (tech_id, rows)
   nlohmann::json to_json() const;
   std::string to_text() const;

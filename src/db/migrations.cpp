@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "common/crypto.hpp"
+#include "db/legacy_normalization.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -157,6 +158,12 @@ int MigrationRunner::up(std::optional<int> to) {
     if (applied.count(m.version)) continue;
     try {
       pqxx::work tx(conn);
+      if (m.version == kLegacyBaselineVersion + 1) {
+        // An adopted legacy database: its recorded normalization plan first (same transaction).
+        if (int steps = apply_legacy_normalization(tx); steps > 0) {
+          log_.info("normalized the adopted legacy shape: " + std::to_string(steps) + " step(s)");
+        }
+      }
       tx.exec(m.up_sql);
       tx.exec_params(kInsertApplied, m.version, m.name, m.checksum);
       tx.commit();
@@ -184,6 +191,12 @@ int MigrationRunner::down(std::optional<int> to) {
     try {
       pqxx::work tx(conn);
       tx.exec(m.down_sql);
+      if (m.version == kLegacyBaselineVersion + 1) {
+        // Back to the legacy shape the database had before `migrate adopt`.
+        if (int steps = undo_legacy_normalization(tx); steps > 0) {
+          log_.info("undid the legacy normalization: " + std::to_string(steps) + " step(s)");
+        }
+      }
       tx.exec_params(kDeleteApplied, m.version);
       tx.commit();
     } catch (const pqxx::sql_error& e) {

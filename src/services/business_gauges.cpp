@@ -1,6 +1,7 @@
 #include "services/business_gauges.hpp"
 
 #include <map>
+#include <utility>
 
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
@@ -50,8 +51,12 @@ void BusinessGauges::refresh_if_stale() {
   // Not tenant-scoped: customer_gauges() visits every company itself.
   const domain::RequestContext ctx{"", "metrics", domain::Role::kViewer, "metrics"};
   try {
-    rows_ = db_.transact(ctx, "customer_gauges", [](db::Tx& tx) { return db::load_customer_gauges(tx); },
-                         db::TxMode::kReadOnly);
+    auto loaded = db_.transact(
+        ctx, "customer_gauges",
+        [](db::Tx& tx) { return std::make_pair(db::load_customer_gauges(tx), db::load_chat_sync_failure_gauges(tx)); },
+        db::TxMode::kReadOnly);
+    rows_ = std::move(loaded.first);
+    failure_rows_ = std::move(loaded.second);
   } catch (const std::exception& e) {
     static auto& failures = common::metrics().counter("tradesphere_business_gauges_failures_total",
                                                       "Refreshes of the business gauges on /metrics that failed");
@@ -66,8 +71,21 @@ std::vector<db::CustomerGaugeRow> BusinessGauges::snapshot() {
   return rows_;
 }
 
+std::vector<db::ChatSyncFailureGaugeRow> BusinessGauges::failures_snapshot() {
+  std::lock_guard lock(mutex_);
+  refresh_if_stale();
+  return failure_rows_;
+}
+
 std::string BusinessGauges::render_prometheus() {
-  const auto rows = snapshot();
+  std::vector<db::CustomerGaugeRow> rows;
+  std::vector<db::ChatSyncFailureGaugeRow> failures;
+  {
+    std::lock_guard lock(mutex_);
+    refresh_if_stale();
+    rows = rows_;
+    failures = failure_rows_;
+  }
   struct Company {
     std::map<std::string, std::int64_t> by_stage;
     std::int64_t active = 0;
@@ -103,6 +121,14 @@ std::string BusinessGauges::render_prometheus() {
                 "(cached for a few seconds)");
   for (const auto& [id, c] : companies) {
     series(out, "tradesphere_customers_with_duplicates", {{"company_id", id}}, static_cast<double>(c.with_duplicate));
+  }
+  family_header(out, "tradesphere_chat_sync_failures_open",
+                "Chat rows stored but not linked to a customer (open chat_sync_failures), per company, reason and "
+                "SQLSTATE (cached for a few seconds)");
+  for (const auto& f : failures) {
+    series(out, "tradesphere_chat_sync_failures_open",
+           {{"company_id", f.company_id}, {"reason", f.reason}, {"sqlstate", f.sqlstate}},
+           static_cast<double>(f.failures));
   }
   return out;
 }

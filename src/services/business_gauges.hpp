@@ -10,6 +10,9 @@
 //   tradesphere_customers_with_duplicates{company_id}          active customers sharing an email or phone
 //                                                              key with another active customer
 //   tradesphere_customer_duplicate_rate{company_id}            with_duplicates / active (0..1)
+//   tradesphere_chat_sync_failures_open{company_id,reason,sqlstate}
+//                                                              chat rows stored but not linked, per cause
+//                                                              (migration 0018, chat_sync_failure_gauges())
 //
 // Only companies with at least one active customer appear. When the database
 // cannot answer, the last good values are served (and the failure is logged and
@@ -40,6 +43,8 @@ class BusinessGauges {
 
   // The rows behind the gauges (refreshed when stale); for tests and tools.
   std::vector<db::CustomerGaugeRow> snapshot();
+  // The open chat sync failures behind tradesphere_chat_sync_failures_open.
+  std::vector<db::ChatSyncFailureGaugeRow> failures_snapshot();
 
  private:
   void refresh_if_stale();  // under mutex_
@@ -49,6 +54,7 @@ class BusinessGauges {
   std::mutex mutex_;
   std::optional<std::chrono::steady_clock::time_point> last_attempt_;
   std::vector<db::CustomerGaugeRow> rows_;
+  std::vector<db::ChatSyncFailureGaugeRow> failure_rows_;
 };
 
 }  // namespace tradesphere::services

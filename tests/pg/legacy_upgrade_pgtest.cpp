@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -207,8 +209,9 @@ TEST_F(LegacyUpgradeTest, AdoptRefusesADifferentShapeNamingEachDifference) {
     FAIL() << "adopt accepted a different shape";
   } catch (const tradesphere::db::MigrationError& e) {
     std::string msg = e.what();
-    EXPECT_NE(msg.find("\"customers\".loyalty: unexpected column"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("\"VC Usage\".ai_response: missing column"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("\"customers\".loyalty: unexpected column (integer) — kept"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("\"VC Usage\".ai_response: missing column (expected text) — blocking"), std::string::npos)
+        << msg;
   }
   EXPECT_FALSE(MigrationRunner(owner_url()).has_history()) << "nothing recorded after a refusal";
 }
@@ -294,6 +297,360 @@ TEST_F(LegacyUpgradeTest, ParallelBackfillStoppedAndResumedLinksLikeOneWorker) {
   pqxx::read_transaction ta(a);
   pqxx::read_transaction tb(b);
   EXPECT_EQ(ta.exec(kLinkPartition)[0][0].as<std::string>(), tb.exec(kLinkPartition)[0][0].as<std::string>());
+}
+
+// ---------------------------------------------------------------------------
+// The runbook on legacy databases as real deployments have them (issue 15): each
+// variant is built here in SQL (not with migration 0001), then
+//   adopt -> up -> backfill -> verify (exit 0) -> a legacy-shape insert is linked
+//   -> migrate down --to 1 -> the legacy tables are back: same shape (columns,
+//   types, defaults, NOT NULL, constraints, indexes, sequence) and the same rows
+//   (a checksum over each whole row in its legacy type).
+// Blocking variants: adopt refuses, names the difference and the fix, records nothing.
+
+struct LegacyVariant {
+  const char* name;
+  bool defaults = true;           // the column defaults of 0001
+  bool keys = true;               // primary keys, UNIQUE (slug), app_users -> companies
+  bool tech_id_unique = false;    // app_users.tech_id UNIQUE without a primary key (the issue's shape)
+  bool not_null = true;           // the NOT NULLs of 0001
+  bool varchar_timestamp = false; // varchar(200) for text, timestamp for timestamptz, integer "VC Usage".id
+  bool null_created_at = false;   // some chat rows without created_at
+  bool extra_columns = false;
+  bool duplicate_tech_ids = false;  // identical copies of two app_users rows
+  bool customers = true;          // legacy customers rows
+  bool stale_customers = false;   // customers of unknown companies / without company
+  const char* after_data = "";    // more SQL (blocking variants)
+  std::vector<const char*> adopt_says = {};  // substrings of adopt's output (or refusal)
+  bool blocking = false;
+};
+
+void PrintTo(const LegacyVariant& v, std::ostream* os) { *os << v.name; }
+
+constexpr int kVariantChatRows = 1200;
+
+const char* kCompanies = R"sql(
+  INSERT INTO companies (id, slug, name) VALUES
+    ('a0000000-0000-0000-0000-00000000000a', 'acme', 'Acme'),
+    ('b0000000-0000-0000-0000-00000000000b', 'bolt', 'Bolt'),
+    ('c0000000-0000-0000-0000-00000000000c', 'cargo', 'Cargo');
+  INSERT INTO app_users (tech_id, company_id, role) VALUES
+    ('tech-a1', 'a0000000-0000-0000-0000-00000000000a', 'agent'),
+    ('tech-a2', 'a0000000-0000-0000-0000-00000000000a', 'admin'),
+    ('tech-b1', 'b0000000-0000-0000-0000-00000000000b', 'agent'),
+    ('tech-c1', 'c0000000-0000-0000-0000-00000000000c', 'agent');
+)sql";
+
+std::string legacy_variant_sql(const LegacyVariant& v) {
+  const std::string txt = v.varchar_timestamp ? "varchar(200)" : "text";
+  const std::string ts = v.varchar_timestamp ? "timestamp" : "timestamptz";
+  const std::string nn = v.not_null ? " NOT NULL" : "";
+  auto def = [&](const std::string& d) { return v.defaults ? " DEFAULT " + d : std::string(); };
+  auto extra = [&](const std::string& c) { return v.extra_columns ? ", " + c : std::string(); };
+  std::string id_type = v.defaults ? (v.varchar_timestamp ? "serial" : "bigserial")
+                                   : (v.varchar_timestamp ? "integer" : "bigint");
+  std::string sql;
+  sql += "CREATE TABLE companies (id uuid" + std::string(v.keys ? " PRIMARY KEY" : "") + def("gen_random_uuid()") +
+         ", slug " + txt + nn + (v.keys ? " UNIQUE" : "") + ", name " + txt + nn + extra("legacy_code integer") + ");\n";
+  sql += "CREATE TABLE app_users (tech_id " + txt +
+         (v.keys ? " PRIMARY KEY" : v.tech_id_unique ? " UNIQUE" : "") + ", company_id uuid" + nn +
+         (v.keys ? " REFERENCES companies (id)" : "") + ", role " + txt + nn + def("'agent'") +
+         extra("email text") + ");\n";
+  sql += "CREATE TABLE \"VC Usage\" (id " + id_type + (v.keys ? " PRIMARY KEY" : "") +
+         ", session_id " + txt + ", tech_id " + txt + ", customer_name " + txt + ", customer_email " + txt +
+         ", customer_phone " + txt + ", user_message " + txt + ", ai_response " + txt + ", created_at " + ts +
+         (v.null_created_at ? "" : nn) + def("now()") + extra("channel text NOT NULL DEFAULT 'web'") + ");\n";
+  sql += "CREATE TABLE customers (id uuid" + std::string(v.keys ? " PRIMARY KEY" : "") + def("gen_random_uuid()") +
+         ", company_id uuid, name " + txt + ", email " + txt + ", phone " + txt + ", created_at " + ts + nn +
+         def("now()") + extra("loyalty_points integer") + ");\n";
+  sql += "SET TIME ZONE 'UTC';\n";
+  sql += kCompanies;
+  sql += R"sql(
+  INSERT INTO "VC Usage" (id, session_id, tech_id, customer_name, customer_email, customer_phone,
+                          user_message, ai_response, created_at)
+  SELECT g, 'sess-' || (g / 3),
+         CASE WHEN g % 50 = 0 THEN 'tech-ghost'
+              ELSE (ARRAY['tech-a1','tech-a2','tech-b1','tech-c1'])[1 + (g / 3) % 4] END,
+         CASE WHEN g % 7 = 0 THEN NULL
+              WHEN g % 5 = 0 THEN '  ' || upper('person ' || (g / 3) % 90)
+              ELSE 'Person ' || (g / 3) % 90 END,
+         CASE WHEN g % 7 = 0 THEN NULL
+              WHEN g % 3 = 0 THEN ' Person' || (g / 3) % 90 || '@Example.COM '
+              WHEN g % 3 = 1 THEN 'person' || (g / 3) % 90 || '@example.com'
+              ELSE NULL END,
+         CASE WHEN g % 7 = 0 THEN NULL
+              WHEN g % 4 = 0 THEN '(415) 555-' || lpad(((g / 3) % 90)::text, 4, '0')
+              WHEN g % 4 = 1 THEN '+1 415 555 ' || lpad(((g / 3) % 90)::text, 4, '0')
+              ELSE NULL END,
+         'question ' || g, 'answer ' || g,
+         CASE WHEN )sql" + std::string(v.null_created_at ? "g % 13 = 0" : "false") + R"sql( THEN NULL
+              ELSE timestamptz '2025-01-01 00:00:00.123456+00' + g * interval '1 minute' END
+    FROM generate_series(1, )sql" + std::to_string(kVariantChatRows) + ") g;\n";
+  if (v.defaults) sql += "SELECT setval(pg_get_serial_sequence('\"VC Usage\"', 'id'), (SELECT max(id) FROM \"VC Usage\"));\n";
+  if (v.customers) {
+    // Legacy customers, some of them the chat's people (the backfill links to them).
+    sql += "INSERT INTO customers (id, company_id, name, email, phone, created_at) "
+           "SELECT md5('customer' || i)::uuid, (ARRAY['a0000000-0000-0000-0000-00000000000a', "
+           "'b0000000-0000-0000-0000-00000000000b', 'c0000000-0000-0000-0000-00000000000c'])[1 + i % 3]::uuid, "
+           "'Person ' || i, 'person' || i || '@example.com', NULL, "
+           "timestamptz '2024-06-01 00:00:00+00' + i * interval '1 hour' FROM generate_series(0, 29) i;\n";
+  }
+  if (v.stale_customers) {
+    sql += "INSERT INTO customers (id, company_id, name, email, phone, created_at) VALUES "
+           "('d0000000-0000-0000-0000-0000000000d1', 'dead0000-0000-0000-0000-00000000dead', 'Stale Person', "
+           "'stale@example.com', NULL, '2024-01-01 00:00:00+00'), "
+           "('d0000000-0000-0000-0000-0000000000d2', NULL, 'Nobody', NULL, NULL, '2024-01-01 00:00:00+00');\n";
+  }
+  if (v.duplicate_tech_ids) {
+    sql += "INSERT INTO app_users SELECT * FROM app_users WHERE tech_id IN ('tech-a1', 'tech-b1');\n";
+  }
+  sql += v.after_data;
+  return sql;
+}
+
+// Everything that makes up the shape of the four legacy tables.
+constexpr const char* kLegacyShape = R"sql(
+WITH t AS (SELECT c.oid FROM pg_class c
+            WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+              AND c.relname IN ('companies', 'app_users', 'VC Usage', 'customers'))
+SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+  SELECT a.attrelid::regclass::text || '.' || a.attname || ' #' || a.attnum || ' ' || format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+         || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') || ' ' || a.attidentity AS x
+    FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid IN (SELECT oid FROM t) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT conrelid::regclass::text || ' constraint ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE conrelid IN (SELECT oid FROM t)
+  UNION ALL
+  SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid IN (SELECT oid FROM t)
+  UNION ALL
+  SELECT 'sequence ' || coalesce(pg_get_serial_sequence('"VC Usage"', 'id'), 'none')
+) s)sql";
+
+class LegacyVariantTest : public LegacyUpgradeTest, public ::testing::WithParamInterface<LegacyVariant> {
+ protected:
+  std::string text(const std::string& sql) {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("SET TIME ZONE 'UTC'");
+    auto r = tx.exec(sql);
+    return r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+  }
+  // One checksum per legacy table over whole rows (legacy types, extra columns included).
+  std::string checksums(const std::string& customers_filter) {
+    std::string out;
+    for (const std::string table : {"companies", "app_users", "\"VC Usage\"", "customers"}) {
+      const std::string where = table == "customers" ? customers_filter : "true";
+      out += table + " " +
+             text("SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '-') FROM " +
+                  table + " t WHERE " + where) +
+             "\n";
+    }
+    return out;
+  }
+};
+
+TEST_P(LegacyVariantTest, RunbookLinksEveryRowVerifiesAndRollsBackToTheExactLegacyTables) {
+  const auto& v = GetParam();
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec(legacy_variant_sql(v));
+    tx.commit();
+  }
+  const auto shape_before = text(kLegacyShape);
+  const auto differences_before = tradesphere::db::legacy_shape_differences(owner_url());
+  const auto rows_before = checksums("true");
+  const auto chat_rows = scalar("SELECT count(*) FROM \"VC Usage\"");
+  const auto app_users = scalar("SELECT count(*) FROM app_users");
+  const auto customers = scalar("SELECT count(*) FROM customers");
+
+  auto adopt = cli({"migrate", "adopt"});
+  for (const char* says : v.adopt_says) EXPECT_NE(adopt.output.find(says), std::string::npos) << adopt.output;
+  if (v.blocking) {
+    EXPECT_NE(adopt.exit_code, 0) << adopt.output;
+    EXPECT_NE(adopt.output.find("nothing was changed"), std::string::npos) << adopt.output;
+    EXPECT_FALSE(MigrationRunner(owner_url()).has_history()) << "nothing recorded after a refusal";
+    EXPECT_EQ(scalar("SELECT count(*) FROM pg_class WHERE relname IN ('legacy_normalization', 'legacy_snapshot_rows')"),
+              0);
+    EXPECT_EQ(text(kLegacyShape), shape_before);
+    EXPECT_EQ(checksums("true"), rows_before);
+    return;
+  }
+  ASSERT_EQ(adopt.exit_code, 0) << adopt.output;
+  EXPECT_EQ(text(kLegacyShape), shape_before) << "adopt only records the plan; migrate up normalizes";
+  auto up = cli({"migrate", "up"});
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  const auto steps = scalar("SELECT count(*) FROM legacy_normalization");
+  EXPECT_EQ(scalar("SELECT count(*) FROM legacy_normalization WHERE applied_at IS NOT NULL"), steps);
+  if (steps > 0) {
+    EXPECT_NE(up.output.find("normalized the adopted legacy shape"), std::string::npos) << up.output;
+  }
+
+  auto backfill = cli({"backfill", "--batch", "250"});
+  ASSERT_EQ(backfill.exit_code, 0) << backfill.output;
+  EXPECT_NE(backfill.output.find("sync failed:       0 "), std::string::npos) << backfill.output;
+  auto verify = cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output << "\n" << adopt.output;
+
+  // Zero rows lost; every row with a contact (and a known tech id) linked.
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\""), chat_rows);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app_users") +
+                scalar("SELECT count(*) FROM legacy_normalization_parked_rows WHERE table_name = 'app_users'"),
+            app_users);
+  EXPECT_EQ(scalar("SELECT count(*) FROM customers WHERE source = 'import'") +
+                scalar("SELECT count(*) FROM legacy_customers_quarantine"),
+            customers);
+  EXPECT_EQ(scalar("SELECT count(*) FROM chat_sync_failures WHERE resolved_at IS NULL"), 0);
+  EXPECT_GT(scalar("SELECT count(*) FROM \"VC Usage\" WHERE customer_id IS NOT NULL"), chat_rows / 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" v WHERE customer_id IS NULL AND company_id IS NOT NULL "
+                   "AND (normalize_email(customer_email) IS NOT NULL OR customer_phone IS NOT NULL)"),
+            0);
+
+  // The unchanged legacy writer (no id, no created_at, no company): stored and linked.
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_name, customer_email, user_message, ai_response) "
+            "VALUES ('after-upgrade', 'tech-b1', 'Late Arrival', 'LATE@example.com ', 'hi', 'hello')");
+    tx.commit();
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 'after-upgrade' AND customer_id IS NOT NULL "
+                   "AND created_at IS NOT NULL AND id > 0"),
+            1);
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("DELETE FROM \"VC Usage\" WHERE session_id = 'after-upgrade'");
+    tx.commit();
+  }
+
+  auto down = cli({"migrate", "down", "--to", "1"});
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  if (steps > 0) {
+    EXPECT_NE(down.output.find("undid the legacy normalization"), std::string::npos) << down.output;
+  }
+  EXPECT_EQ(text(kLegacyShape), shape_before) << "the rollback restores the legacy shape exactly";
+  EXPECT_EQ(tradesphere::db::legacy_shape_differences(owner_url()), differences_before);
+  EXPECT_EQ(checksums("id::text IN (SELECT row_key FROM legacy_snapshot_rows WHERE table_name = 'customers')"),
+            rows_before)
+      << "the rollback returns the exact legacy rows";
+  auto after = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(after.ok) << after.to_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LegacyVariants, LegacyVariantTest,
+    ::testing::Values(
+        LegacyVariant{.name = "Baseline", .adopt_says = {"exactly the baseline shape"}},
+        LegacyVariant{.name = "NoDefaultsTechIdUniqueNoPrimaryKey",  // the shape of the issue
+                      .defaults = false,
+                      .keys = false,
+                      .tech_id_unique = true,
+                      .adopt_says = {"\"customers\".id: no default (0001: gen_random_uuid()) — normalized",
+                                     "\"customers\".created_at: no default (0001: now()) — normalized",
+                                     "\"VC Usage\".id: no default (0001: bigserial) — normalized",
+                                     "\"app_users\" (primary key): no primary key"}},
+        LegacyVariant{.name = "NoDefaults", .defaults = false, .adopt_says = {"\"app_users\".role: no default"}},
+        LegacyVariant{.name = "NoKeysNoNotNull",
+                      .keys = false,
+                      .not_null = false,
+                      .adopt_says = {"\"companies\".slug: not unique (0001: UNIQUE) — normalized",
+                                     "\"app_users\".company_id: no foreign key to companies",
+                                     "\"customers\".created_at: nullable (0001: NOT NULL); no row is NULL — normalized"}},
+        LegacyVariant{.name = "VarcharAndTimestamp",
+                      .varchar_timestamp = true,
+                      .adopt_says = {"\"VC Usage\".created_at: expected timestamp with time zone, found timestamp "
+                                     "without time zone — normalized",
+                                     "\"customers\".email: expected text, found character varying(200) — normalized",
+                                     "\"VC Usage\".id: expected bigint, found integer — normalized"}},
+        LegacyVariant{.name = "ChatRowsWithoutCreatedAt",
+                      .defaults = false,
+                      .null_created_at = true,
+                      .adopt_says = {"\"VC Usage\".created_at: nullable (0001: NOT NULL); 92 row(s) are NULL — kept"}},
+        LegacyVariant{.name = "ExtraColumns",
+                      .extra_columns = true,
+                      .adopt_says = {"\"customers\".loyalty_points: unexpected column (integer) — kept",
+                                     "\"VC Usage\".channel: unexpected column (text) — kept"}},
+        LegacyVariant{.name = "DuplicateTechIds",
+                      .keys = false,
+                      .duplicate_tech_ids = true,
+                      .adopt_says = {"\"app_users\".tech_id: 2 tech_id value(s) on identical rows: tech-a1 (2 copies), "
+                                     "tech-b1 (2 copies) — normalized"}},
+        LegacyVariant{.name = "EmptyCustomers", .defaults = false, .customers = false},
+        LegacyVariant{.name = "StaleCustomers", .stale_customers = true},
+        LegacyVariant{.name = "EverythingAtOnce",
+                      .defaults = false,
+                      .keys = false,
+                      .not_null = false,
+                      .varchar_timestamp = true,
+                      .null_created_at = true,
+                      .extra_columns = true,
+                      .duplicate_tech_ids = true,
+                      .stale_customers = true},
+        LegacyVariant{.name = "ConflictingTechIdsBlock",
+                      .keys = false,
+                      .after_data = "INSERT INTO app_users VALUES ('tech-a1', 'b0000000-0000-0000-0000-00000000000b', "
+                                    "'agent');",
+                      .adopt_says = {"\"app_users\".tech_id: 1 tech_id value(s) on rows that differ: tech-a1 (2 rows) "
+                                     "— blocking: decide which row is right"},
+                      .blocking = true},
+        LegacyVariant{.name = "MissingColumnAndUnconvertibleTypeBlock",
+                      .after_data = "ALTER TABLE \"VC Usage\" DROP COLUMN ai_response; "
+                                    "ALTER TABLE customers ALTER COLUMN phone TYPE bytea USING convert_to(phone, 'UTF8');",
+                      .adopt_says = {"\"VC Usage\".ai_response: missing column (expected text) — blocking",
+                                     "\"customers\".phone: expected text, found bytea — blocking: convert it yourself"},
+                      .blocking = true}),
+    [](const ::testing::TestParamInfo<LegacyVariant>& info) { return std::string(info.param.name); });
+
+// Honest reports: a sync that fails is counted by cause, never as "no contact".
+TEST_F(LegacyUpgradeTest, BackfillAndVerifyNameTheCauseOfSyncFailures) {
+  make_legacy_database();
+  tradesphere::db::adopt_legacy_database(owner_url());
+  MigrationRunner(owner_url()).up();
+  {
+    // What an unnormalized legacy customers table did to every new customer (issue 15).
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("ALTER TABLE customers ALTER COLUMN id DROP DEFAULT");
+    tx.commit();
+  }
+  auto backfill = cli({"backfill"});
+  ASSERT_EQ(backfill.exit_code, 0) << backfill.output;
+  const auto failed = scalar("SELECT count(DISTINCT vc_usage_id) FROM chat_sync_failures WHERE resolved_at IS NULL");
+  ASSERT_GT(failed, 0);
+  const auto no_contact = scalar(
+      "SELECT count(*) FROM \"VC Usage\" WHERE company_id IS NOT NULL AND customer_id IS NULL AND customer_name IS NULL "
+      "AND customer_email IS NULL AND customer_phone IS NULL");
+  EXPECT_NE(backfill.output.find("sync failed:       " + std::to_string(failed) + " "), std::string::npos)
+      << backfill.output;
+  EXPECT_NE(backfill.output.find("left orphaned:     " + std::to_string(no_contact) + " "), std::string::npos)
+      << backfill.output;
+  EXPECT_NE(backfill.output.find(std::to_string(failed) + " row(s): error SQLSTATE 23502: null value in column \"id\""),
+            std::string::npos)
+      << backfill.output;
+
+  auto verify = cli({"verify"});
+  EXPECT_NE(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("chat row(s) are not linked because the sync failed"), std::string::npos)
+      << verify.output;
+  EXPECT_NE(verify.output.find("error SQLSTATE 23502: null value in column \"id\" of relation \"customers\""),
+            std::string::npos)
+      << verify.output;
+  auto report = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_EQ(report.open_sync_failures, failed);
+
+  // Fixed, resumed: the failures are retried and verify passes.
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("ALTER TABLE customers ALTER COLUMN id SET DEFAULT gen_random_uuid()");
+    tx.commit();
+  }
+  ASSERT_EQ(cli({"sync", "resume"}).exit_code, 0);
+  auto fixed = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(fixed.ok) << fixed.to_text();
 }
 
 }  // namespace

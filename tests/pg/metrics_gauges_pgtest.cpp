@@ -137,3 +137,53 @@ TEST_F(MetricsGaugesTest, ServiceCachesForItsPeriodAndRendersEveryStage) {
 }
 
 }  // namespace
+
+namespace {
+
+// Open chat sync failures per company, reason and SQLSTATE (migration 0018,
+// chat_sync_failure_gauges()): a paused company's new chats are stored unlinked and
+// show on /metrics until the sync is resumed.
+TEST_F(MetricsGaugesTest, OpenChatSyncFailuresAreServedPerReasonUntilResolved) {
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, true)", company_a);
+    tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message, ai_response) VALUES "
+            "('p-1', 'tech-a', 'paused1@example.com', 'hi', 'hello'), "
+            "('p-2', 'tech-a', 'paused2@example.com', 'hi', 'hello')");
+    tx.commit();
+  }
+  BusinessGauges fresh(*db, std::chrono::milliseconds(0));
+  auto rows = fresh.failures_snapshot();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].company_id, company_a);
+  EXPECT_EQ(rows[0].reason, "paused");
+  EXPECT_EQ(rows[0].sqlstate, "");
+  EXPECT_EQ(rows[0].failures, 2);
+  const auto text = fresh.render_prometheus();
+  EXPECT_NE(text.find("# TYPE tradesphere_chat_sync_failures_open gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tradesphere_chat_sync_failures_open{company_id=\"" + company_a +
+                      "\",reason=\"paused\",sqlstate=\"\"} 2\n"),
+            std::string::npos)
+      << text;
+
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, false)", company_a);
+    tx.exec_params("SELECT retry_chat_sync($1::uuid, 1000)", company_a);
+    tx.commit();
+  }
+  EXPECT_TRUE(fresh.failures_snapshot().empty()) << "resolved failures leave the gauge";
+  EXPECT_EQ(fresh.render_prometheus().find("tradesphere_chat_sync_failures_open{"), std::string::npos);
+
+  pqxx::connection app(app_url());
+  pqxx::work w(app);
+  auto privileges = w.exec1(
+      "SELECT has_function_privilege('tradesphere_app', 'chat_sync_failure_gauges()', 'EXECUTE'), "
+      "       has_function_privilege('public', 'chat_sync_failure_gauges()', 'EXECUTE')");
+  EXPECT_TRUE(privileges[0].as<bool>());
+  EXPECT_FALSE(privileges[1].as<bool>());
+}
+
+}  // namespace

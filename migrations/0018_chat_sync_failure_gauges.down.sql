@@ -1,0 +1,1 @@
+DROP FUNCTION chat_sync_failure_gauges();
