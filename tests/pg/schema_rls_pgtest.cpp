@@ -379,10 +379,10 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
     names.insert(name);
     EXPECT_NE(row[1].as<std::string>().find("search_path=public, pg_temp"), std::string::npos)
         << name << " does not pin search_path: " << row[1].as<std::string>();
-    // callable by the application: the tech id lookup, and the /metrics aggregates (0013)
+    // callable by the application: the tech id lookup, and the /metrics aggregates (0013, 0018)
     // and the doors into customer_search (0011) and duplicate_queue (0016), which read the
     // tenant from app.company_id (duplicate_queue_companies: company ids and counts only)
-    const bool callable = name == "get_user_company_id" || name == "customer_gauges" ||
+    const bool callable = name == "get_user_company_id" || name == "customer_gauges" || name == "chat_sync_failure_gauges" ||
                           name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
                           name == "duplicate_queue_companies";
