@@ -3,6 +3,9 @@
 //   tradesphere_bench --data-dir var/bench --scale 1k,100k --out bench/results [--quick]
 //   tradesphere_bench --smoke        (ctest, label bench: TRADESPHERE_TEST_DATA_DIR's cluster,
 //                                     a throw-away database, 1k customers; checks row counts only)
+//   tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]
+//                                    (search only, library path, on an existing company; checks
+//                                     each answer against the ranking oracle)
 //
 // Per scale: a database of its own (bench_<scale>_c<customers>_k<chats>_s<seed>), migrated and
 // seeded once (cached: the parameters are in the database's name and a COMMENT marks a
@@ -605,11 +608,95 @@ std::uint64_t chats_for(const Config& cfg) {
   return cfg.quick ? 3 : 10;
 }
 
+// --search URL COMPANY [--reps N] [queries...]: the library path of search only, on an
+// existing database (the application role's URL) and company: N timed calls per query
+// after 3 warm-ups, p50/p95/p99/max, then the answer compared with the ranking oracle
+// (the 0011/0014 ranking evaluated over every active customer, no candidate sets).
+// docs/performance.md, "Search at 1M (issue 14)".
+constexpr const char* kSearchOracle = R"SQL(
+  SELECT coalesce(string_agg(customer_id::text || ':' || round(score::numeric, 6), ',' ORDER BY rn), '')
+    FROM (SELECT s.customer_id, x.score,
+                 row_number() OVER (ORDER BY x.score DESC, lower(s.name) ASC NULLS LAST, s.customer_id) AS rn
+            FROM (SELECT c.id AS customer_id, c.name, lower(c.email) AS email_lc, phone_digits(c.phone) AS phone_digits
+                    FROM customers c WHERE c.company_id = $1::uuid AND c.status = 'active') s,
+                 LATERAL (SELECT greatest(
+                   CASE WHEN lower(s.name) = lower($2) OR s.email_lc = lower($2)
+                             OR ($3::text IS NOT NULL AND s.phone_digits = $3) THEN 1.0 ELSE 0 END,
+                   CASE WHEN starts_with(lower(s.name), lower($2)) OR starts_with(s.email_lc, lower($2)) THEN 0.9 ELSE 0 END,
+                   CASE WHEN strpos(lower(s.name), lower($2)) > 0 OR strpos(s.email_lc, lower($2)) > 0
+                             OR ($3::text IS NOT NULL AND strpos(s.phone_digits, $3) > 0) THEN 0.7 ELSE 0 END,
+                   0.8 * coalesce(similarity(s.name, $2), 0),
+                   0.8 * coalesce(word_similarity($2, s.name), 0),
+                   0.6 * coalesce(similarity(s.email_lc, lower($2)), 0))::float8 AS score) x
+           WHERE s.name % $2 OR $2 <% s.name OR strpos(lower(s.name), lower($2)) > 0
+              OR strpos(s.email_lc, lower($2)) > 0 OR s.email_lc % lower($2)
+              OR ($3::text IS NOT NULL AND strpos(s.phone_digits, $3) > 0)) r
+   WHERE rn <= $4)SQL";
+
+int search_only(const std::string& url, const std::string& company, int reps, std::vector<std::string> queries) {
+  if (queries.empty()) queries = {"Mich", "Jenifer Smiht", "michael.smith12", "5550123"};
+  ts::db::Database db(ts::db::PoolOptions{url, 1});
+  ts::db::CustomerRepository repo(db);
+  ts::domain::RequestContext ctx{company, "bench-search", ts::domain::Role::kAdmin, "bench-search"};
+  bool all_same = true;
+  for (const auto& q : queries) {
+    std::vector<ts::db::SearchHit> hits;
+    for (int i = 0; i < 3; ++i) hits = repo.search_customers(ctx, q, 20);
+    Stats st;
+    for (int i = 0; i < reps; ++i) {
+      const auto t0 = Clock::now();
+      hits = repo.search_customers(ctx, q, 20);
+      st.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::string got;
+    for (const auto& h : hits) {
+      char score[32];
+      std::snprintf(score, sizeof score, "%.6f", h.score);
+      if (!got.empty()) got += ',';
+      got += h.customer.customer.id;
+      got += ':';
+      got += score;
+    }
+    std::optional<std::string> digits;
+    if (const auto d = digits_of(q); d.size() >= 3 && q.find_first_not_of("0123456789 +-().") == std::string::npos) {
+      digits = d;
+    }
+    const auto t0 = Clock::now();
+    pqxx::connection c(url);
+    pqxx::read_transaction tx(c);
+    tx.exec_params("SELECT set_config('app.company_id', $1, true)", company);
+    const auto expected = tx.exec_params1(kSearchOracle, company, q, digits, 20)[0].as<std::string>();
+    const double oracle_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    // the oracle rounds in SQL (numeric), the client prints the double: compare ids, then scores to 1e-6
+    auto split = [](const std::string& text) {
+      std::vector<std::pair<std::string, double>> out;
+      std::stringstream ss(text);
+      for (std::string item; std::getline(ss, item, ',');) {
+        const auto colon = item.find(':');
+        out.emplace_back(item.substr(0, colon), std::stod(item.substr(colon + 1)));
+      }
+      return out;
+    };
+    const auto a = split(got), b = split(expected);
+    bool same = a.size() == b.size();
+    for (std::size_t i = 0; same && i < a.size(); ++i) {
+      same = a[i].first == b[i].first && std::fabs(a[i].second - b[i].second) < 2e-6;
+    }
+    all_same = all_same && same;
+    std::printf("%-20s rows %2zu  p50 %8.2f  p95 %8.2f  p99 %8.2f  max %8.2f ms  (%d calls)  oracle %s (%.0f ms)\n",
+                ("\"" + q + "\"").c_str(), hits.size(), st.pct(50), st.pct(95), st.pct(99), st.pct(100), reps,
+                same ? "same" : "DIFFERENT", oracle_ms);
+    std::fflush(stdout);
+  }
+  return all_same ? 0 : 1;
+}
+
 int usage() {
   std::cerr << "usage: tradesphere_bench [--data-dir DIR] [--scale 1k,100k,1m] [--out DIR] [--quick] [--reps N]\n"
                "                         [--chats-per-customer K] [--seed S] [--legacy-budget SECONDS]\n"
                "                         [--load-seconds S] [--load-clients N] [--server-binary PATH]\n"
-               "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n";
+               "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n"
+               "       tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]   (library search + oracle)\n";
   return 64;
 }
 
@@ -617,6 +704,24 @@ int usage() {
 
 int main(int argc, char** argv) {
   Config cfg;
+  if (argc >= 4 && std::string(argv[1]) == "--search") {
+    int reps = 200;
+    std::vector<std::string> queries;
+    for (int i = 4; i < argc; ++i) {
+      if (std::string(argv[i]) == "--reps" && i + 1 < argc) {
+        reps = std::max(1, std::atoi(argv[++i]));
+      } else {
+        queries.emplace_back(argv[i]);
+      }
+    }
+    ts::common::init_logging("warn");
+    try {
+      return search_only(argv[2], argv[3], reps, queries);
+    } catch (const std::exception& e) {
+      std::cerr << "search: " << e.what() << "\n";
+      return 1;
+    }
+  }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {

@@ -84,6 +84,12 @@ const std::vector<TableSpec>& tenant_tables() {
       {"customer_search", {},
        "INSERT INTO customer_search (company_id, customer_id, name) VALUES ('{co}', gen_random_uuid(), 'forged')",
        "UPDATE customer_search SET name = name WHERE company_id = '{co}'"},
+      {"search_name_terms", {},
+       "INSERT INTO search_name_terms (company_id, name, name_lc, customers) VALUES ('{co}', 'forged', 'forged', 1)",
+       "UPDATE search_name_terms SET customers = customers WHERE company_id = '{co}'"},
+      {"search_email_stems", {},
+       "INSERT INTO search_email_stems (company_id, stem, customers) VALUES ('{co}', 'forged', 1)",
+       "UPDATE search_email_stems SET customers = customers WHERE company_id = '{co}'"},
       {"customer_audit_log", {"SELECT"},
        "INSERT INTO customer_audit_log (company_id, table_name, operation, record_id) "
        "VALUES ('{co}', 'customers', 'INSERT', 'forged')",
@@ -320,8 +326,9 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     const auto name = row[0].as<std::string>();
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
-    if (name == "customer_search" || name == "duplicate_queue") {
-      // Owner-only by design (migrations 0011, 0016): not forced, so the SECURITY DEFINER
+    if (name == "customer_search" || name == "duplicate_queue" || name == "search_name_terms" ||
+        name == "search_email_stems") {
+      // Owner-only by design (migrations 0011, 0016, 0017): not forced, so the SECURITY DEFINER
       // functions and triggers can use them; the application role may not touch them.
       EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
                          " WHERE table_name = '" + name + "' AND grantee IN ('tradesphere_app', 'PUBLIC')")
