@@ -94,7 +94,18 @@ class Analyzer {
 
  private:
   std::string q(const std::string& ident) { return tx_.quote_name(ident); }
-  std::string lit(const std::string& v) { return tx_.quote(v); }
+  // A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1).
+  static std::string lit(const std::string& v) {
+    std::string out;
+    out.reserve(v.size() + 2);
+    out.push_back('\'');
+    for (char ch : v) {
+      if (ch == '\'') out.push_back('\'');
+      out.push_back(ch);
+    }
+    out.push_back('\'');
+    return out;
+  }
   std::int64_t count(const std::string& sql) { return tx_.exec(sql)[0][0].as<std::int64_t>(); }
 
   void add(ShapeClass kind, std::string subject, std::string finding, std::string action, std::string do_sql = {},
@@ -172,7 +183,8 @@ class Analyzer {
              "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'p'",
              oid)) {
       has_pkey = true;
-      if (r[1].as<std::string>() == "PRIMARY KEY (" + kq + ")") pkey_name = r[0].as<std::string>();
+      const auto shown = tx_.exec_params("SELECT quote_ident($1)", key)[0][0].as<std::string>();  // as pg_get_constraintdef prints it
+      if (r[1].as<std::string>() == "PRIMARY KEY (" + shown + ")") pkey_name = r[0].as<std::string>();
     }
     if (has_pkey && !pkey_name) {
       add(ShapeClass::kBlocking, label + " (primary key)", "primary key on other columns than " + key,
@@ -382,10 +394,11 @@ class Analyzer {
     if (name == "app_users") {
       const bool has_fk =
           !tx_.exec_params("SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'f' AND "
-                           "confrelid = 'companies'::regclass AND conkey = ARRAY[$2::smallint]",
+                           "confrelid = to_regclass('public.companies') AND conkey = ARRAY[$2::smallint]",
                            oid, found.at("company_id").attnum)
                .empty();
-      if (!has_fk) {
+      const bool companies_exist = !tx_.exec("SELECT to_regclass('public.companies')")[0][0].is_null();
+      if (!has_fk && companies_exist) {
         auto orphans = tx_.exec(
             "SELECT string_agg(tech_id::text, ', ' ORDER BY tech_id), count(*) FROM app_users u WHERE company_id IS "
             "NOT NULL AND NOT EXISTS (SELECT 1 FROM companies c WHERE c.id::text = u.company_id::text)");
