@@ -65,7 +65,8 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     // The library the routes call, and the token signing secret (generated once).
     options->services = http::make_api_services(options->database.app_url, options->threads);
     options->jwt_secret = http::load_or_create_jwt_secret(g.data_dir);
-    services::DuplicateQueueWorker duplicate_queue(*options->services->database);  // stops with the server
+    services::DuplicateQueueWorker duplicate_queue(*options->services->database, std::chrono::seconds(2),
+                                                  options->services->merges->group_cache());  // stops with the server
     int rc = http::serve_until_signal(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -74,7 +74,7 @@ ON CONFLICT (company_id, customer_a, customer_b) DO UPDATE
 )SQL";
 
 constexpr const char* kSelectPairs = R"SQL(
-SELECT d.customer_a::text, d.customer_b::text, d.score, d.evidence::text,
+SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evidence::text ELSE '' END,
        ca.external_id, ca.name, cb.external_id, cb.name
   FROM duplicate_candidates d
   JOIN customers ca ON ca.company_id = d.company_id AND ca.id = d.customer_a AND ca.status = 'active'
@@ -166,9 +166,9 @@ void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const st
 }
 
 std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
-                                                 const std::optional<std::string>& customer_id) {
+                                                 const std::optional<std::string>& customer_id, bool with_evidence) {
   std::vector<StoredPairView> out;
-  for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id)) {
+  for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id, with_evidence)) {
     StoredPairView v;
     v.pair = {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nullptr};
     v.evidence_text = r[3].as<std::string>();
@@ -180,6 +180,26 @@ std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& comp
     v.b.name = r[7].as<std::optional<std::string>>();
     out.push_back(std::move(v));
   }
+  return out;
+}
+
+std::int64_t duplicate_pairs_version(Tx& tx, const std::string& company_id) {
+  auto rows = tx.exec("SELECT version FROM duplicate_pair_versions WHERE company_id = $1", company_id);
+  return rows.empty() ? 0 : rows[0][0].as<std::int64_t>();
+}
+
+std::map<std::pair<std::string, std::string>, std::string> load_pair_evidence(
+    Tx& tx, const std::string& company_id, const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  if (pairs.empty()) return out;
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& [a, b] : pairs) keys.push_back({{"a", a}, {"b", b}});
+  const auto rows = tx.exec(
+      "SELECT d.customer_a::text, d.customer_b::text, d.evidence::text "
+      "  FROM jsonb_to_recordset($2::jsonb) AS k(a uuid, b uuid) "
+      "  JOIN duplicate_candidates d ON d.company_id = $1 AND d.customer_a = k.a AND d.customer_b = k.b",
+      company_id, keys.dump());
+  for (const auto& r : rows) out[{r[0].as<std::string>(), r[1].as<std::string>()}] = r[2].as<std::string>();
   return out;
 }
 

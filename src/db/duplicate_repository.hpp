@@ -3,6 +3,7 @@
 // name trigram), and "not a duplicate" dismissals.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -61,6 +62,15 @@ struct StoredPairView {
 // Stored pairs >= min_score between active customers, not dismissed; only those of
 // `customer_id` when given. Strongest first.
 std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
-                                                 const std::optional<std::string>& customer_id = {});
+                                                 const std::optional<std::string>& customer_id = {},
+                                                 bool with_evidence = true);
+
+// The company's change counter over its stored pairs and dismissals (migration
+// 0019); 0 before the first change.
+std::int64_t duplicate_pairs_version(Tx& tx, const std::string& company_id);
+
+// Evidence (jsonb text) of the given stored pairs (a < b), by pair; absent when gone.
+std::map<std::pair<std::string, std::string>, std::string> load_pair_evidence(
+    Tx& tx, const std::string& company_id, const std::vector<std::pair<std::string, std::string>>& pairs);
 
 }  // namespace tradesphere::db

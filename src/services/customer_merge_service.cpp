@@ -275,30 +275,58 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
     return all;
   }
   process_duplicate_queue(ctx, kReadQueueSlice);  // one bounded slice, as in find_duplicates
-  auto stored = db_.transact(
-      ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score); },
+  const auto version = db_.transact(
+      ctx, "duplicate_pairs_version", [&](db::Tx& tx) { return db::duplicate_pairs_version(tx, ctx.company_id); },
       db::TxMode::kReadOnly);
-  // group on ids and scores only; the evidence of the groups returned is parsed afterwards
-  std::vector<domain::PreparedRecord> records;
-  std::map<std::string, std::size_t> index;
-  auto record_of = [&](const domain::MatchInput& m) {
-    auto [it, added] = index.emplace(m.id, records.size());
-    if (added) records.push_back({m, {}});
-    return it->second;
-  };
-  std::map<std::pair<std::size_t, std::size_t>, std::size_t> stored_of;
-  std::vector<domain::ScoredPair> pairs;
-  for (std::size_t k = 0; k < stored.size(); ++k) {
-    auto a = record_of(stored[k].a), b = record_of(stored[k].b);
-    stored_of[{std::min(a, b), std::max(a, b)}] = k;
-    pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{stored[k].pair.score, 0, {}, {}}});
+  auto cached = group_cache_->find(ctx.company_id, min_score, version);
+  if (!cached) {
+    // Read after the version: the pairs are at least that new (a newer read is
+    // only recomputed once more, never served stale).
+    auto stored = db_.transact(
+        ctx, "duplicate_groups",
+        [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score, std::nullopt, false); },
+        db::TxMode::kReadOnly);
+    auto fresh = std::make_shared<DuplicateGroupCache::Groups>();
+    fresh->version = version;
+    std::map<std::string, std::size_t> index;
+    auto record_of = [&](const domain::MatchInput& m) {
+      auto [it, added] = index.emplace(m.id, fresh->records.size());
+      if (added) fresh->records.push_back({m, {}});
+      return it->second;
+    };
+    std::vector<domain::ScoredPair> pairs;
+    pairs.reserve(stored.size());
+    for (const auto& v : stored) {
+      auto a = record_of(v.a), b = record_of(v.b);
+      pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{v.pair.score, 0, {}, {}}});
+    }
+    fresh->groups = domain::group_duplicates(fresh->records, std::move(pairs));
+    group_cache_->store(ctx.company_id, min_score, fresh);
+    cached = std::move(fresh);
   }
-  auto groups = domain::group_duplicates(records, std::move(pairs));
-  if (total) *total = groups.size();
+  if (total) *total = cached->groups.size();
+  const auto& records = cached->records;
+  const std::size_t shown = std::min(limit, cached->groups.size());
+  // the evidence of the shown groups' pairs only
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (std::size_t gi = 0; gi < shown; ++gi) {
+    for (const auto& l : cached->groups[gi].links) {
+      keys.emplace_back(std::min(records[l.a].input.id, records[l.b].input.id),
+                        std::max(records[l.a].input.id, records[l.b].input.id));
+    }
+  }
+  const auto evidence = keys.empty() ? std::map<std::pair<std::string, std::string>, std::string>{}
+                                     : db_.transact(
+                                           ctx, "duplicate_pair_evidence",
+                                           [&](db::Tx& tx) { return db::load_pair_evidence(tx, ctx.company_id, keys); },
+                                           db::TxMode::kReadOnly);
   std::vector<DuplicateGroupView> out;
-  for (std::size_t gi = 0; gi < groups.size() && gi < limit; ++gi) {
-    auto v = group_view(records, groups[gi], [&](const domain::ScoredPair& l) {
-      return evidence_of(nlohmann::json::parse(stored[stored_of.at({l.a, l.b})].evidence_text));
+  for (std::size_t gi = 0; gi < shown; ++gi) {
+    auto v = group_view(records, cached->groups[gi], [&](const domain::ScoredPair& l) {
+      const auto& a = records[l.a].input.id;
+      const auto& b = records[l.b].input.id;
+      auto it = evidence.find({std::min(a, b), std::max(a, b)});
+      return it == evidence.end() ? std::vector<domain::Evidence>{} : evidence_of(nlohmann::json::parse(it->second));
     });
     std::set<std::string> reasons;
     for (const auto& p : v.pairs)
@@ -306,6 +334,35 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
         if (e.weight > 0) reasons.insert(e.comparison);
     v.reasons.assign(reasons.begin(), reasons.end());
     out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::shared_ptr<const DuplicateGroupCache::Groups> DuplicateGroupCache::find(const std::string& company_id,
+                                                                             double min_score, std::int64_t version) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find({company_id, min_score});
+  if (it == entries_.end() || it->second.groups->version != version) return nullptr;
+  it->second.used = ++clock_;
+  return it->second.groups;
+}
+
+void DuplicateGroupCache::store(const std::string& company_id, double min_score,
+                                std::shared_ptr<const Groups> groups) {
+  std::lock_guard lock(mutex_);
+  entries_[{company_id, min_score}] = Entry{std::move(groups), ++clock_};
+  while (entries_.size() > kMaxEntries) {
+    auto oldest = std::min_element(entries_.begin(), entries_.end(),
+                                   [](const auto& x, const auto& y) { return x.second.used < y.second.used; });
+    entries_.erase(oldest);
+  }
+}
+
+std::vector<double> DuplicateGroupCache::min_scores_of(const std::string& company_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<double> out;
+  for (const auto& [key, entry] : entries_) {
+    if (key.first == company_id) out.push_back(key.second);
   }
   return out;
 }

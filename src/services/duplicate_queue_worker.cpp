@@ -6,8 +6,12 @@
 
 namespace tradesphere::services {
 
-DuplicateQueueWorker::DuplicateQueueWorker(db::Database& db, std::chrono::milliseconds interval)
-    : db_(db), interval_(interval), thread_([this] { loop(); }) {}
+DuplicateQueueWorker::DuplicateQueueWorker(db::Database& db, std::chrono::milliseconds interval,
+                                           std::shared_ptr<DuplicateGroupCache> groups)
+    : db_(db),
+      interval_(interval),
+      groups_(groups ? std::move(groups) : std::make_shared<DuplicateGroupCache>()),
+      thread_([this] { loop(); }) {}
 
 DuplicateQueueWorker::~DuplicateQueueWorker() {
   {
@@ -24,16 +28,22 @@ std::size_t DuplicateQueueWorker::run_once() {
   auto companies = db_.transact(
       system, "duplicate_queue_companies", [](db::Tx& tx) { return db::duplicate_queue_companies(tx); },
       db::TxMode::kReadOnly);
-  CustomerMergeService merges(db_);
+  CustomerMergeService merges(db_, groups_);
   std::size_t scored = 0;
   for (const auto& [company, queued] : companies) {
     const domain::RequestContext ctx{company, "duplicate-queue", domain::Role::kAdmin, ""};
     // a bounded slice per company per pass (fairness), one transaction each: 100
     // customers at ~150 ms of candidate search each keeps a transaction short
+    std::size_t company_scored = 0;
     for (int slice = 0; slice < 5; ++slice) {
       const auto n = merges.process_duplicate_queue(ctx, 100);
-      scored += n;
+      company_scored += n;
       if (n < 100) break;
+    }
+    scored += company_scored;
+    // regroup what readers hold, so their next page is served from memory
+    if (company_scored > 0) {
+      for (double min_score : groups_->min_scores_of(company)) merges.duplicate_groups(ctx, min_score, 0);
     }
     std::lock_guard lock(mutex_);
     if (stopping_) break;

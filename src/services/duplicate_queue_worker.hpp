@@ -6,16 +6,22 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "db/database.hpp"
+#include "services/customer_merge_service.hpp"
 
 namespace tradesphere::services {
 
 class DuplicateQueueWorker {
  public:
-  DuplicateQueueWorker(db::Database& db, std::chrono::milliseconds interval = std::chrono::seconds(2));
+  // `groups`: the request path's cache of duplicate groups (CustomerMergeService::group_cache());
+  // after scoring a company, the worker regroups the entries readers hold, so the
+  // next GET /v1/duplicates finds them current.
+  DuplicateQueueWorker(db::Database& db, std::chrono::milliseconds interval = std::chrono::seconds(2),
+                       std::shared_ptr<DuplicateGroupCache> groups = nullptr);
   ~DuplicateQueueWorker();  // stops and joins
   DuplicateQueueWorker(const DuplicateQueueWorker&) = delete;
   DuplicateQueueWorker& operator=(const DuplicateQueueWorker&) = delete;
@@ -27,6 +33,7 @@ class DuplicateQueueWorker {
   void loop();
   db::Database& db_;
   std::chrono::milliseconds interval_;
+  std::shared_ptr<DuplicateGroupCache> groups_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "db/database.hpp"
+#include "db/duplicate_repository.hpp"
 #include "domain/errors.hpp"
 #include "domain/planted_duplicates.hpp"
 #include "services/customer_merge_service.hpp"
@@ -264,6 +265,63 @@ TEST_F(DuplicatesTest, AReadScoresOnlyABoundedSliceOfALargeBacklog) {
   pqxx::connection c(owner_url());
   pqxx::work w(c);
   EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_queue WHERE company_id = " + w.quote(company_))[0].as<long>(), 30);
+}
+
+}  // namespace
+
+namespace {
+
+std::int64_t pairs_version(Database& db, const RequestContext& ctx) {
+  return db.transact(ctx, "v", [&](Tx& tx) { return tradesphere::db::duplicate_pairs_version(tx, ctx.company_id); });
+}
+
+// GET /v1/duplicates answers from the grouped pairs kept in memory while the
+// company's pair version (migration 0019) stands; any change regroups.
+TEST_F(DuplicatesTest, GroupsAreKeptUntilThePairsOrDismissalsChange) {
+  CustomerMergeService svc(*db_);
+  auto a = add({"", "g1", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", "12 Oak Street, Salem 97301"});
+  auto b = add({"", "g2", "Maria Gonzalez", "maria.g@example.com", std::nullopt, "12 Oak St, Salem 97301"});
+  ASSERT_EQ(svc.duplicate_groups(ctx_, 0.6).size(), 1u);
+  const auto v1 = pairs_version(*db_, ctx_);
+  EXPECT_GT(v1, 0) << "storing the pairs bumped the version";
+  ASSERT_NE(svc.group_cache()->find(company_, 0.6, v1), nullptr) << "the groups are kept";
+  std::size_t total = 0;
+  auto again = svc.duplicate_groups(ctx_, 0.6, 10, &total);
+  EXPECT_EQ(pairs_version(*db_, ctx_), v1) << "a read without changes changes nothing";
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(total, 1u);
+  EXPECT_FALSE(again[0].pairs[0].evidence.empty()) << "evidence is read for the page";
+
+  // a new duplicate of a: the next read regroups (a, b, c)
+  auto c = add({"", "g3", "Maria Gonzales", "maria.g@example.com", "+1 415 555 0142", std::nullopt});
+  auto grown = svc.duplicate_groups(ctx_, 0.6);
+  ASSERT_EQ(grown.size(), 1u);
+  EXPECT_EQ(grown[0].customers.size(), 3u);
+  EXPECT_GT(pairs_version(*db_, ctx_), v1);
+
+  // every pair of b dismissed: b leaves the group at once
+  svc.dismiss_duplicate(ctx_, a, b);
+  svc.dismiss_duplicate(ctx_, b, c);
+  auto without_b = svc.duplicate_groups(ctx_, 0.6);
+  ASSERT_EQ(without_b.size(), 1u);
+  ASSERT_EQ(without_b[0].customers.size(), 2u);
+  for (const auto& m : without_b[0].customers) EXPECT_NE(m.id, b);
+
+  // a merge removes the group
+  RequestContext admin{company_, "admin-1", Role::kAdmin, ""};
+  svc.merge_customers(admin, a, {c});
+  EXPECT_TRUE(svc.duplicate_groups(ctx_, 0.6).empty());
+
+  // a second service sharing the cache (the queue worker) regroups what readers hold
+  auto d = add({"", "g4", "Peter Brown", "peter@example.org", "+1 212 555 0199", std::nullopt});
+  add({"", "g5", "Peter Brown", "peter@example.org", std::nullopt, std::nullopt});
+  tradesphere::services::DuplicateQueueWorker worker(*db_, std::chrono::hours(1), svc.group_cache());
+  EXPECT_EQ(worker.run_once(), 2u);
+  const auto v2 = pairs_version(*db_, ctx_);
+  auto kept = svc.group_cache()->find(company_, 0.6, v2);
+  ASSERT_NE(kept, nullptr) << "the worker regrouped the entry readers hold";
+  EXPECT_EQ(kept->groups.size(), 1u);
+  (void)d;
 }
 
 }  // namespace

@@ -112,7 +112,7 @@ TEST_F(MigrationRunnerTest, TwoProcessesMigratingAtOnceApplyEachMigrationOnce) {
   EXPECT_EQ(ra.exit_code, 0) << ra.output;
   EXPECT_EQ(rb.exit_code, 0) << rb.output;
   MigrationRunner runner(owner_url());
-  EXPECT_TRUE(runner.is_current());
+  EXPECT_TRUE(runner.is_current()) << ra.output << "\n---\n" << rb.output;
   EXPECT_EQ(applied_rows(), runner.latest_version());
   // Exactly one of them reports having applied migrations.
   bool a_applied = ra.output.find("applied ") != std::string::npos && ra.output.find("up to date") == std::string::npos;

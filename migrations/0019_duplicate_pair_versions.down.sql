@@ -1,0 +1,8 @@
+DROP TRIGGER trg_duplicate_dismissals_version_delete ON duplicate_dismissals;
+DROP TRIGGER trg_duplicate_dismissals_version_insert ON duplicate_dismissals;
+DROP FUNCTION duplicate_dismissals_bump_version();
+DROP TRIGGER trg_duplicate_candidates_version_delete ON duplicate_candidates;
+DROP TRIGGER trg_duplicate_candidates_version_update ON duplicate_candidates;
+DROP TRIGGER trg_duplicate_candidates_version_insert ON duplicate_candidates;
+DROP FUNCTION duplicate_candidates_bump_version();
+DROP TABLE duplicate_pair_versions;
