@@ -7,6 +7,7 @@ DROP FUNCTION customer_search_terms_sync();
 DROP INDEX customer_search_name_idx;
 DROP INDEX customer_search_email_stem_idx;
 DROP INDEX customer_search_phone_idx;
+DROP INDEX customer_search_name_order_idx;
 DROP INDEX customer_search_phone_grams_idx;
 DROP INDEX customer_search_email_trgm_idx;
 CREATE INDEX customer_search_email_trgm_idx ON customer_search USING gin (company_id, email_lc gin_trgm_ops);

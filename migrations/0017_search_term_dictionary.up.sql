@@ -93,6 +93,7 @@ CREATE INDEX customer_search_email_stem_idx
   ON customer_search (company_id, search_email_stem(email_lc), lower(name), customer_id)
   WHERE email_lc IS NOT NULL;
 CREATE INDEX customer_search_phone_idx ON customer_search (company_id, phone_digits);
+CREATE INDEX customer_search_name_order_idx ON customer_search (company_id, lower(name), customer_id);
 CREATE INDEX customer_search_phone_grams_idx ON customer_search USING gin (search_phone_grams(phone_digits));
 -- the email trigram index without the company key (see 4.)
 DROP INDEX customer_search_email_trgm_idx;
@@ -181,6 +182,7 @@ CREATE OR REPLACE FUNCTION search_customer_hits(p_query text, p_like text, p_dig
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = public, pg_temp
 AS $$
+#variable_conflict use_column
 DECLARE
   -- the ranking of 0011/0014, evaluated on the customer_search rows of $6 only
   k_rank constant text := $q$
@@ -206,6 +208,7 @@ DECLARE
   v_lq        text := lower(p_query);
   v_ids       uuid[];
   v_more      uuid[];
+  v_high      uuid[];   -- step 1's exact and prefix matches
   v_k_score   float8;
   v_k_name    text;
   v_k_id      uuid;
@@ -283,6 +286,7 @@ BEGIN
     v_ids := v_ids || coalesce(v_more, '{}');
   END IF;
 
+  v_high := v_ids;
   IF cardinality(ARRAY(SELECT DISTINCT unnest(v_ids))) >= p_limit THEN
     RETURN QUERY EXECUTE k_rank USING p_query, p_like, p_digits, p_limit, v_company, v_ids;
     RETURN;
@@ -305,36 +309,36 @@ BEGIN
       PERFORM set_config('pg_trgm.similarity_threshold', v_strict::text, true);
       PERFORM set_config('pg_trgm.word_similarity_threshold', v_strict_word::text, true);
     END IF;
-    EXECUTE $q$
-      WITH matched AS (
-        SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = $5 AND t.name % $1
-        UNION
-        SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = $5 AND $1 <% t.name
-        UNION
-        SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = $5 AND t.name ILIKE '%' || $2 || '%'
-      ), scored AS (
-        SELECT m.name, m.name_lc,
-               greatest(
-                 CASE WHEN m.name_lc = lower($1) THEN 1.0 ELSE 0 END,
-                 CASE WHEN m.name_lc LIKE lower($2) || '%' THEN 0.9 ELSE 0 END,
-                 CASE WHEN m.name ILIKE '%' || $2 || '%' THEN 0.7 ELSE 0 END,
-                 0.8 * coalesce(similarity(m.name, $1), 0),
-                 0.8 * coalesce(word_similarity($1, m.name), 0))::float8 AS score
-          FROM matched m
-      ), best AS (   -- every name has a customer: p_limit groups hold p_limit customers
-        SELECT s.score, s.name_lc FROM scored s GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT $4
-      ), top AS (
-        SELECT h.customer_id, s.score
-          FROM scored s
-          JOIN best b ON b.score = s.score AND b.name_lc = s.name_lc
-          CROSS JOIN LATERAL (SELECT c.customer_id FROM customer_search c
-                               WHERE c.company_id = $5 AND c.name = s.name
-                               ORDER BY c.customer_id LIMIT $4) h
-         ORDER BY s.score DESC, s.name_lc, h.customer_id
-         LIMIT $4
-      )
-      SELECT array_agg(customer_id), CASE WHEN count(*) >= $4 THEN min(score) END FROM top
-    $q$ INTO v_ids, v_k_score USING p_query, p_like, p_digits, p_limit, v_company;
+    -- static SQL: planned once per session (the trigram conditions need no literal)
+    WITH matched AS (
+      SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = v_company AND t.name % p_query
+      UNION
+      SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = v_company AND p_query <% t.name
+      UNION
+      SELECT t.name, t.name_lc FROM search_name_terms t WHERE t.company_id = v_company AND t.name ILIKE '%' || p_like || '%'
+    ), scored AS (
+      SELECT m.name, m.name_lc,
+             greatest(
+               CASE WHEN m.name_lc = lower(p_query) THEN 1.0 ELSE 0 END,
+               CASE WHEN m.name_lc LIKE lower(p_like) || '%' THEN 0.9 ELSE 0 END,
+               CASE WHEN m.name ILIKE '%' || p_like || '%' THEN 0.7 ELSE 0 END,
+               0.8 * coalesce(similarity(m.name, p_query), 0),
+               0.8 * coalesce(word_similarity(p_query, m.name), 0))::float8 AS score
+        FROM matched m
+    ), best AS (   -- every name has a customer: p_limit groups hold p_limit customers
+      SELECT s.score, s.name_lc FROM scored s GROUP BY 1, 2 ORDER BY 1 DESC, 2 LIMIT p_limit
+    ), top AS (
+      SELECT h.customer_id, s.score
+        FROM scored s
+        JOIN best b ON b.score = s.score AND b.name_lc = s.name_lc
+        CROSS JOIN LATERAL (SELECT c.customer_id FROM customer_search c
+                             WHERE c.company_id = v_company AND c.name = s.name
+                             ORDER BY c.customer_id LIMIT p_limit) h
+       ORDER BY s.score DESC, s.name_lc, h.customer_id
+       LIMIT p_limit
+    )
+    SELECT array_agg(top.customer_id), CASE WHEN count(*) >= p_limit THEN min(top.score) END
+      INTO v_ids, v_k_score FROM top;
     IF v_pass = 1 THEN
       PERFORM set_config('pg_trgm.similarity_threshold', v_old, true);
       PERFORM set_config('pg_trgm.word_similarity_threshold', v_old_word, true);
@@ -342,22 +346,29 @@ BEGIN
     END IF;
   END LOOP;
 
-  --    Email substrings and phone digits: every match.
+  --    Email substrings and phone fragments. Their exact and prefix matches (at most
+  --    p_limit - 1 of them, or step 1 would have answered) are in v_high; every other
+  --    match scores 0.7 in its part, so the part's best are the first p_limit matches
+  --    in name order (read in that order from customer_search_name_order_idx when the
+  --    fragment is common, "gmail"; sorted when it is rare).
   EXECUTE $q$
     SELECT array_agg(x.customer_id) FROM (
-      SELECT c.customer_id FROM customer_search c
-       WHERE c.company_id = $5 AND c.email_lc LIKE '%' || lower($2) || '%'
-      UNION
-      SELECT c.customer_id FROM customer_search c
-       WHERE c.company_id = $5 AND $3 ~ '^[0-9]{5,}$'
-         AND search_phone_grams(c.phone_digits) @> search_phone_grams($3)
-         AND c.phone_digits LIKE '%' || $3 || '%'
-      UNION
-      SELECT c.customer_id FROM customer_search c
-       WHERE c.company_id = $5 AND $3 IS NOT NULL AND NOT $3 ~ '^[0-9]{5,}$'
-         AND c.phone_digits LIKE '%' || $3 || '%') x
+      (SELECT c.customer_id FROM customer_search c
+        WHERE c.company_id = $5 AND c.email_lc LIKE '%' || lower($2) || '%'
+        ORDER BY lower(c.name), c.customer_id LIMIT $4)
+      UNION ALL
+      (SELECT c.customer_id FROM customer_search c
+        WHERE c.company_id = $5 AND $3 ~ '^[0-9]{5,}$'
+          AND search_phone_grams(c.phone_digits) @> search_phone_grams($3)
+          AND c.phone_digits LIKE '%' || $3 || '%'
+        ORDER BY lower(c.name), c.customer_id LIMIT $4)
+      UNION ALL
+      (SELECT c.customer_id FROM customer_search c
+        WHERE c.company_id = $5 AND $3 IS NOT NULL AND NOT $3 ~ '^[0-9]{5,}$'
+          AND c.phone_digits LIKE '%' || $3 || '%'
+        ORDER BY lower(c.name), c.customer_id LIMIT $4)) x
   $q$ INTO v_more USING p_query, p_like, p_digits, p_limit, v_company;
-  v_ids := coalesce(v_ids, '{}') || coalesce(v_more, '{}');
+  v_ids := coalesce(v_ids, '{}') || v_high || coalesce(v_more, '{}');
 
   --    Email similarity (at most 0.6 * similarity): only emails that can reach the
   --    p_limit-th score so far, by raising the trigram threshold for this statement.
