@@ -70,7 +70,8 @@ CREATE TABLE search_name_terms (
   CONSTRAINT search_name_terms_pkey PRIMARY KEY (company_id, name)
 );
 CREATE INDEX search_name_terms_trgm_idx ON search_name_terms USING gin (name gin_trgm_ops);   -- no company: see 4.
-CREATE INDEX search_name_terms_prefix_idx ON search_name_terms (company_id, name_lc text_pattern_ops);
+-- "C": serves prefix ranges (LIKE) and, where the database sorts text byte-wise, the order
+CREATE INDEX search_name_terms_prefix_idx ON search_name_terms (company_id, (name_lc COLLATE "C"));
 ALTER TABLE search_name_terms ENABLE ROW LEVEL SECURITY;   -- deliberately not FORCED (see customer_search, 0011)
 CREATE POLICY tenant_isolation ON search_name_terms
   USING (company_id = app_current_company()) WITH CHECK (company_id = app_current_company());
@@ -217,6 +218,9 @@ DECLARE
   v_strict    float8;
   v_strict_word float8;
   v_pass      integer;
+  v_bytewise  boolean := EXISTS (SELECT 1 FROM pg_database d
+                                  WHERE d.datname = current_database() AND d.datlocprovider = 'c'
+                                    AND d.datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8'));
 BEGIN
   IF v_company IS NULL OR p_query IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
     RETURN;
@@ -226,17 +230,13 @@ BEGIN
   --    them they are the answer (every other candidate scores <= 0.8).
   --    Name: the matching names in (exact first, lower(name)) order, only as many
   --    names as hold the first p_limit customers, p_limit customers per name at most.
-  EXECUTE $q$
+  EXECUTE format($q$
     WITH first_names AS (   -- each name has a customer: the first p_limit names hold p_limit
-      SELECT t.name_lc FROM search_name_terms t
-       WHERE t.company_id = $5 AND t.name_lc LIKE lower($2) || '%'
-       GROUP BY t.name_lc
-       ORDER BY t.name_lc = lower($1) DESC, t.name_lc
-       LIMIT $4
+      %s
     ), top AS (
       SELECT h.customer_id, t.name_lc = lower($1) AS exact, t.name_lc AS lname
         FROM first_names f
-        JOIN search_name_terms t ON t.company_id = $5 AND t.name_lc = f.name_lc
+        JOIN search_name_terms t ON t.company_id = $5 AND t.name_lc COLLATE "C" = f.name_lc
         CROSS JOIN LATERAL (SELECT c.customer_id FROM customer_search c
                              WHERE c.company_id = $5 AND c.name = t.name
                              ORDER BY c.customer_id LIMIT $4) h
@@ -248,7 +248,23 @@ BEGIN
              OFFSET $4 - 1 LIMIT 1),
            (SELECT lname FROM top ORDER BY exact DESC, lname, customer_id OFFSET $4 - 1 LIMIT 1),
            (SELECT customer_id FROM top ORDER BY exact DESC, lname, customer_id OFFSET $4 - 1 LIMIT 1)
-  $q$ INTO v_ids, v_k_score, v_k_name, v_k_id
+  $q$, CASE WHEN v_bytewise THEN
+      -- the database sorts text byte-wise (C, POSIX, C.UTF-8): the first names come in
+      -- index order, without sorting every name of the prefix ("mich": ~3 200 at 1M)
+      $f$(SELECT t.name_lc FROM search_name_terms t
+           WHERE t.company_id = $5 AND t.name_lc COLLATE "C" = lower($1) LIMIT 1)
+         UNION ALL
+         (SELECT d.v COLLATE "default" FROM (
+            SELECT DISTINCT t.name_lc COLLATE "C" AS v FROM search_name_terms t
+             WHERE t.company_id = $5 AND t.name_lc COLLATE "C" LIKE lower($2) || '%'
+             ORDER BY 1 LIMIT $4) d)$f$
+    ELSE
+      $f$SELECT t.name_lc FROM search_name_terms t
+          WHERE t.company_id = $5 AND t.name_lc COLLATE "C" LIKE lower($2) || '%'
+          GROUP BY t.name_lc
+          ORDER BY t.name_lc = lower($1) DESC, t.name_lc
+          LIMIT $4$f$
+    END) INTO v_ids, v_k_score, v_k_name, v_k_id
   USING p_query, p_like, p_digits, p_limit, v_company;
 
   --    Exact email and phone (1.0).
