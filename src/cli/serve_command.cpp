@@ -34,22 +34,16 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     long header = 10'000, body = 30'000, idle = 60'000, drain = 20'000;
   };
   auto timeouts = std::make_shared<TimeoutsMs>();
-  serve->add_option("--header-timeout-ms", timeouts->header, "Time to send a whole request head")
-      ->envname("TRADESPHERE_HEADER_TIMEOUT_MS")
-      ->check(CLI::Range(1L, 3'600'000L))
-      ->capture_default_str();
-  serve->add_option("--body-timeout-ms", timeouts->body, "Time to send a request body")
-      ->envname("TRADESPHERE_BODY_TIMEOUT_MS")
-      ->check(CLI::Range(1L, 3'600'000L))
-      ->capture_default_str();
-  serve->add_option("--idle-timeout-ms", timeouts->idle, "Keep-alive connection without a request is closed after")
-      ->envname("TRADESPHERE_IDLE_TIMEOUT_MS")
-      ->check(CLI::Range(1L, 3'600'000L))
-      ->capture_default_str();
-  serve->add_option("--drain-timeout-ms", timeouts->drain, "On SIGTERM, in-flight requests get this long")
-      ->envname("TRADESPHERE_DRAIN_TIMEOUT_MS")
-      ->check(CLI::Range(0L, 3'600'000L))
-      ->capture_default_str();
+  auto add_timeout = [serve](const char* flag, long& field, const char* env, const char* help, long min) {
+    serve->add_option(flag, field, help)->envname(env)->check(CLI::Range(min, 3'600'000L))->capture_default_str();
+  };
+  add_timeout("--header-timeout-ms", timeouts->header, "TRADESPHERE_HEADER_TIMEOUT_MS",
+              "Time to send a whole request head", 1);
+  add_timeout("--body-timeout-ms", timeouts->body, "TRADESPHERE_BODY_TIMEOUT_MS", "Time to send a request body", 1);
+  add_timeout("--idle-timeout-ms", timeouts->idle, "TRADESPHERE_IDLE_TIMEOUT_MS",
+              "Keep-alive connection without a request is closed after", 1);
+  add_timeout("--drain-timeout-ms", timeouts->drain, "TRADESPHERE_DRAIN_TIMEOUT_MS",
+              "On SIGTERM, in-flight requests get this long", 0);
   auto migrate_first = std::make_shared<bool>(false);
   serve->add_flag("--migrate", *migrate_first, "Apply pending migrations before serving");
   serve->callback([&g, options, migrate_first, timeouts] {
