@@ -351,6 +351,34 @@ std::vector<SearchHit> CustomerRepository::search_customers(const domain::Reques
       TxMode::kReadOnly);
 }
 
+namespace {
+// One normalized email, one active customer (issue 15). Takes a transaction
+// lock on the company's email key (two API writers of the same email are
+// serialized; the chat sync's own key lock is not callable by the application
+// role), then looks the key up among active customers other than `self`. Throws
+// EmailInUseError naming the holder.
+constexpr const char* kLockEmailKey =
+    "SELECT pg_advisory_xact_lock(chat_lock_key($1::uuid, 'email', normalize_email($2)))";
+constexpr const char* kEmailHolder = R"SQL(
+SELECT k.customer_id::text
+  FROM customer_matching_keys k
+  JOIN customers c ON c.company_id = k.company_id AND c.id = k.customer_id AND c.status = 'active'
+ WHERE k.company_id = $1::uuid AND k.key_type = 'email' AND k.key_value = normalize_email($2)
+   AND k.customer_id IS DISTINCT FROM $3::uuid
+ ORDER BY c.created_at, c.id
+ LIMIT 1
+)SQL";
+
+void require_email_free(Tx& tx, const std::string& company_id, const std::optional<std::string>& email,
+                        const std::optional<std::string>& self) {
+  if (!email || domain::trim(*email).empty()) return;
+  tx.exec(kLockEmailKey, company_id, *email);
+  if (auto holder = tx.exec01(kEmailHolder, company_id, *email, self)) {
+    throw domain::EmailInUseError((*holder)[0].as<std::string>());
+  }
+}
+}  // namespace
+
 domain::Customer CustomerRepository::create_customer(const domain::RequestContext& ctx,
                                                      const domain::NewCustomer& customer) {
   require_writer(ctx);
@@ -365,6 +393,7 @@ domain::Customer CustomerRepository::create_customer(const domain::RequestContex
   const std::string attributes = customer.attributes.dump();
   const std::string tags = json_array(customer.tags);
   auto created = db_.transact(ctx, "create_customer", [&](Tx& tx) {
+    require_email_free(tx, ctx.company_id, customer.email, std::nullopt);
     return customer_from_row(tx.exec1(kInsertCustomer, ctx.company_id, p(customer.external_id), p(customer.name),
                                       p(customer.email), p(customer.phone), p(customer.address), p(customer.notes),
                                       attributes, std::string(domain::to_string(customer.stage)), tags,
@@ -397,6 +426,7 @@ domain::Customer CustomerRepository::update_customer(const domain::RequestContex
   const std::optional<std::string> version =
       expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
   return db_.transact(ctx, "update_customer", [&](Tx& tx) {
+    if (patch.email && *patch.email) require_email_free(tx, ctx.company_id, **patch.email, id);
     auto row = tx.exec01(kUpdateCustomer, ctx.company_id, id, p(version), set(patch.external_id),
                          val(patch.external_id), set(patch.name), val(patch.name), set(patch.email), val(patch.email),
                          set(patch.phone), val(patch.phone), set(patch.address), val(patch.address), set(patch.notes),
@@ -432,7 +462,9 @@ domain::Customer CustomerRepository::restore_customer(const domain::RequestConte
       }
       throw domain::NotFoundError("deleted customer " + id + " not found");
     }
-    return customer_from_row(*row);
+    auto restored = customer_from_row(*row);
+    require_email_free(tx, ctx.company_id, restored.email, id);  // its email may have a new owner meanwhile
+    return restored;
   });
 }
 

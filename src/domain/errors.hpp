@@ -60,6 +60,19 @@ class ConflictError : public Error {
   explicit ConflictError(std::string message) : Error(ErrorKind::kConflict, std::move(message)) {}
 };
 
+// The email belongs to another active customer of the company (one normalized
+// email, one customer). HTTP 409 naming the existing customer, as HubSpot does.
+class EmailInUseError : public ConflictError {
+ public:
+  explicit EmailInUseError(std::string existing_customer_id)
+      : ConflictError("the email belongs to customer " + existing_customer_id),
+        existing_customer_id_(std::move(existing_customer_id)) {}
+  const std::string& existing_customer_id() const noexcept { return existing_customer_id_; }
+
+ private:
+  std::string existing_customer_id_;
+};
+
 // A stale optimistic-concurrency version (HTTP 412 when the client sent If-Match).
 class VersionConflictError : public ConflictError {
  public:

@@ -59,6 +59,11 @@ Problem problem_from_exception(const std::exception_ptr& error, bool if_match_se
       return p;
     }
     return make_problem(409, "conflict", e.what());
+  } catch (const domain::EmailInUseError& e) {
+    auto p = make_problem(409, "email-in-use", "Another customer of the company has this email address.");
+    p.extensions["existing_customer_id"] = e.existing_customer_id();
+    p.headers.emplace_back("Location", "/v1/customers/" + e.existing_customer_id());
+    return p;
   } catch (const domain::ValidationError& e) {
     return make_problem(422, "validation", "The request contains invalid fields.", e.fields());
   } catch (const domain::Error& e) {
@@ -97,6 +102,7 @@ nlohmann::json problem_body(const Problem& problem, const std::string& instance)
                          {"status", problem.status},
                          {"detail", problem.detail.empty() ? problem.title : problem.detail},
                          {"instance", instance}};
+  for (const auto& [k, v] : problem.extensions.items()) body[k] = v;
   if (!problem.errors.empty()) {
     auto errors = nlohmann::json::array();
     for (const auto& f : problem.errors) errors.push_back({{"field", f.field}, {"reason", f.reason}});

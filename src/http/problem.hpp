@@ -7,6 +7,7 @@
 //   PermissionError                403    forbidden
 //   NotFoundError, unknown route   404    not-found              (fixed detail: no hint whether the id exists elsewhere)
 //   wrong method                   405    method-not-allowed
+//   EmailInUseError                409    email-in-use           (existing_customer_id; Location of that customer)
 //   ConflictError                  409    conflict
 //   VersionConflictError           412    precondition-failed    (when If-Match was sent; else 409 conflict)
 //   body too large                 413    payload-too-large      (server.cpp, before the body is read)
@@ -43,6 +44,7 @@ struct Problem {
   std::string detail;
   std::vector<domain::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Allow, Retry-After, WWW-Authenticate
+  nlohmann::json extensions = nlohmann::json::object();     // RFC 9457 extension members, e.g. existing_customer_id
   bool server_fault = false;  // 5xx caused by us: log the cause at error level
 };
 

@@ -572,3 +572,45 @@ TEST_F(ShutdownHttpTest, StopFinishesInFlightRequests) {
 }
 
 }  // namespace
+
+namespace {
+
+class EmailOwnershipHttpTest : public HttpTest {};
+
+// One normalized email, one active customer: a create or an edit that would give
+// a second customer the email answers 409 naming the holder (as HubSpot does).
+TEST_F(EmailOwnershipHttpTest, ASecondCustomerWithTheSameEmailIs409NamingTheFirst) {
+  auto first = call_json("POST", "/v1/customers", admin_token(), {{"name", "Ann"}, {"email", "ann@x.io"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string ann = first.json()["id"];
+
+  auto again = call_json("POST", "/v1/customers", admin_token(), {{"name", "Ann B"}, {"email", "  ANN@X.IO "}});
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json()["type"], "urn:tradesphere:problem:email-in-use");
+  EXPECT_EQ(again.json()["existing_customer_id"], ann);
+  EXPECT_EQ(again.header("Location"), "/v1/customers/" + ann);
+  EXPECT_EQ(owner_query("SELECT count(*) AS n FROM customers")[0]["n"], 1) << "nothing stored";
+
+  // another company may have the same email
+  EXPECT_EQ(call_json("POST", "/v1/customers", other_admin_token(), {{"email", "ann@x.io"}}).status, 201);
+
+  // an edit that would take the email
+  auto bob = call_json("POST", "/v1/customers", admin_token(), {{"name", "Bob"}, {"email", "bob@x.io"}});
+  ASSERT_EQ(bob.status, 201);
+  const std::string bob_id = bob.json()["id"];
+  auto take = call_json("PATCH", "/v1/customers/" + bob_id, admin_token(), {{"email", "Ann@x.io"}});
+  EXPECT_EQ(take.status, 409) << take.body;
+  EXPECT_EQ(take.json()["existing_customer_id"], ann);
+  // editing one's own email (case, padding) is fine
+  EXPECT_EQ(call_json("PATCH", "/v1/customers/" + ann, admin_token(), {{"email", "ANN@x.io"}}).status, 200);
+
+  // once Ann is deleted, the email is free; restoring Ann then conflicts with its new owner
+  ASSERT_EQ(call("DELETE", "/v1/customers/" + ann, admin_token()).status, 200);
+  auto freed = call_json("PATCH", "/v1/customers/" + bob_id, admin_token(), {{"email", "ann@x.io"}});
+  EXPECT_EQ(freed.status, 200) << freed.body;
+  auto restore = call("POST", "/v1/customers/" + ann + "/restore", admin_token());
+  EXPECT_EQ(restore.status, 409) << restore.body;
+  EXPECT_EQ(restore.json()["existing_customer_id"], bob_id);
+}
+
+}  // namespace

@@ -37,13 +37,28 @@ class MetricsGaugesTest : public tradesphere::testing::CoreTest {
       return c.id;
     };
     make(agent_a, "Ann Lee", "ann@example.com", "", LifecycleStage::kProspect);
-    make(agent_a, "Annie Lee", "ANN@example.com", "", LifecycleStage::kLead);
+    const auto annie = sharing_email(agent_a, "Annie Lee", "ANN@example.com");
+    repo.set_lifecycle_stage(agent_a, annie, LifecycleStage::kLead, std::nullopt);
     make(agent_a, "Bob Stone", "", "+1 415 555 0100", LifecycleStage::kCustomer);
     auto gone = make(agent_a, "Bobby Stone", "", "+1 415 555 0100", LifecycleStage::kCustomer);
     repo.soft_delete_customer(agent_a, gone);
     make(agent_a, "Carl Jung", "carl@example.com", "", LifecycleStage::kLead);
     make(agent_a, "Carl Jung", "karl@example.com", "", LifecycleStage::kLead);
     make(agent_b, "Ann Other", "ann@example.com", "", LifecycleStage::kChurned);
+  }
+
+  // A second active customer with an email another one has. The API refuses it
+  // (409 email-in-use); imports, chat sync and legacy data can still produce it,
+  // and the gauges must count it: written here as an import writes it.
+  std::string sharing_email(const tradesphere::domain::RequestContext& ctx, const std::string& name,
+                            const std::string& email) {
+    return db->transact(ctx, "seed", [&](tradesphere::db::Tx& tx) {
+      return tx
+          .exec1("INSERT INTO customers (company_id, name, email, source) VALUES ($1, $2, $3, 'import') "
+                 "RETURNING id::text",
+                 ctx.company_id, name, email)[0]
+          .as<std::string>();
+    });
   }
 
   // (company, stage) -> (customers, with_duplicate)
@@ -117,7 +132,7 @@ TEST_F(MetricsGaugesTest, ServiceCachesForItsPeriodAndRendersEveryStage) {
   EXPECT_EQ(by_key(fresh.snapshot()), expected());
 
   CustomerRepository repo(*db);
-  repo.create_customer(agent_b, person("Ann Twin", "ann@example.com"));
+  sharing_email(agent_b, "Ann Twin", "ann@example.com");
   EXPECT_EQ(by_key(cached.snapshot()), expected()) << "within its period the cache is not refreshed";
   auto now = by_key(fresh.snapshot());
   EXPECT_EQ(now[std::make_pair(company_b, std::string("prospect"))], std::make_pair(1L, 1L));
