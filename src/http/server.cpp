@@ -165,8 +165,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     auto& head = parser_->get();
-    method_ = std::string(head.method_string());
-    head_only_ = method_ == "HEAD";
+    head_only_ = head.method() == bhttp::verb::head;
     if (auto length = parser_->content_length(); length && *length > options().max_body_bytes) {
       return refuse(413, "payload-too-large", "The request body is too large.");
     }
@@ -318,7 +317,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& impl_;
   Phase phase_ = Phase::kHeader;
-  std::string method_;
   bool head_only_ = false;
   bool keep_alive_ = true;
   std::size_t lingered_ = 0;
