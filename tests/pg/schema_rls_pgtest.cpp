@@ -267,6 +267,42 @@ TEST_F(TenantIsolationTest, AMissingOrGarbageTenantSettingSeesNothingAndRaisesNo
   EXPECT_EQ(tx.exec("SELECT count(DISTINCT company_id) FROM customers")[0][0].as<int>(), 2);
 }
 
+// Migration 0021: every tenant policy reads the tenant through a scalar sub-select,
+// so PostgreSQL evaluates it once per statement (an InitPlan) instead of inlining
+// app_current_company()'s regular expression into a filter run for every row. A
+// policy added later in the per-row form fails here.
+TEST_F(TenantIsolationTest, EveryTenantPolicyComputesTheTenantOncePerStatement) {
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  const auto policies = tx.exec(
+      "SELECT tablename, qual, coalesce(with_check, '') FROM pg_policies "
+      " WHERE schemaname = 'public' AND policyname = 'tenant_isolation' ORDER BY 1");
+  ASSERT_GE(policies.size(), tenant_tables().size());
+  for (const auto& row : policies) {
+    SCOPED_TRACE(row[0].as<std::string>());
+    for (int col : {1, 2}) {
+      const std::string expr = row[col].as<std::string>();
+      EXPECT_NE(expr.find("SELECT app_current_company()"), std::string::npos) << expr;
+    }
+  }
+  // and the plan of a list page shows it: an InitPlan, no per-row regular expression
+  pqxx::connection app(app_url());
+  pqxx::work w(app);
+  w.exec_params("SELECT set_config('app.company_id', $1, true)", kCompanyA);
+  std::string plan;
+  int per_row_checks = 0;  // a filter or index condition that calls current_setting() itself
+  for (const auto& line : w.exec("EXPLAIN (VERBOSE) SELECT c.id FROM customers c "
+                                 "LEFT JOIN customer_metrics m ON m.customer_id = c.id "
+                                 "ORDER BY c.created_at DESC LIMIT 10")) {
+    const std::string text = line[0].as<std::string>();
+    plan += text + "\n";
+    const bool condition = text.find("Filter:") != std::string::npos || text.find("Cond:") != std::string::npos;
+    if (condition && text.find("current_setting") != std::string::npos) ++per_row_checks;
+  }
+  EXPECT_NE(plan.find("InitPlan"), std::string::npos) << plan;
+  EXPECT_EQ(per_row_checks, 0) << plan;
+}
+
 // customer_search is read only through SECURITY DEFINER functions (migration 0011): they
 // must answer from the tenant in app.company_id and from nothing else.
 TEST_F(TenantIsolationTest, TheSearchFunctionsAnswerOnlyFromTheCurrentTenant) {
