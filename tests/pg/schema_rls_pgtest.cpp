@@ -65,6 +65,10 @@ const std::vector<TableSpec>& tenant_tables() {
        "INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('{co}', '{lo}', '{hi}', 0.9) "
        "ON CONFLICT DO NOTHING",
        "UPDATE duplicate_candidates SET score = score WHERE company_id = '{co}'"},
+      {"duplicate_blocking_companies", {"SELECT"},
+       "INSERT INTO duplicate_blocking_companies (company_id, customers) VALUES ('{co}', 1) "
+       "ON CONFLICT (company_id) DO UPDATE SET customers = 1",
+       "UPDATE duplicate_blocking_companies SET customers = customers WHERE company_id = '{co}'"},
       {"sync_settings", {"SELECT"},
        "INSERT INTO sync_settings (company_id, paused) VALUES ('{co}', true)",
        "UPDATE sync_settings SET paused = true WHERE company_id = '{co}'"},
@@ -141,6 +145,7 @@ class TenantIsolationTest : public tradesphere::testing::PgTest {
       w.exec("INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b) VALUES ('" + company +
              "', least('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid), greatest('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid))");
       w.exec("INSERT INTO sync_settings (company_id, paused) VALUES ('" + company + "', false)");
+      w.exec("INSERT INTO duplicate_blocking_companies (company_id, customers) VALUES ('" + company + "', 3)");
       w.exec("INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) VALUES ('" +
              company + "', '{}', 'priors', 0, 0)");
       w.exec("INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('" + company +
@@ -363,8 +368,8 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
     if (name == "customer_search" || name == "duplicate_queue" || name == "search_name_terms" ||
-        name == "search_email_stems") {
-      // Owner-only by design (migrations 0011, 0016, 0017): not forced, so the SECURITY DEFINER
+        name == "search_email_stems" || name == "duplicate_blocking") {
+      // Owner-only by design (migrations 0011, 0016, 0017, 0022): not forced, so the SECURITY DEFINER
       // functions and triggers can use them; the application role may not touch them.
       EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
                          " WHERE table_name = '" + name + "' AND grantee IN ('tradesphere_app', 'PUBLIC')")
@@ -424,11 +429,13 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
         << name << " does not pin search_path: " << row[1].as<std::string>();
     // callable by the application: the tech id lookup, and the /metrics aggregates (0013, 0018)
     // and the doors into customer_search (0011) and duplicate_queue (0016), which read the
-    // tenant from app.company_id (duplicate_queue_companies: company ids and counts only)
+    // tenant from app.company_id (duplicate_queue_companies: company ids and counts only),
+    // and duplicate_blocking (0022)
     const bool callable = name == "get_user_company_id" || name == "customer_gauges" || name == "chat_sync_failure_gauges" ||
                           name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
-                          name == "duplicate_queue_companies";
+                          name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
+                          name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates";
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",
