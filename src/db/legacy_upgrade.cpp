@@ -125,6 +125,21 @@ SELECT reason, coalesce(sqlstate, ''), min(message), count(DISTINCT (company_id,
   FROM chat_sync_failures WHERE resolved_at IS NULL
  GROUP BY 1, 2 ORDER BY 4 DESC, 1, 2)sql";
 
+// One email, one active customer per company (issue 15): normalized emails (the
+// matching keys) held by more than one active customer, with a few examples.
+constexpr const char* kSharedEmails = R"sql(
+WITH shared AS (
+  SELECT k.company_id, k.key_value, count(DISTINCT k.customer_id) AS holders
+    FROM customer_matching_keys k
+    JOIN customers c ON c.company_id = k.company_id AND c.id = k.customer_id AND c.status = 'active'
+   WHERE k.key_type = 'email'
+   GROUP BY 1, 2 HAVING count(DISTINCT k.customer_id) > 1)
+SELECT (SELECT count(*) FROM shared),
+       (SELECT coalesce(string_agg(e, ', '), '') FROM (
+          SELECT s.key_value || ' (' || s.holders || ' customers of ' || co.slug || ')' AS e
+            FROM shared s JOIN companies co ON co.id = s.company_id
+           ORDER BY s.holders DESC, s.key_value LIMIT 3) x))sql";
+
 constexpr const char* kNoNestedLoops = "SET LOCAL enable_nestloop = off";
 
 constexpr const char* kSaveCheckpoint =
@@ -457,6 +472,17 @@ VerifyReport verify_upgrade(const std::string& admin_url) {
       report.ok = false;
       report.failures.push_back(std::to_string(report.customers_without_company) + " customer(s) without a company");
     }
+    {
+      const auto shared = tx.exec(kSharedEmails)[0];
+      report.shared_emails = shared[0].as<std::int64_t>();
+      if (report.shared_emails > 0) {
+        report.ok = false;
+        report.failures.push_back(std::to_string(report.shared_emails) +
+                                  " email(s) held by more than one active customer of a company, e.g. " +
+                                  shared[1].as<std::string>() +
+                                  ": review and merge them (tradesphere duplicates --company SLUG, then merge)");
+      }
+    }
     // Chat rows stored but not linked because the sync failed (or is paused): never
     // an upgrade that silently links nothing. Named by cause.
     for (const auto& r : tx.exec(kOpenFailureCauses)) {
@@ -496,6 +522,7 @@ nlohmann::json VerifyReport::to_json() const {
           {"unlinked_rows_with_contact", unlinked_rows_with_contact},
           {"metrics_drift_rows", metrics_drift_rows},
           {"customers_without_company", customers_without_company},
+          {"shared_emails", shared_emails},
           {"open_sync_failures", open_sync_failures},
           {"sync_failure_causes", sync_failure_causes},
           {"quarantine", quarantine}};
@@ -508,6 +535,7 @@ std::string VerifyReport::to_text() const {
   out << "  chat rows with email/phone not linked:    " << unlinked_rows_with_contact << "\n";
   out << "  metric rows differing from recomputation: " << metrics_drift_rows << "\n";
   out << "  customers without a company:              " << customers_without_company << "\n";
+  out << "  emails on more than one active customer:  " << shared_emails << "\n";
   out << "  chat rows with an open sync failure:      " << open_sync_failures << "\n";
   out << "  quarantined chat rows (unknown tech_id):  ";
   if (quarantine.empty()) out << "none";

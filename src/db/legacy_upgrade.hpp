@@ -105,6 +105,7 @@ struct VerifyReport {
   std::int64_t unlinked_rows_with_contact = 0;
   std::int64_t metrics_drift_rows = 0;
   std::int64_t customers_without_company = 0;
+  std::int64_t shared_emails = 0;             // normalized emails on more than one active customer of a company
   std::int64_t open_sync_failures = 0;       // chat rows stored but not linked because the sync failed
   std::vector<nlohmann::json> sync_failure_causes;  // reason, sqlstate, message, rows
   std::vector<nlohmann::json> quarantine;    // open quarantine entries (tech_id, rows)

@@ -195,6 +195,30 @@ TEST_F(LegacyUpgradeTest, VerifyFailsNamingAnAlteredLegacyRow) {
   EXPECT_EQ(report.changed_rows[0], "\"VC Usage\" id=17 changed");
 }
 
+// One email, one active customer (issue 15): verify names an email two active
+// customers of a company hold (e.g. created by an import, which does not enforce it).
+TEST_F(LegacyUpgradeTest, VerifyFailsOnAnEmailHeldByTwoActiveCustomers) {
+  make_legacy_database();
+  tradesphere::db::adopt_legacy_database(owner_url());
+  MigrationRunner(owner_url()).up();
+  tradesphere::db::backfill_chat_links(owner_url(), {});
+  ASSERT_TRUE(tradesphere::db::verify_upgrade(owner_url()).ok);
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO customers (company_id, name, email) "
+            "SELECT company_id, 'Twin', ' ' || upper(email) FROM customers WHERE email IS NOT NULL AND status = 'active' "
+            "ORDER BY id LIMIT 1");
+    tx.commit();
+  }
+  auto report = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.shared_emails, 1);
+  ASSERT_FALSE(report.failures.empty());
+  EXPECT_NE(report.failures.back().find("held by more than one active customer"), std::string::npos)
+      << report.failures.back();
+}
+
 TEST_F(LegacyUpgradeTest, AdoptRefusesADifferentShapeNamingEachDifference) {
   make_legacy_database();
   {

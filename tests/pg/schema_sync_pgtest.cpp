@@ -299,6 +299,51 @@ TEST_F(ChatSyncTest, SessionReuseThenEmailThenPhoneAndTheEmailWinsAConflict) {
   EXPECT_EQ(owner_scalar("SELECT source || '/' || lifecycle_stage FROM customers WHERE id = '" + x + "'"), "chat/lead");
 }
 
+// Migration 0023: a row whose email belongs to another active customer than its
+// session's goes to the email's owner, and the two become a "same session"
+// duplicate candidate; the session still wins for rows without an email or with
+// the session customer's own or an unknown email.
+TEST_F(ChatSyncTest, TheEmailOwnerWinsOverTheSessionAndTheTwoBecomeASameSessionCandidate) {
+  const std::string ann = customer_of(app_chat(kCompanyA, "tech-a", "s-ann", "Ann", "ann@example.com", ""));
+  const std::string bob = customer_of(app_chat(kCompanyA, "tech-a", "s-bob", "Bob", "bob@example.com", ""));
+  ASSERT_NE(ann, "");
+  ASSERT_NE(bob, "");
+  ASSERT_NE(ann, bob);
+  // Bob's conversation, no email / his own email / an email nobody holds: Bob
+  EXPECT_EQ(customer_of(app_chat(kCompanyA, "tech-a", "s-bob", "", "", "")), bob);
+  EXPECT_EQ(customer_of(app_chat(kCompanyA, "tech-a", "s-bob", "", " BOB@example.com", "")), bob);
+  EXPECT_EQ(customer_of(app_chat(kCompanyA, "tech-a", "s-bob", "", "new@example.com", "")), bob);
+  // Bob's conversation with Ann's email (differently cased and padded): Ann
+  const long long row = app_chat(kCompanyA, "tech-a", "s-bob", "", "  Ann@Example.COM ", "");
+  EXPECT_EQ(customer_of(row), ann);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE event_type = 'match_conflict' AND payload->>'conflict' = 'session' AND customer_id = '" +
+                        ann + "' AND payload->>'session_customer_id' = '" + bob +
+                        "' AND (payload->>'vc_usage_id')::bigint = " + std::to_string(row)),
+            1);
+  const std::string pair = "FROM duplicate_candidates WHERE company_id = '" + kCompanyA + "' AND customer_a = least('" +
+                           ann + "'::uuid, '" + bob + "'::uuid) AND customer_b = greatest('" + ann + "'::uuid, '" +
+                           bob + "'::uuid)";
+  EXPECT_EQ(owner_scalar("SELECT score::text " + pair), "0.8");
+  EXPECT_EQ(owner_count("SELECT count(*) " + pair + " AND evidence @> '[{\"comparison\": \"same session\"}]'"), 1);
+  // one email, one customer: nobody else holds Ann's email
+  EXPECT_EQ(owner_count("SELECT count(DISTINCT customer_id) FROM customer_matching_keys WHERE company_id = '" +
+                        kCompanyA + "' AND key_type = 'email' AND key_value = 'ann@example.com'"),
+            1);
+  // again: the pair is not duplicated, its evidence not repeated
+  app_chat(kCompanyA, "tech-a", "s-bob", "", "ann@example.com", "");
+  EXPECT_EQ(owner_count("SELECT jsonb_array_length(evidence) " + pair), 1);
+  // dismissed: the pair goes and is not proposed again
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec("INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b) VALUES ('" + kCompanyA +
+           "', least('" + ann + "'::uuid, '" + bob + "'::uuid), greatest('" + ann + "'::uuid, '" + bob + "'::uuid))");
+    w.commit();
+  }
+  EXPECT_EQ(customer_of(app_chat(kCompanyA, "tech-a", "s-bob", "", "ann@example.com", "")), ann);
+  EXPECT_EQ(owner_count("SELECT count(*) " + pair), 0);
+}
+
 TEST_F(ChatSyncTest, MergedCustomersResolveToTheTargetAndSoftDeletedOnesAreNeverLinked) {
   const std::string src = customer_of(app_chat(kCompanyA, "tech-a", "m1", "Old Mia", "mia.old@example.com", ""));
   const std::string dst = customer_of(app_chat(kCompanyA, "tech-a", "m2", "Mia", "mia@example.com", ""));
