@@ -88,9 +88,12 @@ AS $$
 $$;
 
 -- The customers of the current tenant, other than p_customer, holding one of the
--- p_lookup hashes; a hash held by more than p_max_block customers is skipped; at
--- most p_limit customers. Each hash's block is counted through the GIN index up
--- to p_max_block + 1 only, so a huge block costs no more than a small one.
+-- p_lookup hashes, at most p_limit of them. Each hash's block is counted through
+-- the GIN index up to p_max_block + 1 only (a huge block costs no more than a
+-- small one) and skipped beyond p_max_block; the others are taken smallest block
+-- first while the running total fits p_limit (a block of <= 50 always): the
+-- specific keys (email, phone, name + postcode, number + street) are small, the
+-- weak ones (given name + town) large, so the budget drops what rarely pays.
 CREATE FUNCTION duplicate_blocking_candidates(p_customer uuid, p_lookup bigint[], p_max_block integer,
                                               p_limit integer)
   RETURNS SETOF uuid
@@ -98,10 +101,14 @@ CREATE FUNCTION duplicate_blocking_candidates(p_customer uuid, p_lookup bigint[]
   ROWS 200
   SET search_path = public, pg_temp
 AS $$
-  WITH usable AS (
-    SELECT k FROM unnest(p_lookup) AS k
-     WHERE (SELECT count(*) FROM (SELECT 1 FROM duplicate_blocking b
-                                   WHERE b.keys @> ARRAY[k] LIMIT p_max_block + 1) n) <= p_max_block
+  WITH sized AS (
+    SELECT k, (SELECT count(*) FROM (SELECT 1 FROM duplicate_blocking b
+                                      WHERE b.keys @> ARRAY[k] LIMIT p_max_block + 1) n) AS n
+      FROM unnest(p_lookup) AS k
+  ), usable AS (
+    SELECT k FROM (SELECT k, n, sum(n) OVER (ORDER BY n, k) AS running
+                     FROM sized WHERE n >= 2 AND n <= p_max_block) s  -- n counts the customer itself
+     WHERE n <= 50 OR running <= p_limit
   ), hits AS MATERIALIZED (
     -- the GIN lookup alone: with the tenant beside it the planner may walk the
     -- tenant's primary key instead (every row of a large company)
