@@ -163,6 +163,7 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
   auto file = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
   auto strict = std::make_shared<bool>(false);
+  auto on_existing = std::make_shared<std::string>("keep");
   cmd->add_option("--company", *slug, "Company slug")->required();
   cmd->add_option("file", *file, "CSV file (columns: external_id,name,email,phone,address,notes,tags,lifecycle_stage)")
       ->required()
@@ -171,7 +172,15 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--strict", *strict,
                 "Reject rows with a malformed email or an implausible phone (default: import the row, keep the raw "
                 "value in attributes.invalid_email / attributes.invalid_phone and warn)");
-  cmd->callback([&g, slug, file, quiet, strict] {
+  cmd->add_option("--on-existing-email", *on_existing,
+                  "A row whose email (normalized) belongs to an active customer: keep (import it too; the default), "
+                  "skip (report the holder), update (apply the row's non-empty name, phone, address, notes and "
+                  "tags to the holder)")
+      ->check(CLI::IsMember({"keep", "skip", "update"}));
+  cmd->callback([&g, slug, file, quiet, strict, on_existing] {
+    const auto existing_email = *on_existing == "skip"     ? db::ExistingEmail::kSkip
+                                : *on_existing == "update" ? db::ExistingEmail::kUpdate
+                                                           : db::ExistingEmail::kKeep;
     auto scope = company_scope(g, *slug);
     db::PoolOptions o;
     o.url = scope.target.app_url;
@@ -200,7 +209,7 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       else extra.emplace_back(h, i);
     }
 
-    std::size_t rejected = 0, imported = 0, rows_seen = 0, warned = 0;
+    std::size_t rejected = 0, imported = 0, rows_seen = 0, warned = 0, skipped = 0, updated = 0;
     std::map<std::string, std::size_t> external_line;  // external_id -> line (within the file)
     std::vector<db::ImportRow> batch;
     std::vector<std::size_t> batch_lines;
@@ -211,12 +220,23 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
     };
     auto flush = [&] {
       if (batch.empty()) return;
-      auto result = database.transact(scope.ctx, "import_customers",
-                                      [&](db::Tx& tx) { return db::insert_import_batch(tx, scope.ctx.company_id, batch); });
+      auto result = database.transact(scope.ctx, "import_customers", [&](db::Tx& tx) {
+        return db::insert_import_batch(tx, scope.ctx.company_id, batch, existing_email);
+      });
       imported += result.inserted;
-      const std::set<std::string> skipped(result.existing_external_ids.begin(), result.existing_external_ids.end());
+      std::set<std::string> not_imported(result.existing_external_ids.begin(), result.existing_external_ids.end());
+      std::set<std::size_t> by_email;
+      for (const auto& e : result.existing_emails) {
+        by_email.insert(e.index);
+        const bool update = existing_email == db::ExistingEmail::kUpdate;
+        ++(update ? updated : skipped);
+        std::fprintf(stderr, "line %zu: %s: email '%s' belongs to customer %s\n", batch_lines[e.index],
+                     update ? "updated the customer" : "skipped", batch[e.index].email.value_or("").c_str(),
+                     e.customer_id.c_str());
+      }
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i].external_id && skipped.count(*batch[i].external_id)) continue;
+        if (by_email.count(i)) continue;
+        if (batch[i].external_id && not_imported.count(*batch[i].external_id)) continue;
         for (const auto& w : batch_warnings[i]) {
           ++warned;
           std::fprintf(stderr, "line %zu: %s\n", batch_lines[i], w.c_str());
@@ -268,7 +288,12 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       std::fprintf(stderr, "import: duplicate model re-estimated on %zu records (%s)\n", report.records,
                    report.model ? report.model->source.c_str() : "-");
     }
-    std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
+    if (existing_email == db::ExistingEmail::kKeep)
+      std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
+    else
+      std::printf("imported %zu, rejected %zu, warnings %zu, %s %zu (email already held)\n", imported, rejected, warned,
+                  existing_email == db::ExistingEmail::kSkip ? "skipped" : "updated",
+                  existing_email == db::ExistingEmail::kSkip ? skipped : updated);
     if (rejected > 0) throw CLI::RuntimeError(1);
   });
 }

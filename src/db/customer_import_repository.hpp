@@ -19,13 +19,31 @@ struct ImportRow {
   nlohmann::json attributes = nlohmann::json::object();
 };
 
+// What a row whose email (normalized) already belongs to an active customer of
+// the company does (`tradesphere import --on-existing-email`).
+enum class ExistingEmail {
+  kKeep,    // import it as another customer (the default; duplicates finds the pair)
+  kSkip,    // do not import it; report the customer that holds the email
+  kUpdate,  // update that customer: the row's non-empty name, phone, address, notes; tags added
+};
+
+struct ExistingEmailRow {
+  std::size_t index = 0;    // into the batch
+  std::string customer_id;  // the active customer holding the email
+};
+
 struct ImportBatchResult {
   std::size_t inserted = 0;
   std::vector<std::string> existing_external_ids;  // skipped: the company already has them
+  std::vector<ExistingEmailRow> existing_emails;   // kSkip: skipped; kUpdate: applied to the customer
 };
 
-// Inserts the rows in one statement; rows whose external_id exists are skipped
-// (ON CONFLICT DO NOTHING) and listed.
-ImportBatchResult insert_import_batch(Tx& tx, const std::string& company_id, const std::vector<ImportRow>& rows);
+// Inserts the rows; rows whose external_id exists are skipped (ON CONFLICT DO
+// NOTHING) and listed. With kSkip or kUpdate, a row whose email belongs to an
+// active customer (before the batch or from an earlier row of it) is skipped or
+// applied to that customer and listed; emails are compared with the database's
+// normalize_email(), the matching keys' own.
+ImportBatchResult insert_import_batch(Tx& tx, const std::string& company_id, const std::vector<ImportRow>& rows,
+                                      ExistingEmail on_existing_email = ExistingEmail::kKeep);
 
 }  // namespace tradesphere::db

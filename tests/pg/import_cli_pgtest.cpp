@@ -143,6 +143,58 @@ TEST_F(ImportCliTest, MalformedEmailAndPhoneKeepTheRowUnlessStrict) {  // issue 
   EXPECT_EQ(count("SELECT count(*) FROM customers"), 4);
 }
 
+// One email, one customer (issue 15): --on-existing-email keep (default) | skip | update.
+TEST_F(ImportCliTest, OnExistingEmailKeepsSkipsOrUpdatesTheHolder) {
+  ASSERT_EQ(run("company add acme --name Acme").status, 0);
+  auto first = write_file("first.csv", "name,email,phone\nAnn Lee,ann@example.com,\n");
+  ASSERT_EQ(run("import --company acme '" + first + "'").status, 0);
+  const auto holder = [&] {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    return w.exec1("SELECT id::text FROM customers WHERE email = 'ann@example.com'")[0].as<std::string>();
+  }();
+  // the same email re-cased and padded, twice in one file, and a new email twice
+  auto again = write_file("again.csv",
+                          "name,email,phone,address,tags\n"
+                          "Ann B. Lee, ANN@Example.com ,415-555-0100,,vip\n"
+                          "Cy New,cy@example.com,,,\n"
+                          "Cy Newer,CY@example.com,,1 Main St,\n"
+                          "No Mail,,212-555-0199,,\n");
+
+  auto skip = run("import --on-existing-email skip --company acme '" + again + "'");
+  EXPECT_EQ(skip.status, 0) << skip.err;
+  EXPECT_NE(skip.err.find("line 2: skipped: email 'ann@example.com' belongs to customer " + holder), std::string::npos)
+      << skip.err;
+  EXPECT_NE(skip.err.find("line 4: skipped: email 'cy@example.com' belongs to customer"), std::string::npos) << skip.err;
+  EXPECT_NE(skip.out.find("imported 2, rejected 0, warnings 0, skipped 2 (email already held)"), std::string::npos)
+      << skip.out;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE lower(email) = 'ann@example.com'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE lower(email) = 'cy@example.com' AND name = 'Cy New'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE lower(email) = 'cy@example.com'"), 1);
+
+  auto update = write_file("update.csv",
+                           "name,email,phone,address,tags\n"
+                           "Ann B. Lee, ANN@Example.com ,415-555-0100,,vip\n"
+                           "Cy Newer,CY@example.com,,1 Main St,\n");
+  auto upd = run("import --on-existing-email update --company acme '" + update + "'");
+  EXPECT_EQ(upd.status, 0) << upd.err;
+  EXPECT_NE(upd.err.find("line 2: updated the customer: email 'ann@example.com' belongs to customer " + holder),
+            std::string::npos)
+      << upd.err;
+  EXPECT_NE(upd.out.find("imported 0, rejected 0, warnings 0, updated 2"), std::string::npos) << upd.out;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE id = '" + holder +
+                  "' AND name = 'Ann B. Lee' AND phone IS NOT NULL AND tags = '{vip}' AND version = 2"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE name = 'Cy Newer' AND address = '1 Main St'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM customers"), 3) << "updates create nobody";
+
+  // the default keeps both (duplicates proposes the pair), as before
+  auto keep = run("import --company acme '" + first + "'");
+  EXPECT_EQ(keep.status, 0) << keep.err;
+  EXPECT_EQ(count("SELECT count(*) FROM customers WHERE email = 'ann@example.com'"), 2);
+  EXPECT_NE(run("import --on-existing-email merge --company acme '" + first + "'").status, 0);
+}
+
 TEST_F(ImportCliTest, RoundTripImportDuplicatesMergeUndo) {
   ASSERT_EQ(run("company add acme").status, 0);
   auto csv = (std::filesystem::temp_directory_path() / ("ts-cli-" + db_name()) / "planted.csv").string();
