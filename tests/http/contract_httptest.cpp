@@ -172,6 +172,14 @@ TEST_F(ContractHttpTest, ErrorsAreTheDocumentedProblems) {
   }
   auto conflict = cases[6].response.json();
   EXPECT_EQ(conflict["existing_customer_id"], id) << "documented in Problem";
+
+  // A unique violation names the field, never the constraint.
+  ASSERT_EQ(call_json("POST", "/v1/customers", agent_token(), {{"name", "E1"}, {"external_id", "crm-1"}}).status, 201);
+  auto again = expect_valid("POST", "/v1/customers",
+                            call_json("POST", "/v1/customers", agent_token(), {{"name", "E2"}, {"external_id", "crm-1"}}));
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json()["detail"], "external_id already exists") << again.body;
+  EXPECT_EQ(again.body.find("_key"), std::string::npos) << again.body;
 }
 
 // The served document is the data file, byte for byte, and it agrees with the

@@ -169,9 +169,9 @@ TEST_F(CustomersHttpTest, TimestampsAreRfc3339Utc) {
   EXPECT_EQ(list.json()["items"][0]["metrics"]["last_contact_at"], "2026-03-01T10:00:00.000000Z") << list.body;
 
   // Filters take RFC 3339, as well as the other ISO-8601 forms they took before.
-  for (const std::string& q : {"last_contact_from=2026-03-01T10:00:00Z", "last_contact_from=2026-03-01T11:00:00%2B01:00",
+  for (const char* q : {"last_contact_from=2026-03-01T10:00:00Z", "last_contact_from=2026-03-01T11:00:00%2B01:00",
                                "last_contact_from=2026-03-01", "created_from=2026-01-01%2000:00:00%2B00"}) {
-    auto r = call("GET", "/v1/customers?" + q, viewer_token());
+    auto r = call("GET", std::string("/v1/customers?") + q, viewer_token());
     ASSERT_EQ(r.status, 200) << q << ": " << r.body;
     EXPECT_EQ(r.json()["items"].size(), 1u) << q << ": " << r.body;
   }
