@@ -26,11 +26,6 @@ bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 char to_lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower_ascii(c);
-  return out;
-}
 
 std::string to_upper_ascii(std::string_view s) {
   std::string out(s);
@@ -162,6 +157,12 @@ class Scanner {
 };
 
 }  // namespace
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = to_lower_ascii(c);
+  return out;
+}
 
 std::string trim(std::string_view text) {
   std::size_t b = 0;

@@ -100,4 +100,7 @@ std::string mask_phone(std::string_view phone);
 // True for canonical textual UUIDs (8-4-4-4-12 hex digits, either case).
 bool is_uuid(std::string_view text);
 
+// A-Z -> a-z; every other byte unchanged (UTF-8 stays valid).
+std::string to_lower_ascii(std::string_view text);
+
 }  // namespace tradesphere::domain

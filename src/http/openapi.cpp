@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_log.hpp"
+#include "domain/normalize.hpp"
 #include "http/routes.hpp"
 
 namespace tradesphere::http {
@@ -29,11 +30,6 @@ std::string_view embedded_openapi_json();  // generated from api/openapi.json
 namespace {
 
 using json = nlohmann::json;
-
-std::string lower_ascii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A "$ref": "#/…" inside the document, resolved (one level); the value itself otherwise.
 const json& resolve(const json& doc, const json& value) {
@@ -104,8 +100,8 @@ std::vector<std::string> openapi_route_mismatches(const RouteTable& table) {
 
   std::set<std::pair<std::string, std::string>> registered;
   for (const auto& route : table.routes()) {
-    registered.emplace(lower_ascii(route.method), route.pattern);
-    const std::string method = lower_ascii(route.method);
+    registered.emplace(domain::to_lower_ascii(route.method), route.pattern);
+    const std::string method = domain::to_lower_ascii(route.method);
     if (!doc["paths"].contains(route.pattern) || !doc["paths"][route.pattern].contains(method)) {
       out.push_back(route.method + " " + route.pattern + ": served but not documented");
       continue;
