@@ -77,8 +77,9 @@ void register_db_commands(CLI::App& app, GlobalOptions& g) {
   status->add_flag("--json", *status_json, "Print JSON");
   status->callback([&g, status_json] {
     auto s = embedded_cluster(g).status();
-    std::vector<db::RegisteredCluster> leftovers;
+    std::vector<db::RegisteredCluster> leftovers;  // orphaned, or of unknown origin; never this folder's own
     for (auto& c : db::registered_clusters()) {
+      if (c.pgroot == s.pgdata.parent_path()) continue;
       if (c.orphaned || c.data_dir.empty()) leftovers.push_back(std::move(c));
     }
     if (*status_json) {
@@ -94,16 +95,22 @@ void register_db_commands(CLI::App& app, GlobalOptions& g) {
       if (s.running) std::cout << " (pid " << s.pid << ", port " << s.port << ")";
       std::cout << "\ndata: " << s.pgdata.string() << "\nlog:  " << s.log_file.string() << "\n";
       bool orphans = false;
-      bool unknown = false;
+      std::size_t unknown = 0;
+      std::uintmax_t unknown_bytes = 0;
       for (const auto& c : leftovers) {
-        std::cout << (c.orphaned ? "orphaned: " : "unknown:  ") << describe(c) << "\n";
-        orphans |= c.orphaned;
-        unknown |= c.data_dir.empty();
+        if (c.orphaned) {
+          std::cout << "orphaned: " << describe(c) << "\n";
+          orphans = true;
+        } else {
+          ++unknown;
+          unknown_bytes += c.bytes;
+        }
       }
       if (orphans) std::cout << "remove the orphaned clusters: tradesphere db gc\n";
-      if (unknown) {
-        std::cout << "clusters of unknown origin are recorded when their data folder next starts them; "
-                     "if their data folders are gone: tradesphere db gc --unknown\n";
+      if (unknown > 0) {
+        std::cout << unknown << " other cluster(s) (" << megabytes(unknown_bytes) << ") in " << db::kClustersRoot
+                  << " record no data folder (made by an older version; recorded when their folder starts them "
+                     "again); `tradesphere db gc --unknown --dry-run` lists the stopped ones it would remove\n";
       }
     }
     if (!s.running) throw CLI::RuntimeError(3);

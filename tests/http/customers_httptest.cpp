@@ -193,7 +193,8 @@ TEST_F(CustomersHttpTest, TimestampsAreRfc3339Utc) {
     auto t = call("GET", "/v1/customers/" + id + "/timeline?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor),
                   viewer_token());
     ASSERT_EQ(t.status, 200) << t.body;
-    for (const auto& e : t.json()["items"]) {
+    const json page = t.json();
+    for (const auto& e : page["items"]) {
       ++entries;
       EXPECT_TRUE(rfc3339(e["at"])) << e;
       if (e["kind"] == "conversation") {
@@ -203,7 +204,7 @@ TEST_F(CustomersHttpTest, TimestampsAreRfc3339Utc) {
         EXPECT_EQ(e["data"]["last_message_at"], "2026-03-01T10:00:00.000000Z") << e;
       }
     }
-    cursor = t.json()["next_cursor"].is_string() ? t.json()["next_cursor"].get<std::string>() : "";
+    cursor = page["next_cursor"].is_string() ? page["next_cursor"].get<std::string>() : "";
   } while (!cursor.empty() && entries < 50);
   EXPECT_TRUE(saw_conversation);
   EXPECT_GE(entries, 2);
@@ -219,7 +220,8 @@ TEST_F(CustomersHttpTest, TimestampsAreRfc3339Utc) {
   EXPECT_TRUE(rfc3339(m.json()["created_at"])) << m.body;
   EXPECT_TRUE(rfc3339(m.json()["undone_at"])) << m.body;
   bool saw_merge = false;
-  for (const auto& e : call("GET", "/v1/customers/" + id + "/timeline?limit=500", viewer_token()).json()["items"]) {
+  const json timeline = call("GET", "/v1/customers/" + id + "/timeline?limit=500", viewer_token()).json();
+  for (const auto& e : timeline["items"]) {
     if (e["kind"] != "merge") continue;
     saw_merge = true;
     EXPECT_TRUE(rfc3339(e["at"])) << e;
