@@ -6,12 +6,24 @@
 #include "cli/commands.hpp"
 #include "db/company_repository.hpp"
 #include "db/database.hpp"
+#include "db/migrations.hpp"
 
 namespace tradesphere::cli {
 
+db::DatabaseTarget migrated_database(const GlobalOptions& global) {
+  const auto options = global.database();
+  auto target = db::resolve_database(options);
+  if (!db::MigrationRunner(target.admin_url).has_history()) {
+    std::string command = "tradesphere";
+    if (!options.database_url && options.data_dir != "var") command += " --data-dir " + options.data_dir;
+    throw std::runtime_error("the database has no schema yet; create it with: " + command + " migrate up");
+  }
+  return target;
+}
+
 CompanyScope company_scope(const GlobalOptions& global, const std::string& slug) {
   CompanyScope s;
-  s.target = db::resolve_database(global.database());
+  s.target = migrated_database(global);
   db::PoolOptions owner;
   owner.url = s.target.admin_url;
   owner.size = 1;
@@ -35,7 +47,7 @@ void register_company_commands(CLI::App& app, GlobalOptions& g) {
   add->add_option("--country-code", *cc, "Country calling code for phone numbers without '+' (1, 44, 49, ...)")
       ->capture_default_str();
   add->callback([&g, slug, name, cc] {
-    auto target = db::resolve_database(g.database());
+    auto target = migrated_database(g);
     db::PoolOptions owner;
     owner.url = target.admin_url;
     owner.size = 1;

@@ -50,11 +50,6 @@ std::optional<std::string> cell(const std::vector<std::string>& fields, const st
   return v;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A value for a stderr message: double-quoted, JSON escapes (a line break in a
 // quoted CSV field must not break the one-message-per-line output).
 std::string quoted(const std::string& v) {
@@ -115,7 +110,7 @@ db::ImportRow parse_row(const std::vector<std::string>& f, const std::map<std::s
   }
   if (auto s = cell(f, cols, "lifecycle_stage")) {
     try {
-      r.lifecycle_stage = domain::to_string(domain::parse_lifecycle_stage(lower(*s)));
+      r.lifecycle_stage = domain::to_string(domain::parse_lifecycle_stage(domain::to_lower_ascii(*s)));
     } catch (const domain::ValidationError&) {
       throw std::invalid_argument("lifecycle_stage: '" + *s + "' is not one of prospect, lead, customer, churned");
     }
@@ -201,7 +196,7 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
     std::vector<std::pair<std::string, std::size_t>> extra;
     const std::size_t width = rec.fields.size();
     for (std::size_t i = 0; i < width; ++i) {
-      auto h = lower(domain::trim(rec.fields[i]));
+      auto h = domain::to_lower_ascii(domain::trim(rec.fields[i]));
       if (h.empty()) throw std::runtime_error("header column " + std::to_string(i + 1) + " has no name");
       bool dup = cols.count(h) || std::any_of(extra.begin(), extra.end(), [&](auto& e) { return e.first == h; });
       if (dup) throw std::runtime_error("header column '" + h + "' appears twice");

@@ -9,7 +9,15 @@
 int main(int argc, char** argv) {
   using namespace tradesphere;
   CLI::App app{"TradeSphere Customers: customer records kept in step with chat conversations"};
-  app.set_version_flag("--version", TRADESPHERE_VERSION);
+  // CLI11's own version flag prints no newline after the version.
+  app.add_flag_callback(
+      "--version",
+      [] {
+        std::cout << TRADESPHERE_VERSION << "\n";
+        throw CLI::Success();
+      },
+      "Print the version and exit")
+      ->trigger_on_parse();
   app.require_subcommand(1);
 
   cli::GlobalOptions global;

@@ -6,6 +6,7 @@
 #include "domain/cursor.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -150,7 +151,7 @@ ChatRow chat_row_from_row(const pqxx::row& r) {
   c.customer_phone = r[5].as<std::optional<std::string>>();
   c.user_message = r[6].as<std::optional<std::string>>();
   c.ai_response = r[7].as<std::optional<std::string>>();
-  c.created_at = r[8].as<std::string>();
+  c.created_at = domain::rfc3339_or_same(r[8].as<std::string>());
   c.customer_id = r[9].as<std::optional<std::string>>();
   return c;
 }
@@ -159,8 +160,8 @@ ConversationSummary conversation_from_row(const pqxx::row& r) {
   ConversationSummary s;
   s.session_key = r[0].as<std::string>();
   s.session_id = r[1].as<std::optional<std::string>>();
-  s.first_message_at = r[2].as<std::string>();
-  s.last_message_at = r[3].as<std::string>();
+  s.first_message_at = domain::rfc3339_or_same(r[2].as<std::string>());
+  s.last_message_at = domain::rfc3339_or_same(r[3].as<std::string>());
   s.message_count = r[4].as<std::int64_t>();
   s.last_user_message = r[5].as<std::optional<std::string>>();
   s.last_ai_response = r[6].as<std::optional<std::string>>();

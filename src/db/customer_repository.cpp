@@ -11,6 +11,7 @@
 #include "domain/cursor.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -566,8 +567,13 @@ TimelinePage CustomerRepository::get_customer_timeline(const domain::RequestCont
           e.kind = row[0].as<std::string>();
           e.id = row[1].as<std::string>();
           e.type = row[2].as<std::string>();
-          e.at = row[3].as<std::string>();
+          e.at = domain::rfc3339_or_same(row[3].as<std::string>());
           e.data = nlohmann::json::parse(row[4].as<std::string>());
+          // jsonb writes timestamps as "…T…+00:00"; the API writes RFC 3339 UTC.
+          for (const char* key : {"first_message_at", "last_message_at", "undone_at"}) {
+            auto it = e.data.find(key);
+            if (it != e.data.end() && it->is_string()) *it = domain::rfc3339_or_same(it->get<std::string>());
+          }
           page.items.push_back(std::move(e));
         }
         // The cursor keeps the padded sort id; callers see the natural id.

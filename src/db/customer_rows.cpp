@@ -5,10 +5,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/timestamp.hpp"
+
 namespace tradesphere::db {
 namespace {
 
 std::optional<std::string> opt(const pqxx::field& f) { return f.as<std::optional<std::string>>(); }
+
+// Timestamps leave the database as RFC 3339 UTC (domain/timestamp.hpp).
+std::string ts(const pqxx::field& f) { return domain::rfc3339_or_same(f.as<std::string>()); }
+std::optional<std::string> opt_ts(const pqxx::field& f) {
+  auto v = opt(f);
+  if (v) *v = domain::rfc3339_or_same(*v);
+  return v;
+}
 
 }  // namespace
 
@@ -30,9 +40,9 @@ domain::Customer customer_from_row(const pqxx::row& row, int offset) {
   c.source = domain::parse_customer_source(at(11).as<std::string>());
   c.status = domain::parse_customer_status(at(12).as<std::string>());
   c.merged_into_customer_id = opt(at(13));
-  c.deleted_at = opt(at(14));
-  c.created_at = at(15).as<std::string>();
-  c.updated_at = at(16).as<std::string>();
+  c.deleted_at = opt_ts(at(14));
+  c.created_at = ts(at(15));
+  c.updated_at = ts(at(16));
   c.created_by = opt(at(17));
   c.updated_by = opt(at(18));
   c.version = at(19).as<int>();
@@ -43,8 +53,8 @@ domain::CustomerMetrics metrics_from_row(const pqxx::row& row, int offset) {
   domain::CustomerMetrics m;
   m.conversation_count = row[offset].as<std::int64_t>();
   m.message_count = row[offset + 1].as<std::int64_t>();
-  m.first_contact_at = opt(row[offset + 2]);
-  m.last_contact_at = opt(row[offset + 3]);
+  m.first_contact_at = opt_ts(row[offset + 2]);
+  m.last_contact_at = opt_ts(row[offset + 3]);
   m.last_message_preview = opt(row[offset + 4]);
   return m;
 }

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -71,7 +73,103 @@ std::string trim(std::string s) {
   return s;
 }
 
+constexpr const char* kRecordFile = "tradesphere.json";
+
+// Alive and not a zombie (a postmaster that exited but was not reaped, e.g. under
+// a PID 1 that never reaps, still answers kill(pid, 0)).
+bool process_alive(long pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  auto stat = common::read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  if (!stat) return true;
+  const auto paren = stat->rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] != 'Z';
+}
+
+// The postmaster PID of a cluster's data directory, when that process is alive.
+long running_postmaster(const fs::path& pgdata) {
+  auto pidfile = common::read_file(pgdata / "postmaster.pid");
+  if (!pidfile) return 0;
+  const long pid = std::atol(pidfile->c_str());
+  return process_alive(pid) ? pid : 0;
+}
+
+// True when `pid` is a postgres process started with -D `pgdata` (not a reused PID).
+bool is_postmaster_of(long pid, const fs::path& pgdata) {
+  auto cmdline = common::read_file(fs::path("/proc") / std::to_string(pid) / "cmdline");
+  if (!cmdline) return false;
+  std::vector<std::string> args;
+  std::string arg;
+  for (char c : *cmdline) {
+    if (c == '\0') {
+      args.push_back(arg);
+      arg.clear();
+    } else {
+      arg.push_back(c);
+    }
+  }
+  if (args.empty() || fs::path(args[0]).filename() != "postgres") return false;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "-D" && fs::weakly_canonical(args[i + 1]) == fs::weakly_canonical(pgdata)) return true;
+  }
+  return false;
+}
+
+std::uintmax_t disk_usage(const fs::path& root) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+  }
+  return total;
+}
+
 }  // namespace
+
+std::vector<RegisteredCluster> registered_clusters(const fs::path& root) {
+  std::vector<RegisteredCluster> out;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_directory()) continue;
+    RegisteredCluster c;
+    c.pgroot = entry.path();
+    if (auto record = common::read_file(c.pgroot / kRecordFile)) {
+      auto j = nlohmann::json::parse(*record, nullptr, false);
+      if (j.is_object() && j.contains("data_dir") && j["data_dir"].is_string()) c.data_dir = j["data_dir"].get<std::string>();
+    }
+    // Orphaned: the data folder is gone, or was made again without the secrets
+    // that open this cluster (they are written before initdb, so a recorded
+    // cluster always had them).
+    c.orphaned = !c.data_dir.empty() && !fs::exists(c.data_dir / "secrets" / "superuser.password", ec);
+    c.pid = running_postmaster(c.pgroot / "data");
+    c.bytes = disk_usage(c.pgroot);
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.pgroot < b.pgroot; });
+  return out;
+}
+
+void remove_registered_cluster(const RegisteredCluster& cluster) {
+  const fs::path pgdata = cluster.pgroot / "data";
+  if (const long pid = running_postmaster(pgdata)) {
+    if (!is_postmaster_of(pid, pgdata)) {
+      throw ClusterError("pid " + std::to_string(pid) + " in " + (pgdata / "postmaster.pid").string() +
+                         " is not the postgres of that data directory; not stopping it, not removing " +
+                         cluster.pgroot.string());
+    }
+    ::kill(static_cast<pid_t>(pid), SIGINT);  // fast shutdown
+    for (int i = 0; i < 600 && process_alive(pid); ++i) ::usleep(100'000);
+    if (process_alive(pid)) {
+      throw ClusterError("PostgreSQL (pid " + std::to_string(pid) + ") of " + cluster.pgroot.string() +
+                         " did not stop within 60 s; not removed");
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(cluster.pgroot, ec);
+  if (ec) throw ClusterError("cannot remove " + cluster.pgroot.string() + ": " + ec.message());
+}
 
 fs::path EmbeddedCluster::postgres_bindir() {
   auto r = common::run_process({"pg_config", "--bindir"});
@@ -97,7 +195,7 @@ EmbeddedCluster::EmbeddedCluster(ClusterOptions options) : options_(std::move(op
   }
   if (pgroot_.empty()) {
     if (common::running_as_root()) {
-      pgroot_ = fs::path("/var/lib/tradesphere/clusters") / common::sha256_hex(data_dir_.string()).substr(0, 16);
+      pgroot_ = fs::path(kClustersRoot) / common::sha256_hex(data_dir_.string()).substr(0, 16);
     } else {
       pgroot_ = data_dir_ / "pg";
     }
@@ -118,6 +216,14 @@ void EmbeddedCluster::save_state() const {
   nlohmann::json j = {{"pgroot", pgroot_.string()}, {"port", port_}, {"major", kSupportedMajor}};
   common::write_file(data_dir_ / "cluster.json", j.dump(2) + "\n",
                      fs::perms::owner_read | fs::perms::owner_write);
+}
+
+void EmbeddedCluster::record_data_dir() const {
+  if (pgroot_ == data_dir_ / "pg") return;  // inside the data folder: goes with it
+  const auto path = pgroot_ / kRecordFile;
+  const std::string text = nlohmann::json{{"data_dir", data_dir_.string()}}.dump() + "\n";
+  if (common::read_file(path) == text) return;
+  common::write_file(path, text, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 ClusterStatus EmbeddedCluster::status() const {
@@ -187,10 +293,20 @@ int EmbeddedCluster::choose_port() {
 
 void EmbeddedCluster::start() {
   auto st = status();
+  if (st.initialized && !fs::exists(data_dir_ / "secrets" / "superuser.password")) {
+    // The data folder was deleted (and made again) while its cluster stayed: new
+    // secrets would not open it, so say what to run instead of failing on a password.
+    std::string state = st.running ? "running (pid " + std::to_string(st.pid) + ")" : "stopped";
+    throw ClusterError("the PostgreSQL cluster of " + data_dir_.string() + " (" + pgroot_.string() + ", " + state +
+                       ") exists but its passwords (" + (data_dir_ / "secrets").string() +
+                       ") are gone, so it cannot be opened; to delete that cluster and its data, run: tradesphere "
+                       "--data-dir " + data_dir_.string() + " db destroy");
+  }
   if (!st.initialized) {
     initdb();
     st = status();
   }
+  record_data_dir();
   auto version = trim(common::read_file(st.pgdata / "PG_VERSION").value_or(""));
   if (version != kSupportedMajor) {
     throw ClusterError("the data folder " + st.pgdata.string() + " was created by PostgreSQL " + version +

@@ -8,10 +8,12 @@
 // otherwise inside the data folder.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tradesphere::db {
 
@@ -41,12 +43,34 @@ inline constexpr const char* kDatabaseName = "tradesphere";
 inline constexpr const char* kOwnerRole = "tradesphere_owner";
 inline constexpr const char* kAppRole = "tradesphere_app";
 
+// Where clusters live when run as root: one folder per data folder, named by the
+// hash of its path. Each records its data folder in <cluster>/tradesphere.json.
+inline constexpr const char* kClustersRoot = "/var/lib/tradesphere/clusters";
+
+struct RegisteredCluster {
+  std::filesystem::path pgroot;    // /var/lib/tradesphere/clusters/<hash>
+  std::filesystem::path data_dir;  // as recorded; empty when made before the record existed
+  bool orphaned = false;           // its recorded data folder is gone or no longer holds its secrets
+  long pid = 0;                    // the running postmaster, 0 when stopped
+  std::uintmax_t bytes = 0;        // disk used
+};
+
+// Every cluster under `root`, in name order.
+std::vector<RegisteredCluster> registered_clusters(const std::filesystem::path& root = kClustersRoot);
+
+// Stops a registered cluster when it runs — SIGINT (fast shutdown) to the PID in
+// its postmaster.pid, after checking that PID is a postgres serving that data
+// directory; never by process name — waits for it to exit, then removes its folder.
+void remove_registered_cluster(const RegisteredCluster& cluster);
+
 class EmbeddedCluster {
  public:
   explicit EmbeddedCluster(ClusterOptions options);
 
   // Initialises on first use, starts if not running, creates roles and the database.
-  // Harmless when already running.
+  // Harmless when already running. A cluster whose data folder lost its secrets
+  // (the folder was deleted and made again) is refused with a ClusterError that
+  // says which command removes it.
   void start();
   // Stops the cluster (by the PID in postmaster.pid, via pg_ctl). Harmless when stopped.
   void stop();
@@ -64,6 +88,7 @@ class EmbeddedCluster {
   int choose_port();
   std::string password(const std::string& name) const;
   void save_state() const;
+  void record_data_dir() const;
 
   ClusterOptions options_;
   std::filesystem::path data_dir_;

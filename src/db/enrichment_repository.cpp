@@ -2,6 +2,7 @@
 
 #include "db/customer_rows.hpp"
 #include "db/merge_repository.hpp"
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -69,7 +70,7 @@ std::vector<domain::ChatMessage> load_chat_messages(Tx& tx, const std::string& c
   std::vector<domain::ChatMessage> out;
   for (const auto& r : tx.exec(kSelectChatMessages, company_id, id))
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                   r[4].as<std::string>()});
+                   domain::rfc3339_or_same(r[4].as<std::string>())});
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "db/merge_repository.hpp"
 
 #include "domain/errors.hpp"
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -163,6 +164,11 @@ std::string uuid_array(const std::vector<std::string>& ids) {
 }
 
 std::optional<std::string> opt(const pqxx::field& f) { return f.as<std::optional<std::string>>(); }
+std::optional<std::string> opt_ts(const pqxx::field& f) {
+  auto v = opt(f);
+  if (v) *v = domain::rfc3339_or_same(*v);
+  return v;
+}
 
 }  // namespace
 
@@ -223,7 +229,7 @@ std::map<std::string, LockedCustomer> lock_customers(Tx& tx, const std::string& 
     c.record.lifecycle_stage = r[9].as<std::string>();
     c.record.tags = nlohmann::json::parse(r[10].as<std::string>()).get<std::vector<std::string>>();
     c.record.source = r[11].as<std::string>();
-    c.record.updated_at = r[12].as<std::string>();
+    c.record.updated_at = domain::rfc3339_or_same(r[12].as<std::string>());
     c.image = nlohmann::json::parse(r[13].as<std::string>());
     out.emplace(c.record.id, std::move(c));
   }
@@ -317,8 +323,8 @@ std::vector<MergeLogRow> load_merge(Tx& tx, const std::string& company_id, const
     m.field_choices = nlohmann::json::parse(r[6].as<std::string>());
     m.moved_rows = nlohmann::json::parse(r[7].as<std::string>());
     m.actor = opt(r[8]);
-    m.created_at = r[9].as<std::string>();
-    m.undone_at = opt(r[10]);
+    m.created_at = domain::rfc3339_or_same(r[9].as<std::string>());
+    m.undone_at = opt_ts(r[10]);
     out.push_back(std::move(m));
   }
   return out;

@@ -8,6 +8,7 @@
 
 #include "common/crypto.hpp"
 #include "db/legacy_normalization.hpp"
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
 namespace {
@@ -30,8 +31,7 @@ DO $$ BEGIN
   END IF;
 END $$)sql";
 constexpr const char* kSelectApplied =
-    "SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-    "FROM schema_migrations ORDER BY version";
+    "SELECT version, name, checksum, applied_at::text FROM schema_migrations ORDER BY version";
 constexpr const char* kInsertApplied = "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
 constexpr const char* kDeleteApplied = "DELETE FROM schema_migrations WHERE version = $1";
 
@@ -70,7 +70,8 @@ std::map<int, Applied> read_applied(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
   std::map<int, Applied> out;
   for (const auto& row : tx.exec(kSelectApplied)) {
-    out[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+    out[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(),
+                                   domain::rfc3339_or_same(row[3].as<std::string>())};
   }
   return out;
 }
@@ -236,7 +237,8 @@ int MigrationRunner::current_version() {
   if (tx.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return 0;
   std::map<int, Applied> applied;
   for (const auto& row : tx.exec(kSelectApplied)) {
-    applied[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()};
+    applied[row[0].as<int>()] = Applied{row[1].as<std::string>(), row[2].as<std::string>(),
+                                   domain::rfc3339_or_same(row[3].as<std::string>())};
   }
   verify_applied(applied, migrations_);
   return applied.empty() ? 0 : applied.rbegin()->first;

@@ -1,5 +1,8 @@
 #include "db/sql_errors.hpp"
 
+#include <map>
+#include <string>
+
 #include <pqxx/pqxx>
 
 #include "common/json_log.hpp"
@@ -15,6 +18,23 @@ std::string rollback_sqlstate(const pqxx::transaction_rollback& e) {
   if (dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr) return "40P01";
   if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e) != nullptr) return "40003";
   return "40000";
+}
+
+// The request field a constraint guards, in the API's words; "" when it guards
+// none a client could name. Constraint names are schema details: logged, never sent.
+std::string field_of_constraint(const std::string& constraint) {
+  static const std::map<std::string, std::string> kFields = {
+      {"customers_company_external_id_key", "external_id"},
+      {"companies_slug_key", "slug"},
+      {"customers_attributes_check", "attributes"},
+      {"customers_lifecycle_stage_check", "lifecycle_stage"},
+      {"customers_source_check", "source"},
+      {"customers_tags_check", "tags"},
+      {"companies_default_country_code_check", "default_country_code"},
+      {"app_users_role_check", "role"},
+  };
+  auto it = kFields.find(constraint);
+  return it == kFields.end() ? "" : it->second;
 }
 
 }  // namespace
@@ -61,11 +81,14 @@ void rethrow_as_domain_error(const std::exception_ptr& error) {
       auto end = msg.find('"', pos + 12);
       return msg.substr(pos + 12, end - pos - 12);
     };
-    if (state == "23505") throw domain::ConflictError("already exists (" + constraint_of() + ")");
-    if (state == "23503") throw domain::NotFoundError("a referenced record does not exist (" + constraint_of() + ")");
+    if (state == "23505" || state == "23503" || state == "23502" || state == "23514" || state.rfind("22", 0) == 0) {
+      common::log(spdlog::level::info, "db.constraint_violation", {{"sqlstate", state}, {"constraint", constraint_of()}});
+    }
+    const std::string field = field_of_constraint(constraint_of());
+    if (state == "23505") throw domain::ConflictError(field.empty() ? "already exists" : field + " already exists");
+    if (state == "23503") throw domain::NotFoundError("a referenced record does not exist");
     if (state == "23502" || state == "23514" || state.rfind("22", 0) == 0) {
-      auto c = constraint_of();
-      throw domain::ValidationError(c.empty() ? "body" : c, "rejected by the database");
+      throw domain::ValidationError(field.empty() ? "body" : field, "rejected by the database");
     }
     if (state == "42501") throw domain::PermissionError("not allowed");
     if (state == "57014") throw domain::UnavailableError("the database statement timed out");

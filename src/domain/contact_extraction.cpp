@@ -19,11 +19,6 @@ void add_unique(std::vector<ExtractedValue>& out, std::string value, const ChatM
   out.push_back({std::move(value), m.id, m.session_id});
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const std::set<std::string>& stopwords() {
   static const std::set<std::string> k = {
       "about", "after", "again", "also", "because", "been", "before", "being", "could", "does", "doing", "from",
@@ -79,7 +74,7 @@ ContactInfo extract_contact_info(const std::vector<ChatMessage>& messages, std::
     // names after an introduction phrase: up to three capitalized words
     static const char* kIntro[] = {"my name is ", "my name's ", "name is ", "i'm ", "i am ", "this is ", "call me ",
                                    "it's "};
-    std::string lt = lower(t);
+    std::string lt = domain::to_lower_ascii(t);
     for (const char* phrase : kIntro) {
       std::size_t pos = lt.find(phrase);
       if (pos == std::string::npos || (pos > 0 && std::isalpha(static_cast<unsigned char>(lt[pos - 1])))) continue;

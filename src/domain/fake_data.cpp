@@ -1,4 +1,5 @@
 #include "domain/fake_data.hpp"
+#include "domain/normalize.hpp"
 
 #include <array>
 #include <cctype>
@@ -71,12 +72,6 @@ std::string_view pick(const A& a, FakeRng& rng) {
   return a[rng.below(a.size())];
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string digits(FakeRng& rng, int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += static_cast<char>('0' + rng.below(10));
@@ -131,13 +126,13 @@ FakePerson fake_person(FakeRng& rng, std::uint64_t index) {
   std::string local;
   switch (rng.below(3)) {
     case 0:
-      local = lower(p.first_name) + "." + lower(p.last_name);
+      local = domain::to_lower_ascii(p.first_name) + "." + domain::to_lower_ascii(p.last_name);
       break;
     case 1:
-      local = lower(p.first_name.substr(0, 1)) + lower(p.last_name);
+      local = domain::to_lower_ascii(p.first_name.substr(0, 1)) + domain::to_lower_ascii(p.last_name);
       break;
     default:
-      local = lower(p.first_name) + "_" + lower(p.last_name);
+      local = domain::to_lower_ascii(p.first_name) + "_" + domain::to_lower_ascii(p.last_name);
       break;
   }
   p.email = local + std::to_string(index) + "@" + std::string(pick(kDomains, rng));

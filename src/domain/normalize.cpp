@@ -26,11 +26,6 @@ bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 char to_lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower_ascii(c);
-  return out;
-}
 
 std::string to_upper_ascii(std::string_view s) {
   std::string out(s);
@@ -162,6 +157,12 @@ class Scanner {
 };
 
 }  // namespace
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = to_lower_ascii(c);
+  return out;
+}
 
 std::string trim(std::string_view text) {
   std::size_t b = 0;
@@ -397,13 +398,16 @@ std::optional<std::int64_t> parse_iso8601_micros(std::string_view text, bool all
     s.accept(s.peek());
     int oh = 0;
     int om = 0;
+    int os = 0;
     if (!s.fixed_digits(2, oh)) return std::nullopt;
     if (!s.at_end()) {
-      s.accept(':');
+      const bool colon = s.accept(':');
       if (!s.fixed_digits(2, om)) return std::nullopt;
+      // PostgreSQL writes local mean time offsets with seconds ("+00:53:28").
+      if (colon && s.accept(':') && !s.fixed_digits(2, os)) return std::nullopt;
     }
-    if (oh > 23 || om > 59) return std::nullopt;
-    offset_seconds = sign * (oh * 3600 + om * 60);
+    if (oh > 23 || om > 59 || os > 59) return std::nullopt;
+    offset_seconds = sign * (oh * 3600 + om * 60 + os);
   } else {
     return std::nullopt;  // no zone
   }

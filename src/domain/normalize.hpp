@@ -77,7 +77,7 @@ std::vector<std::string> normalize_tags(const std::vector<std::string>& raw, std
 // ---- timestamps -----------------------------------------------------------
 
 // Accepts "YYYY-MM-DDTHH:MM[:SS[.fraction]]<zone>" where the separator may be
-// 'T', 't' or ' ' and zone is Z, z, +HH, +HHMM or +HH:MM (or '-'); a zone is
+// 'T', 't' or ' ' and zone is Z, z, +HH, +HHMM, +HH:MM or +HH:MM:SS (or '-'); a zone is
 // required (a zoneless time is ambiguous). With allow_date_only, "YYYY-MM-DD"
 // (midnight UTC) is accepted too. Calendar-checked (no Feb 30, hour <= 23,
 // second <= 59). PostgreSQL's text output ("2024-01-02 03:04:05.123456+00") passes.
@@ -99,5 +99,8 @@ std::string mask_phone(std::string_view phone);
 
 // True for canonical textual UUIDs (8-4-4-4-12 hex digits, either case).
 bool is_uuid(std::string_view text);
+
+// A-Z -> a-z; every other byte unchanged (UTF-8 stays valid).
+std::string to_lower_ascii(std::string_view text);
 
 }  // namespace tradesphere::domain

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "domain/similarity.hpp"
+#include "domain/normalize.hpp"
 
 namespace tradesphere::domain {
 namespace {
@@ -54,11 +55,6 @@ struct Rng {
 template <typename T, std::size_t N>
 const T& pick(Rng& r, const T (&arr)[N]) {
   return arr[r.below(N)];
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 struct Person {
@@ -117,7 +113,7 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
     }
   };
   auto unique_email = [&](const std::string& first, const std::string& last) {
-    std::string f = lower(first), l = lower(last);
+    std::string f = domain::to_lower_ascii(first), l = domain::to_lower_ascii(last);
     std::string domain = pick(r, kDomains);
     std::string base;
     switch (r.below(4)) {
@@ -174,7 +170,7 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
             break;
           }
           case 4: first = first.substr(0, 1) + "."; break;
-          case 5: m.name = lower(first + "  " + last); break;
+          case 5: m.name = domain::to_lower_ascii(first + "  " + last); break;
           default: last = typo(r, last); break;
         }
         if (!m.name || *m.name == p.first + " " + p.last) m.name = first + " " + last;
@@ -234,7 +230,7 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
           case 3: case 4:
             m.address = p.street_no + " " + p.street + " " + p.suffix_short + " " + p.city + ", " + p.zip;
             break;
-          case 5: m.address = lower(*m.address); break;
+          case 5: m.address = domain::to_lower_ascii(*m.address); break;
           default: break;
         }
         cluster.push_back(m.id);
@@ -252,8 +248,8 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
           first = pick(r, kFirst);
           bool distinct = true;
           for (const auto& t : taken)
-            distinct = distinct && canonical_first_name(lower(first)) != canonical_first_name(lower(t)) &&
-                       jaro_winkler(lower(first), lower(t)) < 0.8;
+            distinct = distinct && canonical_first_name(domain::to_lower_ascii(first)) != canonical_first_name(domain::to_lower_ascii(t)) &&
+                       jaro_winkler(domain::to_lower_ascii(first), domain::to_lower_ascii(t)) < 0.8;
           if (distinct) break;
         }
         taken.push_back(first);

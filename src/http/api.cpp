@@ -18,19 +18,6 @@ const char* to_string(Access access) noexcept {
   return "?";
 }
 
-bool is_uuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const std::string& ApiRequest::param(const std::string& name) const {
   static const std::string empty;
   auto it = path_params.find(name);

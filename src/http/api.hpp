@@ -94,7 +94,4 @@ class RouteTable {
 // U+0000 in any string or key are refused. Throws HttpProblem 400 naming the cause.
 nlohmann::json parse_json_strict(const std::string& text);
 
-// 8-4-4-4-12 hex.
-bool is_uuid(const std::string& text);
-
 }  // namespace tradesphere::http

@@ -15,6 +15,7 @@
 #include "http/problem.hpp"
 #include "http/routes.hpp"
 #include "http/url.hpp"
+#include "domain/normalize.hpp"
 
 namespace tradesphere::http {
 
@@ -71,15 +72,10 @@ void write_problem(Exchange& ex, const Problem& p) {
   res.body = problem_body(p, ex.correlation_id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::optional<TokenClaims> bearer_claims(const WireRequest& request, const std::string& secret) {
   const auto header = request.header("authorization").value_or("");
   constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || lower(header.substr(0, kBearer.size())) != "bearer ") return std::nullopt;
+  if (header.size() <= kBearer.size() || domain::to_lower_ascii(header.substr(0, kBearer.size())) != "bearer ") return std::nullopt;
   return verify_token(secret, header.substr(kBearer.size()));
 }
 

@@ -13,6 +13,7 @@
 #include "common/files.hpp"
 #include "domain/cursor.hpp"
 #include "domain/errors.hpp"
+#include "domain/normalize.hpp"
 
 namespace tradesphere::http {
 namespace {
@@ -21,11 +22,6 @@ struct JwtDeleter {
   void operator()(jwt_t* j) const noexcept { jwt_free(j); }
 };
 using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
-
-bool is_uuid(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
 
 // The header must say HS256 before libjwt sees the token (libjwt accepts
 // "alg":"none" tokens in some configurations).
@@ -107,7 +103,7 @@ std::optional<TokenClaims> verify_token(const std::string& secret, const std::st
   auto role_text = str("role");
   auto exp_it = grants.find("exp");
   if (!sub || !company || !role_text || exp_it == grants.end() || !exp_it->is_number_integer()) return std::nullopt;
-  if (!is_uuid(*company)) return std::nullopt;
+  if (!domain::is_uuid(*company)) return std::nullopt;
   domain::Role role;
   try {
     role = domain::parse_role(*role_text);

@@ -20,6 +20,7 @@
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
+#include "domain/normalize.hpp"
 
 namespace tradesphere::http {
 namespace {
@@ -34,7 +35,7 @@ constexpr std::size_t kMaxMergeSources = 50;
 // Path ids are uuids; anything else is "not found" (same answer as a missing id).
 const std::string& path_uuid(const ApiRequest& req, const std::string& name) {
   const auto& v = req.param(name);
-  if (!is_uuid(v)) throw domain::NotFoundError("not found");
+  if (!domain::is_uuid(v)) throw domain::NotFoundError("not found");
   return v;
 }
 
@@ -393,7 +394,7 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
            BodyReader r(body, {"customer_id"});
            auto customer_id = r.string("customer_id", true, 64);
            r.check();
-           if (!is_uuid(*customer_id)) throw domain::NotFoundError("not found");
+           if (!domain::is_uuid(*customer_id)) throw domain::NotFoundError("not found");
            auto result = sync.link_conversation_to_customer(req.ctx, *customer_id, session);
            return ApiResponse::ok({{"session_id", session},
                                    {"customer_id", *customer_id},
@@ -446,7 +447,7 @@ void register_duplicate_routes(RouteTable& t, ApiServices& s) {
            if (ids.size() != 2) r.error("customer_ids", "must name exactly two customers");
            r.check();
            for (const auto& id : ids) {
-             if (!is_uuid(id)) throw domain::NotFoundError("not found");
+             if (!domain::is_uuid(id)) throw domain::NotFoundError("not found");
            }
            bool added = merges.dismiss_duplicate(req.ctx, ids[0], ids[1], reason.value_or(std::nullopt));
            return ApiResponse::ok({{"customer_ids", ids}, {"dismissed", true}, {"already_dismissed", !added}});
@@ -515,9 +516,9 @@ MergeRequest read_merge_request(const json& body, bool with_choices) {
   }
   r.check();
   // Ids that are not uuids cannot exist: same answer as a missing id.
-  if (!is_uuid(m.target_id)) throw domain::NotFoundError("not found");
+  if (!domain::is_uuid(m.target_id)) throw domain::NotFoundError("not found");
   for (const auto& id : m.source_ids) {
-    if (!is_uuid(id)) throw domain::NotFoundError("not found");
+    if (!domain::is_uuid(id)) throw domain::NotFoundError("not found");
   }
   return m;
 }

@@ -10,11 +10,6 @@
 namespace tradesphere::services {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return s;
-}
-
 std::optional<std::string> non_blank(const std::optional<std::string>& s) {
   if (!s) return std::nullopt;
   auto t = domain::trim(*s);
@@ -33,7 +28,7 @@ CustomerProfile profile_from_rows(const std::vector<db::ChatRow>& rows) {
   std::set<std::string> conversations;
   for (const auto& row : rows) {
     if (auto n = non_blank(row.customer_name)) p.name = n;
-    if (auto e = non_blank(row.customer_email)) p.email = lower(*e);
+    if (auto e = non_blank(row.customer_email)) p.email = domain::to_lower_ascii(*e);
     if (auto ph = non_blank(row.customer_phone)) p.phone = ph;
     conversations.insert(conversation_key(row));
   }
@@ -48,7 +43,7 @@ CustomerProfile profile_from_rows(const std::vector<db::ChatRow>& rows) {
 }
 
 bool contains_ci(const std::optional<std::string>& haystack, const std::string& needle) {
-  return haystack && lower(*haystack).find(needle) != std::string::npos;
+  return haystack && domain::to_lower_ascii(*haystack).find(needle) != std::string::npos;
 }
 
 }  // namespace
@@ -79,7 +74,7 @@ std::vector<CustomerProfile> LegacyCustomerService::aggregate(const std::string&
     Key key;
     std::string id;
     if (auto e = non_blank(row.customer_email)) {
-      key.email = lower(*e);
+      key.email = domain::to_lower_ascii(*e);
       id = "e:" + *key.email;
     } else if (auto n = non_blank(row.customer_name)) {
       key.name = *n;
@@ -105,7 +100,7 @@ std::vector<CustomerProfile> LegacyCustomerService::get_customer_list(const std:
   if (filters.limit < 1 || filters.limit > 1000) throw domain::ValidationError("limit", "must be between 1 and 1000");
   auto all = aggregate(tech_id);
   std::vector<CustomerProfile> out;
-  const std::string needle = filters.search ? lower(domain::trim(*filters.search)) : "";
+  const std::string needle = filters.search ? domain::to_lower_ascii(domain::trim(*filters.search)) : "";
   for (auto& p : all) {
     if (!needle.empty() && !contains_ci(p.name, needle) && !contains_ci(p.email, needle) &&
         !contains_ci(p.phone, needle)) {
@@ -114,7 +109,7 @@ std::vector<CustomerProfile> LegacyCustomerService::get_customer_list(const std:
     out.push_back(std::move(p));
   }
   auto by = [&](const CustomerProfile& a, const CustomerProfile& b) {
-    if (filters.sort_by == "name") return lower(a.name.value_or("")) < lower(b.name.value_or(""));
+    if (filters.sort_by == "name") return domain::to_lower_ascii(a.name.value_or("")) < domain::to_lower_ascii(b.name.value_or(""));
     if (filters.sort_by == "conversation_count") return a.conversation_count < b.conversation_count;
     return a.last_contact_at.value_or("") < b.last_contact_at.value_or("");
   };
@@ -131,7 +126,7 @@ std::optional<CustomerProfile> LegacyCustomerService::get_customer_details(const
   std::optional<std::string> email, name;
   std::string key = domain::trim(email_or_name);
   if (key.find('@') != std::string::npos) {
-    email = lower(key);
+    email = domain::to_lower_ascii(key);
   } else {
     name = key;
   }

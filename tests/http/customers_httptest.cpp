@@ -7,6 +7,7 @@
 #include <latch>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -133,6 +134,100 @@ TEST_F(CustomersHttpTest, SearchStageTagsNotesTimeline) {
   ASSERT_EQ(timeline.status, 200) << timeline.body;
   EXPECT_FALSE(timeline.json()["items"].empty());
   EXPECT_TRUE(timeline.json().contains("next_cursor"));
+}
+
+// Every timestamp in a response is RFC 3339 in UTC with microseconds
+// ("2026-12-06T16:54:57.651908Z"), never PostgreSQL's "2026-12-06 16:54:57.651908+00".
+TEST_F(CustomersHttpTest, TimestampsAreRfc3339Utc) {
+  static const std::regex kRfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)");
+  auto rfc3339 = [](const json& v) { return v.is_string() && std::regex_match(v.get<std::string>(), kRfc3339); };
+
+  auto created = create({{"name", "Grace Hopper"}, {"email", "grace@example.com"}});
+  const std::string id = created["id"];
+  EXPECT_TRUE(rfc3339(created["created_at"])) << created;
+  EXPECT_TRUE(rfc3339(created["updated_at"])) << created;
+  EXPECT_EQ(created["created_at"], created["updated_at"]);
+
+  // A chat row with an explicit RFC 3339 time in another zone comes back in UTC.
+  json row = chat_row("s-ts", "grace@example.com", "Grace Hopper");
+  row["created_at"] = "2026-03-01T09:30:00.25+01:00";
+  chat(row);
+  json legacy_row = chat_row("s-ts", "grace@example.com", "Grace Hopper");
+  legacy_row["created_at"] = "2026-03-01 10:00:00+00";  // PostgreSQL's text is still accepted
+  chat(legacy_row);
+
+  auto got = call("GET", "/v1/customers/" + id, viewer_token());
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_TRUE(rfc3339(got.json()["created_at"])) << got.body;
+  EXPECT_EQ(got.json()["metrics"]["first_contact_at"], "2026-03-01T08:30:00.250000Z") << got.body;
+  EXPECT_EQ(got.json()["metrics"]["last_contact_at"], "2026-03-01T10:00:00.000000Z") << got.body;
+
+  auto list = call("GET", "/v1/customers?sort=created_at", viewer_token());
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.json()["items"].size(), 1u) << list.body;
+  EXPECT_EQ(list.json()["items"][0]["created_at"], got.json()["created_at"]);
+  EXPECT_EQ(list.json()["items"][0]["metrics"]["last_contact_at"], "2026-03-01T10:00:00.000000Z") << list.body;
+
+  // Filters take RFC 3339, as well as the other ISO-8601 forms they took before.
+  for (const char* q : {"last_contact_from=2026-03-01T10:00:00Z", "last_contact_from=2026-03-01T11:00:00%2B01:00",
+                               "last_contact_from=2026-03-01", "created_from=2026-01-01%2000:00:00%2B00"}) {
+    auto r = call("GET", std::string("/v1/customers?") + q, viewer_token());
+    ASSERT_EQ(r.status, 200) << q << ": " << r.body;
+    EXPECT_EQ(r.json()["items"].size(), 1u) << q << ": " << r.body;
+  }
+  EXPECT_TRUE(call("GET", "/v1/customers?last_contact_from=2026-03-01T10:00:00.000001Z", viewer_token())
+                  .json()["items"]
+                  .empty());
+
+  auto convs = call("GET", "/v1/customers/" + id + "/conversations", viewer_token());
+  ASSERT_EQ(convs.status, 200) << convs.body;
+  ASSERT_EQ(convs.json()["items"].size(), 1u) << convs.body;
+  EXPECT_EQ(convs.json()["items"][0]["first_message_at"], "2026-03-01T08:30:00.250000Z") << convs.body;
+  EXPECT_EQ(convs.json()["items"][0]["last_message_at"], "2026-03-01T10:00:00.000000Z") << convs.body;
+
+  // The timeline: every entry's "at" and the conversation's times; paging by one still walks it all.
+  std::string cursor;
+  int entries = 0;
+  bool saw_conversation = false;
+  do {
+    auto t = call("GET", "/v1/customers/" + id + "/timeline?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                  viewer_token());
+    ASSERT_EQ(t.status, 200) << t.body;
+    const json page = t.json();
+    for (const auto& e : page["items"]) {
+      ++entries;
+      EXPECT_TRUE(rfc3339(e["at"])) << e;
+      if (e["kind"] == "conversation") {
+        saw_conversation = true;
+        EXPECT_EQ(e["at"], "2026-03-01T10:00:00.000000Z") << e;
+        EXPECT_EQ(e["data"]["first_message_at"], "2026-03-01T08:30:00.250000Z") << e;
+        EXPECT_EQ(e["data"]["last_message_at"], "2026-03-01T10:00:00.000000Z") << e;
+      }
+    }
+    cursor = page["next_cursor"].is_string() ? page["next_cursor"].get<std::string>() : "";
+  } while (!cursor.empty() && entries < 50);
+  EXPECT_TRUE(saw_conversation);
+  EXPECT_GE(entries, 2);
+
+  // Merge log.
+  const std::string other = create({{"name", "Grace B. Hopper"}})["id"];
+  auto merged = call_json("POST", "/v1/merges", admin_token(), {{"target_id", id}, {"source_ids", {other}}});
+  ASSERT_EQ(merged.status, 201) << merged.body;
+  const std::string merge_id = merged.json()["merge_id"];
+  ASSERT_EQ(call("POST", "/v1/merges/" + merge_id + "/undo", admin_token()).status, 200);
+  auto m = call("GET", "/v1/merges/" + merge_id, viewer_token());
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_TRUE(rfc3339(m.json()["created_at"])) << m.body;
+  EXPECT_TRUE(rfc3339(m.json()["undone_at"])) << m.body;
+  bool saw_merge = false;
+  const json timeline = call("GET", "/v1/customers/" + id + "/timeline?limit=500", viewer_token()).json();
+  for (const auto& e : timeline["items"]) {
+    if (e["kind"] != "merge") continue;
+    saw_merge = true;
+    EXPECT_TRUE(rfc3339(e["at"])) << e;
+    EXPECT_TRUE(rfc3339(e["data"]["undone_at"])) << e;
+  }
+  EXPECT_TRUE(saw_merge);
 }
 
 TEST_F(CustomersHttpTest, BulkStageReportsUpdatedAndNotFound) {

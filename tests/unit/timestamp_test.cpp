@@ -1,0 +1,61 @@
+// RFC 3339 UTC: the one format timestamps have in JSON (domain/timestamp.hpp).
+#include <gtest/gtest.h>
+
+#include "domain/normalize.hpp"
+#include "domain/timestamp.hpp"
+
+namespace {
+
+using tradesphere::domain::format_rfc3339_utc;
+using tradesphere::domain::parse_iso8601_micros;
+using tradesphere::domain::rfc3339_or_same;
+using tradesphere::domain::to_rfc3339_utc;
+
+TEST(Rfc3339, FormatsMicrosecondsSinceTheEpochInUtcWithSixFractionDigits) {
+  EXPECT_EQ(format_rfc3339_utc(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339_utc(1), "1970-01-01T00:00:00.000001Z");
+  EXPECT_EQ(format_rfc3339_utc(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339_utc(1'796'576'097'651'908LL), "2026-12-06T16:54:57.651908Z");
+  EXPECT_EQ(format_rfc3339_utc(951'782'400'000'000LL), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339_utc(-62'135'596'800'000'000LL), "0001-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339_utc(253'402'300'799'999'999LL), "9999-12-31T23:59:59.999999Z");
+}
+
+TEST(Rfc3339, ConvertsPostgresTimestamptzText) {
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06 16:54:57.651908+00"), "2026-12-06T16:54:57.651908Z");
+  // PostgreSQL drops trailing fraction zeros and the whole fraction when it is zero.
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06 16:54:57.5+00"), "2026-12-06T16:54:57.500000Z");
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06 16:54:57+00"), "2026-12-06T16:54:57.000000Z");
+  // A session in another time zone: shifted to UTC, across a day and a year boundary.
+  EXPECT_EQ(to_rfc3339_utc("2027-01-01 01:30:00+02"), "2026-12-31T23:30:00.000000Z");
+  EXPECT_EQ(to_rfc3339_utc("2026-12-31 20:00:00-05:30"), "2027-01-01T01:30:00.000000Z");
+  // Local mean time offsets carry seconds.
+  EXPECT_EQ(to_rfc3339_utc("1890-01-01 00:00:00+00:53:28"), "1889-12-31T23:06:32.000000Z");
+  // jsonb's rendering of a timestamptz.
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06T16:54:57.651908+00:00"), "2026-12-06T16:54:57.651908Z");
+  // RFC 3339 itself is a fixed point.
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06T16:54:57.651908Z"), "2026-12-06T16:54:57.651908Z");
+}
+
+TEST(Rfc3339, RoundTripsThroughTheParserAndSortsLikeTheInstant) {
+  for (std::int64_t micros : {0LL, 1LL, -1LL, 1'796'576'097'651'908LL, 1'000'000LL * 86'400 * 365 * 30 + 7}) {
+    auto text = format_rfc3339_utc(micros);
+    EXPECT_EQ(parse_iso8601_micros(text), micros) << text;
+  }
+  // Fixed width: text order is time order, unlike PostgreSQL's variable fraction.
+  EXPECT_LT(*to_rfc3339_utc("2026-01-01 00:00:00+00"), *to_rfc3339_utc("2026-01-01 00:00:00.1+00"));
+  EXPECT_LT(*to_rfc3339_utc("2026-01-01 00:00:00.45+00"), *to_rfc3339_utc("2026-01-01 00:00:00.5+00"));
+}
+
+TEST(Rfc3339, LeavesWhatIsNotAFiniteTimestampAlone) {
+  EXPECT_EQ(to_rfc3339_utc("infinity"), std::nullopt);
+  EXPECT_EQ(to_rfc3339_utc("-infinity"), std::nullopt);
+  EXPECT_EQ(to_rfc3339_utc("0044-03-15 12:00:00+00 BC"), std::nullopt);
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06"), std::nullopt);  // a date is not an instant
+  EXPECT_EQ(to_rfc3339_utc("2026-12-06 16:54:57"), std::nullopt);  // no zone
+  EXPECT_EQ(to_rfc3339_utc("0001-01-01 00:30:00+01"), std::nullopt);  // year 0 in UTC
+  EXPECT_EQ(rfc3339_or_same("infinity"), "infinity");
+  EXPECT_EQ(rfc3339_or_same("2026-12-06 16:54:57+00"), "2026-12-06T16:54:57.000000Z");
+}
+
+}  // namespace
