@@ -2519,6 +2519,27 @@ std::string lower(std::string s) {
   return s;
 }
 
+// GET /v1/merges (the console's merge history), kept apart from the big document above.
+constexpr const char* kListMergesOperation = R"json({
+ "operationId": "listMerges",
+ "summary": "The company's merges, newest first (merge history)",
+ "x-required-role": "viewer",
+ "parameters": [
+  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+   "description": "page size 1..200; outside → 400 (never clamped)"},
+  {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}
+ ],
+ "responses": {
+  "200": {
+   "description": "OK",
+   "content": {"application/json": {"schema": {
+    "type": "object", "required": ["items", "next_cursor"],
+    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Merge"}},
+                   "next_cursor": {"type": ["string", "null"]}}}}}
+  }
+ }
+})json";
+
 }  // namespace
 
 std::string openapi_document(const RouteTable& table) {
@@ -2526,6 +2547,7 @@ std::string openapi_document(const RouteTable& table) {
   for (const char* part : kOpenApiParts) text += part;
   ojson doc = ojson::parse(text);
   auto& paths = doc["paths"];
+  paths["/v1/merges"]["get"] = ojson::parse(kListMergesOperation);
   for (const auto& route : table.routes()) {
     if (!paths.contains(route.pattern)) continue;
     auto& item = paths[route.pattern];

@@ -392,7 +392,8 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
     const bool callable = name == "get_user_company_id" || name == "customer_gauges" || name == "chat_sync_failure_gauges" ||
                           name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
-                          name == "duplicate_queue_companies";
+                          name == "duplicate_queue_companies" ||
+                          name == "console_redeem_sign_in_code";  // console sign-in (0021): code hash in, session out
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",
