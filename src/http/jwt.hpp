@@ -20,7 +20,7 @@ struct TokenClaims {
   std::string company_id;  // uuid text
   domain::Role role = domain::Role::kViewer;
   std::chrono::system_clock::time_point expires_at;
-  std::string session_id;  // sid: set only in console session cookies (console_session.hpp)
+  std::string session_id{};  // sid: set only in console session cookies (console_session.hpp)
 };
 
 // Signs the claims with HS256. Throws std::runtime_error on a libjwt failure

@@ -115,7 +115,7 @@ TEST_F(AuthHttpTest, BadTokensAllAnswerTheSame401) {
   const std::string payload =
       b64(nlohmann::json{{"sub", "u"}, {"company_id", company_a_}, {"role", "admin"}, {"exp", exp}}.dump());
 
-  auto no_company = http::TokenClaims{"u", "", Role::kAdmin, std::chrono::system_clock::now() + std::chrono::hours(1), ""};
+  auto no_company = http::TokenClaims{"u", "", Role::kAdmin, std::chrono::system_clock::now() + std::chrono::hours(1)};
   std::vector<std::pair<std::string, std::string>> cases = {
       {"missing", ""},
       {"garbage", "not-a-token"},
