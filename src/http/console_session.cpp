@@ -1,6 +1,7 @@
 #include "http/console_session.hpp"
 
 #include <cctype>
+#include <ctime>
 
 #include "common/crypto.hpp"
 #include "db/console_session_repository.hpp"

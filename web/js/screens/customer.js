@@ -134,7 +134,7 @@ function conflictView(mine, before, theirs, reapply, discard) {
   return h('div', { class: 'conflict', 'data-testid': 'conflict' },
     h('p', {}, h('strong', { text: 'Someone else changed this customer' }),
       ` (now version ${theirs.version}). Compare and choose:`),
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {},
+    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Scrollable table' }, h('table', {}, h('thead', {}, h('tr', {},
       ['Field', 'You started from', 'Now saved', 'Your change'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, rows))),
     h('div', { class: 'actions' },

@@ -82,7 +82,7 @@ async function load(results, session) {
     h('p', { class: 'count', 'data-testid': 'count' }, `${total} customer${total === 1 ? '' : 's'}`,
       state.page ? ` · page ${state.page + 1}` : ''),
     session.isAdmin ? bulkStage(selected, () => load(results, session)) : null,
-    h('div', { class: 'table-wrap' },
+    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Scrollable table' },
       h('table', { class: 'list' },
         h('caption', { class: 'visually-hidden', text: 'Customers' }),
         h('thead', {}, h('tr', {},

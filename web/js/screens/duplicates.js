@@ -89,7 +89,7 @@ async function openReview(review, group, session, reloadGroups) {
 
     const result = h('div', { 'data-testid': 'merge-result' });
     clear(body, targetPicker,
-      h('div', { class: 'table-wrap' }, h('table', { class: 'preview', 'data-testid': 'merge-preview' },
+      h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Scrollable table' }, h('table', { class: 'preview', 'data-testid': 'merge-preview' },
         h('caption', { text: 'Merge preview: pick a value for each conflicting field' }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Field' }),
           preview.fields.length ? preview.fields[0].values.map((v) => h('th', { scope: 'col',

@@ -29,7 +29,7 @@ export async function renderMerges(view, session) {
           }
         } }) : null)));
     clear(body,
-      h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
+      h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Scrollable table' }, h('table', { class: 'list' },
         h('caption', { class: 'visually-hidden', text: 'Merges' }),
         h('thead', {}, h('tr', {}, ['When', 'Kept', 'Merged away', 'By', 'Status', 'Action']
           .map((t) => h('th', { scope: 'col', text: t })))),
