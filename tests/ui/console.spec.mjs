@@ -81,6 +81,8 @@ test('edit a customer, and a conflicting edit is shown and can be reapplied', as
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   const conflict = page.getByTestId('conflict');
   await expect(conflict).toContainText('Someone else changed this customer');
+  await expect(conflict.getByRole('row', { name: /^name/ })).toContainText('Rear Admiral Grace Hopper');
+  await expect(conflict.getByRole('row', { name: /^phone/ })).toContainText('+1 415 555 0177');
   await page.screenshot({ path: path.join(shots, 'customer-conflict.png'), fullPage: true });
   await conflict.getByRole('button', { name: 'Reapply my changes' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Rear Admiral Grace Hopper' })).toBeVisible();

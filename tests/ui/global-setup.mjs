@@ -80,6 +80,17 @@ export default async function globalSetup() {
   await post({ name: 'Ada Lovelace', email: 'ada@example.com', phone: '+1 415 555 0102', lifecycle_stage: 'lead' });
   await post({ name: 'Grace Hopper', email: 'grace@example.com', phone: '+1 415 555 0103', tags: ['navy'] });
   await post({ name: 'Jonathan Smith', email: 'jon.smith@example.com', phone: '+1 415 555 0199' });
+  const chat = await fetch(`${baseURL}/v1/chat`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify([
+      { session_id: 'ui-s1', tech_id: 'widget-1', customer_email: 'grace@example.com',
+        user_message: 'Hello, can you send me the price list for the navy line?', ai_response: 'Of course! Sent to your email.' },
+      { session_id: 'ui-s1', tech_id: 'widget-1', customer_email: 'grace@example.com',
+        user_message: 'Thanks. Do you deliver to Arlington?', ai_response: 'Yes, within two days.' },
+    ]),
+  });
+  if (chat.status !== 200) throw new Error(`chat seed failed: ${chat.status} ${await chat.text()}`);
   await post({ name: 'Jon Smith', email: 'jsmith@work.example', phone: '+1 (415) 555-0199', address: '1 Main St' });
   return async () => {};
 }

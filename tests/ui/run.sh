@@ -4,13 +4,13 @@
 # global-setup.mjs starts on a free port with a fresh database of the test cluster.
 #   TRADESPHERE_TEST_DATA_DIR=<cluster> tests/ui/run.sh <path of the tradesphere binary>
 set -euo pipefail
-cd "$(dirname "$0")"
 if [ $# -lt 1 ]; then
   echo "usage: $0 <tradesphere binary>" >&2
   exit 2
 fi
 export TRADESPHERE_BIN
 TRADESPHERE_BIN=$(realpath "$1")
+cd "$(dirname "$0")"
 if [ -z "${TRADESPHERE_TEST_DATA_DIR:-}" ]; then
   echo "tests/ui: TRADESPHERE_TEST_DATA_DIR must name the test cluster (scripts/test sets it)" >&2
   exit 1
@@ -27,7 +27,7 @@ fi
 
 work=$(mktemp -d /tmp/tradesphere-ui.XXXXXX)
 export TRADESPHERE_UI_STATE="$work/state.json"
-export TRADESPHERE_UI_OUTPUT_DIR="$work/results"
+export TRADESPHERE_UI_OUTPUT_DIR=${TRADESPHERE_UI_OUTPUT_DIR:-$work/results}
 cleanup() {
   # Normally global-teardown.mjs stops the server; this catches a crashed runner.
   if [ -f "$TRADESPHERE_UI_STATE" ]; then

@@ -128,9 +128,12 @@ function detailsSection(session, c, refresh, deleted) {
 }
 
 function conflictView(mine, before, theirs, reapply, discard) {
-  const rows = Object.keys(mine).map((k) => h('tr', {},
+  // Every field you changed, and every field the other change touched.
+  const keys = [...EDITABLE.map(([k]) => k), 'lifecycle_stage', 'notes']
+    .filter((k) => k in mine || (before[k] ?? null) !== (theirs[k] ?? null));
+  const rows = keys.map((k) => h('tr', {},
     h('th', { scope: 'row', text: k }), h('td', { text: before[k] ?? '—' }), h('td', { text: theirs[k] ?? '—' }),
-    h('td', { text: mine[k] ?? '—' })));
+    h('td', { text: k in mine ? (mine[k] ?? '—') : '(unchanged)' })));
   return h('div', { class: 'conflict', 'data-testid': 'conflict' },
     h('p', {}, h('strong', { text: 'Someone else changed this customer' }),
       ` (now version ${theirs.version}). Compare and choose:`),
