@@ -56,7 +56,9 @@ ConsoleAssets::ConsoleAssets() {
     Asset a;
     a.content = file.content;
     a.content_type = console_content_type(file.path);
-    a.etag = "\"" + common::sha256_hex(file.content).substr(0, 32) + "\"";
+    a.etag = common::sha256_hex(file.content).substr(0, 32);
+    a.etag.insert(a.etag.begin(), '"');
+    a.etag.push_back('"');
     assets_.emplace(file.path, std::move(a));
   }
 }
