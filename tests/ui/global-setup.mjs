@@ -88,6 +88,9 @@ export default async function globalSetup() {
         user_message: 'Hello, can you send me the price list for the navy line?', ai_response: 'Of course! Sent to your email.' },
       { session_id: 'ui-s1', tech_id: 'widget-1', customer_email: 'grace@example.com',
         user_message: 'Thanks. Do you deliver to Arlington?', ai_response: 'Yes, within two days.' },
+      // no contact details: stored without a customer (an "unlinked chat")
+      { session_id: 'ui-orphan-1', tech_id: 'widget-1',
+        user_message: 'Is the shop open on Sundays?', ai_response: 'Yes, from 10 to 4.' },
     ]),
   });
   if (chat.status !== 200) throw new Error(`chat seed failed: ${chat.status} ${await chat.text()}`);

@@ -5,6 +5,7 @@ import { renderCustomers } from './screens/customers.js';
 import { renderCustomer } from './screens/customer.js';
 import { renderDuplicates } from './screens/duplicates.js';
 import { renderMerges } from './screens/merges.js';
+import { renderOrphans } from './screens/orphans.js';
 
 const view = document.getElementById('view');
 let session = null;
@@ -14,6 +15,7 @@ const routes = [
   [/^#\/customers$/, () => renderCustomers(view, session), 'customers'],
   [/^#\/duplicates$/, () => renderDuplicates(view, session), 'duplicates'],
   [/^#\/merges$/, () => renderMerges(view, session), 'merges'],
+  [/^#\/orphans$/, () => renderOrphans(view, session), 'orphans'],
 ];
 
 function showSignedOut(message) {
