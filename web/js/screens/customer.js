@@ -236,8 +236,8 @@ function conversationItem(cv) {
   return h('li', {},
     h('div', { class: 'entry-head' }, h('strong', { text: cv.session_id || cv.session_key }),
       ` · ${cv.message_count} message${cv.message_count === 1 ? '' : 's'} · last ${fmtTime(cv.last_message_at)}`),
-    cv.last_user_message ? h('p', { class: 'msg user' }, h('span', { class: 'who', text: 'Customer: ' }), cv.last_user_message) : null,
-    cv.last_ai_response ? h('p', { class: 'msg ai' }, h('span', { class: 'who', text: 'Assistant: ' }), cv.last_ai_response) : null);
+    cv.last_user_message ? h('p', { class: 'msg user' }, h('span', { class: 'speaker', text: 'Customer: ' }), cv.last_user_message) : null,
+    cv.last_ai_response ? h('p', { class: 'msg ai' }, h('span', { class: 'speaker', text: 'Assistant: ' }), cv.last_ai_response) : null);
 }
 
 function timelineItem(e) {

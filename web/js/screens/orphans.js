@@ -36,7 +36,7 @@ function orphanItem(sessionKey, rows, session, reload) {
   const item = h('li', { class: 'orphan', 'data-testid': 'orphan' },
     h('div', { class: 'entry-head' }, h('strong', { text: first.session_id || `message ${first.id}` }),
       ` · ${rows.length} message${rows.length === 1 ? '' : 's'} · ${fmtTime(first.created_at)}`),
-    rows.slice(0, 3).map((r) => h('p', { class: 'msg user' }, h('span', { class: 'who', text: 'Customer: ' }), r.user_message || '')));
+    rows.slice(0, 3).map((r) => h('p', { class: 'msg user' }, h('span', { class: 'speaker', text: 'Customer: ' }), r.user_message || '')));
   if (!session.canWrite || !first.session_id) return item;
 
   const results = h('ul', { class: 'entries' });
