@@ -1,5 +1,5 @@
 // Sign-in codes and sessions of the operator console (tables console_sign_in_codes
-// and console_sessions, migration 0021). Codes are stored as their SHA-256 only;
+// and console_sessions, migration 0023). Codes are stored as their SHA-256 only;
 // redeeming one is a single SECURITY DEFINER call (the tenant is not known yet)
 // that marks it used and opens the session. Session checks and revocation run in
 // the session's own tenant (row-level security).

@@ -45,6 +45,8 @@ constexpr const char* kSelectModel = R"SQL(
 SELECT parameters::text FROM duplicate_models WHERE company_id = $1
 )SQL";
 
+constexpr const char* kSelectModelStamp = "SELECT trained_at::text FROM duplicate_models WHERE company_id = $1";
+
 constexpr const char* kUpsertModel = R"SQL(
 INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs, trained_at, trained_by)
 VALUES ($1, $2::jsonb, $3, $4, $5, now(), $6)
@@ -85,6 +87,30 @@ SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evid
                     WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b)
  ORDER BY d.score DESC, d.customer_a, d.customer_b
 )SQL";
+
+// ---- the stored blocking index (migration 0022) ------------------------------
+// Owner-only table, reached through SECURITY DEFINER doors that act on the tenant
+// in app.company_id (the GIN operators are not LEAKPROOF: under a forced policy
+// they could not use the index).
+constexpr const char* kStoreBlocking = "SELECT store_duplicate_blocking($1::jsonb)";
+constexpr const char* kFinishBlocking = "SELECT finish_duplicate_blocking($1)";
+constexpr const char* kBlockingComplete = "SELECT 1 FROM duplicate_blocking_companies WHERE company_id = $1";
+constexpr const char* kSelectBlockedCandidates = R"SQL(
+SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'invalid_email'),
+       coalesce(c.phone, c.attributes->>'invalid_phone'), c.address
+  FROM duplicate_blocking_candidates($2::uuid, $3::bigint[], $4::integer, $5::integer) AS d (id)
+  JOIN customers c ON c.company_id = $1 AND c.id = d.id AND c.status = 'active'
+ ORDER BY c.id
+)SQL";
+
+std::string bigint_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
 
 void insert_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
   constexpr std::size_t kBatch = 1000;
@@ -160,6 +186,40 @@ void replace_duplicate_pairs_of(Tx& tx, const std::string& company_id, const std
   insert_pairs(tx, company_id, pairs);
 }
 
+std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries) {
+  constexpr std::size_t kBatch = 5000;
+  std::size_t written = 0;
+  for (std::size_t from = 0; from < entries.size(); from += kBatch) {
+    nlohmann::json batch = nlohmann::json::array();
+    for (std::size_t i = from; i < std::min(entries.size(), from + kBatch); ++i)
+      batch.push_back({{"id", entries[i].customer_id}, {"keys", entries[i].keys}});
+    written += tx.exec1(kStoreBlocking, batch.dump())[0].as<std::size_t>();
+  }
+  return written;
+}
+
+BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries) {
+  BlockingSync out;
+  out.written = store_blocking_keys(tx, entries);
+  out.removed = tx.exec1(kFinishBlocking, static_cast<long long>(entries.size()))[0].as<std::size_t>();
+  return out;
+}
+
+bool blocking_index_complete(Tx& tx, const std::string& company_id) {
+  return tx.exec01(kBlockingComplete, company_id).has_value();
+}
+
+std::vector<domain::MatchInput> load_blocked_candidates(Tx& tx, const std::string& company_id, const std::string& id,
+                                                        const std::vector<std::int64_t>& lookup,
+                                                        std::size_t max_block_size, std::size_t limit) {
+  std::vector<domain::MatchInput> out;
+  if (lookup.empty()) return out;
+  for (const auto& r : tx.exec(kSelectBlockedCandidates, company_id, id, bigint_array(lookup),
+                               static_cast<int>(max_block_size), static_cast<int>(limit)))
+    out.push_back(match_input_from_row(r));
+  return out;
+}
+
 void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
   tx.exec(kDeleteAllPairs, company_id);
   insert_pairs(tx, company_id, pairs);
@@ -207,6 +267,12 @@ std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& co
   auto rows = tx.exec(kSelectModel, company_id);
   if (rows.empty()) return std::nullopt;
   return nlohmann::json::parse(rows[0][0].as<std::string>());
+}
+
+std::optional<std::string> duplicate_model_stamp(Tx& tx, const std::string& company_id) {
+  auto r = tx.exec01(kSelectModelStamp, company_id);
+  if (!r) return std::nullopt;
+  return (*r)[0].as<std::string>();
 }
 
 void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::MatchModel& model,

@@ -3,6 +3,7 @@
 // name trigram), and "not a duplicate" dismissals.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +25,29 @@ std::optional<domain::MatchInput> load_match_input(Tx& tx, const std::string& co
 // Active customers sharing a block with `id` (at most 1000).
 std::vector<domain::MatchInput> load_candidates(Tx& tx, const std::string& company_id, const std::string& id);
 
+// ---- the stored blocking index (migration 0022) ------------------------------
+struct BlockingEntry {
+  std::string customer_id;
+  std::vector<std::int64_t> keys;  // domain::blocking_hashes(...).stored
+};
+// Writes the keys of the given customers of the current tenant (app.company_id);
+// returns how many were new or changed (unchanged keys are not rewritten).
+std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries);
+// After a rebuild: every active customer's keys (`entries`), the keys of customers
+// no longer active removed, the tenant's index recorded as complete.
+struct BlockingSync {
+  std::size_t written = 0;  // customers whose keys were new or changed
+  std::size_t removed = 0;  // customers no longer active
+};
+BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries);
+// True once a rebuild wrote every active customer's keys (kept current since by the queue).
+bool blocking_index_complete(Tx& tx, const std::string& company_id);
+// Active customers other than `id` sharing one of the `lookup` hashes; a hash held
+// by more than max_block_size customers is skipped; at most `limit` customers.
+std::vector<domain::MatchInput> load_blocked_candidates(Tx& tx, const std::string& company_id, const std::string& id,
+                                                        const std::vector<std::int64_t>& lookup,
+                                                        std::size_t max_block_size, std::size_t limit);
+
 // Dismissed pairs of the company (customer_a < customer_b), or only those involving `customer_id`.
 std::set<std::pair<std::string, std::string>> load_dismissals(Tx& tx, const std::string& company_id,
                                                               const std::optional<std::string>& customer_id = {});
@@ -33,6 +57,9 @@ bool insert_dismissal(Tx& tx, const std::string& company_id, const std::string& 
 
 // The company's stored duplicate model (parameters jsonb), std::nullopt when never trained.
 std::optional<nlohmann::json> load_duplicate_model(Tx& tx, const std::string& company_id);
+// When the stored model was trained (text), std::nullopt when never: a cheap
+// version of the model for caches.
+std::optional<std::string> duplicate_model_stamp(Tx& tx, const std::string& company_id);
 void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::MatchModel& model,
                            const std::optional<std::string>& actor);
 

@@ -207,6 +207,9 @@ std::optional<ReferenceAction> reference_action(const ForeignKeyRef& fk) {
       {"duplicate_queue", "company_id,customer_id", ReferenceAction::kDerived},
       {"duplicate_candidates", "company_id,customer_a", ReferenceAction::kDerived},
       {"duplicate_candidates", "company_id,customer_b", ReferenceAction::kDerived},
+      // the stored blocking keys (0022): a merged customer's stay, inert (candidates are
+      // read joined to active customers); an undo re-queues the source, which rewrites them
+      {"duplicate_blocking", "company_id,customer_id", ReferenceAction::kDerived},
       {"customers", "company_id,merged_into_customer_id", ReferenceAction::kHistory},
       {"customer_merge_log", "company_id,source_customer_id", ReferenceAction::kHistory},
       {"customer_merge_log", "company_id,target_customer_id", ReferenceAction::kHistory},

@@ -103,6 +103,45 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
   return keys;
 }
 
+namespace {
+std::int64_t key_hash(std::string_view company_id, int rule, bool probe, std::string_view key) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bit
+  auto mix = [&h](std::string_view part) {
+    for (unsigned char ch : part) {
+      h ^= ch;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0x1f;  // a separator no part can forge: parts are mixed with their boundary
+    h *= 1099511628211ULL;
+  };
+  mix(company_id);
+  mix(std::to_string(rule));
+  mix(probe ? "p" : "o");
+  mix(key);
+  return static_cast<std::int64_t>(h);  // two's complement (C++20)
+}
+}  // namespace
+
+BlockingHashes blocking_hashes(std::string_view company_id, const MatchFields& record) {
+  BlockingHashes out;
+  for (const auto& k : blocking_keys(record)) {
+    const std::int64_t as_probe = key_hash(company_id, k.rule, true, k.key);
+    if (k.probe) {
+      out.stored.push_back(as_probe);
+      out.lookup.push_back(as_probe);
+      out.lookup.push_back(key_hash(company_id, k.rule, false, k.key));
+    } else {
+      out.stored.push_back(key_hash(company_id, k.rule, false, k.key));
+      out.lookup.push_back(as_probe);
+    }
+  }
+  for (auto* v : {&out.stored, &out.lookup}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return out;
+}
+
 CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size,
                                std::size_t max_pairs_per_record) {
   const auto& rules = blocking_rules();

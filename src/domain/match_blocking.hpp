@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -34,6 +35,19 @@ struct BlockingKey {
   bool operator==(const BlockingKey& o) const { return rule == o.rule && key == o.key && probe == o.probe; }
 };
 std::vector<BlockingKey> blocking_keys(const MatchFields& record);
+
+// The blocking keys of one record as stable 64-bit hashes (FNV-1a over the
+// company, the rule, the key and its side), for the stored per-customer index
+// (migration 0022). `stored` is written for the record; `lookup` is searched to
+// find its candidates. A probe key is stored as itself and looks up both forms;
+// a one-sided key is stored in its one-sided form and looks up the probe form
+// only, so two one-sided keys never meet, as in candidate_pairs(). Stable across
+// builds and machines (std::hash is not), because the hashes outlive the process.
+struct BlockingHashes {
+  std::vector<std::int64_t> stored;  // sorted, unique
+  std::vector<std::int64_t> lookup;  // sorted, unique
+};
+BlockingHashes blocking_hashes(std::string_view company_id, const MatchFields& record);
 
 struct BlockingRuleStats {
   std::string rule;

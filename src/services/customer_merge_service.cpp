@@ -31,6 +31,22 @@ nlohmann::json opt_json(const std::optional<std::string>& v) { return v ? nlohma
 
 std::string not_found(const std::string& id) { return "customer " + id + " not found"; }
 
+// At most this many candidates are scored for one customer (blocks over
+// max_block_size are already skipped; this bounds the union of the rest).
+constexpr std::size_t kMaxCandidatesPerCustomer = 5000;
+
+// The candidates of one customer: from the stored blocking index (0022), by the
+// rules of the whole-company scan, once the company's index is complete; before
+// its first rebuild (an upgraded company), the trigram lookup of 0011.
+std::vector<domain::MatchInput> candidates_of(db::Tx& tx, const std::string& company_id,
+                                              const domain::PreparedRecord& me, bool indexed,
+                                              std::size_t max_block_size) {
+  if (!indexed) return db::load_candidates(tx, company_id, me.input.id);
+  return db::load_blocked_candidates(tx, company_id, me.input.id,
+                                     domain::blocking_hashes(company_id, me.fields).lookup, max_block_size,
+                                     kMaxCandidatesPerCustomer);
+}
+
 // Validates ids, locks every row in id order and applies the guards.
 Checked check_merge(db::Tx& tx, const domain::RequestContext& ctx, const std::string& target_id,
                     const std::vector<std::string>& source_ids) {
@@ -192,14 +208,22 @@ std::size_t CustomerMergeService::process_duplicate_queue(const domain::RequestC
     auto ids = db::claim_duplicate_queue(tx, limit);
     if (ids.empty()) return std::size_t{0};
     domain::ScoringConfig scoring;
-    if (auto stored = db::load_duplicate_model(tx, ctx.company_id))
-      scoring.model = std::make_shared<domain::MatchModel>(domain::model_from_json(*stored));
+    scoring.model = stored_model(tx, ctx.company_id);
+    // the claimed customers' keys first, so the customers of one slice find each other
+    std::vector<domain::PreparedRecord> claimed;
+    std::vector<db::BlockingEntry> keys;
     for (const auto& id : ids) {
       auto me = db::load_match_input(tx, ctx.company_id, id);
       if (!me) continue;
-      auto prepared = domain::prepare(*me);
+      claimed.push_back(domain::prepare(*me));
+      keys.push_back({id, domain::blocking_hashes(ctx.company_id, claimed.back().fields).stored});
+    }
+    db::store_blocking_keys(tx, keys);
+    const bool indexed = db::blocking_index_complete(tx, ctx.company_id);
+    for (const auto& prepared : claimed) {
+      const auto& id = prepared.input.id;
       std::vector<db::StoredPair> pairs;
-      for (const auto& c : db::load_candidates(tx, ctx.company_id, id)) {
+      for (const auto& c : candidates_of(tx, ctx.company_id, prepared, indexed, scoring.max_block_size)) {
         if (c.id == id) continue;
         auto s = domain::score_pair(prepared, domain::prepare(c), scoring);
         if (s.score >= kStoredPairFloor) pairs.push_back({id, c.id, s.score, evidence_array(s.evidence)});
@@ -243,7 +267,9 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
       [&](db::Tx& tx) {
         auto self = db::load_match_input(tx, ctx.company_id, customer_id);
         if (!self) throw NotFoundError(not_found(customer_id));
-        return std::make_tuple(*self, db::load_candidates(tx, ctx.company_id, customer_id),
+        const bool indexed = db::blocking_index_complete(tx, ctx.company_id);
+        return std::make_tuple(*self,
+                               candidates_of(tx, ctx.company_id, domain::prepare(*self), indexed, scoring.max_block_size),
                                db::load_dismissals(tx, ctx.company_id, customer_id),
                                db::load_duplicate_model(tx, ctx.company_id));
       },
@@ -368,6 +394,32 @@ std::vector<double> DuplicateGroupCache::min_scores_of(const std::string& compan
   return out;
 }
 
+std::shared_ptr<const domain::MatchModel> DuplicateGroupCache::find_model(const std::string& company_id,
+                                                                          const std::string& stamp) {
+  std::lock_guard lock(mutex_);
+  auto it = models_.find(company_id);
+  if (it == models_.end() || it->second.first != stamp) return nullptr;
+  return it->second.second;
+}
+
+void DuplicateGroupCache::store_model(const std::string& company_id, const std::string& stamp,
+                                      std::shared_ptr<const domain::MatchModel> model) {
+  std::lock_guard lock(mutex_);
+  if (models_.size() >= kMaxEntries && !models_.count(company_id)) models_.erase(models_.begin());
+  models_[company_id] = {stamp, std::move(model)};
+}
+
+std::shared_ptr<const domain::MatchModel> CustomerMergeService::stored_model(db::Tx& tx, const std::string& company_id) {
+  const auto stamp = db::duplicate_model_stamp(tx, company_id);
+  if (!stamp) return nullptr;
+  if (auto cached = group_cache_->find_model(company_id, *stamp)) return cached;
+  auto stored = db::load_duplicate_model(tx, company_id);
+  if (!stored) return nullptr;
+  auto model = std::make_shared<const domain::MatchModel>(domain::model_from_json(*stored));
+  group_cache_->store_model(company_id, *stamp, model);
+  return model;
+}
+
 std::shared_ptr<const domain::MatchModel> CustomerMergeService::duplicate_model(const domain::RequestContext& ctx) {
   auto stored = db_.transact(
       ctx, "load_duplicate_model", [&](db::Tx& tx) { return db::load_duplicate_model(tx, ctx.company_id); },
@@ -412,9 +464,14 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
     for (const auto& p : scan.pairs)
       if (p.score.score >= kStoredPairFloor)
         stored_pairs.push_back({records[p.a].input.id, records[p.b].input.id, p.score.score, evidence_array(p.score.evidence)});
+    // and every active customer's blocking keys, for the per-customer scoring of the queue
+    std::vector<db::BlockingEntry> keys;
+    keys.reserve(records.size());
+    for (const auto& r : records) keys.push_back({r.input.id, domain::blocking_hashes(ctx.company_id, r.fields).stored});
     db_.transact(ctx, "rebuild_duplicates", [&](db::Tx& tx) {
       if (trained) db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id);
       db::replace_all_duplicate_pairs(tx, ctx.company_id, stored_pairs);
+      db::replace_all_blocking_keys(tx, keys);
       db::clear_duplicate_queue(tx);
     });
     model_stored = trained;

@@ -135,6 +135,13 @@ class DuplicateGroupCache {
   // The (company, min_score) keys held for a company (the queue worker refreshes them).
   std::vector<double> min_scores_of(const std::string& company_id);
 
+  // The company's parsed duplicate model, kept while its trained_at stamp stands:
+  // reading and parsing the stored parameters (term frequencies included) costs
+  // more than scoring one customer's candidates.
+  std::shared_ptr<const domain::MatchModel> find_model(const std::string& company_id, const std::string& stamp);
+  void store_model(const std::string& company_id, const std::string& stamp,
+                   std::shared_ptr<const domain::MatchModel> model);
+
  private:
   static constexpr std::size_t kMaxEntries = 32;  // least recently used goes first
   struct Entry {
@@ -144,6 +151,7 @@ class DuplicateGroupCache {
   std::mutex mutex_;
   std::map<std::pair<std::string, double>, Entry> entries_;
   std::uint64_t clock_ = 0;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const domain::MatchModel>>> models_;
 };
 
 class CustomerMergeService {
@@ -219,6 +227,9 @@ class CustomerMergeService {
   MergePage list_merges(const domain::RequestContext& ctx, int limit, const std::optional<std::string>& cursor);
 
  private:
+  // The company's stored model through the cache (nullptr when never trained).
+  std::shared_ptr<const domain::MatchModel> stored_model(db::Tx& tx, const std::string& company_id);
+
   db::Database& db_;
   std::shared_ptr<DuplicateGroupCache> group_cache_;
 };

@@ -49,6 +49,8 @@ class DuplicatesTest : public tradesphere::testing::PgTest {
     });
   }
 
+  void maintained_queue_story(bool indexed);
+
   std::string company_;
   std::unique_ptr<Database> db_;
   RequestContext ctx_;
@@ -171,7 +173,19 @@ TEST_F(DuplicatesTest, TrainedModelIsStoredAndExplainsEveryPair) {
 // The maintained queue (migration 0016): a write queues the customer, a read scores
 // what is queued and answers from the stored pairs; dismissals and merges remove
 // pairs, an undo brings them back.
-TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) {
+// The same story twice: before the company's first rebuild (candidates from the
+// trigram lookup of 0011) and after it (the stored blocking index of 0022, kept
+// current by the queue).
+void DuplicatesTest::maintained_queue_story(bool indexed) {
+  CustomerMergeService svc(*db_);
+  if (indexed) {
+    svc.train_duplicate_model(ctx_);  // an empty company: the index is complete with nothing in it
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    ASSERT_EQ(w.exec1("SELECT count(*) FROM duplicate_blocking_companies WHERE company_id = " + w.quote(company_))[0]
+                  .as<long>(),
+              1);
+  }
   auto queued = [&] {
     pqxx::connection c(owner_url());
     pqxx::work w(c);
@@ -182,7 +196,6 @@ TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) {
     pqxx::work w(c);
     return w.exec1("SELECT count(*) FROM duplicate_candidates WHERE company_id = " + w.quote(company_))[0].as<long>();
   };
-  CustomerMergeService svc(*db_);
   auto a = add({"", "q1", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", "12 Oak Street, Salem 97301"});
   auto b = add({"", "q2", "Gonzalez, Maria", "MARIA.G@example.com", std::nullopt, "12 Oak St, Salem 97301"});
   auto c = add({"", "q3", "Peter Brown", "peter@example.org", "+1 212 555 0199", "9 Elm Road, Albany 12207"});
@@ -240,6 +253,69 @@ TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) {
   RequestContext stranger{other, "x", Role::kAdmin, ""};
   EXPECT_TRUE(svc.duplicate_groups(stranger, 0.6).empty());
   EXPECT_EQ(svc.process_duplicate_queue(stranger), 0u);
+
+  // every scored customer's blocking keys are stored, whichever lookup served it
+  pqxx::connection cn(owner_url());
+  pqxx::work w(cn);
+  EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_blocking WHERE company_id = " + w.quote(company_) +
+                    " AND customer_id IN (" + w.quote(a) + ", " + w.quote(b) + ", " + w.quote(c) + ", " + w.quote(d) +
+                    ")")[0]
+                .as<long>(),
+            4);
+}
+
+TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndo) { maintained_queue_story(false); }
+
+TEST_F(DuplicatesTest, MaintainedQueueFollowsCreateDismissMergeAndUndoThroughTheStoredBlockingIndex) {
+  maintained_queue_story(true);
+}
+
+// After a rebuild every active customer's keys are stored and no other's; a
+// customer created later is found through them by name and address alone, and
+// only inside its own company.
+TEST_F(DuplicatesTest, TheRebuildIndexesEveryActiveCustomerAndANewOneIsFoundThroughIt) {
+  CustomerMergeService svc(*db_);
+  auto a = add({"", "b1", "Jonathan Whitaker", std::nullopt, std::nullopt, "42 Harbour Road, Port Elliot SA 5212"});
+  auto gone = add({"", "b2", "Peter Brown", "peter@example.org", std::nullopt, "9 Elm Road, Albany 12207"});
+  add({"", "b3", "Susan Clarke", std::nullopt, "+61 8 8554 2291", "7 Beach Parade, Victor Harbor SA 5211"});
+  db_->transact(ctx_, "delete", [&](Tx& tx) { tx.exec("UPDATE customers SET status = 'deleted' WHERE id = $1", gone); });
+  svc.train_duplicate_model(ctx_);
+  auto keys = [&](const std::string& where) {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    return w.exec1("SELECT count(*) FROM duplicate_blocking b WHERE b.company_id = " + w.quote(company_) + where)[0]
+        .as<long>();
+  };
+  EXPECT_EQ(keys(""), 2) << "the two active customers";
+  EXPECT_EQ(keys(" AND customer_id = '" + gone + "'"), 0) << "not the deleted one";
+
+  // name and address only: no email or phone to meet on
+  auto b = add({"", "b4", "Whitaker, Jonathon", std::nullopt, std::nullopt, "42 Harbour Rd, Port Elliot SA 5212"});
+  EXPECT_EQ(svc.process_duplicate_queue(ctx_), 1u);
+  EXPECT_EQ(keys(" AND customer_id = '" + b + "'"), 1);
+  auto found = svc.find_duplicates(ctx_, a);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].customer.id, b);
+
+  // the same customer in another company is not a candidate across the boundary
+  std::string other;
+  {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    other = w.exec1("INSERT INTO companies (slug, name) VALUES ('other3', 'Other') RETURNING id::text")[0].as<std::string>();
+    w.commit();
+  }
+  RequestContext stranger{other, "x", Role::kAgent, ""};
+  CustomerMergeService svc2(*db_);
+  svc2.train_duplicate_model(stranger);
+  db_->transact(stranger, "seed", [&](Tx& tx) {
+    tx.exec("INSERT INTO customers (company_id, name, address) VALUES ($1, 'Jonathan Whitaker', "
+            "'42 Harbour Road, Port Elliot SA 5212')",
+            other);
+  });
+  EXPECT_EQ(svc2.process_duplicate_queue(stranger), 1u);
+  EXPECT_TRUE(svc2.duplicate_groups(stranger, 0.6).empty());
+  ASSERT_EQ(svc.find_duplicates(ctx_, a).size(), 1u) << "nothing of the other company";
 }
 
 TEST_F(DuplicatesTest, BackgroundWorkerScoresEveryCompanysQueue) {

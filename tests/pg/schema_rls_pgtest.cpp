@@ -65,6 +65,10 @@ const std::vector<TableSpec>& tenant_tables() {
        "INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('{co}', '{lo}', '{hi}', 0.9) "
        "ON CONFLICT DO NOTHING",
        "UPDATE duplicate_candidates SET score = score WHERE company_id = '{co}'"},
+      {"duplicate_blocking_companies", {"SELECT"},
+       "INSERT INTO duplicate_blocking_companies (company_id, customers) VALUES ('{co}', 1) "
+       "ON CONFLICT (company_id) DO UPDATE SET customers = 1",
+       "UPDATE duplicate_blocking_companies SET customers = customers WHERE company_id = '{co}'"},
       {"sync_settings", {"SELECT"},
        "INSERT INTO sync_settings (company_id, paused) VALUES ('{co}', true)",
        "UPDATE sync_settings SET paused = true WHERE company_id = '{co}'"},
@@ -150,6 +154,7 @@ class TenantIsolationTest : public tradesphere::testing::PgTest {
       w.exec("INSERT INTO duplicate_dismissals (company_id, customer_a, customer_b) VALUES ('" + company +
              "', least('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid), greatest('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid))");
       w.exec("INSERT INTO sync_settings (company_id, paused) VALUES ('" + company + "', false)");
+      w.exec("INSERT INTO duplicate_blocking_companies (company_id, customers) VALUES ('" + company + "', 3)");
       w.exec("INSERT INTO duplicate_models (company_id, parameters, source, trained_records, trained_pairs) VALUES ('" +
              company + "', '{}', 'priors', 0, 0)");
       w.exec("INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('" + company +
@@ -281,6 +286,42 @@ TEST_F(TenantIsolationTest, AMissingOrGarbageTenantSettingSeesNothingAndRaisesNo
   EXPECT_EQ(tx.exec("SELECT count(DISTINCT company_id) FROM customers")[0][0].as<int>(), 2);
 }
 
+// Migration 0021: every tenant policy reads the tenant through a scalar sub-select,
+// so PostgreSQL evaluates it once per statement (an InitPlan) instead of inlining
+// app_current_company()'s regular expression into a filter run for every row. A
+// policy added later in the per-row form fails here.
+TEST_F(TenantIsolationTest, EveryTenantPolicyComputesTheTenantOncePerStatement) {
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  const auto policies = tx.exec(
+      "SELECT tablename, qual, coalesce(with_check, '') FROM pg_policies "
+      " WHERE schemaname = 'public' AND policyname = 'tenant_isolation' ORDER BY 1");
+  ASSERT_GE(policies.size(), tenant_tables().size());
+  for (const auto& row : policies) {
+    SCOPED_TRACE(row[0].as<std::string>());
+    for (int col : {1, 2}) {
+      const std::string expr = row[col].as<std::string>();
+      EXPECT_NE(expr.find("SELECT app_current_company()"), std::string::npos) << expr;
+    }
+  }
+  // and the plan of a list page shows it: an InitPlan, no per-row regular expression
+  pqxx::connection app(app_url());
+  pqxx::work w(app);
+  w.exec_params("SELECT set_config('app.company_id', $1, true)", kCompanyA);
+  std::string plan;
+  int per_row_checks = 0;  // a filter or index condition that calls current_setting() itself
+  for (const auto& line : w.exec("EXPLAIN (VERBOSE) SELECT c.id FROM customers c "
+                                 "LEFT JOIN customer_metrics m ON m.customer_id = c.id "
+                                 "ORDER BY c.created_at DESC LIMIT 10")) {
+    const std::string text = line[0].as<std::string>();
+    plan += text + "\n";
+    const bool condition = text.find("Filter:") != std::string::npos || text.find("Cond:") != std::string::npos;
+    if (condition && text.find("current_setting") != std::string::npos) ++per_row_checks;
+  }
+  EXPECT_NE(plan.find("InitPlan"), std::string::npos) << plan;
+  EXPECT_EQ(per_row_checks, 0) << plan;
+}
+
 // customer_search is read only through SECURITY DEFINER functions (migration 0011): they
 // must answer from the tenant in app.company_id and from nothing else.
 TEST_F(TenantIsolationTest, TheSearchFunctionsAnswerOnlyFromTheCurrentTenant) {
@@ -319,7 +360,7 @@ TEST_F(TenantIsolationTest, TheTechIdLookupWorksBeforeTheTenantIsKnownAndReveals
   EXPECT_TRUE(w.exec("SELECT get_user_company_id('nobody')")[0][0].is_null());
 }
 
-// The console's sign-in (migration 0021): a code is redeemed before the tenant is
+// The console's sign-in (migration 0023): a code is redeemed before the tenant is
 // known, once, and only into its own company's session; nothing else is readable.
 TEST_F(TenantIsolationTest, AConsoleSignInCodeIsRedeemedOnceIntoItsOwnCompany) {
   EXPECT_EQ(as_app(nullptr, "SELECT count(*) FROM console_sign_in_codes", false), "rows:0");
@@ -371,8 +412,8 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
     if (name == "customer_search" || name == "duplicate_queue" || name == "search_name_terms" ||
-        name == "search_email_stems") {
-      // Owner-only by design (migrations 0011, 0016, 0017): not forced, so the SECURITY DEFINER
+        name == "search_email_stems" || name == "duplicate_blocking") {
+      // Owner-only by design (migrations 0011, 0016, 0017, 0022): not forced, so the SECURITY DEFINER
       // functions and triggers can use them; the application role may not touch them.
       EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
                          " WHERE table_name = '" + name + "' AND grantee IN ('tradesphere_app', 'PUBLIC')")
@@ -432,12 +473,14 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
         << name << " does not pin search_path: " << row[1].as<std::string>();
     // callable by the application: the tech id lookup, and the /metrics aggregates (0013, 0018)
     // and the doors into customer_search (0011) and duplicate_queue (0016), which read the
-    // tenant from app.company_id (duplicate_queue_companies: company ids and counts only)
+    // tenant from app.company_id (duplicate_queue_companies: company ids and counts only),
+    // and duplicate_blocking (0022)
     const bool callable = name == "get_user_company_id" || name == "customer_gauges" || name == "chat_sync_failure_gauges" ||
                           name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
-                          name == "duplicate_queue_companies" ||
-                          name == "console_redeem_sign_in_code";  // console sign-in (0021): code hash in, session out
+                          name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
+                          name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates" ||
+                          name == "console_redeem_sign_in_code";  // console sign-in (0023): code hash in, session out
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",

@@ -1,9 +1,8 @@
--- 0021 Operator console sign-in (issue 17). `tradesphere console-link` stores a
+-- 0023 Operator console sign-in (issue 17). `tradesphere console-link` stores a
 -- one-time sign-in code (only its SHA-256) valid for 10 minutes; the browser
 -- exchanges it once for a server-side session whose id travels in a signed,
 -- HttpOnly cookie. Signing out (or an operator) sets revoked_at; every console
 -- request checks the session row, so a revoked session stops at once.
--- NOTE for the merge: numbered 0021 on the console branch; renumber to follow main.
 
 CREATE TABLE console_sign_in_codes (
   code_hash  text PRIMARY KEY CHECK (code_hash ~ '^[0-9a-f]{64}$'),
