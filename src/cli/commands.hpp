@@ -28,5 +28,6 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& global);
 void register_seed_command(CLI::App& app, GlobalOptions& global);
 void register_token_command(CLI::App& app, GlobalOptions& global);
 void register_user_commands(CLI::App& app, GlobalOptions& global);
+void register_console_link_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace tradesphere::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   cli::register_seed_command(app, global);
   cli::register_token_command(app, global);
   cli::register_user_commands(app, global);
+  cli::register_console_link_command(app, global);
 
   try {
     app.parse(argc, argv);

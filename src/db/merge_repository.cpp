@@ -124,6 +124,21 @@ INSERT INTO customer_merge_log (id, company_id, source_customer_id, target_custo
 VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb)
 )SQL";
 
+constexpr const char* kListMerges = R"SQL(
+SELECT m.merge_id, m.target_id, m.source_ids, m.field_choices, m.actor, m.created_at::text, m.undone_at::text
+  FROM (SELECT l.field_choices ->> 'merge_id' AS merge_id, l.target_customer_id::text AS target_id,
+               array_to_json(array_agg(l.source_customer_id::text ORDER BY l.source_customer_id))::text AS source_ids,
+               (array_agg(l.field_choices::text ORDER BY l.source_customer_id))[1] AS field_choices,
+               (array_agg(l.actor ORDER BY l.source_customer_id))[1] AS actor,
+               min(l.created_at) AS created_at, max(l.undone_at) AS undone_at
+          FROM customer_merge_log l
+         WHERE l.company_id = $1
+         GROUP BY 1, 2) m
+ WHERE $3::timestamptz IS NULL OR (m.created_at, m.merge_id) < ($3::timestamptz, $4::text)
+ ORDER BY m.created_at DESC, m.merge_id DESC
+ LIMIT $2
+)SQL";
+
 constexpr const char* kSelectMerge = R"SQL(
 SELECT l.id::text, l.field_choices ->> 'merge_id', l.source_customer_id::text, l.target_customer_id::text,
        l.source_snapshot::text, l.target_snapshot::text, l.field_choices::text, l.moved_rows::text, l.actor,
@@ -308,6 +323,28 @@ std::string new_uuid(Tx& tx) { return tx.exec1(kNewUuid)[0].as<std::string>(); }
 void insert_merge_log(Tx& tx, const std::string& company_id, const MergeLogRow& row) {
   tx.exec0(kInsertMergeLog, row.id, company_id, row.source_customer_id, row.target_customer_id,
            row.source_snapshot.dump(), row.target_snapshot.dump(), row.field_choices.dump(), row.moved_rows.dump());
+}
+
+std::vector<MergeSummaryRow> list_merges(Tx& tx, const std::string& company_id, int limit,
+                                         const std::optional<std::pair<std::string, std::string>>& after) {
+  std::optional<std::string> after_at, after_id;
+  if (after) {
+    after_at = after->first;
+    after_id = after->second;
+  }
+  std::vector<MergeSummaryRow> out;
+  for (const auto& r : tx.exec(kListMerges, company_id, limit, after_at, after_id)) {
+    MergeSummaryRow m;
+    m.merge_id = r[0].as<std::string>();
+    m.target_customer_id = r[1].as<std::string>();
+    for (const auto& id : nlohmann::json::parse(r[2].as<std::string>())) m.source_customer_ids.push_back(id);
+    m.field_choices = nlohmann::json::parse(r[3].as<std::string>());
+    m.actor = opt(r[4]);
+    m.created_at = domain::rfc3339_or_same(r[5].as<std::string>());
+    m.undone_at = opt_ts(r[6]);
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 std::vector<MergeLogRow> load_merge(Tx& tx, const std::string& company_id, const std::string& merge_id) {

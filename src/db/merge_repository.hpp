@@ -90,6 +90,21 @@ std::vector<MergeLogRow> load_merge(Tx& tx, const std::string& company_id, const
 // A merge into `target` after `after_created_at` (not undone) other than merge_id.
 std::optional<std::string> later_merge_into(Tx& tx, const std::string& company_id, const std::string& target,
                                             const std::string& merge_id, const std::string& after_created_at);
+// One merge as listed in the merge history (all its log rows folded).
+struct MergeSummaryRow {
+  std::string merge_id;
+  std::string target_customer_id;
+  std::vector<std::string> source_customer_ids;  // ordered by id
+  nlohmann::json field_choices;
+  std::optional<std::string> actor;
+  std::string created_at;
+  std::optional<std::string> undone_at;
+};
+// The company's merges, newest first; `after` = (created_at text, merge_id) of the
+// last row of the previous page. Returns at most `limit` rows.
+std::vector<MergeSummaryRow> list_merges(Tx& tx, const std::string& company_id, int limit,
+                                         const std::optional<std::pair<std::string, std::string>>& after);
+
 void mark_merge_undone(Tx& tx, const std::string& company_id, const std::string& merge_id);
 
 void insert_event(Tx& tx, const std::string& company_id, const std::string& customer_id, const std::string& type,

@@ -1,5 +1,6 @@
 #include "http/api_services.hpp"
 
+#include "db/console_session_repository.hpp"
 #include "db/customer_repository.hpp"
 #include "db/database.hpp"
 #include "db/idempotency_store.hpp"
@@ -29,6 +30,7 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   s->merges = std::make_shared<services::CustomerMergeService>(db);
   s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
   s->gauges = std::make_shared<services::BusinessGauges>(db);
+  s->console_sessions = std::make_shared<db::ConsoleSessionRepository>(db);
   return s;
 }
 

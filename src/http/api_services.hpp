@@ -10,6 +10,7 @@ struct PoolOptions;
 class Database;
 class IdempotencyStore;
 class CustomerRepository;
+class ConsoleSessionRepository;
 }  // namespace tradesphere::db
 
 namespace tradesphere::services {
@@ -31,6 +32,7 @@ struct ApiServices {
   std::shared_ptr<services::CustomerMergeService> merges;
   std::shared_ptr<services::CustomerEnrichmentService> enrichment;
   std::shared_ptr<services::BusinessGauges> gauges;  // /metrics: stage distribution, duplicate rate
+  std::shared_ptr<db::ConsoleSessionRepository> console_sessions;  // console sign-in and cookie sessions
 };
 
 // Opens a pool of `pool_size` connections (lazily) to app_url and builds every

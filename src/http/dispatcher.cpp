@@ -9,8 +9,10 @@
 #include "common/crypto.hpp"
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/console_session_repository.hpp"
 #include "db/idempotency_store.hpp"
 #include "http/api_services.hpp"
+#include "http/console_session.hpp"
 #include "http/jwt.hpp"
 #include "http/problem.hpp"
 #include "http/routes.hpp"
@@ -79,19 +81,61 @@ std::optional<TokenClaims> bearer_claims(const WireRequest& request, const std::
   return verify_token(secret, header.substr(kBearer.size()));
 }
 
-// Resolves the bearer token; throws HttpProblem 401 (no hint why).
-domain::RequestContext authenticate(const Exchange& ex, const std::string& secret) {
-  auto claims = bearer_claims(ex.request, secret);
-  if (!claims) {
-    auto p = make_problem(401, "unauthorized", "A valid bearer token is required.");
-    p.headers.emplace_back("WWW-Authenticate", "Bearer");
-    throw HttpProblem(std::move(p));
+HttpProblem unauthorized() {
+  auto p = make_problem(401, "unauthorized", "A valid bearer token is required.");
+  p.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return HttpProblem(std::move(p));
+}
+
+ConsoleRequestFacts console_facts(const WireRequest& request) {
+  ConsoleRequestFacts f;
+  f.origin = request.header("origin");
+  f.host = request.header("host").value_or("");
+  f.tls = lower(request.header("x-forwarded-proto").value_or("")) == "https";
+  if (auto cookies = request.header("cookie")) f.cookie = cookie_value(*cookies, kConsoleCookieName);
+  return f;
+}
+
+// The console's session cookie, when the request has no Authorization header.
+std::optional<TokenClaims> cookie_claims(const WireRequest& request, const std::string& secret) {
+  if (request.header("authorization")) return std::nullopt;
+  auto facts = console_facts(request);
+  if (!facts.cookie) return std::nullopt;
+  auto claims = verify_token(secret, *facts.cookie);
+  if (!claims || claims->session_id.empty()) return std::nullopt;
+  return claims;
+}
+
+// Resolves the bearer token or, without an Authorization header, the console's
+// session cookie; throws HttpProblem 401 (no hint why). A cookie-authenticated
+// request that changes state must come from our own origin (403 otherwise), and
+// its session must still be active (signed out or expired: 401).
+domain::RequestContext authenticate(const Exchange& ex, const ServerOptions& options) {
+  std::optional<TokenClaims> claims;
+  bool by_cookie = false;
+  if (ex.request.header("authorization")) {
+    claims = bearer_claims(ex.request, options.jwt_secret);
+    // A console session token is only accepted as the cookie (where revocation is checked).
+    if (claims && !claims->session_id.empty()) claims.reset();
+  } else if (auto facts = console_facts(ex.request); facts.cookie) {
+    by_cookie = true;
+    if (changes_state(ex.request.method) && !same_origin(facts)) {
+      throw HttpProblem(make_problem(403, "forbidden", "This request must come from the console's own origin."));
+    }
+    claims = cookie_claims(ex.request, options.jwt_secret);
   }
+  if (!claims) throw unauthorized();
   domain::RequestContext ctx;
   ctx.company_id = claims->company_id;
   ctx.user_id = claims->user_id;
   ctx.role = claims->role;
   ctx.correlation_id = ex.correlation_id;
+  if (by_cookie) {
+    if (!options.services || !options.services->console_sessions ||
+        !options.services->console_sessions->is_active(ctx, claims->session_id)) {
+      throw unauthorized();
+    }
+  }
   return ctx;
 }
 
@@ -160,13 +204,78 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
 // The method routing sees: HEAD is GET without the body (the transport drops it).
 std::string routing_method(const std::string& method) { return method == "HEAD" ? "GET" : method; }
 
-void route_and_run(const ServerOptions& options, const RouteTable& table, Exchange& ex) {
+bool is_console_path(const std::string& path) {
+  return path == "/" || path == "/console" || path.rfind("/console/", 0) == 0;
+}
+
+// The operator console (outside the API's route table and OpenAPI document): static
+// files, sign-in and sign-out. Every answer, errors included, carries the console's
+// security headers (Content-Security-Policy, nosniff, ...).
+void console_run(const ServerOptions& options, const ConsoleAssets& assets, Exchange& ex, const RequestTarget& target) {
+  const WireRequest& req = ex.request;
+  const std::string method = routing_method(req.method);
+  const std::string& path = target.path;
+  const bool session_route = path == "/console/login" || path == "/console/logout";
+  ex.route = session_route ? path : path == "/" ? "/" : "/console/*";
+  common::ScopedLogContext log_scope(ex.correlation_id, "");
+  try {
+    ApiRequest areq;
+    areq.method = req.method;
+    areq.path = path;
+    areq.route = ex.route;
+    areq.query = target.query;
+    if (auto ct = req.header("content-type")) areq.headers["content-type"] = *ct;
+    areq.body = req.body;
+    areq.ctx.correlation_id = ex.correlation_id;
+    ApiResponse out;
+    auto not_allowed = [](const std::string& allow) {
+      auto p = make_problem(405, "method-not-allowed", "Allowed: " + allow + ".");
+      p.headers.emplace_back("Allow", allow);
+      return HttpProblem(std::move(p));
+    };
+    if (path == "/" || path == "/console") {
+      if (method != "GET") throw not_allowed("GET, HEAD");
+      out.status = 302;
+      out.no_content = true;
+      out.headers.emplace_back("Location", "/console/");
+    } else if (session_route && method == "POST") {
+      if (!options.services || !options.services->console_sessions) {
+        throw domain::UnavailableError("console sessions need the database");
+      }
+      const auto facts = console_facts(req);
+      out = path == "/console/login"
+                ? console_sign_in(areq, facts, *options.services->console_sessions, options.jwt_secret)
+                : console_sign_out(areq, facts, *options.services->console_sessions, options.jwt_secret);
+    } else if (path == "/console/logout") {
+      throw not_allowed("POST");
+    } else if (method == "GET") {
+      out = assets.serve(path, req.header("if-none-match").value_or(""));
+    } else if (assets.find(path) != nullptr) {
+      throw not_allowed(path == "/console/login" ? "GET, HEAD, POST" : "GET, HEAD");
+    } else {
+      throw domain::NotFoundError("not found");
+    }
+    write_api_response(ex.response, out);
+  } catch (...) {
+    std::string cause;
+    auto p = problem_from_exception(std::current_exception(), false, &cause);
+    if (!cause.empty()) {
+      common::log(p.server_fault ? spdlog::level::err : spdlog::level::warn, "request_failed",
+                  {{"route", ex.route}, {"status", p.status}, {"cause", cause}});
+    }
+    write_problem(ex, p);
+  }
+  for (const auto& [k, v] : console_security_headers()) set_header(ex.response, k, v);
+}
+
+void route_and_run(const ServerOptions& options, const RouteTable& table, const ConsoleAssets& assets, Exchange& ex) {
   const WireRequest& req = ex.request;
   auto target = parse_request_target(req.target);
   if (!target) {
     write_problem(ex, make_problem(400, "bad-request", "The request target is not a valid origin-form URL."));
     return;
   }
+  if (is_console_path(target->path)) return console_run(options, assets, ex, *target);
   auto match = table.match(routing_method(req.method), target->path);
   if (match.route == nullptr) {
     if (!match.allowed.empty()) {
@@ -196,7 +305,7 @@ void route_and_run(const ServerOptions& options, const RouteTable& table, Exchan
   std::optional<common::ScopedLogContext> log_scope;
   try {
     if (route.access != Access::kPublic) {
-      areq.ctx = authenticate(ex, options.jwt_secret);
+      areq.ctx = authenticate(ex, options);
       ex.company_id = areq.ctx.company_id;
       log_scope.emplace(areq.ctx);
       if (!allows(route.access, areq.ctx.role)) {
@@ -266,7 +375,7 @@ Dispatcher::Dispatcher(const ServerOptions& options) : options_(options) {
 WireResponse Dispatcher::handle(const WireRequest& request) const {
   Exchange ex = begin(request);
   try {
-    route_and_run(options_, table_, ex);
+    route_and_run(options_, table_, console_assets_, ex);
   } catch (...) {  // only a failure outside the handler's own try (e.g. bad_alloc building the request)
     std::string cause;
     auto p = problem_from_exception(std::current_exception(), false, &cause);
@@ -294,7 +403,8 @@ WireResponse Dispatcher::refuse(const WireRequest& request, int status, const st
 }
 
 std::string Dispatcher::tenant_of(const WireRequest& request) const {
-  auto claims = bearer_claims(request, options_.jwt_secret);
+  auto claims = request.header("authorization") ? bearer_claims(request, options_.jwt_secret)
+                                                : cookie_claims(request, options_.jwt_secret);
   return claims ? claims->company_id : std::string();
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/metrics.hpp"
 #include "http/api.hpp"
+#include "http/console_assets.hpp"
 #include "http/server.hpp"
 
 namespace tradesphere::http {
@@ -53,7 +54,7 @@ class Dispatcher {
   WireResponse refuse(const WireRequest& request, int status, const std::string& code, const std::string& detail,
                       const std::string& cause = "") const;
 
-  // The company of a valid bearer token, "" when there is none (the transport
+  // The company of a valid bearer token (or console session cookie), "" when there is none (the transport
   // queues work per company; HS256 verification costs microseconds).
   std::string tenant_of(const WireRequest& request) const;
   // True when the route answers from memory (served on the network thread,
@@ -65,6 +66,7 @@ class Dispatcher {
  private:
   const ServerOptions& options_;
   RouteTable table_;
+  ConsoleAssets console_assets_;  // /console/ (console_assets.hpp); outside the API's route table
 };
 
 }  // namespace tradesphere::http

@@ -53,6 +53,9 @@ std::string issue_token(const std::string& secret, const TokenClaims& claims) {
       jwt_add_grant_int(j.get(), "iat", static_cast<long>(iat)) != 0) {
     throw std::runtime_error("jwt_add_grant failed");
   }
+  if (!claims.session_id.empty() && jwt_add_grant(j.get(), "sid", claims.session_id.c_str()) != 0) {
+    throw std::runtime_error("jwt_add_grant failed");
+  }
   if (jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
                   static_cast<int>(secret.size())) != 0) {
     throw std::runtime_error("jwt_set_alg failed");
@@ -112,7 +115,12 @@ std::optional<TokenClaims> verify_token(const std::string& secret, const std::st
   }
   const std::chrono::system_clock::time_point exp{std::chrono::seconds(exp_it->get<std::int64_t>())};
   if (exp + kJwtClockSkew < now) return std::nullopt;
-  return TokenClaims{*sub, *company, role, exp};
+  std::string sid;
+  if (auto it = grants.find("sid"); it != grants.end()) {
+    if (!it->is_string() || !is_uuid(it->get<std::string>())) return std::nullopt;
+    sid = it->get<std::string>();
+  }
+  return TokenClaims{*sub, *company, role, exp, sid};
 }
 
 std::string load_or_create_jwt_secret(const std::filesystem::path& data_dir) {

@@ -1,5 +1,6 @@
 // Bearer tokens: HS256 JWTs (libjwt). Claims: sub (user id), company_id (uuid),
-// role (viewer|agent|admin), exp (seconds since the epoch), iat.
+// role (viewer|agent|admin), exp (seconds since the epoch), iat; the console's
+// session cookie carries the same token plus sid (its console_sessions row).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@ struct TokenClaims {
   std::string company_id;  // uuid text
   domain::Role role = domain::Role::kViewer;
   std::chrono::system_clock::time_point expires_at;
+  std::string session_id{};  // sid: set only in console session cookies (console_session.hpp)
 };
 
 // Signs the claims with HS256. Throws std::runtime_error on a libjwt failure

@@ -539,6 +539,13 @@ void register_merge_routes(RouteTable& t, ApiServices& s) {
          },
          true});
 
+  t.add({"GET", "/v1/merges", Access::kViewer, [&merges](ApiRequest& req) {
+           auto p = page_params(req, 200);
+           auto page = with_query_params([&] { return merges.list_merges(req.ctx, p.limit, p.cursor); });
+           return ApiResponse::ok(page_json(page.items, page.next_cursor,
+                                            [](const services::MergeDetails& m) { return services::to_json(m); }));
+         }});
+
   t.add({"GET", "/v1/merges/{id}", Access::kViewer, [&merges](ApiRequest& req) {
            req.query_map({});
            return ApiResponse::ok(services::to_json(merges.get_merge(req.ctx, path_uuid(req, "id"))));

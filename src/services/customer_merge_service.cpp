@@ -11,6 +11,7 @@
 #include "common/metrics.hpp"
 #include "db/duplicate_repository.hpp"
 #include "db/merge_repository.hpp"
+#include "domain/cursor.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 
@@ -648,6 +649,33 @@ MergeDetails CustomerMergeService::get_merge(const domain::RequestContext& ctx, 
                  first.undone_at};
   for (const auto& l : logs) d.source_ids.push_back(l.source_customer_id);
   return d;
+}
+
+CustomerMergeService::MergePage CustomerMergeService::list_merges(const domain::RequestContext& ctx, int limit,
+                                                                 const std::optional<std::string>& cursor) {
+  std::optional<std::pair<std::string, std::string>> after;
+  if (cursor) {
+    auto decoded = domain::base64url_decode(*cursor);
+    const auto bar = decoded ? decoded->find('|') : std::string::npos;
+    if (bar == std::string::npos || !domain::is_uuid(decoded->substr(bar + 1))) {
+      throw domain::ValidationError("cursor", "not a cursor issued by this API");
+    }
+    after = std::make_pair(decoded->substr(0, bar), decoded->substr(bar + 1));
+  }
+  auto rows = db_.transact(
+      ctx, "list_merges", [&](db::Tx& tx) { return db::list_merges(tx, ctx.company_id, limit + 1, after); },
+      db::TxMode::kReadOnly);
+  MergePage page;
+  for (auto& r : rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      const auto& last = page.items.back();
+      page.next_cursor = domain::base64url_encode(last.created_at + "|" + last.merge_id);
+      break;
+    }
+    page.items.push_back(MergeDetails{r.merge_id, r.target_customer_id, r.source_customer_ids, r.field_choices,
+                                      r.actor, r.created_at, r.undone_at});
+  }
+  return page;
 }
 
 }  // namespace tradesphere::services

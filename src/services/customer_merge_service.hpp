@@ -218,6 +218,13 @@ class CustomerMergeService {
 
   // Any role. NotFoundError for an unknown merge (or another company's, or not a uuid).
   MergeDetails get_merge(const domain::RequestContext& ctx, const std::string& merge_id);
+  // The company's merges, newest first (the console's merge history); `cursor` is
+  // the next_cursor of the previous page. Malformed cursor: ValidationError("cursor").
+  struct MergePage {
+    std::vector<MergeDetails> items;
+    std::optional<std::string> next_cursor;
+  };
+  MergePage list_merges(const domain::RequestContext& ctx, int limit, const std::optional<std::string>& cursor);
 
  private:
   // The company's stored model through the cache (nullptr when never trained).

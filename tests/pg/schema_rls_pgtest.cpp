@@ -98,6 +98,15 @@ const std::vector<TableSpec>& tenant_tables() {
        "INSERT INTO customer_audit_log (company_id, table_name, operation, record_id) "
        "VALUES ('{co}', 'customers', 'INSERT', 'forged')",
        "UPDATE customer_audit_log SET actor = actor WHERE company_id = '{co}'"},
+      {"console_sign_in_codes", {"SELECT", "INSERT"},
+       "INSERT INTO console_sign_in_codes (code_hash, company_id, user_id, role, expires_at) "
+       "VALUES (encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), '{co}', 'rls', 'viewer', "
+       "now() + interval '10 minutes')",
+       "UPDATE console_sign_in_codes SET used_at = used_at WHERE company_id = '{co}'"},
+      {"console_sessions", {"SELECT", "UPDATE"},
+       "INSERT INTO console_sessions (company_id, user_id, role, expires_at) "
+       "VALUES ('{co}', 'rls', 'admin', now() + interval '1 hour')",
+       "UPDATE console_sessions SET revoked_at = revoked_at WHERE company_id = '{co}'"},
   };
   return specs;
 }
@@ -151,6 +160,11 @@ class TenantIsolationTest : public tradesphere::testing::PgTest {
       w.exec("INSERT INTO duplicate_candidates (company_id, customer_a, customer_b, score) VALUES ('" + company +
              "', least('" + t.c1 + "'::uuid, '" + t.c2 + "'::uuid), greatest('" + t.c1 + "'::uuid, '" + t.c2 +
              "'::uuid), 0.9) ON CONFLICT DO NOTHING");
+      w.exec("INSERT INTO console_sign_in_codes (code_hash, company_id, user_id, role, expires_at) VALUES (encode(sha256("
+             "convert_to('code-" + tech + "', 'UTF8')), 'hex'), '" + company + "', 'op-" + tech + "', 'admin', "
+             "now() + interval '10 minutes')");
+      w.exec("INSERT INTO console_sessions (company_id, user_id, role, expires_at) VALUES ('" + company + "', 'op-" +
+             tech + "', 'agent', now() + interval '1 hour')");
       tenants_[company] = t;
     }
     w.commit();
@@ -346,6 +360,36 @@ TEST_F(TenantIsolationTest, TheTechIdLookupWorksBeforeTheTenantIsKnownAndReveals
   EXPECT_TRUE(w.exec("SELECT get_user_company_id('nobody')")[0][0].is_null());
 }
 
+// The console's sign-in (migration 0024): a code is redeemed before the tenant is
+// known, once, and only into its own company's session; nothing else is readable.
+TEST_F(TenantIsolationTest, AConsoleSignInCodeIsRedeemedOnceIntoItsOwnCompany) {
+  EXPECT_EQ(as_app(nullptr, "SELECT count(*) FROM console_sign_in_codes", false), "rows:0");
+  EXPECT_EQ(as_app(nullptr, "SELECT count(*) FROM console_sessions", false), "rows:0");
+  const std::string hash = "encode(sha256(convert_to('code-tech-b', 'UTF8')), 'hex')";
+  pqxx::connection c(app_url());
+  {
+    pqxx::work w(c);
+    auto r = w.exec("SELECT company_id::text, user_id, role, expires_at > now() + interval '7 hours' "
+                    "FROM console_redeem_sign_in_code(" + hash + ", 28800)");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0][0].as<std::string>(), kCompanyB);
+    EXPECT_EQ(r[0][1].as<std::string>(), "op-tech-b");
+    EXPECT_EQ(r[0][2].as<std::string>(), "admin");
+    EXPECT_TRUE(r[0][3].as<bool>());
+    w.commit();
+  }
+  pqxx::work w(c);
+  EXPECT_EQ(w.exec("SELECT count(*) FROM console_redeem_sign_in_code(" + hash + ", 28800)")[0][0].as<int>(), 0)
+      << "single use";
+  EXPECT_EQ(w.exec("SELECT count(*) FROM console_redeem_sign_in_code(repeat('0', 64), 28800)")[0][0].as<int>(), 0);
+  EXPECT_EQ(w.exec("SELECT count(*) FROM console_sessions")[0][0].as<int>(), 0) << "still no tenant: nothing visible";
+  w.abort();
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction o(owner);
+  EXPECT_EQ(o.exec("SELECT count(*) FROM console_sessions WHERE company_id = '" + kCompanyB + "'")[0][0].as<int>(), 2);
+  EXPECT_EQ(o.exec("SELECT count(*) FROM console_sign_in_codes WHERE used_at IS NOT NULL")[0][0].as<int>(), 1);
+}
+
 class CatalogLintTest : public tradesphere::testing::PgTest {
  protected:
   pqxx::result query(const std::string& sql) {
@@ -435,7 +479,8 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "search_customer_hits" || name == "duplicate_candidate_ids" ||
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
                           name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
-                          name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates";
+                          name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates" ||
+                          name == "console_redeem_sign_in_code";  // console sign-in (0024): code hash in, session out
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",

@@ -1,0 +1,69 @@
+#include "db/console_session_repository.hpp"
+
+#include "db/database.hpp"
+
+namespace tradesphere::db {
+namespace {
+
+constexpr const char* kInsertSignInCode = R"SQL(
+INSERT INTO console_sign_in_codes (code_hash, company_id, user_id, role, expires_at)
+VALUES ($1, $2::uuid, $3, $4, now() + make_interval(secs => $5))
+)SQL";
+constexpr const char* kRedeemSignInCode = R"SQL(
+SELECT session_id::text, company_id::text, user_id, role, extract(epoch FROM expires_at)::bigint
+  FROM console_redeem_sign_in_code($1, $2)
+)SQL";
+constexpr const char* kSessionIsActive = R"SQL(
+SELECT 1 FROM console_sessions
+ WHERE company_id = $1::uuid AND id = $2::uuid AND revoked_at IS NULL AND expires_at > now()
+)SQL";
+constexpr const char* kRevokeSession = R"SQL(
+UPDATE console_sessions SET revoked_at = now()
+ WHERE company_id = $1::uuid AND id = $2::uuid AND revoked_at IS NULL
+RETURNING 1
+)SQL";
+
+}  // namespace
+
+ConsoleSessionRepository::ConsoleSessionRepository(Database& db) : db_(db) {}
+
+void ConsoleSessionRepository::create_sign_in_code(const domain::RequestContext& ctx, const std::string& code_hash,
+                                                   const std::string& user_id, domain::Role role,
+                                                   std::chrono::seconds valid_for) {
+  db_.transact(ctx, "console_create_sign_in_code", [&](Tx& tx) {
+    tx.exec0(kInsertSignInCode, code_hash, ctx.company_id, user_id, domain::to_string(role),
+             static_cast<double>(valid_for.count()));
+  });
+}
+
+std::optional<ConsoleSession> ConsoleSessionRepository::redeem_sign_in_code(const std::string& code_hash,
+                                                                            std::chrono::seconds session_length,
+                                                                            const std::string& correlation_id) {
+  domain::RequestContext system;  // no tenant yet
+  system.user_id = "console-sign-in";
+  system.correlation_id = correlation_id;
+  return db_.transact(system, "console_redeem_sign_in_code", [&](Tx& tx) -> std::optional<ConsoleSession> {
+    auto row = tx.exec01(kRedeemSignInCode, code_hash, static_cast<int>(session_length.count()));
+    if (!row) return std::nullopt;
+    ConsoleSession s;
+    s.id = (*row)[0].as<std::string>();
+    s.company_id = (*row)[1].as<std::string>();
+    s.user_id = (*row)[2].as<std::string>();
+    s.role = domain::parse_role((*row)[3].as<std::string>());
+    s.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds((*row)[4].as<long long>()));
+    return s;
+  });
+}
+
+bool ConsoleSessionRepository::is_active(const domain::RequestContext& ctx, const std::string& session_id) {
+  return db_.transact(
+      ctx, "console_session_is_active",
+      [&](Tx& tx) { return tx.exec01(kSessionIsActive, ctx.company_id, session_id).has_value(); }, TxMode::kReadOnly);
+}
+
+bool ConsoleSessionRepository::revoke(const domain::RequestContext& ctx, const std::string& session_id) {
+  return db_.transact(ctx, "console_revoke_session",
+                      [&](Tx& tx) { return tx.exec01(kRevokeSession, ctx.company_id, session_id).has_value(); });
+}
+
+}  // namespace tradesphere::db

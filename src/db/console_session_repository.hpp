@@ -1,0 +1,46 @@
+// Sign-in codes and sessions of the operator console (tables console_sign_in_codes
+// and console_sessions, migration 0024). Codes are stored as their SHA-256 only;
+// redeeming one is a single SECURITY DEFINER call (the tenant is not known yet)
+// that marks it used and opens the session. Session checks and revocation run in
+// the session's own tenant (row-level security).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+
+class Database;
+
+struct ConsoleSession {
+  std::string id;  // uuid
+  std::string company_id;
+  std::string user_id;
+  domain::Role role = domain::Role::kViewer;
+  std::chrono::system_clock::time_point expires_at;
+};
+
+class ConsoleSessionRepository {
+ public:
+  explicit ConsoleSessionRepository(Database& db);
+
+  // Stores a code for ctx's company; `user_id` and `role` are who signs in with it.
+  void create_sign_in_code(const domain::RequestContext& ctx, const std::string& code_hash,
+                           const std::string& user_id, domain::Role role, std::chrono::seconds valid_for);
+  // Marks the code used and opens a session of `session_length`; nullopt when the
+  // code is unknown, already used or expired (indistinguishable on purpose).
+  std::optional<ConsoleSession> redeem_sign_in_code(const std::string& code_hash, std::chrono::seconds session_length,
+                                                    const std::string& correlation_id);
+  // True when the session of ctx's company exists, is not revoked and has not expired.
+  bool is_active(const domain::RequestContext& ctx, const std::string& session_id);
+  // Sets revoked_at (idempotent); false when no such active session.
+  bool revoke(const domain::RequestContext& ctx, const std::string& session_id);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace tradesphere::db
