@@ -1,20 +1,15 @@
 #include "http/console_session.hpp"
 
-#include <cctype>
 #include <ctime>
 
 #include "common/crypto.hpp"
 #include "db/console_session_repository.hpp"
+#include "domain/normalize.hpp"
 #include "http/jwt.hpp"
 #include "http/problem.hpp"
 
 namespace tradesphere::http {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -49,7 +44,7 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
 
 std::string new_sign_in_code() { return common::random_hex(32); }
 
-std::string sign_in_code_hash(const std::string& code) { return common::sha256_hex(lower(code)); }
+std::string sign_in_code_hash(const std::string& code) { return common::sha256_hex(domain::to_lower_ascii(code)); }
 
 std::string console_link(std::string base_url, const std::string& code) {
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
@@ -70,8 +65,8 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
 
 bool same_origin(const ConsoleRequestFacts& facts) {
   if (!facts.origin || facts.host.empty()) return false;
-  const std::string expected = std::string(facts.tls ? "https://" : "http://") + lower(facts.host);
-  return lower(*facts.origin) == expected;
+  const std::string expected = std::string(facts.tls ? "https://" : "http://") + domain::to_lower_ascii(facts.host);
+  return domain::to_lower_ascii(*facts.origin) == expected;
 }
 
 bool changes_state(const std::string& method) {

@@ -91,7 +91,7 @@ ConsoleRequestFacts console_facts(const WireRequest& request) {
   ConsoleRequestFacts f;
   f.origin = request.header("origin");
   f.host = request.header("host").value_or("");
-  f.tls = lower(request.header("x-forwarded-proto").value_or("")) == "https";
+  f.tls = domain::to_lower_ascii(request.header("x-forwarded-proto").value_or("")) == "https";
   if (auto cookies = request.header("cookie")) f.cookie = cookie_value(*cookies, kConsoleCookieName);
   return f;
 }

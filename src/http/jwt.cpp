@@ -117,7 +117,7 @@ std::optional<TokenClaims> verify_token(const std::string& secret, const std::st
   if (exp + kJwtClockSkew < now) return std::nullopt;
   std::string sid;
   if (auto it = grants.find("sid"); it != grants.end()) {
-    if (!it->is_string() || !is_uuid(it->get<std::string>())) return std::nullopt;
+    if (!it->is_string() || !domain::is_uuid(it->get<std::string>())) return std::nullopt;
     sid = it->get<std::string>();
   }
   return TokenClaims{*sub, *company, role, exp, sid};
