@@ -43,7 +43,28 @@ UPDATE customers c
 
 nlohmann::json opt(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 
-ImportBatchResult insert_rows(Tx& tx, const std::string& company_id, const std::vector<ImportRow>& rows);
+ImportBatchResult insert_rows(Tx& tx, const std::string& company_id, const std::vector<ImportRow>& rows) {
+  if (rows.empty()) return {};
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : rows)
+    arr.push_back({{"external_id", opt(r.external_id)},
+                   {"name", opt(r.name)},
+                   {"email", opt(r.email)},
+                   {"phone", opt(r.phone)},
+                   {"address", opt(r.address)},
+                   {"notes", opt(r.notes)},
+                   {"tags", r.tags},
+                   {"lifecycle_stage", r.lifecycle_stage},
+                   {"attributes", r.attributes}});
+  auto res = tx.exec1(kInsertImportBatch, company_id, arr.dump());
+  ImportBatchResult out;
+  out.inserted = res[0].as<std::size_t>();
+  std::set<std::string> inserted;
+  for (const auto& e : nlohmann::json::parse(res[1].as<std::string>())) inserted.insert(e.get<std::string>());
+  for (const auto& r : rows)
+    if (r.external_id && !inserted.count(*r.external_id)) out.existing_external_ids.push_back(*r.external_id);
+  return out;
+}
 
 }  // namespace
 
@@ -96,32 +117,5 @@ ImportBatchResult insert_import_batch(Tx& tx, const std::string& company_id, con
   }
   return out;
 }
-
-namespace {
-
-ImportBatchResult insert_rows(Tx& tx, const std::string& company_id, const std::vector<ImportRow>& rows) {
-  if (rows.empty()) return {};
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : rows)
-    arr.push_back({{"external_id", opt(r.external_id)},
-                   {"name", opt(r.name)},
-                   {"email", opt(r.email)},
-                   {"phone", opt(r.phone)},
-                   {"address", opt(r.address)},
-                   {"notes", opt(r.notes)},
-                   {"tags", r.tags},
-                   {"lifecycle_stage", r.lifecycle_stage},
-                   {"attributes", r.attributes}});
-  auto res = tx.exec1(kInsertImportBatch, company_id, arr.dump());
-  ImportBatchResult out;
-  out.inserted = res[0].as<std::size_t>();
-  std::set<std::string> inserted;
-  for (const auto& e : nlohmann::json::parse(res[1].as<std::string>())) inserted.insert(e.get<std::string>());
-  for (const auto& r : rows)
-    if (r.external_id && !inserted.count(*r.external_id)) out.existing_external_ids.push_back(*r.external_id);
-  return out;
-}
-
-}  // namespace
 
 }  // namespace tradesphere::db
