@@ -93,6 +93,10 @@ void FairScheduler::work() {
     auto task = std::move(tenant->second.tasks.front());
     tenant->second.tasks.pop_front();
     --queued_;
+    // Draining for stop(): idle workers went back to sleep while a capped
+    // tenant still had queued tasks; now that nothing is queued they must wake
+    // to see the exit condition, or stop() joins them forever.
+    if (stopping_ && queued_ == 0) wake_.notify_all();
     ++tenant->second.running;
     ++running_;
     // Still has work: back of the line, behind the other tenants.

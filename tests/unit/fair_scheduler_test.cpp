@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <future>
+#include <thread>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -90,6 +93,30 @@ TEST(FairScheduler, OneTenantNeverRunsMoreThanItsCapAndOthersStillGetWorkers) {
   }  // the destructor runs what is queued
   EXPECT_EQ(max_a.load(), 2);
   EXPECT_EQ(running_a.load(), 0);
+}
+
+// Workers idle behind a capped tenant while stop() drains its queue: when the
+// last task is taken they must all wake up and exit (this hung before).
+TEST(FairScheduler, StopReturnsWhenIdleWorkersWaitedBehindACappedTenant) {
+  Gate gate;
+  std::atomic<int> done{0};
+  FairScheduler pool(limits(3, 1));
+  pool.submit("a", [&] { gate.wait(); ++done; });
+  ASSERT_TRUE(gate.wait_for_waiters(1));
+  pool.submit("a", [&] { ++done; });  // queued: a is at its cap, two workers idle
+  auto stopped = std::async(std::launch::async, [&] { pool.stop(); });
+  // stop() has begun once submits are refused.
+  for (int i = 0; i < 1000 && pool.submit("probe", [] {}) != Admission::kStopped; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  std::this_thread::sleep_for(20ms);  // let the idle workers re-check and sleep again
+  gate.open();
+  if (stopped.wait_for(10s) != std::future_status::ready) {
+    ADD_FAILURE() << "stop() did not return: an idle worker was never woken";
+    std::_Exit(1);  // the pool's threads cannot be joined; end the test binary
+  }
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(pool.queued(), 0u);
 }
 
 TEST(FairScheduler, TenantsAreServedInTurn) {
