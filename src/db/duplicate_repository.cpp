@@ -1,5 +1,8 @@
 #include "db/duplicate_repository.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace tradesphere::db {
 namespace {
 
@@ -94,6 +97,7 @@ SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evid
 // they could not use the index).
 constexpr const char* kStoreBlocking = "SELECT store_duplicate_blocking($1::jsonb)";
 constexpr const char* kFinishBlocking = "SELECT finish_duplicate_blocking($1)";
+constexpr const char* kStoreBlockSizes = "SELECT store_duplicate_block_sizes($1::bigint[], $2::integer[])";
 constexpr const char* kBlockingComplete = "SELECT 1 FROM duplicate_blocking_companies WHERE company_id = $1";
 constexpr const char* kSelectBlockedCandidates = R"SQL(
 SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'invalid_email'),
@@ -198,10 +202,19 @@ std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entrie
   return written;
 }
 
-BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries) {
+BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries,
+                                       const std::vector<domain::BlockSize>& large_blocks) {
   BlockingSync out;
   out.written = store_blocking_keys(tx, entries);
   out.removed = tx.exec1(kFinishBlocking, static_cast<long long>(entries.size()))[0].as<std::size_t>();
+  std::vector<std::int64_t> keys, sizes;
+  keys.reserve(large_blocks.size());
+  sizes.reserve(large_blocks.size());
+  for (const auto& b : large_blocks) {
+    keys.push_back(b.key);
+    sizes.push_back(static_cast<std::int64_t>(std::min<std::size_t>(b.size, static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))));
+  }
+  out.large_blocks = tx.exec1(kStoreBlockSizes, bigint_array(keys), bigint_array(sizes))[0].as<std::size_t>();
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/duplicate_scoring.hpp"
+#include "domain/match_blocking.hpp"
 
 namespace tradesphere::db {
 
@@ -35,11 +36,15 @@ struct BlockingEntry {
 std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries);
 // After a rebuild: every active customer's keys (`entries`), the keys of customers
 // no longer active removed, the tenant's index recorded as complete.
+// `large_blocks`: the blocks of more than domain::kAlwaysReadBlock customers
+// among `entries`, stored for the lookup (migration 0025).
 struct BlockingSync {
-  std::size_t written = 0;  // customers whose keys were new or changed
-  std::size_t removed = 0;  // customers no longer active
+  std::size_t written = 0;       // customers whose keys were new or changed
+  std::size_t removed = 0;       // customers no longer active
+  std::size_t large_blocks = 0;  // block sizes stored
 };
-BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries);
+BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries,
+                                       const std::vector<domain::BlockSize>& large_blocks);
 // True once a rebuild wrote every active customer's keys (kept current since by the queue).
 bool blocking_index_complete(Tx& tx, const std::string& company_id);
 // Active customers other than `id` sharing one of the `lookup` hashes; a hash held

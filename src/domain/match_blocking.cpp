@@ -142,6 +142,18 @@ BlockingHashes blocking_hashes(std::string_view company_id, const MatchFields& r
   return out;
 }
 
+std::vector<BlockSize> blocks_larger_than(std::vector<std::int64_t> stored_hashes, std::size_t more_than) {
+  std::sort(stored_hashes.begin(), stored_hashes.end());
+  std::vector<BlockSize> out;
+  for (std::size_t s = 0; s < stored_hashes.size();) {
+    std::size_t e = s;
+    while (e < stored_hashes.size() && stored_hashes[e] == stored_hashes[s]) ++e;
+    if (e - s > more_than) out.push_back({stored_hashes[s], e - s});
+    s = e;
+  }
+  return out;
+}
+
 CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, std::size_t max_block_size,
                                std::size_t max_pairs_per_record) {
   const auto& rules = blocking_rules();

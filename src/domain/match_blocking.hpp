@@ -49,6 +49,20 @@ struct BlockingHashes {
 };
 BlockingHashes blocking_hashes(std::string_view company_id, const MatchFields& record);
 
+// The per-customer lookup reads a block of at most this many customers whole;
+// the sizes of larger blocks are stored by a rebuild (migration 0025), so that
+// the lookup can take them smallest first within its budget without counting.
+constexpr std::size_t kAlwaysReadBlock = 50;
+struct BlockSize {
+  std::int64_t key;
+  std::size_t size;
+  bool operator==(const BlockSize& o) const { return key == o.key && size == o.size; }
+};
+// The hashes found more than `more_than` times in `stored_hashes` (every
+// customer's BlockingHashes::stored, concatenated: each customer holds a hash
+// once, so a count is a block size), with their counts, ascending by hash.
+std::vector<BlockSize> blocks_larger_than(std::vector<std::int64_t> stored_hashes, std::size_t more_than);
+
 struct BlockingRuleStats {
   std::string rule;
   std::size_t blocks = 0;          // keys shared by >= 2 records

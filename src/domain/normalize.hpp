@@ -54,7 +54,10 @@ bool is_plausible_phone(std::string_view raw);
 // ("NFKD; [:Nonspacing Mark:] Remove; Latin-ASCII; NFC": "Łukasz Żółć" ->
 // "lukasz zolc"). Returns "" for blank input. Non-Latin scripts keep their
 // letters, but lose combining marks too ("Дмитрий" -> "дмитрии"), as ICU folding does.
+// ASCII input takes an exact fast path (see normalize_name_with_icu).
 std::string normalize_name(std::string_view raw);
+// normalize_name through ICU always: the reference the ASCII fast path is tested against.
+std::string normalize_name_with_icu(std::string_view raw);
 
 // Tokens of normalize_name(raw), sorted: split on whitespace and punctuation,
 // apostrophes removed inside a token ("O'Brien" -> "obrien"), hyphens split

@@ -99,6 +99,13 @@ struct DuplicateScanReport {
   std::vector<domain::BlockingRuleStats> blocking;
   std::shared_ptr<const domain::MatchModel> model;
   bool model_stored = false;
+  // the stored blocking index (0022, 0025), when the rebuild wrote it
+  struct IndexWritten {
+    std::size_t customers_written = 0;  // whose keys were new or changed
+    std::size_t customers_removed = 0;  // no longer active
+    std::size_t large_blocks = 0;       // block sizes stored for the per-customer lookup
+  };
+  std::optional<IndexWritten> index;
 };
 nlohmann::json to_json(const DuplicateScanReport& report);
 

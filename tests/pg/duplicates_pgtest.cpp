@@ -1,6 +1,7 @@
 // Duplicate detection against a real database (issue 6): candidates for one
 // customer via indexed blocking, company-wide groups, and dismissals.
 #include <algorithm>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -316,6 +317,46 @@ TEST_F(DuplicatesTest, TheRebuildIndexesEveryActiveCustomerAndANewOneIsFoundThro
   EXPECT_EQ(svc2.process_duplicate_queue(stranger), 1u);
   EXPECT_TRUE(svc2.duplicate_groups(stranger, 0.6).empty());
   ASSERT_EQ(svc.find_duplicates(ctx_, a).size(), 1u) << "nothing of the other company";
+}
+
+// A rebuild stores the size of every block of more than kAlwaysReadBlock
+// customers (0025), exactly those and with their true sizes; the per-customer
+// lookup still finds a new customer's duplicate inside such a town.
+TEST_F(DuplicatesTest, TheRebuildStoresTheSizesOfTheLargeBlocksAndTheLookupStillFindsDuplicates) {
+  CustomerMergeService svc(*db_);
+  db_->transact(ctx_, "seed", [&](Tx& tx) {
+    tx.exec("INSERT INTO customers (company_id, name, address, source) "
+            "SELECT $1, 'Alex ' || (ARRAY['Quill','Brent','Marsh','Tovey','Pryce','Oakes','Lyle','Dunn'])[1 + i % 8] || i, "
+            "       i || ' Harbour Road, Port Elliot SA 5212', 'import' FROM generate_series(1, 60) AS i",
+            company_);
+  });
+  auto a = add({"", "x1", "Morwenna Trelawney", std::nullopt, std::nullopt, "7 Cliff Lane, Port Elliot SA 5212"});
+  svc.train_duplicate_model(ctx_);
+  pqxx::connection cn(owner_url());
+  auto sizes = [&](const std::string& sql) {
+    pqxx::work w(cn);
+    std::map<std::int64_t, long> out;
+    for (const auto& r : w.exec(sql)) out[r[0].as<std::int64_t>()] = r[1].as<long>();
+    return out;
+  };
+  const auto stored = sizes("SELECT key, size FROM duplicate_block_sizes WHERE company_id = '" + company_ + "'");
+  const auto counted = sizes("SELECT k, count(*) FROM duplicate_blocking b, unnest(b.keys) AS k WHERE b.company_id = '" +
+                             company_ + "' GROUP BY k HAVING count(*) > " + std::to_string(tradesphere::domain::kAlwaysReadBlock));
+  EXPECT_FALSE(stored.empty()) << "61 customers of one town share its keys";
+  EXPECT_EQ(stored, counted);
+
+  auto b = add({"", "x2", "Trelawney, Morwena", std::nullopt, std::nullopt, "7 Cliff Ln, Port Elliot SA 5212"});
+  EXPECT_EQ(svc.process_duplicate_queue(ctx_), 1u);
+  auto found = svc.find_duplicates(ctx_, a);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].customer.id, b);
+
+  // a second rebuild replaces the sizes: the town shrinks below the threshold
+  db_->transact(ctx_, "shrink", [&](Tx& tx) {
+    tx.exec("UPDATE customers SET status = 'deleted' WHERE company_id = $1 AND name LIKE 'Alex %'", company_);
+  });
+  svc.train_duplicate_model(ctx_);
+  EXPECT_TRUE(sizes("SELECT key, size FROM duplicate_block_sizes WHERE company_id = '" + company_ + "'").empty());
 }
 
 TEST_F(DuplicatesTest, BackgroundWorkerScoresEveryCompanysQueue) {

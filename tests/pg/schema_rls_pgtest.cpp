@@ -412,8 +412,8 @@ TEST_F(CatalogLintTest, EveryTableWithCompanyIdHasRowLevelSecurityEnabledAndForc
     seen.insert(name);
     EXPECT_TRUE(row[1].as<bool>()) << name << ": RLS not enabled";
     if (name == "customer_search" || name == "duplicate_queue" || name == "search_name_terms" ||
-        name == "search_email_stems" || name == "duplicate_blocking") {
-      // Owner-only by design (migrations 0011, 0016, 0017, 0022): not forced, so the SECURITY DEFINER
+        name == "search_email_stems" || name == "duplicate_blocking" || name == "duplicate_block_sizes") {
+      // Owner-only by design (migrations 0011, 0016, 0017, 0022, 0025): not forced, so the SECURITY DEFINER
       // functions and triggers can use them; the application role may not touch them.
       EXPECT_FALSE(query("SELECT 1 FROM information_schema.role_table_grants "
                          " WHERE table_name = '" + name + "' AND grantee IN ('tradesphere_app', 'PUBLIC')")
@@ -480,6 +480,7 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "claim_duplicate_queue" || name == "clear_duplicate_queue" ||
                           name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
                           name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates" ||
+                          name == "store_duplicate_block_sizes" ||  // block sizes of a rebuild (0025)
                           name == "console_redeem_sign_in_code";  // console sign-in (0024): code hash in, session out
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }

@@ -337,4 +337,28 @@ TEST(MatchBlocking, StoredHashesAreStableAndPerCompany) {
   EXPECT_EQ(email.stored, (std::vector<std::int64_t>{7409450587565920148, 7960090774802230128}));
 }
 
+// The block sizes a rebuild stores (0025): every customer of one town shares the
+// given-name + town key, so that block is counted once per customer; blocks at or
+// under the threshold are not listed (the lookup reads them whole).
+TEST(MatchBlocking, BlockSizesCountTheCustomersHoldingEachStoredHash) {
+  const std::string co = "aaaaaaaa-0000-4000-8000-00000000000a";
+  std::vector<std::int64_t> all;
+  std::vector<BlockingHashes> each;
+  for (int i = 0; i < 7; ++i) {
+    each.push_back(blocking_hashes(co, f("John Smith" + std::string(1, static_cast<char>('a' + i)), {}, {},
+                                         std::to_string(10 + i) + " Oak Street, Salem OR 97301")));
+    all.insert(all.end(), each.back().stored.begin(), each.back().stored.end());
+  }
+  const auto large = blocks_larger_than(all, 5);
+  ASSERT_FALSE(large.empty()) << "the keys all seven share";
+  for (const auto& b : large) {
+    EXPECT_EQ(b.size, 7u);
+    for (const auto& h : each) EXPECT_TRUE(std::binary_search(h.stored.begin(), h.stored.end(), b.key));
+  }
+  EXPECT_TRUE(std::is_sorted(large.begin(), large.end(), [](const BlockSize& x, const BlockSize& y) { return x.key < y.key; }));
+  EXPECT_EQ(blocks_larger_than(all, 7), std::vector<BlockSize>{}) << "a block of exactly the threshold is read whole";
+  EXPECT_EQ(blocks_larger_than({3, 1, 3, 2, 3, 1}, 1), (std::vector<BlockSize>{{1, 2}, {3, 3}}));
+  EXPECT_TRUE(blocks_larger_than({}, 0).empty());
+}
+
 }  // namespace

@@ -175,6 +175,23 @@ TEST(NameNormalizer, KeepsNonLatinLettersButStripsTheirMarksToo) {
   EXPECT_EQ(normalize_name("山田 太郎"), "山田 太郎");
 }
 
+// The ASCII fast path must be the ICU path exactly: every ASCII character
+// between letters, at the edges and doubled, and some whole names.
+TEST(NameNormalizer, TheAsciiFastPathEqualsIcuForEveryAsciiCharacter) {
+  for (int c = 1; c < 128; ++c) {
+    const std::string ch(1, static_cast<char>(c));
+    for (const std::string& s : {"Ab" + ch + "Cd", ch + "Xy", "Xy" + ch, ch + ch, " " + ch + " Q" + ch + ch + "z "}) {
+      EXPECT_EQ(normalize_name(s), normalize_name_with_icu(s)) << "character " << c;
+    }
+  }
+  for (const char* s : {"", "   ", "John  SMITH", "\tO'Brien-Smythe,\r\nJr.", "McDONALD 3rd", "a\vb\fc"}) {
+    EXPECT_EQ(normalize_name(s), normalize_name_with_icu(s)) << s;
+  }
+  EXPECT_EQ(normalize_name("  Mary\t\tJANE  "), "mary jane");
+  EXPECT_EQ(normalize_name("Zoë"), normalize_name_with_icu("Zoë")) << "non-ASCII goes through ICU";
+  EXPECT_EQ(normalize_name("Zoë"), "zoe");
+}
+
 TEST(NameTokens, AreSortedForOrderInsensitiveComparison) {
   EXPECT_EQ(name_tokens("Smith, John"), name_tokens("john  smith"));
   EXPECT_EQ(name_tokens("Doe John"), (std::vector<std::string>{"doe", "john"}));

@@ -1,0 +1,36 @@
+-- Back to counting each lookup hash's block on every call (0022).
+DROP FUNCTION store_duplicate_block_sizes(bigint[], integer[]);
+DROP TABLE duplicate_block_sizes;
+
+-- The customers of the current tenant, other than p_customer, holding one of the
+-- p_lookup hashes, at most p_limit of them. Each hash's block is counted through
+-- the GIN index up to p_max_block + 1 only (a huge block costs no more than a
+-- small one) and skipped beyond p_max_block; the others are taken smallest block
+-- first while the running total fits p_limit (a block of <= 50 always): the
+-- specific keys (email, phone, name + postcode, number + street) are small, the
+-- weak ones (given name + town) large, so the budget drops what rarely pays.
+CREATE OR REPLACE FUNCTION duplicate_blocking_candidates(p_customer uuid, p_lookup bigint[], p_max_block integer,
+                                              p_limit integer)
+  RETURNS SETOF uuid
+  LANGUAGE sql STABLE SECURITY DEFINER
+  ROWS 200
+  SET search_path = public, pg_temp
+AS $$
+  WITH sized AS (
+    SELECT k, (SELECT count(*) FROM (SELECT 1 FROM duplicate_blocking b
+                                      WHERE b.keys @> ARRAY[k] LIMIT p_max_block + 1) n) AS n
+      FROM unnest(p_lookup) AS k
+  ), usable AS (
+    SELECT k FROM (SELECT k, n, sum(n) OVER (ORDER BY n, k) AS running
+                     FROM sized WHERE n >= 2 AND n <= p_max_block) s  -- n counts the customer itself
+     WHERE n <= 50 OR running <= p_limit
+  ), hits AS MATERIALIZED (
+    -- the GIN lookup alone: with the tenant beside it the planner may walk the
+    -- tenant's primary key instead (every row of a large company)
+    SELECT b.company_id, b.customer_id FROM duplicate_blocking b WHERE b.keys && ARRAY(SELECT k FROM usable)
+  )
+  SELECT DISTINCT h.customer_id
+    FROM hits h
+   WHERE h.company_id = app_current_company() AND h.customer_id <> p_customer
+   LIMIT greatest(p_limit, 0)
+$$;
