@@ -2,6 +2,28 @@
 DROP FUNCTION store_duplicate_block_sizes(bigint[], integer[]);
 DROP TABLE duplicate_block_sizes;
 
+-- the keys as jsonb again (0022)
+DROP FUNCTION store_duplicate_blocking(uuid[], integer[], bigint[]);
+-- Stores the keys of some customers of the current tenant: p_entries is
+-- [{"id": uuid, "keys": [bigint, ...]}, ...]. Unchanged keys are not rewritten
+-- (each GIN write costs), so a rebuild over an indexed company writes little.
+CREATE FUNCTION store_duplicate_blocking(p_entries jsonb) RETURNS bigint
+  LANGUAGE sql SECURITY DEFINER
+  SET search_path = public, pg_temp
+AS $$
+  WITH written AS (
+    INSERT INTO duplicate_blocking AS b (company_id, customer_id, keys)
+    SELECT app_current_company(), e.id, e.keys
+      FROM jsonb_to_recordset(p_entries) AS e (id uuid, keys bigint[])
+     WHERE app_current_company() IS NOT NULL
+    ON CONFLICT (company_id, customer_id) DO UPDATE SET keys = EXCLUDED.keys
+     WHERE b.keys IS DISTINCT FROM EXCLUDED.keys
+    RETURNING 1)
+  SELECT count(*) FROM written
+$$;
+REVOKE EXECUTE ON FUNCTION store_duplicate_blocking(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION store_duplicate_blocking(jsonb) TO tradesphere_app;
+
 -- The customers of the current tenant, other than p_customer, holding one of the
 -- p_lookup hashes, at most p_limit of them. Each hash's block is counted through
 -- the GIN index up to p_max_block + 1 only (a huge block costs no more than a

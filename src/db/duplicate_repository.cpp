@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "domain/errors.hpp"
+#include "domain/normalize.hpp"
+
 namespace tradesphere::db {
 namespace {
 
@@ -95,7 +98,7 @@ SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evid
 // Owner-only table, reached through SECURITY DEFINER doors that act on the tenant
 // in app.company_id (the GIN operators are not LEAKPROOF: under a forced policy
 // they could not use the index).
-constexpr const char* kStoreBlocking = "SELECT store_duplicate_blocking($1::jsonb)";
+constexpr const char* kStoreBlocking = "SELECT store_duplicate_blocking($1::uuid[], $2::integer[], $3::bigint[])";
 constexpr const char* kFinishBlocking = "SELECT finish_duplicate_blocking($1)";
 constexpr const char* kStoreBlockSizes = "SELECT store_duplicate_block_sizes($1::bigint[], $2::integer[])";
 constexpr const char* kBlockingComplete = "SELECT 1 FROM duplicate_blocking_companies WHERE company_id = $1";
@@ -194,10 +197,17 @@ std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entrie
   constexpr std::size_t kBatch = 5000;
   std::size_t written = 0;
   for (std::size_t from = 0; from < entries.size(); from += kBatch) {
-    nlohmann::json batch = nlohmann::json::array();
-    for (std::size_t i = from; i < std::min(entries.size(), from + kBatch); ++i)
-      batch.push_back({{"id", entries[i].customer_id}, {"keys", entries[i].keys}});
-    written += tx.exec1(kStoreBlocking, batch.dump())[0].as<std::size_t>();
+    std::string ids = "{";
+    std::vector<std::int64_t> lengths, keys;
+    for (std::size_t i = from; i < std::min(entries.size(), from + kBatch); ++i) {
+      if (!domain::is_uuid(entries[i].customer_id))
+        throw domain::RepositoryError("blocking keys for a customer id that is not a uuid");
+      if (i > from) ids += ',';
+      ids += entries[i].customer_id;  // a uuid: nothing to quote in an array literal
+      lengths.push_back(static_cast<std::int64_t>(entries[i].keys.size()));
+      keys.insert(keys.end(), entries[i].keys.begin(), entries[i].keys.end());
+    }
+    written += tx.exec1(kStoreBlocking, ids + "}", bigint_array(lengths), bigint_array(keys))[0].as<std::size_t>();
   }
   return written;
 }

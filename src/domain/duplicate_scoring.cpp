@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "domain/parallel.hpp"
 #include "domain/similarity.hpp"
 
 namespace tradesphere::domain {
@@ -20,18 +20,6 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
     x = parent[x];
   }
   return x;
-}
-
-std::size_t worker_count() { return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4); }
-
-// Runs fn(k, from, to) for k < worker_count() over [0, n) split into contiguous
-// ranges, in parallel. fn writes only to what range k owns.
-void parallel_ranges(std::size_t n, const std::function<void(std::size_t, std::size_t, std::size_t)>& fn) {
-  const std::size_t workers = n < 10000 ? 1 : worker_count();
-  std::vector<std::thread> threads;
-  for (std::size_t k = 1; k < workers; ++k) threads.emplace_back(fn, k, k * n / workers, (k + 1) * n / workers);
-  fn(0, 0, n / workers);
-  for (auto& t : threads) t.join();
 }
 
 PairScore to_pair_score(MatchScore m) {
@@ -80,7 +68,7 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train));
     if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
   }
-  std::vector<std::vector<ScoredPair>> found(worker_count());
+  std::vector<std::vector<ScoredPair>> found(parallel_workers(vectors.size()));
   parallel_ranges(vectors.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {

@@ -14,6 +14,7 @@
 #include "domain/cursor.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
+#include "domain/parallel.hpp"
 
 namespace tradesphere::services {
 namespace {
@@ -460,9 +461,8 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
       },
       db::TxMode::kReadOnly);
   if (options.progress) options.progress("load", inputs.size(), inputs.size());
-  std::vector<domain::PreparedRecord> records;
-  records.reserve(inputs.size());
-  for (const auto& in : inputs) records.push_back(domain::prepare(in));
+  std::vector<domain::PreparedRecord> records(inputs.size());
+  domain::parallel_for(inputs.size(), [&](std::size_t i) { records[i] = domain::prepare(inputs[i]); });
   domain::ScoringConfig scoring = options.scoring;
   if (!scoring.model && stored) scoring.model = std::make_shared<domain::MatchModel>(domain::model_from_json(*stored));
   const bool trained = !scoring.model;
@@ -476,14 +476,14 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
       if (p.score.score >= kStoredPairFloor)
         stored_pairs.push_back({records[p.a].input.id, records[p.b].input.id, p.score.score, evidence_array(p.score.evidence)});
     // and every active customer's blocking keys, for the per-customer scoring of the queue
-    std::vector<db::BlockingEntry> keys;
-    keys.reserve(records.size());
+    std::vector<db::BlockingEntry> keys(records.size());
+    domain::parallel_for(records.size(), [&](std::size_t i) {
+      keys[i] = {records[i].input.id, domain::blocking_hashes(ctx.company_id, records[i].fields).stored};
+    });
     std::vector<std::int64_t> all_hashes;
-    for (const auto& r : records) {
-      keys.push_back({r.input.id, domain::blocking_hashes(ctx.company_id, r.fields).stored});
-      all_hashes.insert(all_hashes.end(), keys.back().keys.begin(), keys.back().keys.end());
-    }
+    for (const auto& k : keys) all_hashes.insert(all_hashes.end(), k.keys.begin(), k.keys.end());
     const auto large_blocks = domain::blocks_larger_than(std::move(all_hashes), domain::kAlwaysReadBlock);
+    if (options.progress) options.progress("index", large_blocks.size(), keys.size());
     index = db_.transact(ctx, "rebuild_duplicates", [&](db::Tx& tx) {
       if (trained) db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id);
       db::replace_all_duplicate_pairs(tx, ctx.company_id, stored_pairs);
@@ -492,6 +492,7 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
       return DuplicateScanReport::IndexWritten{sync.written, sync.removed, sync.large_blocks};
     });
     model_stored = trained;
+    if (options.progress) options.progress("store", stored_pairs.size(), keys.size());
   }
   if (options.report)
     *options.report = {records.size(), scan.candidate_pairs, scan.blocking, scan.model, model_stored, index};
