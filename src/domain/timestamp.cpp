@@ -46,10 +46,34 @@ std::string format_rfc3339_utc(std::int64_t micros_since_epoch) {
   rest /= 60;
   const auto minute = static_cast<int>(rest % 60);
   const auto hour = static_cast<int>(rest / 60);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06ldZ", static_cast<long long>(c.year), c.month,
-                c.day, hour, minute, second, micros);
-  return buf;
+  // Written digit by digit: snprintf was ~7 % of the server's CPU on a list of
+  // 1000 customers (five timestamps each). Years outside 0..9999 never reach here
+  // from to_rfc3339_utc; others keep snprintf's "%04lld".
+  if (c.year < 0 || c.year > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%06ldZ", static_cast<long long>(c.year), c.month,
+                  c.day, hour, minute, second, micros);
+    return buf;
+  }
+  std::string out(27, '0');  // YYYY-MM-DDTHH:MM:SS.ffffffZ
+  auto put = [&out](std::size_t at, long long value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, c.year, 4);
+  out[4] = '-';
+  put(5, c.month, 2);
+  out[7] = '-';
+  put(8, c.day, 2);
+  out[10] = 'T';
+  put(11, hour, 2);
+  out[13] = ':';
+  put(14, minute, 2);
+  out[16] = ':';
+  put(17, second, 2);
+  out[19] = '.';
+  put(20, micros, 6);
+  out[26] = 'Z';
+  return out;
 }
 
 std::optional<std::string> to_rfc3339_utc(std::string_view timestamp) {
