@@ -1,9 +1,11 @@
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "common/json_log.hpp"
+#include "common/periodic_task.hpp"
 #include "db/migrations.hpp"
 #include "http/api_services.hpp"
 #include "http/jwt.hpp"
@@ -61,6 +63,9 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     options->jwt_secret = http::load_or_create_jwt_secret(g.data_dir);
     services::DuplicateQueueWorker duplicate_queue(*options->services->database, std::chrono::seconds(2),
                                                   options->services->merges->group_cache());  // stops with the server
+    // Ended console sign-ins (codes, sessions) are deleted a day after they end (migration 0026).
+    common::PeriodicTask purge_console_sign_ins("console_purge", std::chrono::hours(1),
+                                               [services = options->services] { http::purge_ended_console_sign_ins(*services); });
     int rc = http::serve_until_signal(*options);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

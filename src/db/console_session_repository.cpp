@@ -23,6 +23,8 @@ UPDATE console_sessions SET revoked_at = now()
 RETURNING 1
 )SQL";
 
+constexpr const char* kPurgeEnded = "SELECT codes, sessions FROM console_purge_ended($1)";
+
 }  // namespace
 
 ConsoleSessionRepository::ConsoleSessionRepository(Database& db) : db_(db) {}
@@ -64,6 +66,15 @@ bool ConsoleSessionRepository::is_active(const domain::RequestContext& ctx, cons
 bool ConsoleSessionRepository::revoke(const domain::RequestContext& ctx, const std::string& session_id) {
   return db_.transact(ctx, "console_revoke_session",
                       [&](Tx& tx) { return tx.exec01(kRevokeSession, ctx.company_id, session_id).has_value(); });
+}
+
+ConsoleSessionRepository::Purged ConsoleSessionRepository::purge_ended(std::chrono::seconds grace) {
+  domain::RequestContext system;  // every company's ended rows: no tenant
+  system.user_id = "console-purge";
+  return db_.transact(system, "console_purge_ended", [&](Tx& tx) {
+    auto row = tx.exec1(kPurgeEnded, static_cast<int>(grace.count()));
+    return Purged{row[0].as<long long>(), row[1].as<long long>()};
+  });
 }
 
 }  // namespace tradesphere::db

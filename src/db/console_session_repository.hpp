@@ -39,6 +39,14 @@ class ConsoleSessionRepository {
   // Sets revoked_at (idempotent); false when no such active session.
   bool revoke(const domain::RequestContext& ctx, const std::string& session_id);
 
+  // Deletes, in every company, the codes expired and the sessions expired or
+  // revoked more than `grace` ago (migration 0026). Returns what was deleted.
+  struct Purged {
+    long long codes = 0;
+    long long sessions = 0;
+  };
+  Purged purge_ended(std::chrono::seconds grace);
+
  private:
   Database& db_;
 };

@@ -1,5 +1,9 @@
 #include "http/api_services.hpp"
 
+#include <chrono>
+
+#include "common/json_log.hpp"
+
 #include "db/console_session_repository.hpp"
 #include "db/customer_repository.hpp"
 #include "db/database.hpp"
@@ -32,6 +36,12 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   s->gauges = std::make_shared<services::BusinessGauges>(db);
   s->console_sessions = std::make_shared<db::ConsoleSessionRepository>(db);
   return s;
+}
+
+void purge_ended_console_sign_ins(ApiServices& services) {
+  const auto purged = services.console_sessions->purge_ended(std::chrono::hours(24));
+  if (purged.codes || purged.sessions)
+    common::log(spdlog::level::info, "console_sign_ins_purged", {{"codes", purged.codes}, {"sessions", purged.sessions}});
 }
 
 }  // namespace tradesphere::http

@@ -44,4 +44,8 @@ std::shared_ptr<ApiServices> make_api_services(const std::string& app_url, int p
 // Same with every pool option (statement_timeout, acquire_timeout): for tests.
 std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool);
 
+// Deletes the console sign-in codes and sessions that ended more than a day ago
+// (migration 0026) and logs how many; `serve` runs it every hour.
+void purge_ended_console_sign_ins(ApiServices& services);
+
 }  // namespace tradesphere::http

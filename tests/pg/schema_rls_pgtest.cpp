@@ -481,7 +481,8 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
                           name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates" ||
                           name == "store_duplicate_block_sizes" ||  // block sizes of a rebuild (0025)
-                          name == "console_redeem_sign_in_code";  // console sign-in (0024): code hash in, session out
+                          name == "console_redeem_sign_in_code" ||  // console sign-in (0024): code hash in, session out
+                          name == "console_purge_ended";  // ended console sign-ins (0026)
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",
