@@ -125,6 +125,26 @@ TEST_F(CustomerSyncServiceTest, RelinkOrphansLinksRowsStoredWhileSyncWasPaused) 
   EXPECT_THROW(sync.relink_orphans(viewer_a), domain::PermissionError);
 }
 
+// A conversation stored while sync was paused and then linked by an operator
+// (not by relink_orphans) has its open failure resolved (migration 0027): verify
+// and /metrics must not count a failure for a row that has its customer.
+TEST_F(CustomerSyncServiceTest, LinkingAPausedConversationByHandResolvesItsSyncFailure) {
+  CustomerSyncService sync(*db);
+  CustomerRepository repo(*db);
+  auto target = repo.create_customer(agent_a, person("Rowan Vale", "rowan@example.com"));
+  owner_exec("SELECT set_chat_sync_paused('" + company_a + "', true)");
+  EXPECT_FALSE(sync.sync_from_chat(agent_a, chat("p-1", "tech-a", "Rowan", "rowan@example.com", "while paused")).customer);
+  owner_exec("SELECT set_chat_sync_paused('" + company_a + "', false)");
+  auto open = [&] {
+    return owner_exec("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + company_a +
+                      "' AND reason = 'paused' AND resolved_at IS NULL")[0][0]
+        .as<int>();
+  };
+  ASSERT_EQ(open(), 1);
+  EXPECT_EQ(sync.link_conversation_to_customer(agent_a, target.id, "p-1").moved_rows, 1);
+  EXPECT_EQ(open(), 0);
+}
+
 TEST_F(CustomerSyncServiceTest, ViewersMayNotSyncAndBadRecordsAreRejected) {
   CustomerSyncService sync(*db);
   EXPECT_THROW(sync.sync_from_chat(viewer_a, chat("v", "viewer-a", "V", "", "hi")), domain::PermissionError);
