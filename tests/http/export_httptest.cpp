@@ -152,6 +152,11 @@ TEST_F(ExportHttpTest, ExportsEveryActiveCustomerWithTheDocumentedColumns) {
   EXPECT_EQ(a.at("last_contact_at"), "");
   EXPECT_EQ(csv.rows[0].at("name"), "Bob \"the builder\" Stone");
   EXPECT_EQ(csv.rows[0].at("tags"), "");
+
+  // Counted like any request, under its route template.
+  const auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(tradesphere_http_requests_total{method="GET",route="/v1/customers/export",status="200"})"),
+            std::string::npos);
 }
 
 TEST_F(ExportHttpTest, MetricsColumnsComeFromTheConversations) {
@@ -199,7 +204,8 @@ TEST_F(ExportHttpTest, AppliesTheListFiltersAndSortAndAgreesWithTheList) {
     auto list = call("GET", "/v1/customers" + query + "&limit=1000", viewer_token());
     ASSERT_EQ(list.status, 200) << list.body;
     std::vector<std::string> list_ids;
-    for (const auto& item : list.json()["items"]) list_ids.push_back(item["id"]);
+    const json body = list.json();
+    for (const auto& item : body["items"]) list_ids.push_back(item["id"]);
     EXPECT_EQ(parse_csv(export_csv(query).body).column("id"), list_ids) << query;
   }
 }
@@ -214,7 +220,8 @@ TEST_F(ExportHttpTest, BadParametersAre400ProblemsNamingThem) {
   }
   auto r = export_csv("?limit=10&lifecycle_stage=vip");
   std::set<std::string> fields;
-  for (const auto& e : r.json()["errors"]) fields.insert(e["field"].get<std::string>());
+  const json problem = r.json();
+  for (const auto& e : problem["errors"]) fields.insert(e["field"].get<std::string>());
   EXPECT_EQ(fields, (std::set<std::string>{"limit", "lifecycle_stage"}));
 }
 
@@ -273,8 +280,9 @@ TEST_F(ExportHttpTest, ManyPagesAreStreamedChunkedWithEveryCustomerOnce) {
     auto page = call("GET", "/v1/customers?sort=name&limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor),
                      viewer_token());
     ASSERT_EQ(page.status, 200) << page.body;
-    for (const auto& item : page.json()["items"]) listed.push_back(item["id"]);
-    cursor = page.json()["next_cursor"].is_string() ? page.json()["next_cursor"].get<std::string>() : "";
+    const json body = page.json();
+    for (const auto& item : body["items"]) listed.push_back(item["id"]);
+    cursor = body["next_cursor"].is_string() ? body["next_cursor"].get<std::string>() : "";
   } while (!cursor.empty());
   EXPECT_EQ(ids, listed);
 

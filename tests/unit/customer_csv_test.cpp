@@ -15,8 +15,9 @@ std::vector<std::string> parse_one(const std::string& text) {
   CsvRecord r;
   EXPECT_TRUE(reader.next(r));
   EXPECT_TRUE(r.error.empty()) << r.error;
+  auto fields = r.fields;
   EXPECT_FALSE(reader.next(r)) << "one record expected";
-  return r.fields;
+  return fields;
 }
 
 TEST(CustomerCsv, HeaderNamesTheColumnsInOrder) {
