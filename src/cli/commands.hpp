@@ -24,6 +24,7 @@ void register_serve_command(CLI::App& app, GlobalOptions& global);
 void register_upgrade_commands(CLI::App& app, GlobalOptions& global);
 void register_company_commands(CLI::App& app, GlobalOptions& global);
 void register_import_command(CLI::App& app, GlobalOptions& global);
+void register_export_command(CLI::App& app, GlobalOptions& global);
 void register_duplicates_commands(CLI::App& app, GlobalOptions& global);
 void register_seed_command(CLI::App& app, GlobalOptions& global);
 void register_token_command(CLI::App& app, GlobalOptions& global);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cli::register_upgrade_commands(app, global);
   cli::register_company_commands(app, global);
   cli::register_import_command(app, global);
+  cli::register_export_command(app, global);
   cli::register_duplicates_commands(app, global);
   cli::register_seed_command(app, global);
   cli::register_token_command(app, global);

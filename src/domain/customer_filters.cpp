@@ -189,6 +189,26 @@ CustomerFilters parse_customer_filters(const std::map<std::string, std::string>&
   return f;
 }
 
+CustomerFilters parse_customer_export_filters(const std::map<std::string, std::string>& params) {
+  std::vector<FieldError> errors;
+  std::map<std::string, std::string> filters;
+  for (const auto& [key, value] : params) {
+    if (key == "limit" || key == "cursor" || key == "include_total") {
+      errors.push_back({key, "not accepted by the export (it is always the whole filtered list)"});
+    } else {
+      filters.emplace(key, value);
+    }
+  }
+  CustomerFilters f;
+  try {
+    f = parse_customer_filters(filters);
+  } catch (const ValidationError& e) {
+    errors.insert(errors.end(), e.fields().begin(), e.fields().end());
+  }
+  if (!errors.empty()) throw ValidationError(std::move(errors));
+  return f;
+}
+
 void validate_customer_filters(const CustomerFilters& f) {
   std::vector<FieldError> errors;
   if (f.limit < 1 || f.limit > kMaxLimit) errors.push_back({"limit", "must be an integer between 1 and 1000"});

@@ -67,6 +67,13 @@ struct CustomerFilters {
 // Throws one ValidationError naming every bad parameter.
 CustomerFilters parse_customer_filters(const std::map<std::string, std::string>& query_params);
 
+// The filters of GET /v1/customers/export and `tradesphere export`: the same
+// parameters and checks as parse_customer_filters, without paging — limit,
+// cursor and include_total are refused (an export is always the whole filtered
+// list, in the list's sort order). Throws one ValidationError naming every bad
+// parameter.
+CustomerFilters parse_customer_export_filters(const std::map<std::string, std::string>& query_params);
+
 // Checks filters built in code (e.g. by the legacy facade): limit range, tags
 // already normalized, timestamps and ranges (from <= to), query length, cursor
 // consistent with sort/order. Throws one ValidationError naming every bad field.

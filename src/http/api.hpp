@@ -45,6 +45,13 @@ struct ApiRequest {
   std::optional<int> if_match_version() const;
 };
 
+// A response body produced piece by piece (HTTP/1.1 chunked transfer encoding):
+// called on a worker thread once the head is written, again after each piece was
+// written, never concurrently; returns the next piece, "" at the end. An exception
+// aborts the response: the connection is closed without the last chunk, so the
+// client sees an incomplete body, never a short one passed off as complete.
+using BodyStream = std::function<std::string()>;
+
 struct ApiResponse {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
@@ -52,8 +59,11 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::optional<std::string> raw_body;  // sent as is instead of body.dump()
   bool no_content = false;              // 204
+  BodyStream body_stream;               // set: the body is streamed (chunked) instead of body/raw_body
 
-  static ApiResponse ok(nlohmann::json body) { return ApiResponse{200, std::move(body), {}, "application/json", {}, false}; }
+  static ApiResponse ok(nlohmann::json body) {
+    return ApiResponse{200, std::move(body), {}, "application/json", {}, false, {}};
+  }
   static ApiResponse created(nlohmann::json body, std::string location);
   static ApiResponse empty() { ApiResponse r; r.status = 204; r.no_content = true; return r; }
   // Serialized body (invalid UTF-8 replaced, never throws).

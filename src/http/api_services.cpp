@@ -10,6 +10,7 @@
 #include "db/idempotency_store.hpp"
 #include "services/business_gauges.hpp"
 #include "services/customer_enrichment_service.hpp"
+#include "services/customer_export_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
@@ -33,6 +34,7 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   s->lifecycle = std::make_shared<services::CustomerLifecycleService>(db);
   s->merges = std::make_shared<services::CustomerMergeService>(db);
   s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
+  s->exports = std::make_shared<services::CustomerExportService>(db);
   s->gauges = std::make_shared<services::BusinessGauges>(db);
   s->console_sessions = std::make_shared<db::ConsoleSessionRepository>(db);
   return s;

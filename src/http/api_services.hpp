@@ -18,6 +18,7 @@ class CustomerSyncService;
 class CustomerLifecycleService;
 class CustomerMergeService;
 class CustomerEnrichmentService;
+class CustomerExportService;
 class BusinessGauges;
 }  // namespace tradesphere::services
 
@@ -31,6 +32,7 @@ struct ApiServices {
   std::shared_ptr<services::CustomerLifecycleService> lifecycle;
   std::shared_ptr<services::CustomerMergeService> merges;
   std::shared_ptr<services::CustomerEnrichmentService> enrichment;
+  std::shared_ptr<services::CustomerExportService> exports;  // GET /v1/customers/export (CSV, streamed)
   std::shared_ptr<services::BusinessGauges> gauges;  // /metrics: stage distribution, duplicate rate
   std::shared_ptr<db::ConsoleSessionRepository> console_sessions;  // console sign-in and cookie sessions
 };

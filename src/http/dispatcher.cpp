@@ -154,7 +154,51 @@ void write_api_response(WireResponse& res, const ApiResponse& out) {
   for (const auto& [k, v] : out.headers) set_header(res, k, v);
   if (out.no_content) return;
   set_header(res, "Content-Type", out.content_type);
+  if (out.body_stream) {
+    res.body_stream = out.body_stream;
+    return;
+  }
   res.body = out.serialized();
+}
+
+// A streamed body with the exchange's log context on every line it writes, and
+// one line when it ends: http_stream_finished (bytes, chunks, total duration) or,
+// when a chunk fails, http_stream_failed (error) — the access line (http_request)
+// was written when the head was ready.
+BodyStream observed_stream(BodyStream inner, const Exchange& ex, const std::string& route) {
+  struct Progress {
+    std::size_t bytes = 0;
+    std::size_t chunks = 0;
+  };
+  auto progress = std::make_shared<Progress>();
+  return [inner = std::move(inner), progress, correlation_id = ex.correlation_id, company_id = ex.company_id, route,
+          received = ex.request.received]() -> std::string {
+    common::ScopedLogContext scope(correlation_id, company_id);
+    auto fields = [&] {
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count();
+      return nlohmann::json{{"route", route}, {"bytes", progress->bytes}, {"chunks", progress->chunks},
+                            {"duration_ms", ms}};
+    };
+    try {
+      std::string chunk = inner();
+      if (chunk.empty()) {
+        common::log(spdlog::level::info, "http_stream_finished", fields());
+      } else {
+        progress->bytes += chunk.size();
+        progress->chunks += 1;
+      }
+      return chunk;
+    } catch (...) {
+      std::string cause;
+      const auto p = problem_from_exception(std::current_exception(), false, &cause);
+      auto f = fields();
+      f["status"] = p.status;
+      f["cause"] = cause.empty() ? p.detail : cause;
+      common::log(spdlog::level::err, "http_stream_failed", f);
+      throw;
+    }
+  };
 }
 
 // Runs the handler under an Idempotency-Key: first use runs and stores the
@@ -362,6 +406,7 @@ WireResponse finish(Exchange& ex) {
   common::ScopedLogContext scope(ex.correlation_id, ex.company_id);
   common::log(spdlog::level::info, "http_request",
               {{"method", method}, {"route", route}, {"status", ex.response.status}, {"duration_ms", ms}});
+  if (ex.response.body_stream) ex.response.body_stream = observed_stream(std::move(ex.response.body_stream), ex, route);
   return std::move(ex.response);
 }
 

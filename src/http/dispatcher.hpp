@@ -33,6 +33,9 @@ struct WireResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included when there is a body
   std::string body;
   bool close = false;  // the transport closes the connection after writing
+  // Set: `body` is empty and the transport sends the body in chunks (Transfer-Encoding:
+  // chunked), calling this on a worker thread for each one (http/api.hpp, BodyStream).
+  BodyStream body_stream;
 };
 
 // tradesphere_http_unavailable_total{cause}: every 503, by why. Causes: database

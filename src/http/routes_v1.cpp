@@ -3,13 +3,17 @@
 // again. Tenancy comes from the token only (ctx.company_id): an id of another
 // company is simply not found.
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <set>
+#include <utility>
 
 #include "db/chat_repository.hpp"
 #include "db/customer_repository.hpp"
 #include "db/database.hpp"
 #include "db/merge_repository.hpp"
 #include "domain/customer.hpp"
+#include "domain/customer_csv.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/errors.hpp"
 #include "http/customer_page_json.hpp"
@@ -17,6 +21,7 @@
 #include "http/routes.hpp"
 #include "domain/contact_extraction.hpp"
 #include "services/customer_enrichment_service.hpp"
+#include "services/customer_export_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
@@ -329,6 +334,33 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
   t.add({"DELETE", "/v1/customers/{id}/tags", Access::kAgent, tags_route(false)});
 }
 
+// GET /v1/customers/export: the list's filters and sort (parse_customer_export_filters:
+// the list's parameters without paging) as CSV, streamed one keyset page per chunk
+// (services/customer_export_service.hpp). The header and the first page are read
+// before the answer starts, so bad parameters and an unavailable database are
+// still problem+json; a failure after that cuts the body short (api.hpp, BodyStream).
+void register_export_routes(RouteTable& t, ApiServices& s) {
+  auto& exports = *s.exports;
+  t.add({"GET", "/v1/customers/export", Access::kViewer, [&exports](ApiRequest& req) {
+           std::shared_ptr<services::CustomerExport> run = with_query_params([&] {
+             return exports.start(req.ctx, domain::parse_customer_export_filters(req.query_map()));
+           });
+           auto first = std::make_shared<std::string>(run->next_chunk());
+           ApiResponse r;
+           r.content_type = "text/csv; charset=utf-8";
+           r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" +
+                                                             domain::customer_export_file_name(
+                                                                 std::chrono::system_clock::now()) +
+                                                             "\"");
+           r.headers.emplace_back("Cache-Control", "no-store");
+           r.body_stream = [run, first]() -> std::string {
+             if (!first->empty()) return std::exchange(*first, std::string());
+             return run->next_chunk();
+           };
+           return r;
+         }});
+}
+
 // ---- chat and conversations -------------------------------------------------
 
 void register_chat_routes(RouteTable& t, ApiServices& s) {
@@ -569,6 +601,7 @@ void register_v1_routes(RouteTable& table, ApiServices& services) {
                                        {"role", domain::to_string(req.ctx.role)}});
              }});
   if (services.customers && services.lifecycle) register_customer_routes(table, services);
+  if (services.exports) register_export_routes(table, services);
   if (services.sync) register_chat_routes(table, services);
   if (services.merges) register_merge_routes(table, services);
   if (services.enrichment) register_enrichment_routes(table, services);

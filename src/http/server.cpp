@@ -37,7 +37,7 @@ common::Counter& closed_counter(const std::string& reason) {
   static auto& family = common::metrics().counter_family(
       "tradesphere_http_connections_closed_total",
       "Connections the server closed, by reason (header_timeout, body_timeout, idle_timeout, write_timeout, "
-      "malformed, draining)");
+      "malformed, draining, stream_failed)");
   return family.with({{"reason", reason}});
 }
 common::Gauge& open_connections_gauge() {
@@ -224,7 +224,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const Dispatcher& dispatcher = *impl_.dispatcher;
     if (dispatcher.answers_from_memory(*request)) return respond(dispatcher.handle(*request));
     auto self = shared_from_this();
-    const auto admission = impl_.workers->submit(dispatcher.tenant_of(*request), [self, request] {
+    tenant_ = dispatcher.tenant_of(*request);
+    const auto admission = impl_.workers->submit(tenant_, [self, request] {
       const auto& impl = self->impl_;
       if (self->impl_.io.stopped()) return;  // past the drain deadline: nobody will write the answer
       WireResponse res;
@@ -264,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kWriting;
     const bool keep_alive = keep_alive_ && !out.close && !impl_.draining;
+    if (out.body_stream) return respond_streamed(std::move(out), keep_alive);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(out.status));
@@ -283,6 +285,87 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!keep_alive) return self->close();
       self->wait_for_next();
     });
+  }
+
+  // A streamed body (WireResponse::body_stream): the head with Transfer-Encoding:
+  // chunked, then one chunk at a time. Each chunk is produced on a worker thread
+  // (queued like a request, under the same company, so a long export shares the
+  // workers fairly) and written here with write_timeout; the next one is asked for
+  // only once the previous one is written, so a slow reader holds one chunk in
+  // memory and no worker. A producer that throws, or a worker pool that refuses
+  // the task, ends the connection without the last chunk (the client sees an
+  // incomplete body). HEAD gets the head only.
+  void respond_streamed(WireResponse out, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(out.status));
+    for (const auto& [name, value] : out.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
+    auto producer = std::make_shared<BodyStream>(std::move(out.body_stream));
+    stream_.expires_after(options().write_timeout);
+    bhttp::async_write_header(stream_, *serializer, [self = shared_from_this(), res, serializer, producer, keep_alive](
+                                                        beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (ec == beast::error::timeout) closed_counter("write_timeout").inc();
+        return self->close();
+      }
+      if (self->head_only_) return self->after_response(keep_alive);
+      self->produce_chunk(producer, keep_alive);
+    });
+  }
+
+  void produce_chunk(const std::shared_ptr<BodyStream>& producer, bool keep_alive) {
+    stream_.expires_never();  // the worker's database time is bounded by statement_timeout
+    auto self = shared_from_this();
+    const auto admission = impl_.workers->submit(tenant_, [self, producer, keep_alive] {
+      if (self->impl_.io.stopped()) return;
+      std::optional<std::string> chunk;  // nullopt: the producer failed (it logged why)
+      try {
+        chunk = (*producer)();
+      } catch (...) {
+      }
+      asio::post(self->stream_.get_executor(), [self, producer, keep_alive, chunk = std::move(chunk)]() mutable {
+        self->write_chunk(producer, std::move(chunk), keep_alive);
+      });
+    });
+    if (admission != Admission::kAccepted) {
+      closed_counter("stream_failed").inc();
+      close();
+    }
+  }
+
+  void write_chunk(const std::shared_ptr<BodyStream>& producer, std::optional<std::string> chunk, bool keep_alive) {
+    if (phase_ == Phase::kClosed) return;
+    if (!chunk) {
+      closed_counter("stream_failed").inc();
+      return close();
+    }
+    stream_.expires_after(options().write_timeout);
+    auto on_written = [self = shared_from_this()](beast::error_code ec) {
+      if (ec == beast::error::timeout) closed_counter("write_timeout").inc();
+      if (ec) self->close();
+      return !ec;
+    };
+    if (chunk->empty()) {
+      asio::async_write(stream_, bhttp::make_chunk_last(),
+                        [self = shared_from_this(), on_written, keep_alive](beast::error_code ec, std::size_t) {
+                          if (on_written(ec)) self->after_response(keep_alive);
+                        });
+      return;
+    }
+    auto data = std::make_shared<std::string>(std::move(*chunk));
+    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(*data)),
+                      [self = shared_from_this(), on_written, data, producer, keep_alive](beast::error_code ec,
+                                                                                         std::size_t) {
+                        if (on_written(ec)) self->produce_chunk(producer, keep_alive);
+                      });
+  }
+
+  void after_response(bool keep_alive) {
+    if (!keep_alive) return close();
+    wait_for_next();
   }
 
   // After a refusal: no more answers, but drain what the client still sends for a
@@ -319,6 +402,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Phase phase_ = Phase::kHeader;
   bool head_only_ = false;
   bool keep_alive_ = true;
+  std::string tenant_;  // company of the request being answered (queues the chunks of a streamed body)
   std::size_t lingered_ = 0;
 };
 

@@ -163,6 +163,9 @@ TEST_F(ContractHttpTest, ErrorsAreTheDocumentedProblems) {
       {422, call_json("POST", "/v1/chat", agent_token(), json::array({{{"x", 1}}})), "POST", "/v1/chat"},
       // Public routes: a malformed request is a 400 there too.
       {400, call("GET", "/healthz?a=%zz"), "GET", "/healthz"},
+      // The CSV export answers its errors as problems too.
+      {400, call("GET", "/v1/customers/export?limit=5", viewer_token()), "GET", "/v1/customers/export"},
+      {401, call("GET", "/v1/customers/export"), "GET", "/v1/customers/export"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + c.route + " → " + std::to_string(c.status));

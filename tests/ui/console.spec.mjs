@@ -1,7 +1,7 @@
 // The operator console end to end: sign-in link, search, edit with a version
 // conflict, a duplicates review that merges with a chosen field and undoes it,
-// the merge history, a viewer without write controls, a foreign Origin refused,
-// sign-out. Screenshots for docs/console.md; axe-core on each screen.
+// the merge history, a viewer without write controls, the CSV export of the
+// filtered list, a foreign Origin refused, sign-out. Screenshots for docs/console.md; axe-core on each screen.
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -191,6 +191,28 @@ test('a viewer sees no write control', async ({ page }) => {
   await page.getByRole('link', { name: 'Merge history' }).click();
   await expect(page.getByTestId('merge-row').first()).toBeVisible();
   await expect(page.getByRole('button', { name: /^Undo/ })).toHaveCount(0);
+});
+
+test('Export CSV carries the current filters and downloads that list (keyboard, viewer)', async ({ page }) => {
+  await signIn(page, 'victor', 'viewer');
+  const link = page.getByRole('link', { name: 'Export CSV' });
+  await expect(link).toHaveAttribute('href', '/v1/customers/export?sort=created_at&order=desc');
+  await page.getByLabel('Search').fill('zeld');
+  await expect(page.getByTestId('count')).toHaveText('1 customer');
+  await page.getByLabel('Sort by').selectOption('name');
+  await page.getByLabel('Order').selectOption('asc');
+  await expect(link).toHaveAttribute('href', '/v1/customers/export?q=zeld&sort=name&order=asc');
+
+  await link.focus();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  expect(download.suggestedFilename()).toMatch(/^customers-\d{4}-\d{2}-\d{2}\.csv$/);
+  const lines = readFileSync(await download.path(), 'utf8').split('\r\n');
+  expect(lines[0]).toBe('id,external_id,name,email,phone,address,lifecycle_stage,tags,notes,source,created_at,'
+    + 'updated_at,conversation_count,message_count,last_contact_at');
+  expect(lines.at(-1)).toBe('');
+  const listed = (await apiAsAdmin('GET', '/v1/customers?q=zeld&sort=name&order=asc&limit=1000')).json.items;
+  expect(lines.slice(1, -1).map((l) => l.split(',')[0])).toEqual(listed.map((c) => c.id));
+  expect(lines[1]).toContain('Zelda Quartermain');
 });
 
 test('a request with a foreign Origin is refused; sign-out ends the session', async ({ page }) => {

@@ -194,5 +194,22 @@ TEST(CustomerFiltersValidation, ChecksFiltersBuiltInCode) {
   EXPECT_EQ(fields([&] { validate_customer_filters(f); }), std::vector<std::string>{"tags_all"});
 }
 
+TEST(CustomerExportFilters, TakeTheListFiltersAndSort) {
+  const Params params{{"lifecycle_stage", "lead"}, {"tags_any", "VIP,eu"}, {"has_email", "true"},
+                      {"q", " ann "},           {"sort", "name"},         {"order", "desc"}};
+  EXPECT_EQ(parse_customer_export_filters(params), parse_customer_filters(params));
+  EXPECT_EQ(parse_customer_export_filters({}), parse_customer_filters({}));
+}
+
+TEST(CustomerExportFilters, RefusePagingParametersAndReportEveryBadOne) {
+  EXPECT_EQ(fields([] { parse_customer_export_filters(Params{{"limit", "10"}}); }), std::vector<std::string>{"limit"});
+  EXPECT_EQ(fields([] { parse_customer_export_filters(Params{{"include_total", "true"}}); }),
+            std::vector<std::string>{"include_total"});
+  EXPECT_EQ(fields([] {
+              parse_customer_export_filters(Params{{"cursor", "abc"}, {"lifecycle_stage", "vip"}, {"colour", "red"}});
+            }),
+            (std::vector<std::string>{"colour", "cursor", "lifecycle_stage"}));
+}
+
 }  // namespace
 }  // namespace tradesphere::domain

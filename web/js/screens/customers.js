@@ -1,5 +1,6 @@
 // Customers: filters, sort, keyset paging (the API's cursor), search as you type,
-// bulk stage change (admin), new customer (agent, admin).
+// bulk stage change (admin), new customer (agent, admin), CSV export of the
+// filtered list (a plain link: the session cookie authenticates the GET).
 import { api, ApiError, idempotencyKey, query } from '../api.js';
 import { announce, clear, debounce, field, fmtTime, h, highlight, select, STAGES } from '../dom.js';
 
@@ -7,8 +8,21 @@ const PAGE_SIZE = 25;
 // Kept while the console is open: coming back from a customer restores the list.
 const state = { q: '', stage: '', tags: '', sort: 'created_at', order: 'desc', cursors: [null], page: 0 };
 
+// The list's filters and sort, as GET /v1/customers and GET /v1/customers/export take them.
+function filterParams() {
+  return { q: state.q, lifecycle_stage: state.stage, tags_any: state.tags, sort: state.sort, order: state.order };
+}
+
+function exportHref() {
+  return `/v1/customers/export${query(filterParams())}`;
+}
+
 export async function renderCustomers(view, session) {
   const results = h('div', { class: 'results' });
+  const exportLink = h('a', {
+    class: 'button secondary', href: exportHref(), download: true, 'data-testid': 'export-csv',
+    'aria-describedby': 'export-hint', text: 'Export CSV',
+  });
   const q = h('input', { type: 'search', value: state.q, autocomplete: 'off', placeholder: 'Name, email or phone' });
   const stage = select([['', 'Any stage'], ...STAGES.map((s) => [s, s])], state.stage);
   const tags = h('input', { type: 'text', value: state.tags, placeholder: 'vip, wholesale' });
@@ -24,6 +38,7 @@ export async function renderCustomers(view, session) {
     state.order = order.value;
     state.cursors = [null];
     state.page = 0;
+    exportLink.href = exportHref();
     load(results, session);
   };
   q.addEventListener('input', debounce(reload, 250));
@@ -35,16 +50,15 @@ export async function renderCustomers(view, session) {
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
       field('Search', q), field('Stage', stage), field('Tags (any of)', tags), field('Sort by', sort),
       field('Order', order)),
+    h('p', { class: 'toolbar' }, exportLink,
+      h('span', { id: 'export-hint', class: 'hint', text: 'Every customer matching the filters, in this order (CSV).' })),
     session.canWrite ? newCustomerForm() : null,
     results);
   await load(results, session);
 }
 
 async function load(results, session) {
-  const params = {
-    limit: PAGE_SIZE, sort: state.sort, order: state.order, include_total: 'true',
-    q: state.q, lifecycle_stage: state.stage, tags_any: state.tags, cursor: state.cursors[state.page],
-  };
+  const params = { ...filterParams(), limit: PAGE_SIZE, include_total: 'true', cursor: state.cursors[state.page] };
   let page;
   try {
     results.setAttribute('aria-busy', 'true');

@@ -1,0 +1,34 @@
+// RFC 4180 CSV writing (pure; used by GET /v1/customers/export and
+// `tradesphere export`). The reading side is csv.hpp.
+//
+// A field is quoted when it contains a comma, a double quote, CR or LF; quotes
+// inside are doubled. Records end with CRLF. NULL (std::nullopt) and the empty
+// string are both written as an empty field.
+//
+// Formula injection (CWE-1236): a spreadsheet opening the file would evaluate a
+// cell that starts with '=', '+', '-', '@', TAB or CR as a formula. Such a cell
+// gets a leading apostrophe ("=1+1" -> "'=1+1"), which spreadsheets show as
+// text. The apostrophe is part of the exported value: a phone "+1 415 555 0100"
+// is written as "'+1 415 555 0100". The guard applies to every cell, so
+// consumers that read the file programmatically strip one leading apostrophe
+// before one of those characters.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tradesphere::domain {
+
+// True when a spreadsheet would treat the cell as a formula (first character
+// '=', '+', '-', '@', TAB or CR).
+bool csv_formula_like(std::string_view cell) noexcept;
+
+// Appends one field: the formula guard, then RFC 4180 quoting when needed.
+void append_csv_field(std::string& out, std::string_view value);
+
+// Appends one record: fields separated by ',', nullopt as an empty field, CRLF at the end.
+void append_csv_record(std::string& out, const std::vector<std::optional<std::string>>& fields);
+
+}  // namespace tradesphere::domain
