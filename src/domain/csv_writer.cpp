@@ -2,8 +2,27 @@
 
 namespace tradesphere::domain {
 
+namespace {
+// "+1 415 555 0100", "+44 (0)20 7946 0958", "-12.5": a sign, then only digits
+// and the punctuation of numbers and phones. A spreadsheet may read it as a
+// number, but it cannot call a function or reach another cell, and guarding it
+// would put an apostrophe before every E.164 phone (and break re-import).
+bool signed_number_or_phone(std::string_view cell) noexcept {
+  if (cell.size() < 2 || (cell.front() != '+' && cell.front() != '-')) return false;
+  bool digit = false;
+  for (const char c : cell.substr(1)) {
+    if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c != ' ' && c != '(' && c != ')' && c != '.' && c != '-' && c != '/') {
+      return false;
+    }
+  }
+  return digit;
+}
+}  // namespace
+
 bool csv_formula_like(std::string_view cell) noexcept {
-  if (cell.empty()) return false;
+  if (cell.empty() || signed_number_or_phone(cell)) return false;
   switch (cell.front()) {
     case '=':
     case '+':

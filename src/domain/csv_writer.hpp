@@ -8,10 +8,11 @@
 // Formula injection (CWE-1236): a spreadsheet opening the file would evaluate a
 // cell that starts with '=', '+', '-', '@', TAB or CR as a formula. Such a cell
 // gets a leading apostrophe ("=1+1" -> "'=1+1"), which spreadsheets show as
-// text. The apostrophe is part of the exported value: a phone "+1 415 555 0100"
-// is written as "'+1 415 555 0100". The guard applies to every cell, so
-// consumers that read the file programmatically strip one leading apostrophe
-// before one of those characters.
+// text; consumers that read the file programmatically strip one leading
+// apostrophe before one of those characters. Not guarded: a sign followed only
+// by digits and number/phone punctuation (space ( ) . - /), such as the phone
+// "+1 415 555 0100" or "-12.5": it can call no function, and guarding it would
+// change every E.164 phone (and its re-import).
 #pragma once
 
 #include <optional>
@@ -22,7 +23,7 @@
 namespace tradesphere::domain {
 
 // True when a spreadsheet would treat the cell as a formula (first character
-// '=', '+', '-', '@', TAB or CR).
+// '=', '+', '-', '@', TAB or CR), except a signed number or phone.
 bool csv_formula_like(std::string_view cell) noexcept;
 
 // Appends one field: the formula guard, then RFC 4180 quoting when needed.

@@ -38,13 +38,19 @@ TEST(CsvWriter, QuotesFieldsWithCommaQuoteCrOrLfAndDoublesQuotes) {
 }
 
 TEST(CsvWriter, FormulaLikeCellsGetALeadingApostrophe) {
-  for (const char* v : {"=1+1", "+1 415 555 0100", "-2", "@SUM(A1)", "\tx", "\rx"}) {
+  for (const char* v : {"=1+1", "+1+SUM(A1)", "-2+3+cmd|' /C calc'!A0", "+HYPERLINK(\"x\")", "-", "+", "@SUM(A1)",
+                        "\tx", "\rx"}) {
     EXPECT_TRUE(csv_formula_like(v)) << v;
+  }
+  // a signed number or phone calls nothing: written as it is
+  for (const char* v : {"+1 415 555 0100", "+44 (0)20 7946 0958", "-12.5", "+61-8-8554-2291", "-2"}) {
+    EXPECT_FALSE(csv_formula_like(v)) << v;
   }
   EXPECT_EQ(field("=HYPERLINK(\"http://evil\")"), "\"'=HYPERLINK(\"\"http://evil\"\")\"");
   EXPECT_EQ(field("=1+1"), "'=1+1");
-  EXPECT_EQ(field("+1 415 555 0100"), "'+1 415 555 0100");
-  EXPECT_EQ(field("-5"), "'-5");
+  EXPECT_EQ(field("+1 415 555 0100"), "+1 415 555 0100");
+  EXPECT_EQ(field("-5"), "-5");
+  EXPECT_EQ(field("-5+A1"), "'-5+A1");
   EXPECT_EQ(field("@cmd"), "'@cmd");
   EXPECT_EQ(field("\tTAB"), "'\tTAB");
   EXPECT_EQ(field("\rCR"), "\"'\rCR\"") << "a CR also needs quotes; the apostrophe goes inside them";
