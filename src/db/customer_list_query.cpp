@@ -77,47 +77,67 @@ SortSpec sort_spec(domain::SortKey key) {
 
 // Builds the list statement for one (sort, direction) from constant fragments
 // only (no caller data), once per combination.
+//
+// The position after the cursor is always a row comparison, (sort, id) > (value,
+// id), which PostgreSQL turns into the start of an index range: a page deep in
+// the list costs what the first one costs. A nullable sort key (name, last
+// contact) is split in two parts, the rows with a value and the rows without,
+// each read in index order up to the page size; NULL rows follow (or precede)
+// the others, among themselves by id. (An OR of "greater, or equal and a larger
+// id, or NULL" could not start an index range: the scan began at the top and
+// discarded every earlier row.) Measured on 100k customers: a CSV export sorted
+// by last contact (100 pages) 4.7 s, as fast as by creation date. Sorting by name
+// still filters instead: under row-level security a qual may start an index range
+// only when its functions are LEAKPROOF, and lower() is not (text_gt is), so
+// (lower(name), id) > (...) runs as a filter on the ordered index scan (export
+// by name 27 s). The fix is a stored lowercase column with its own index.
 std::string build_list_sql(domain::SortKey key, bool descending) {
   const SortSpec s = sort_spec(key);
-  const std::string e = s.expr;
-  const std::string v = std::string("$14::") + s.cast;
-  const std::string cmp = descending ? "<" : ">";
-  const std::string id_after = "c.id " + cmp + " $15::uuid";
-  // Where NULL values sit in the scan: after the non-NULL ones or before them.
-  const bool nulls_last_in_scan = s.nullable && (descending == s.nulls_first_when_ascending);
-  std::string keyset;
-  std::string order;
-  if (!s.nullable) {
-    keyset = "(" + e + ", c.id) " + cmp + " (" + v + ", $15::uuid)";
-    order = e + (descending ? " DESC, c.id DESC" : " ASC, c.id ASC");
-  } else if (nulls_last_in_scan) {
-    keyset = "(($14::text IS NOT NULL AND (" + e + " " + cmp + " " + v + " OR (" + e + " = " + v + " AND " +
-             id_after + ") OR " + e + " IS NULL)) OR ($14::text IS NULL AND " + e + " IS NULL AND " + id_after +
-             "))";
-    order = e + (descending ? " DESC NULLS LAST, c.id DESC" : " ASC NULLS LAST, c.id ASC");
-  } else {
-    keyset = "(($14::text IS NULL AND ((" + e + " IS NULL AND " + id_after + ") OR " + e +
-             " IS NOT NULL)) OR ($14::text IS NOT NULL AND (" + e + " " + cmp + " " + v + " OR (" + e + " = " + v +
-             " AND " + id_after + "))))";
-    order = e + (descending ? " DESC NULLS FIRST, c.id DESC" : " ASC NULLS FIRST, c.id ASC");
-  }
   const bool by_metric = key == domain::SortKey::kLastContact || key == domain::SortKey::kConversationCount;
   const std::string from = by_metric ? kListFromMetrics : kListFrom;
   const std::string filters = std::string(kListFilters) + (by_metric ? kMetricsActive : "");
+  const std::string e = s.expr;
+  // the id beside the sort key in its index: customers' for customer columns, the metrics row's for metrics
+  const std::string id = by_metric ? "m.customer_id" : "c.id";
+  const std::string v = std::string("$14::") + s.cast;
+  const std::string cmp = descending ? "<" : ">";
+  const std::string dir = descending ? " DESC" : " ASC";
+  const std::string after_cursor = "(" + e + ", " + id + ") " + cmp + " (" + v + ", $15::uuid)";
+  const std::string id_after = id + " " + cmp + " $15::uuid";
+  const std::string columns = std::string(kCustomerColumns) + ", " + kMetricsColumns + ", (" + e + ")::text AS sort_value";
+  auto part = [&](const std::string& where, const std::string& order, const char* rank) {
+    return "(SELECT " + columns + ", " + rank + " AS sort_part, " + e + " AS sort_key, " + id + " AS sort_id " + from +
+           " WHERE " + filters + " AND " + where + " ORDER BY " + order + " LIMIT $16::integer)";
+  };
+  std::string page;
+  if (!s.nullable) {
+    page = "SELECT " + columns + " " + from + " WHERE " + filters + " AND (NOT $13::boolean OR " + after_cursor +
+           ") ORDER BY " + e + dir + ", " + id + dir + " LIMIT $16::integer";
+  } else {
+    // Where NULL values sit in the scan: after the non-NULL ones or before them.
+    const bool nulls_last_in_scan = descending == s.nulls_first_when_ascending;
+    // a cursor with a value ($14 not NULL) is among the rows with a value
+    const std::string valued =
+        part(e + " IS NOT NULL AND (NOT $13::boolean OR " +
+                 (nulls_last_in_scan ? "($14::text IS NOT NULL AND " + after_cursor + ")"
+                                     : "$14::text IS NULL OR " + after_cursor) +
+                 ")",
+             e + dir + ", " + id + dir, nulls_last_in_scan ? "0" : "1");
+    const std::string nulls =
+        part(e + " IS NULL AND (NOT $13::boolean OR " +
+                 (nulls_last_in_scan ? "$14::text IS NOT NULL OR " + id_after : "($14::text IS NULL AND " + id_after + ")") +
+                 ")",
+             id + dir, nulls_last_in_scan ? "1" : "0");
+    page = "SELECT u.* FROM (" + valued + " UNION ALL " + nulls + ") u ORDER BY u.sort_part, u.sort_key" + dir +
+           ", u.sort_id" + dir + " LIMIT $16::integer";
+  }
   std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) ";
   sql += from;
   sql += " WHERE ";
   sql += filters;
-  sql += ") END AS total) t LEFT JOIN LATERAL (SELECT ";
-  sql += kCustomerColumns;
-  sql += ", ";
-  sql += kMetricsColumns;
-  sql += ", (" + e + ")::text AS sort_value ";
-  sql += from;
-  sql += " WHERE ";
-  sql += filters;
-  sql += " AND (NOT $13::boolean OR " + keyset + ")";
-  sql += " ORDER BY " + order + " LIMIT $16::integer) p ON true";
+  sql += ") END AS total) t LEFT JOIN LATERAL (";
+  sql += page;
+  sql += ") p ON true";
   return sql;
 }
 
