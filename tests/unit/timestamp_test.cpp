@@ -1,4 +1,6 @@
 // RFC 3339 UTC: the one format timestamps have in JSON (domain/timestamp.hpp).
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "domain/normalize.hpp"
@@ -30,7 +32,7 @@ TEST(Rfc3339, EveryFormattedInstantParsesBackToItself) {
     const auto text = format_rfc3339_utc(v);
     ASSERT_EQ(text.size(), 27u) << text;
     ASSERT_EQ(parse_iso8601_micros(text), v) << text;
-    v += (last - first) / 20011 + 999'983 * i;  // uneven steps: every field varies
+    v += (last - first) / 20011 + std::int64_t{999'983} * i;  // uneven steps: every field varies
     if (v > last) break;
   }
 }
