@@ -30,6 +30,7 @@
 #include "db/database.hpp"
 #include "services/customer_merge_service.hpp"
 #include "domain/csv.hpp"
+#include "domain/csv_writer.hpp"
 #include "domain/customer.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
@@ -258,6 +259,10 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
         continue;
       }
       try {
+        // a file written by `tradesphere export`: its formula guard comes off (domain/csv_writer.hpp)
+        for (auto& f : rec.fields) {
+          if (const auto bare = domain::csv_unguard(f); bare.size() != f.size()) f = std::string(bare);
+        }
         std::vector<std::string> warnings;
         auto row = parse_row(rec.fields, cols, extra, *strict, warnings);
         if (row.external_id) {

@@ -36,6 +36,11 @@ bool csv_formula_like(std::string_view cell) noexcept {
   }
 }
 
+std::string_view csv_unguard(std::string_view cell) noexcept {
+  if (cell.size() >= 2 && cell.front() == '\'' && csv_formula_like(cell.substr(1))) return cell.substr(1);
+  return cell;
+}
+
 void append_csv_field(std::string& out, std::string_view value) {
   const bool guard = csv_formula_like(value);
   const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos;

@@ -26,6 +26,11 @@ namespace tradesphere::domain {
 // '=', '+', '-', '@', TAB or CR), except a signed number or phone.
 bool csv_formula_like(std::string_view cell) noexcept;
 
+// The reverse of the guard, for reading such a file back (`tradesphere import`):
+// one leading apostrophe is dropped when what follows it is formula-like;
+// anything else is returned as it is.
+std::string_view csv_unguard(std::string_view cell) noexcept;
+
 // Appends one field: the formula guard, then RFC 4180 quoting when needed.
 void append_csv_field(std::string& out, std::string_view value);
 

@@ -37,6 +37,18 @@ TEST(CsvWriter, QuotesFieldsWithCommaQuoteCrOrLfAndDoublesQuotes) {
   EXPECT_EQ(field("\""), "\"\"\"\"");
 }
 
+// What import does with an exported file: the guard comes off, nothing else changes.
+TEST(CsvWriter, UnguardRemovesExactlyTheGuardsApostrophe) {
+  for (const std::string v : {"=1+1", "@cmd", "+SUM(A1)", "-2+A1", "\tTAB", "plain", "+1 415 555 0100", "'quoted'", "", "'"}) {
+    std::string out;
+    append_csv_field(out, v);
+    const std::string written = !out.empty() && out.front() == '"' ? out.substr(1, out.size() - 2) : out;
+    EXPECT_EQ(std::string(csv_unguard(written)), v) << v;
+  }
+  EXPECT_EQ(csv_unguard("'abc"), "'abc") << "an apostrophe before text is kept";
+  EXPECT_EQ(csv_unguard("''=1"), "''=1") << "only one guard, only when a formula follows";
+}
+
 TEST(CsvWriter, FormulaLikeCellsGetALeadingApostrophe) {
   for (const char* v : {"=1+1", "+1+SUM(A1)", "-2+3+cmd|' /C calc'!A0", "+HYPERLINK(\"x\")", "-", "+", "@SUM(A1)",
                         "\tx", "\rx"}) {
