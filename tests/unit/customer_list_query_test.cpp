@@ -15,16 +15,36 @@ bool contains(const std::string& haystack, const std::string& needle) {
 }
 
 TEST(CustomerListQuery, OrdersMatchTheListIndexesInBothDirections) {
-  // The ORDER BY shapes docs/database.md ("Indexes and query shapes") asks for.
-  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, false), "ORDER BY lower(c.name) ASC NULLS LAST, c.id ASC"));
-  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, true), "ORDER BY lower(c.name) DESC NULLS FIRST, c.id DESC"));
+  // The ORDER BY shapes docs/database.md ("Indexes and query shapes") asks for: the
+  // sort key then the id of its index, in one direction.
   EXPECT_TRUE(contains(customer_list_sql(SortKey::kCreatedAt, false), "ORDER BY c.created_at ASC, c.id ASC"));
   EXPECT_TRUE(contains(customer_list_sql(SortKey::kCreatedAt, true), "ORDER BY c.created_at DESC, c.id DESC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kConversationCount, true),
+                       "ORDER BY m.conversation_count DESC, m.customer_id DESC"));
+  // A nullable key: the rows with a value in index order, the rows without by id,
+  // each part ordered in the index's direction; the parts in the scan's order.
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, false), "ORDER BY lower(c.name) ASC, c.id ASC"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, true), "ORDER BY lower(c.name) DESC, c.id DESC"));
   EXPECT_TRUE(contains(customer_list_sql(SortKey::kLastContact, false),
-                       "ORDER BY m.last_contact_at ASC NULLS FIRST, c.id ASC"));
+                       "ORDER BY m.last_contact_at ASC, m.customer_id ASC"));
   EXPECT_TRUE(contains(customer_list_sql(SortKey::kLastContact, true),
-                       "ORDER BY m.last_contact_at DESC NULLS LAST, c.id DESC"));
-  EXPECT_TRUE(contains(customer_list_sql(SortKey::kConversationCount, true), "c.id DESC"));
+                       "ORDER BY m.last_contact_at DESC, m.customer_id DESC"));
+  for (SortKey key : {SortKey::kName, SortKey::kLastContact}) {
+    for (bool descending : {false, true}) {
+      const auto& sql = customer_list_sql(key, descending);
+      EXPECT_TRUE(contains(sql, descending ? "ORDER BY u.sort_part, u.sort_key DESC, u.sort_id DESC"
+                                           : "ORDER BY u.sort_part, u.sort_key ASC, u.sort_id ASC"));
+      EXPECT_TRUE(contains(sql, " IS NULL AND ")) << "the part without a value";
+    }
+  }
+  // names without a value come last ascending (first descending); contacts the other way round
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, false), "IS NULL AND (NOT $13::boolean OR $14::text IS NOT NULL OR"));
+  EXPECT_TRUE(contains(customer_list_sql(SortKey::kLastContact, false), "IS NULL AND (NOT $13::boolean OR ($14::text IS NULL AND"));
+  // the cursor is a row comparison (an index range), never an OR of comparisons
+  for (SortKey key : {SortKey::kName, SortKey::kCreatedAt, SortKey::kLastContact, SortKey::kConversationCount}) {
+    EXPECT_TRUE(contains(customer_list_sql(key, false), ") > ($14::"));
+    EXPECT_TRUE(contains(customer_list_sql(key, true), ") < ($14::"));
+  }
 }
 
 TEST(CustomerListQuery, EveryStatementIsCompanyScopedHidesInactiveRowsAndUsesAllParameters) {
