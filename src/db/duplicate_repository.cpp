@@ -1,6 +1,9 @@
 #include "db/duplicate_repository.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
+#include <unordered_map>
 #include <limits>
 
 #include "domain/errors.hpp"
@@ -70,7 +73,18 @@ DELETE FROM duplicate_candidates
  WHERE company_id = $1 AND (customer_a = $2::uuid OR customer_b = $2::uuid)
 )SQL";
 
-constexpr const char* kDeleteAllPairs = "DELETE FROM duplicate_candidates WHERE company_id = $1";
+// A rebuild mostly finds the pairs already stored, with the same scores: it reads
+// the stored pairs' scores, and writes only the new pairs and those whose score
+// changed, and deletes only the pairs it no longer finds. Deleting and
+// re-inserting every pair cost 37k row writes, 74k foreign-key checks and as many
+// dead tuples per rebuild of a 100k company (docs/performance.md).
+constexpr const char* kSelectPairScores =
+    "SELECT customer_a::text, customer_b::text, score FROM duplicate_candidates WHERE company_id = $1";
+constexpr const char* kDeletePairs = R"SQL(
+DELETE FROM duplicate_candidates d
+ USING unnest($2::uuid[], $3::uuid[]) AS k (a, b)
+ WHERE d.company_id = $1 AND d.customer_a = k.a AND d.customer_b = k.b
+)SQL";
 
 // One statement per batch: the pairs arrive as one jsonb array.
 constexpr const char* kInsertPairs = R"SQL(
@@ -99,7 +113,8 @@ SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evid
 // in app.company_id (the GIN operators are not LEAKPROOF: under a forced policy
 // they could not use the index).
 constexpr const char* kStoreBlocking = "SELECT store_duplicate_blocking($1::uuid[], $2::integer[], $3::bigint[])";
-constexpr const char* kFinishBlocking = "SELECT finish_duplicate_blocking($1)";
+constexpr const char* kStoredBlocking = "SELECT customer_id::text, keys::text FROM duplicate_blocking_rows()";
+constexpr const char* kFinishBlockingOf = "SELECT finish_duplicate_blocking_of($1::uuid[], $2)";
 constexpr const char* kStoreBlockSizes = "SELECT store_duplicate_block_sizes($1::bigint[], $2::integer[])";
 constexpr const char* kBlockingComplete = "SELECT 1 FROM duplicate_blocking_companies WHERE company_id = $1";
 constexpr const char* kSelectBlockedCandidates = R"SQL(
@@ -119,14 +134,33 @@ std::string bigint_array(const std::vector<std::int64_t>& values) {
   return out + "}";
 }
 
-void insert_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
+// `statement` takes ($1 company, $2 a jsonb array of {a, b, score, evidence}).
+void insert_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs,
+                  const char* statement = kInsertPairs) {
   constexpr std::size_t kBatch = 1000;
   for (std::size_t from = 0; from < pairs.size(); from += kBatch) {
     nlohmann::json batch = nlohmann::json::array();
     for (std::size_t i = from; i < std::min(pairs.size(), from + kBatch); ++i)
       batch.push_back({{"a", pairs[i].a}, {"b", pairs[i].b}, {"score", pairs[i].score}, {"evidence", pairs[i].evidence}});
-    tx.exec(kInsertPairs, company_id, batch.dump());
+    tx.exec(statement, company_id, batch.dump());
   }
+}
+
+// "{1,-2,3}" (PostgreSQL's bigint[] output) -> {1, -2, 3}
+std::vector<std::int64_t> parse_bigint_array(std::string_view text) {
+  std::vector<std::int64_t> out;
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
+    throw domain::RepositoryError("a stored blocking row that is not a bigint array");
+  const char* p = text.data() + 1;
+  const char* end = text.data() + text.size() - 1;
+  while (p < end) {
+    std::int64_t v = 0;
+    auto [next, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc()) throw domain::RepositoryError("a stored blocking key that is not a bigint");
+    out.push_back(v);
+    p = next < end && *next == ',' ? next + 1 : next;
+  }
+  return out;
 }
 
 domain::MatchInput match_input_from_row(const pqxx::row& r) {
@@ -215,8 +249,24 @@ std::size_t store_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entrie
 BlockingSync replace_all_blocking_keys(Tx& tx, const std::vector<BlockingEntry>& entries,
                                        const std::vector<domain::BlockSize>& large_blocks) {
   BlockingSync out;
-  out.written = store_blocking_keys(tx, entries);
-  out.removed = tx.exec1(kFinishBlocking, static_cast<long long>(entries.size()))[0].as<std::size_t>();
+  // the stored keys, compared here: only changed customers are sent, and only the
+  // rows of customers no longer indexed are removed (0029)
+  std::unordered_map<std::string, std::vector<std::int64_t>> stored;
+  for (const auto& r : tx.exec(kStoredBlocking)) stored.emplace(r[0].as<std::string>(), parse_bigint_array(std::string_view(r[1].c_str(), r[1].size())));
+  std::vector<BlockingEntry> changed;
+  for (const auto& e : entries) {
+    auto it = stored.find(e.customer_id);
+    if (it == stored.end() || it->second != e.keys) changed.push_back(e);
+    if (it != stored.end()) stored.erase(it);
+  }
+  out.written = store_blocking_keys(tx, changed);
+  std::string gone = "{";
+  for (const auto& [id, keys] : stored) {
+    if (gone.size() > 1) gone += ',';
+    gone += id;
+  }
+  out.removed =
+      tx.exec1(kFinishBlockingOf, gone + "}", static_cast<long long>(entries.size()))[0].as<std::size_t>();
   std::vector<std::int64_t> keys, sizes;
   keys.reserve(large_blocks.size());
   sizes.reserve(large_blocks.size());
@@ -243,9 +293,35 @@ std::vector<domain::MatchInput> load_blocked_candidates(Tx& tx, const std::strin
   return out;
 }
 
-void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
-  tx.exec(kDeleteAllPairs, company_id);
-  insert_pairs(tx, company_id, pairs);
+static std::pair<std::string, std::string> ordered(const std::string& a, const std::string& b) {
+  return a < b ? std::pair{a, b} : std::pair{b, a};  // lower-case uuid text sorts as the uuid does
+}
+
+std::size_t replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
+  std::map<std::pair<std::string, std::string>, double> stored;
+  for (const auto& r : tx.exec(kSelectPairScores, company_id))
+    stored.emplace(std::pair{r[0].as<std::string>(), r[1].as<std::string>()}, r[2].as<double>());
+  // A pair whose score is unchanged keeps its stored evidence: the score is a sum
+  // of the evidence's weights, so the same double means the same evidence.
+  std::vector<StoredPair> changed;
+  for (const auto& p : pairs) {
+    auto it = stored.find(ordered(p.a, p.b));
+    if (it == stored.end()) {
+      changed.push_back(p);
+      continue;
+    }
+    if (it->second != p.score) changed.push_back(p);
+    stored.erase(it);  // what remains is gone
+  }
+  std::string gone_a = "{", gone_b = "{";
+  for (const auto& [key, score] : stored) {
+    if (gone_a.size() > 1) gone_a += ',', gone_b += ',';
+    gone_a += key.first;  // uuids read from the table: nothing to quote
+    gone_b += key.second;
+  }
+  if (!stored.empty()) tx.exec(kDeletePairs, company_id, gone_a + "}", gone_b + "}");
+  insert_pairs(tx, company_id, changed);
+  return changed.size() + stored.size();
 }
 
 std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,

@@ -83,8 +83,9 @@ struct StoredPair {
 // Replaces the stored pairs of one customer.
 void replace_duplicate_pairs_of(Tx& tx, const std::string& company_id, const std::string& customer_id,
                                 const std::vector<StoredPair>& pairs);
-// Replaces every stored pair of the company.
-void replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs);
+// Replaces every stored pair of the company, writing only the pairs that are new,
+// changed their score or are gone; returns how many it wrote or deleted.
+std::size_t replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs);
 
 struct StoredPairView {
   StoredPair pair;            // pair.evidence is left null: parse evidence_text when it is needed

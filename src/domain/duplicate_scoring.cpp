@@ -73,8 +73,10 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {
       const auto [a, b] = candidates.pairs[i];
+      // the weight alone first: the evidence is built only for pairs that are kept
+      if (match_probability(match_weight(*scan.model, *fields[a], *fields[b], vectors[i])) < config.threshold) continue;
       auto s = score(*scan.model, *fields[a], *fields[b], vectors[i]);
-      if (s.probability >= config.threshold) out.push_back({a, b, to_pair_score(std::move(s))});
+      out.push_back({a, b, to_pair_score(std::move(s))});
     }
   });
   for (auto& part : found) scan.pairs.insert(scan.pairs.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));

@@ -226,6 +226,48 @@ void cap(std::string& s, std::size_t n) {
   if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
 }
 
+std::string letters_of(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (c >= 'a' && c <= 'z') out += c;
+  return out;
+}
+// The mailbox name only spells the person's name ("john.smith", "jsmith", "smithj"),
+// allowing one typo on either side: on another domain it says nothing the name
+// comparison has not said already.
+bool mailbox_is_name(const std::string& local, const MatchFields& f) {
+  if (f.surname.empty()) return false;
+  const std::string letters = letters_of(local);
+  if (letters.empty()) return false;
+  const std::string& g = f.given_raw;
+  const std::string& s = f.surname;
+  std::vector<std::string> forms = {s, s + g, g + s};
+  if (!g.empty()) forms.insert(forms.end(), {g, g.substr(0, 1) + s, s + g.substr(0, 1), g + s.substr(0, 1)});
+  for (const auto& form : forms) {
+    if (form.empty()) continue;
+    if (form == letters) return true;
+    if (form.size() >= 6 && osa_within(form, letters, 1)) return true;
+  }
+  return false;
+}
+
+// The per-record values the comparisons derive (see MatchFields), from the final
+// (capped) fields.
+void derive_comparison_values(MatchFields& f) {
+  const auto at = f.email_text.find('@');
+  f.email_local = at == std::string::npos ? f.email_text : f.email_text.substr(0, at);
+  f.email_domain = at == std::string::npos ? std::string() : f.email_text.substr(at);
+  for (char c : f.email_local)
+    if (c >= '0' && c <= '9') f.email_local_digits += c;
+  f.mailbox_is_name = mailbox_is_name(f.email_local, f);
+  if (!f.street.empty() || !f.house_number.empty()) f.address_term = f.house_number + " " + f.street;
+  const auto sp = f.street.rfind(' ');
+  if (sp != std::string::npos && street_types().count(f.street.substr(sp + 1))) {
+    f.street_name = f.street.substr(0, sp);
+    f.street_kind = f.street.substr(sp + 1);
+  }
+}
+
 }  // namespace
 
 bool street_type(const std::string& word) { return street_types().count(word) > 0; }
@@ -249,6 +291,7 @@ MatchFields parse_match_fields(const std::optional<std::string>& name, const std
     cap(*value, kMaxValue);
   cap(f.email_text, 254);
   cap(f.email_key, 254);
+  derive_comparison_values(f);
   return f;
 }
 

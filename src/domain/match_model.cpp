@@ -23,16 +23,11 @@ double jw(const std::string& a, const std::string& b) {
   return jaro_winkler(a, b);
 }
 
-std::string local_part(const std::string& e) {
-  auto at = e.find('@');
-  return at == std::string::npos ? e : e.substr(0, at);
-}
-
 // At most `max` edits apart (OSA); the length difference is checked first, so
 // clearly different strings never pay for the quadratic distance.
 bool within_edits(const std::string& x, const std::string& y, std::size_t max) {
   const std::size_t diff = std::max(x.size(), y.size()) - std::min(x.size(), y.size());
-  return diff <= max && osa_distance(x, y) <= max;
+  return diff <= max && osa_within(x, y, max);
 }
 
 // ---- name levels --------------------------------------------------------------
@@ -106,50 +101,17 @@ void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector&
   v.level[kSurname] = surname_level(surname_similarity(a, b));
 }
 
-std::string letters_of(const std::string& text) {
-  std::string out;
-  for (char c : text)
-    if (c >= 'a' && c <= 'z') out += c;
-  return out;
-}
-// The mailbox name only spells the person's name ("john.smith", "jsmith", "smithj"),
-// allowing one typo on either side: on another domain it says nothing the name
-// comparison has not said already.
-bool mailbox_is_name(const std::string& local, const MatchFields& f) {
-  if (f.surname.empty()) return false;
-  const std::string letters = letters_of(local);
-  if (letters.empty()) return false;
-  const std::string& g = f.given_raw;
-  const std::string& s = f.surname;
-  std::vector<std::string> forms = {s, s + g, g + s};
-  if (!g.empty()) forms.insert(forms.end(), {g, g.substr(0, 1) + s, s + g.substr(0, 1), g + s.substr(0, 1)});
-  for (const auto& form : forms) {
-    if (form.empty()) continue;
-    if (form == letters) return true;
-    if (form.size() >= 6 && within_edits(form, letters, 1)) return true;
-  }
-  return false;
-}
-
 // email: 1 exact key, 2 one edit, 3 two edits or the same mailbox name on another domain, 4 differs
 std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
   if (a.email_text.empty() || b.email_text.empty()) return 0;
   if (!a.email_key.empty() && a.email_key == b.email_key) return 1;
   if (a.email_text == b.email_text) return 1;
-  const auto la = local_part(a.email_text), lb = local_part(b.email_text);
-  const auto da = a.email_text.substr(std::min(la.size(), a.email_text.size())),
-             db = b.email_text.substr(std::min(lb.size(), b.email_text.size()));
+  const std::string &la = a.email_local, &lb = b.email_local, &da = a.email_domain, &db = b.email_domain;
   // digits tell accounts apart: "john.smith2@" is another person whose "john.smith@" was taken
-  auto digits = [](const std::string& x) {
-    std::string d;
-    for (char c : x)
-      if (c >= '0' && c <= '9') d += c;
-    return d;
-  };
-  if (digits(la) != digits(lb)) return 4;
+  if (a.email_local_digits != b.email_local_digits) return 4;
   // a mailbox that spells its owner's name repeats the name comparison: on another
   // domain, or beside another such mailbox, it is not independent evidence
-  const bool name_a = mailbox_is_name(la, a), name_b = mailbox_is_name(lb, b);
+  const bool name_a = a.mailbox_is_name, name_b = b.mailbox_is_name;
   const bool typo = da == db && within_edits(la, lb, 1);  // one slip of the keyboard on the same domain
   if ((da != db && (name_a || name_b)) || (name_a && name_b && !typo)) return 4;
   if (within_edits(a.email_text, b.email_text, 1)) return 2;
@@ -163,7 +125,7 @@ std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
 std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
   if (a.phone_key.empty() || b.phone_key.empty()) return 0;
   if (a.phone_key == b.phone_key) return 1;
-  auto last7 = [](const std::string& s) { return s.substr(s.size() - 7); };
+  auto last7 = [](const std::string& s) { return std::string_view(s).substr(s.size() - 7); };
   if (last7(a.phone_key) == last7(b.phone_key)) return 2;
   if (within_edits(a.phone_key, b.phone_key, 1)) return 3;
   return 4;
@@ -171,19 +133,12 @@ std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
 
 // Streets compare by their names: "elm avenue" and "view avenue" share only the
 // type; the same name with another type ("park avenue", "park lane") is another street.
-double street_similarity(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty()) return -1;
-  if (a == b) return 1.0;
-  auto split = [](const std::string& x) {
-    auto sp = x.rfind(' ');
-    if (sp == std::string::npos) return std::pair<std::string, std::string>{x, ""};
-    return std::pair<std::string, std::string>{x.substr(0, sp), x.substr(sp + 1)};
-  };
-  auto [name_a, type_a] = split(a);
-  auto [name_b, type_b] = split(b);
-  if (!street_type(type_a) || !street_type(type_b)) return jw(a, b);
-  double s = name_a == name_b ? 1.0 : jw(name_a, name_b);
-  return type_a == type_b ? s : std::min(s, 0.85);
+double street_similarity(const MatchFields& a, const MatchFields& b) {
+  if (a.street.empty() || b.street.empty()) return -1;
+  if (a.street == b.street) return 1.0;
+  if (a.street_kind.empty() || b.street_kind.empty()) return jw(a.street, b.street);
+  double s = a.street_name == b.street_name ? 1.0 : jw(a.street_name, b.street_name);
+  return a.street_kind == b.street_kind ? s : std::min(s, 0.85);
 }
 
 // One comparison for the whole address: its parts are not independent (the same
@@ -197,7 +152,7 @@ std::uint8_t address_level(const MatchFields& a, const MatchFields& b) {
   const bool loc = !a.locality.empty() && !b.locality.empty();
   if (!(street_a && street_b) && !pc && !loc) return 0;
   const bool num_eq = !a.house_number.empty() && a.house_number == b.house_number;
-  const double s = street_similarity(a.street, b.street);
+  const double s = street_similarity(a, b);
   const bool pc_eq = pc && a.postcode == b.postcode;
   // town names carry typos ("blotn" / "bolton"): two edits on a name of five letters or more still agree
   const bool loc_eq = loc && (a.locality == b.locality || jw(a.locality, b.locality) >= 0.92 ||
@@ -248,18 +203,18 @@ ComparisonVector compare(const MatchFields& a, const MatchFields& b) {
 
 // ---- term frequencies ----------------------------------------------------------
 
-std::pair<int, std::string> tf_value(int c, int level, const MatchFields& a) {
+std::pair<int, const std::string*> tf_value(int c, int level, const MatchFields& a) {
   switch (c) {
-    case kGiven: return level == 1 || level == 2 ? std::pair{c, a.given} : std::pair{-1, std::string()};
-    case kSurname: return level == 1 ? std::pair{c, a.surname} : std::pair{-1, std::string()};
-    case kEmail: return level == 1 ? std::pair{c, a.email_text} : std::pair{-1, std::string()};
-    case kPhone: return level == 1 ? std::pair{c, a.phone_key} : std::pair{-1, std::string()};
+    case kGiven: return level == 1 || level == 2 ? std::pair{c, &a.given} : std::pair{-1, nullptr};
+    case kSurname: return level == 1 ? std::pair{c, &a.surname} : std::pair{-1, nullptr};
+    case kEmail: return level == 1 ? std::pair{c, &a.email_text} : std::pair{-1, nullptr};
+    case kPhone: return level == 1 ? std::pair{c, &a.phone_key} : std::pair{-1, nullptr};
     case kAddress:
-      if (level == 1 || level == 2) return {c, a.house_number + " " + a.street};
-      if (level == 4 || (level == 3 && !a.postcode.empty())) return {kPostcodeSlot, a.postcode};
-      if (level == 5 || level == 3) return {kLocalitySlot, a.locality};
-      return {-1, ""};
-    default: return {-1, ""};
+      if (level == 1 || level == 2) return {c, &a.address_term};
+      if (level == 4 || (level == 3 && !a.postcode.empty())) return {kPostcodeSlot, &a.postcode};
+      if (level == 5 || level == 3) return {kLocalitySlot, &a.locality};
+      return {-1, nullptr};
+    default: return {-1, nullptr};
   }
 }
 
@@ -282,7 +237,7 @@ TermFrequencies count_terms(const std::vector<const MatchFields*>& records, std:
     add(kSurname, r->surname);
     add(kEmail, r->email_text);
     add(kPhone, r->phone_key);
-    if (!r->street.empty() || !r->house_number.empty()) add(kAddress, r->house_number + " " + r->street);
+    if (!r->street.empty() || !r->house_number.empty()) add(kAddress, r->address_term);
     add(kPostcodeSlot, r->postcode);
     add(kLocalitySlot, r->locality);
   }
@@ -476,6 +431,43 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
 
 // ---- scoring ---------------------------------------------------------------------
 
+namespace {
+
+// The term-frequency adjustment of comparison c agreeing at level l (0 when the
+// level has no frequency term): rare values are strong evidence, common ones weak.
+double tf_adjustment(const MatchModel& model, int c, int l, const MatchFields& a) {
+  const auto [slot, value] = tf_value(c, l, a);
+  if (slot < 0 || value->empty()) return 0;
+  const double base = model.tf.random_agreement[static_cast<std::size_t>(slot)];
+  if (base <= 0) return 0;
+  return std::clamp(std::log2(base / model.tf.frequency(slot, *value)), -model.tf_weight_cap, model.tf_weight_cap);
+}
+
+// Precision guard: two different given names (not a typo, nickname or initial)
+// on records that do not share an email are two people, however much else they
+// share: family members share a surname, an address and often a landline, and
+// those agreements are not independent evidence (one household explains them all).
+bool given_differs_guard_applies(const MatchModel& model, const MatchFields& a, const MatchFields& b,
+                                 const ComparisonVector& v, double w) {
+  return v.level[kGiven] == 6 && v.level[kEmail] != 1 && !a.single_name && !b.single_name &&
+         w > model.given_differs_guard;
+}
+
+}  // namespace
+
+// The same sum as score() below, in the same order (so the same double), without
+// building the evidence: the scan calls it for every candidate pair and builds the
+// evidence only for the few that reach the threshold.
+double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {
+  double w = model.prior_log2_odds;
+  for (int c = 0; c < kComparisonCount; ++c) {
+    const int l = v.level[static_cast<std::size_t>(c)];
+    if (!l) continue;
+    w += model.level_weight(c, l) + tf_adjustment(model, c, l, a);
+  }
+  return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
+}
+
 MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {
   MatchScore s;
   double w = model.prior_log2_odds;
@@ -483,17 +475,12 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
   for (int c = 0; c < kComparisonCount; ++c) {
     const int l = v.level[static_cast<std::size_t>(c)];
     if (!l) continue;
-    double lw = model.level_weight(c, l);
-    Evidence e{specs[static_cast<std::size_t>(c)].name, specs[static_cast<std::size_t>(c)].level_labels[static_cast<std::size_t>(l)], lw, ""};
+    const double adj = tf_adjustment(model, c, l, a);
+    Evidence e{specs[static_cast<std::size_t>(c)].name, specs[static_cast<std::size_t>(c)].level_labels[static_cast<std::size_t>(l)],
+               model.level_weight(c, l) + adj, ""};
     if (c == kGiven && v.swapped_names) e.detail = "given name and surname swapped";
-    auto [slot, value] = tf_value(c, l, a);
-    const double base = slot >= 0 ? model.tf.random_agreement[static_cast<std::size_t>(slot)] : 0.0;
-    if (slot >= 0 && !value.empty() && base > 0) {
-      double adj = std::clamp(std::log2(base / model.tf.frequency(slot, value)), -model.tf_weight_cap, model.tf_weight_cap);
-      e.weight += adj;
-      if (adj >= 1) e.detail = "rare value";
-      else if (adj <= -1) e.detail = "common value";
-    }
+    if (adj >= 1) e.detail = "rare value";
+    else if (adj <= -1) e.detail = "common value";
     w += e.weight;
     if (e.weight > 0) {
       std::string label = c == kGiven ? "given_name" : specs[static_cast<std::size_t>(c)].name;
@@ -501,12 +488,7 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
     }
     s.evidence.push_back(std::move(e));
   }
-  // Precision guard: two different given names (not a typo, nickname or initial)
-  // on records that do not share an email are two people, however much else they
-  // share: family members share a surname, an address and often a landline, and
-  // those agreements are not independent evidence (one household explains them all).
-  if (v.level[kGiven] == 6 && v.level[kEmail] != 1 && !a.single_name && !b.single_name &&
-      w > model.given_differs_guard) {
+  if (given_differs_guard_applies(model, a, b, v, w)) {
     s.evidence.push_back({"guard", "given names differ, no shared email", model.given_differs_guard - w,
                           "household members share address and phone"});
     w = model.given_differs_guard;
@@ -514,7 +496,7 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
   std::sort(s.evidence.begin(), s.evidence.end(),
             [](const Evidence& x, const Evidence& y) { return std::abs(x.weight) > std::abs(y.weight); });
   s.weight = w;
-  s.probability = 1.0 / (1.0 + std::exp2(-w));
+  s.probability = match_probability(w);
   return s;
 }
 

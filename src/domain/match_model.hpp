@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,16 @@ struct MatchFields {
   std::string street;         // street words with types expanded ("boddington crescent")
   std::string locality;       // town / suburb / city ("" when unknown)
   std::string postcode;       // 4-6 digit or UK-style postcode ("" when none)
+
+  // Derived once per record by parse_match_fields: the scan compares millions of
+  // pairs, and each of these used to be recomputed (and allocated) for every pair.
+  std::string email_local;        // email_text before the '@' (all of it without one)
+  std::string email_domain;       // email_text from the '@' on ("" without one)
+  std::string email_local_digits; // the digits of email_local ("john.smith2" -> "2")
+  bool mailbox_is_name = false;   // email_local only spells this record's name ("jsmith")
+  std::string address_term;       // house_number + " " + street: the address's frequency term
+  std::string street_name;        // street without its last word, when that word is a street type
+  std::string street_kind;        // that street type ("" when the street has none)
 };
 
 // "street", "avenue", "crescent", ... (after abbreviations are expanded)
@@ -85,7 +96,8 @@ struct TermFrequencies {
   double frequency(int slot, const std::string& value) const;  // count/present; an unknown value counts once
 };
 // The slot and value whose frequency adjusts an agreement at `level` (slot -1: no adjustment).
-std::pair<int, std::string> tf_value(int comparison, int level, const MatchFields& a);
+// The value points into `a` (nullptr with slot -1).
+std::pair<int, const std::string*> tf_value(int comparison, int level, const MatchFields& a);
 TermFrequencies count_terms(const std::vector<const MatchFields*>& records, std::size_t max_terms = 5000);
 
 struct MatchModel {
@@ -150,6 +162,10 @@ struct MatchScore {
 };
 
 MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v);
+// score(...).weight without the evidence (exactly the same double): for filtering
+// millions of candidate pairs before building the evidence of the few that match.
+double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v);
+inline double match_probability(double weight) { return 1.0 / (1.0 + std::exp2(-weight)); }
 inline MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b) {
   return score(model, a, b, compare(a, b));
 }

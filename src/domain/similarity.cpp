@@ -99,6 +99,52 @@ std::size_t osa_distance(std::string_view a, std::string_view b) {
   return prev[m];
 }
 
+bool osa_within(std::string_view a, std::string_view b, std::size_t max) {
+  if (a.size() < b.size()) std::swap(a, b);  // a is the longer
+  const std::size_t n = a.size(), m = b.size();
+  if (n - m > max) return false;
+  if (m == 0) return n <= max;
+  if (max >= m) return osa_distance(a, b) <= max;  // the band would be the whole matrix
+  // Cells outside the band cost more than `max` (at least |i - j| edits), so they are
+  // treated as "too far" (kFar); inside it the recurrence is osa_distance's own.
+  constexpr std::size_t kSmall = 128;
+  const std::size_t kFar = max + 1;
+  std::size_t small[3][kSmall];
+  std::vector<std::size_t> big;
+  std::size_t* rows[3];
+  if (m + 1 <= kSmall) {
+    rows[0] = small[0], rows[1] = small[1], rows[2] = small[2];
+  } else {
+    big.assign(3 * (m + 1), 0);
+    rows[0] = big.data(), rows[1] = big.data() + (m + 1), rows[2] = big.data() + 2 * (m + 1);
+  }
+  std::size_t* two = rows[0];
+  std::size_t* prev = rows[1];
+  std::size_t* cur = rows[2];
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = std::min(j, kFar), two[j] = kFar;
+  for (std::size_t i = 1; i <= n; ++i) {
+    const std::size_t lo = i > max ? i - max : 1;
+    const std::size_t hi = std::min(m, i + max);
+    cur[0] = std::min(i, kFar);
+    if (lo > 1) cur[lo - 1] = kFar;
+    std::size_t row_min = lo > 1 ? kFar : cur[0];
+    for (std::size_t j = lo; j <= hi; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      std::size_t v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, two[j - 2] + 1);
+      cur[j] = std::min(v, kFar);
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (hi < m) cur[hi + 1] = kFar;
+    if (row_min > max) return false;
+    std::size_t* t = two;
+    two = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[m] <= max;
+}
+
 namespace {
 
 std::set<std::string> trigrams(std::string_view text) {

@@ -14,6 +14,10 @@ double jaro_winkler(std::string_view a, std::string_view b);
 std::size_t levenshtein(std::string_view a, std::string_view b);
 // Damerau (optimal string alignment) distance: adjacent transpositions cost 1.
 std::size_t osa_distance(std::string_view a, std::string_view b);
+// osa_distance(a, b) <= max, computed only in the diagonal band |i - j| <= max and
+// stopping as soon as a whole row exceeds max: the duplicate scan asks "one or two
+// edits apart?" millions of times, and the answer never needs the full matrix.
+bool osa_within(std::string_view a, std::string_view b, std::size_t max);
 // pg_trgm-style trigram similarity: each word padded "  w ", |A∩B| / |A∪B|.
 double trigram_similarity(std::string_view a, std::string_view b);
 

@@ -319,6 +319,71 @@ TEST_F(DuplicatesTest, TheRebuildIndexesEveryActiveCustomerAndANewOneIsFoundThro
   ASSERT_EQ(svc.find_duplicates(ctx_, a).size(), 1u) << "nothing of the other company";
 }
 
+// A rebuild writes only what changed (0029): a second rebuild of the same data
+// writes no blocking row and no pair (the rows keep their xmin), and after a
+// name change and a deletion a rebuild with the stored model rewrites that one customer's keys, drops the
+// deleted customer's keys and pairs, and keeps the untouched pair as it was.
+TEST_F(DuplicatesTest, ARebuildWritesOnlyWhatChangedAndRemovesWhatIsGone) {
+  CustomerMergeService svc(*db_);
+  auto a1 = add({"", "r1", "Jonathan Whitaker", "jwhitaker@example.org", std::nullopt, "42 Harbour Road, Port Elliot SA 5212"});
+  auto a2 = add({"", "r2", "Jonathon Whitaker", "jwhitaker@example.org", std::nullopt, "42 Harbour Rd, Port Elliot SA 5212"});
+  auto b1 = add({"", "r3", "Susan Clarke", "susan.clarke@example.com", "+61 8 8554 2291", "7 Beach Parade, Victor Harbor SA 5211"});
+  auto b2 = add({"", "r4", "Susan Clark", "susan.clarke@example.com", "+61 8 8554 2291", "7 Beach Pde, Victor Harbor SA 5211"});
+  auto c1 = add({"", "r5", "Peter Brown", "peter@example.net", std::nullopt, "9 Elm Road, Albany 12207"});
+  auto owner = [&](const std::string& sql) {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    return w.exec(sql + " AND company_id = " + w.quote(company_));
+  };
+  auto snapshot = [&](const std::string& sql) {
+    std::map<std::string, std::string> out;
+    for (const auto& r : owner(sql)) out[r[0].as<std::string>()] = r[1].as<std::string>();
+    return out;
+  };
+  const std::string pairs_sql = "SELECT customer_a || ' ' || customer_b, xmin::text FROM duplicate_candidates WHERE true";
+  const std::string keys_sql = "SELECT customer_id::text, xmin::text FROM duplicate_blocking WHERE true";
+
+  auto first = svc.train_duplicate_model(ctx_);
+  ASSERT_TRUE(first.index);
+  EXPECT_EQ(first.index->customers_written, 5u);
+  const auto pairs1 = snapshot(pairs_sql);
+  const auto keys1 = snapshot(keys_sql);
+  ASSERT_EQ(pairs1.size(), 2u) << "the Whitakers and the Clarkes";
+  ASSERT_EQ(keys1.size(), 5u);
+
+  auto again = svc.train_duplicate_model(ctx_);
+  ASSERT_TRUE(again.index);
+  EXPECT_EQ(again.index->customers_written, 0u);
+  EXPECT_EQ(again.index->customers_removed, 0u);
+  EXPECT_EQ(snapshot(pairs_sql), pairs1) << "no pair rewritten";
+  EXPECT_EQ(snapshot(keys_sql), keys1) << "no blocking row rewritten";
+
+  db_->transact(ctx_, "edit", [&](Tx& tx) {
+    tx.exec("UPDATE customers SET name = 'Peter Browning', address = '11 Oak Street, Albany 12208' WHERE id = $1", c1);
+    tx.exec("UPDATE customers SET status = 'deleted' WHERE id = $1", b2);
+  });
+  // a rebuild with the stored model (a retrain would move every score a little)
+  tradesphere::services::DuplicateScanReport third;
+  tradesphere::services::BulkDuplicateOptions options;
+  options.scoring.threshold = CustomerMergeService::kStoredPairFloor;
+  options.report = &third;
+  svc.bulk_find_duplicates(ctx_, options);
+  ASSERT_TRUE(third.index);
+  EXPECT_EQ(third.index->customers_written, 1u) << "Peter's new keys";
+  EXPECT_EQ(third.index->customers_removed, 1u) << "the deleted Susan";
+  const auto pairs3 = snapshot(pairs_sql);
+  const auto keys3 = snapshot(keys_sql);
+  ASSERT_EQ(pairs3.size(), 1u);
+  const auto whitakers = std::min(a1, a2) + " " + std::max(a1, a2);
+  ASSERT_TRUE(pairs3.count(whitakers));
+  EXPECT_EQ(pairs3.at(whitakers), pairs1.at(whitakers)) << "the untouched pair is not rewritten";
+  EXPECT_EQ(keys3.size(), 4u);
+  EXPECT_FALSE(keys3.count(b2));
+  EXPECT_EQ(keys3.at(a1), keys1.at(a1));
+  EXPECT_EQ(keys3.at(b1), keys1.at(b1));
+  EXPECT_NE(keys3.at(c1), keys1.at(c1));
+}
+
 // A rebuild stores the size of every block of more than kAlwaysReadBlock
 // customers (0025), exactly those and with their true sizes; the per-customer
 // lookup still finds a new customer's duplicate inside such a town.

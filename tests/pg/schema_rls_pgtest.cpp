@@ -496,6 +496,7 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "duplicate_queue_companies" || name == "store_duplicate_blocking" ||
                           name == "finish_duplicate_blocking" || name == "duplicate_blocking_candidates" ||
                           name == "store_duplicate_block_sizes" ||  // block sizes of a rebuild (0025)
+                          name == "duplicate_blocking_rows" || name == "finish_duplicate_blocking_of" ||  // 0029
                           name == "console_redeem_sign_in_code" ||  // console sign-in (0024): code hash in, session out
                           name == "console_purge_ended";  // ended console sign-ins (0026)
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";

@@ -112,6 +112,37 @@ void expect_quality_targets(bool contact_fields) {
   }
 }
 
+// The scan filters candidates by match_weight() and builds the evidence only for
+// the pairs it keeps: that weight must be score()'s to the last bit, on every
+// candidate pair of a trained model with term frequencies, or the scan would keep
+// other pairs than the scoring explains.
+TEST(DuplicateScoring, TheWeightAloneIsExactlyTheScoredWeightOnEveryCandidatePair) {
+  for (const bool contact_fields : {true, false}) {
+    auto data = generate_planted_duplicates({2000, 0.3, 2, 0.1, 11, contact_fields});
+    std::vector<PreparedRecord> records;
+    for (const auto& m : data.records) records.push_back(prepare(m));
+    ScoringConfig all;
+    all.threshold = 0;  // keep every candidate pair
+    const auto scan = scan_duplicates(records, all);
+    ASSERT_GT(scan.pairs.size(), 1000u);
+    ASSERT_EQ(scan.pairs.size(), scan.candidate_pairs);
+    ASSERT_EQ(scan.model->source, "em");
+    std::size_t kept = 0;
+    for (const auto& p : scan.pairs) {
+      const auto& a = records[p.a].fields;
+      const auto& b = records[p.b].fields;
+      const auto v = compare(a, b);
+      const auto full = score(*scan.model, a, b, v);
+      ASSERT_EQ(match_weight(*scan.model, a, b, v), full.weight) << records[p.a].input.id << " " << records[p.b].input.id;
+      kept += full.probability >= ScoringConfig{}.threshold;
+    }
+    ScoringConfig by_default;
+    by_default.model = scan.model;
+    EXPECT_EQ(scan_duplicates(records, by_default).pairs.size(), kept);
+    EXPECT_GT(kept, 100u);
+  }
+}
+
 TEST(DuplicateScoring, PlantedDuplicatesMeetPrecisionAndRecallTargets) { expect_quality_targets(true); }
 TEST(DuplicateScoring, NameAndAddressOnlyListMeetsPrecisionAndRecallTargets) { expect_quality_targets(false); }
 

@@ -62,6 +62,29 @@ TEST(MatchFields, ParsesFebrlUsUkAndTownOnlyAddresses) {
   EXPECT_TRUE(town.street.empty());
 }
 
+TEST(MatchFields, DerivesTheValuesEveryComparisonUsesOnce) {
+  auto r = f("John Smith", " John.Smith2@Example.COM ", {}, "12 Park Ave, Springfield");
+  EXPECT_EQ(r.email_local, "johnsmith2");  // the email key: dots of the local part dropped
+  EXPECT_EQ(r.email_domain, "@example.com");
+  EXPECT_EQ(r.email_local_digits, "2");
+  EXPECT_TRUE(r.mailbox_is_name);  // the letters spell the name; the digit is compared apart
+  EXPECT_EQ(r.address_term, "12 park avenue");
+  EXPECT_EQ(r.street_name, "park");
+  EXPECT_EQ(r.street_kind, "avenue");
+
+  auto other = f("John Smith", "sales@example.com", {}, "Springfield");
+  EXPECT_FALSE(other.mailbox_is_name);
+  EXPECT_EQ(other.email_local_digits, "");
+  EXPECT_EQ(other.address_term, "");
+  EXPECT_EQ(other.street_kind, "");
+
+  auto no_at = f("Ann Lee", "not-an-email", {}, "The Old Mill");
+  EXPECT_EQ(no_at.email_local, "not-an-email");
+  EXPECT_EQ(no_at.email_domain, "");
+  EXPECT_EQ(no_at.street_kind, "");  // "mill" is not a street type: compared whole
+  EXPECT_TRUE(f("Jon Smith", "jsmtih@x.org").mailbox_is_name);  // one typo
+}
+
 TEST(MatchFields, NamesKeepOrderDropTitlesAndHandleOneToken) {
   auto m = f("Dr. Bob  O'Brien Jr");
   EXPECT_EQ(m.given_raw, "bob");

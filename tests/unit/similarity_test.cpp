@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "domain/similarity.hpp"
 
 namespace {
@@ -16,6 +19,45 @@ TEST(Similarity, EditDistancesCountTranspositionsOnceInOsa) {
   EXPECT_EQ(levenshtein("kitten", "sitting"), 3u);
   EXPECT_EQ(levenshtein("ab", "ba"), 2u);
   EXPECT_EQ(osa_distance("ab", "ba"), 1u);
+}
+
+// The banded check must answer exactly what the full distance answers, for every
+// bound, on strings close enough to hit every branch (small alphabet: many matches
+// and transpositions; lengths up to 140: the heap path beyond 127).
+TEST(Similarity, OsaWithinAnswersExactlyAsTheFullDistance) {
+  std::mt19937 rng(20261207);
+  auto random_string = [&](std::size_t max_len) {
+    std::string s(std::uniform_int_distribution<std::size_t>(0, max_len)(rng), 'a');
+    for (auto& c : s) c = static_cast<char>('a' + std::uniform_int_distribution<int>(0, 2)(rng));
+    return s;
+  };
+  auto mutate = [&](std::string s) {  // a few edits, so that near strings are common
+    const int edits = std::uniform_int_distribution<int>(0, 3)(rng);
+    for (int e = 0; e < edits; ++e) {
+      const int kind = std::uniform_int_distribution<int>(0, 3)(rng);
+      const std::size_t at = s.empty() ? 0 : std::uniform_int_distribution<std::size_t>(0, s.size() - 1)(rng);
+      if (kind == 0) s.insert(at, 1, 'b');
+      else if (kind == 1 && !s.empty()) s.erase(at, 1);
+      else if (kind == 2 && !s.empty()) s[at] = 'c';
+      else if (at + 1 < s.size()) std::swap(s[at], s[at + 1]);
+    }
+    return s;
+  };
+  int within = 0;
+  for (int round = 0; round < 60000; ++round) {
+    const std::string a = random_string(round % 10 == 0 ? 140 : 12);
+    const std::string b = round % 2 ? mutate(a) : random_string(12);
+    for (std::size_t max = 0; max <= 3; ++max) {
+      const bool expected = osa_distance(a, b) <= max;
+      ASSERT_EQ(osa_within(a, b, max), expected) << '"' << a << "\" vs \"" << b << "\" within " << max;
+      within += expected;
+    }
+  }
+  EXPECT_GT(within, 10000);  // the corpus reaches both answers
+  EXPECT_TRUE(osa_within("ab", "ba", 1));
+  EXPECT_FALSE(osa_within("ab", "ba", 0));
+  EXPECT_TRUE(osa_within("", "ab", 2));
+  EXPECT_FALSE(osa_within("", "abc", 2));
 }
 
 TEST(Similarity, TrigramSimilarityLikePgTrgm) {
