@@ -32,10 +32,23 @@ PreparedRecord prepare(const MatchInput& input) {
   return {input, parse_match_fields(input.name, input.email, input.phone, input.address)};
 }
 
-PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config) {
+namespace {
+const MatchModel& model_of(const ScoringConfig& config) {
   static const MatchModel kDefault = default_model();
-  const MatchModel& model = config.model ? *config.model : kDefault;
-  return to_pair_score(score(model, a.fields, b.fields));
+  return config.model ? *config.model : kDefault;
+}
+}  // namespace
+
+PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config) {
+  return to_pair_score(score(model_of(config), a.fields, b.fields));
+}
+
+std::optional<PairScore> score_pair_at_least(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config,
+                                             double min_score) {
+  const MatchModel& model = model_of(config);
+  const auto v = compare(a.fields, b.fields);
+  if (match_probability(match_weight(model, a.fields, b.fields, v)) < min_score) return std::nullopt;
+  return to_pair_score(score(model, a.fields, b.fields, v));
 }
 
 nlohmann::json evidence_json(const PairScore& s) {

@@ -53,6 +53,10 @@ struct PairScore {
 };
 
 PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config = {});
+// score_pair() when the pair scores at least min_score, nullopt otherwise (without
+// building the evidence of the pairs it drops).
+std::optional<PairScore> score_pair_at_least(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config,
+                                             double min_score);
 nlohmann::json evidence_json(const PairScore& s);
 
 struct ScoredPair {

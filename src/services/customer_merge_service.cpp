@@ -236,8 +236,8 @@ std::size_t CustomerMergeService::process_duplicate_queue(const domain::RequestC
       std::vector<db::StoredPair> pairs;
       for (const auto& c : candidates_of(tx, ctx.company_id, prepared, indexed, scoring.max_block_size)) {
         if (c.id == id) continue;
-        auto s = domain::score_pair(prepared, domain::prepare(c), scoring);
-        if (s.score >= kStoredPairFloor) pairs.push_back({id, c.id, s.score, evidence_array(s.evidence)});
+        if (auto s = domain::score_pair_at_least(prepared, domain::prepare(c), scoring, kStoredPairFloor))
+          pairs.push_back({id, c.id, s->score, evidence_array(s->evidence)});
       }
       db::replace_duplicate_pairs_of(tx, ctx.company_id, id, pairs);
     }
@@ -291,9 +291,9 @@ std::vector<DuplicateCandidate> CustomerMergeService::find_duplicates(const doma
   std::vector<DuplicateCandidate> out;
   for (const auto& c : candidates) {
     if (dismissed.count(std::minmax(c.id, customer_id))) continue;
-    auto s = domain::score_pair(prepared, domain::prepare(c), with_model);
-    if (s.score < scoring.threshold) continue;
-    out.push_back({{c.id, c.external_id, c.name}, s.score, s.reasons, s.evidence});
+    auto s = domain::score_pair_at_least(prepared, domain::prepare(c), with_model, scoring.threshold);
+    if (!s) continue;
+    out.push_back({{c.id, c.external_id, c.name}, s->score, s->reasons, s->evidence});
   }
   std::sort(out.begin(), out.end(), [](const DuplicateCandidate& a, const DuplicateCandidate& b) {
     return a.score != b.score ? a.score > b.score : a.customer.id < b.customer.id;

@@ -135,6 +135,13 @@ TEST(DuplicateScoring, TheWeightAloneIsExactlyTheScoredWeightOnEveryCandidatePai
       const auto full = score(*scan.model, a, b, v);
       ASSERT_EQ(match_weight(*scan.model, a, b, v), full.weight) << records[p.a].input.id << " " << records[p.b].input.id;
       kept += full.probability >= ScoringConfig{}.threshold;
+      ScoringConfig with_model;
+      with_model.model = scan.model;
+      const auto at_least = score_pair_at_least(records[p.a], records[p.b], with_model, 0.6);
+      ASSERT_EQ(at_least.has_value(), full.probability >= 0.6);
+      if (at_least) {
+        EXPECT_EQ(at_least->score, score_pair(records[p.a], records[p.b], with_model).score);
+      }
     }
     ScoringConfig by_default;
     by_default.model = scan.model;
