@@ -78,7 +78,7 @@ DELETE FROM duplicate_candidates
 // changed, and deletes only the pairs it no longer finds. Deleting and
 // re-inserting every pair cost 37k row writes, 74k foreign-key checks and as many
 // dead tuples per rebuild of a 100k company (docs/performance.md).
-constexpr const char* kSelectPairScores =
+constexpr const char* kSelectStoredPairScores =
     "SELECT customer_a::text, customer_b::text, score FROM duplicate_candidates WHERE company_id = $1";
 constexpr const char* kDeletePairs = R"SQL(
 DELETE FROM duplicate_candidates d
@@ -106,6 +106,21 @@ SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evid
    AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x
                     WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b)
  ORDER BY d.score DESC, d.customer_a, d.customer_b
+)SQL";
+
+// The whole company's pairs for grouping: no join (at 1M customers the two
+// customer lookups per pair were most of a cold GET /v1/duplicates); the names
+// of the groups shown are read afterwards (kSelectActiveLabels).
+constexpr const char* kSelectPairScores = R"SQL(
+SELECT d.customer_a::text, d.customer_b::text, d.score
+  FROM duplicate_candidates d
+ WHERE d.company_id = $1 AND d.score >= $2
+   AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x
+                    WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b)
+)SQL";
+constexpr const char* kSelectActiveLabels = R"SQL(
+SELECT c.id::text, c.external_id, c.name FROM customers c
+ WHERE c.company_id = $1 AND c.id = ANY ($2::uuid[]) AND c.status = 'active'
 )SQL";
 
 // ---- the stored blocking index (migration 0022) ------------------------------
@@ -299,7 +314,7 @@ static std::pair<std::string, std::string> ordered(const std::string& a, const s
 
 std::size_t replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs) {
   std::map<std::pair<std::string, std::string>, double> stored;
-  for (const auto& r : tx.exec(kSelectPairScores, company_id))
+  for (const auto& r : tx.exec(kSelectStoredPairScores, company_id))
     stored.emplace(std::pair{r[0].as<std::string>(), r[1].as<std::string>()}, r[2].as<double>());
   // A pair whose score is unchanged keeps its stored evidence: the score is a sum
   // of the evidence's weights, so the same double means the same evidence.
@@ -359,6 +374,34 @@ std::map<std::pair<std::string, std::string>, std::string> load_pair_evidence(
       "  JOIN duplicate_candidates d ON d.company_id = $1 AND d.customer_a = k.a AND d.customer_b = k.b",
       company_id, keys.dump());
   for (const auto& r : rows) out[{r[0].as<std::string>(), r[1].as<std::string>()}] = r[2].as<std::string>();
+  return out;
+}
+
+std::vector<StoredPair> load_pair_scores(Tx& tx, const std::string& company_id, double min_score) {
+  std::vector<StoredPair> out;
+  const auto rows = tx.exec(kSelectPairScores, company_id, min_score);
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nullptr});
+  return out;
+}
+
+std::map<std::string, domain::MatchInput> load_active_labels(Tx& tx, const std::string& company_id,
+                                                            const std::vector<std::string>& ids) {
+  std::map<std::string, domain::MatchInput> out;
+  if (ids.empty()) return out;
+  std::string array = "{";
+  for (const auto& id : ids) {
+    if (!domain::is_uuid(id)) throw domain::RepositoryError("a customer id that is not a uuid");
+    if (array.size() > 1) array += ',';
+    array += id;
+  }
+  for (const auto& r : tx.exec(kSelectActiveLabels, company_id, array + "}")) {
+    domain::MatchInput m;
+    m.id = r[0].as<std::string>();
+    m.external_id = r[1].as<std::optional<std::string>>();
+    m.name = r[2].as<std::optional<std::string>>();
+    out.emplace(m.id, std::move(m));
+  }
   return out;
 }
 

@@ -102,6 +102,14 @@ std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& comp
 // 0019); 0 before the first change.
 std::int64_t duplicate_pairs_version(Tx& tx, const std::string& company_id);
 
+// Every stored pair >= min_score that is not dismissed: ids and score only, for
+// grouping a whole company (pairs exist only between active customers: the
+// customers' triggers remove a customer's pairs when it stops being active).
+std::vector<StoredPair> load_pair_scores(Tx& tx, const std::string& company_id, double min_score);
+// id, external_id and name of those of `ids` that are active customers.
+std::map<std::string, domain::MatchInput> load_active_labels(Tx& tx, const std::string& company_id,
+                                                            const std::vector<std::string>& ids);
+
 // Evidence (jsonb text) of the given stored pairs (a < b), by pair; absent when gone.
 std::map<std::pair<std::string, std::string>, std::string> load_pair_evidence(
     Tx& tx, const std::string& company_id, const std::vector<std::pair<std::string, std::string>>& pairs);

@@ -90,6 +90,10 @@ struct DuplicateGroup {
 std::vector<DuplicateGroup> group_duplicates(const std::vector<PreparedRecord>& records,
                                              std::vector<ScoredPair> pairs,
                                              const std::set<std::pair<std::string, std::string>>& dismissed = {});
+// The same over bare ids (pairs index into `ids`): grouping stored pairs needs
+// nothing else of a customer.
+std::vector<DuplicateGroup> group_duplicates(const std::vector<std::string>& ids, std::vector<ScoredPair> pairs,
+                                             const std::set<std::pair<std::string, std::string>>& dismissed = {});
 
 // Pairwise evaluation of reported groups against true clusters (ids).
 struct PairwiseQuality {

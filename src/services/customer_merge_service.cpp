@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <tuple>
 #include <set>
 
@@ -321,51 +322,68 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
     // Read after the version: the pairs are at least that new (a newer read is
     // only recomputed once more, never served stale).
     auto stored = db_.transact(
-        ctx, "duplicate_groups",
-        [&](db::Tx& tx) { return db::load_duplicate_pairs(tx, ctx.company_id, min_score, std::nullopt, false); },
+        ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_pair_scores(tx, ctx.company_id, min_score); },
         db::TxMode::kReadOnly);
     auto fresh = std::make_shared<DuplicateGroupCache::Groups>();
     fresh->version = version;
-    std::map<std::string, std::size_t> index;
-    auto record_of = [&](const domain::MatchInput& m) {
-      auto [it, added] = index.emplace(m.id, fresh->records.size());
-      if (added) fresh->records.push_back({m, {}});
+    std::unordered_map<std::string, std::size_t> index;
+    index.reserve(stored.size());
+    auto id_index = [&](std::string& id) {
+      auto [it, added] = index.emplace(id, fresh->ids.size());
+      if (added) fresh->ids.push_back(std::move(id));
       return it->second;
     };
     std::vector<domain::ScoredPair> pairs;
     pairs.reserve(stored.size());
-    for (const auto& v : stored) {
-      auto a = record_of(v.a), b = record_of(v.b);
-      pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{v.pair.score, 0, {}, {}}});
+    for (auto& p : stored) {
+      auto a = id_index(p.a), b = id_index(p.b);
+      pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{p.score, 0, {}, {}}});
     }
-    fresh->groups = domain::group_duplicates(fresh->records, std::move(pairs));
+    fresh->groups = domain::group_duplicates(fresh->ids, std::move(pairs));
     group_cache_->store(ctx.company_id, min_score, fresh);
     cached = std::move(fresh);
   }
   if (total) *total = cached->groups.size();
-  const auto& records = cached->records;
+  const auto& ids = cached->ids;
   const std::size_t shown = std::min(limit, cached->groups.size());
-  // the evidence of the shown groups' pairs only
+  // the names and the evidence of the shown groups only, read now (a rename since
+  // the groups were cached shows its new name)
   std::vector<std::pair<std::string, std::string>> keys;
+  std::vector<std::string> members;
   for (std::size_t gi = 0; gi < shown; ++gi) {
-    for (const auto& l : cached->groups[gi].links) {
-      keys.emplace_back(std::min(records[l.a].input.id, records[l.b].input.id),
-                        std::max(records[l.a].input.id, records[l.b].input.id));
-    }
+    for (const auto& l : cached->groups[gi].links) keys.emplace_back(std::min(ids[l.a], ids[l.b]), std::max(ids[l.a], ids[l.b]));
+    for (auto m : cached->groups[gi].members) members.push_back(ids[m]);
   }
-  const auto evidence = keys.empty() ? std::map<std::pair<std::string, std::string>, std::string>{}
-                                     : db_.transact(
-                                           ctx, "duplicate_pair_evidence",
-                                           [&](db::Tx& tx) { return db::load_pair_evidence(tx, ctx.company_id, keys); },
-                                           db::TxMode::kReadOnly);
+  using Evidence = std::map<std::pair<std::string, std::string>, std::string>;
+  const auto [evidence, labels] =
+      keys.empty() ? std::pair<Evidence, std::map<std::string, domain::MatchInput>>{}
+                   : db_.transact(
+                         ctx, "duplicate_group_details",
+                         [&](db::Tx& tx) {
+                           return std::pair{db::load_pair_evidence(tx, ctx.company_id, keys),
+                                            db::load_active_labels(tx, ctx.company_id, members)};
+                         },
+                         db::TxMode::kReadOnly);
   std::vector<DuplicateGroupView> out;
   for (std::size_t gi = 0; gi < shown; ++gi) {
-    auto v = group_view(records, cached->groups[gi], [&](const domain::ScoredPair& l) {
-      const auto& a = records[l.a].input.id;
-      const auto& b = records[l.b].input.id;
-      auto it = evidence.find({std::min(a, b), std::max(a, b)});
-      return it == evidence.end() ? std::vector<domain::Evidence>{} : evidence_of(nlohmann::json::parse(it->second));
-    });
+    const auto& g = cached->groups[gi];
+    DuplicateGroupView v{g.score, {}, {}, {}};
+    for (auto m : g.members) v.customers.push_back({ids[m], {}, {}});
+    for (const auto& l : g.links) {
+      auto it = evidence.find({std::min(ids[l.a], ids[l.b]), std::max(ids[l.a], ids[l.b])});
+      v.pairs.push_back({ids[l.a], ids[l.b], l.score.score,
+                         it == evidence.end() ? std::vector<domain::Evidence>{} : evidence_of(nlohmann::json::parse(it->second))});
+    }
+    std::sort(v.pairs.begin(), v.pairs.end(), [](const DuplicateLink& x, const DuplicateLink& y) { return x.score > y.score; });
+    // a member that stopped being active after the groups were read is left out
+    std::erase_if(v.customers, [&](const DuplicateMember& c) { return !labels.count(c.id); });
+    for (auto& c : v.customers) {
+      const auto& label = labels.at(c.id);
+      c.external_id = label.external_id;
+      c.name = label.name;
+    }
+    std::erase_if(v.pairs, [&](const DuplicateLink& p) { return !labels.count(p.a) || !labels.count(p.b); });
+    if (v.customers.size() < 2 || v.pairs.empty()) continue;
     std::set<std::string> reasons;
     for (const auto& p : v.pairs)
       for (const auto& e : p.evidence)

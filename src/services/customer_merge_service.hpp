@@ -134,7 +134,7 @@ class DuplicateGroupCache {
  public:
   struct Groups {
     std::int64_t version = 0;
-    std::vector<domain::PreparedRecord> records;  // id, external_id, name
+    std::vector<std::string> ids;                 // the customers in some pair; groups index into it
     std::vector<domain::DuplicateGroup> groups;   // strongest first
   };
   std::shared_ptr<const Groups> find(const std::string& company_id, double min_score, std::int64_t version);
