@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -242,6 +244,69 @@ ClusterStatus EmbeddedCluster::status() const {
   return s;
 }
 
+std::string server_tuning(std::uint64_t memory_bytes) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  const std::uint64_t mib = memory_bytes / kMiB;
+  auto mb = [](std::uint64_t v) { return std::to_string(v) + "MB"; };
+  // a quarter of the memory for shared buffers (PostgreSQL's own advice), at least
+  // the default and at most 8 GB; half of it assumed to be the OS cache besides
+  const std::uint64_t shared = std::clamp<std::uint64_t>(mib / 4, 128, 8192);
+  const std::uint64_t cache = std::max<std::uint64_t>(mib / 2, shared);
+  const std::uint64_t maintenance = std::clamp<std::uint64_t>(mib / 32, 64, 1024);
+  return "# Written by `tradesphere db start` at every start, sized to " + std::to_string(mib) +
+         " MB of memory (src/db/embedded_cluster.cpp,\n"
+         "# server_tuning). Do not edit: use ALTER SYSTEM, which wins over this file.\n"
+         "shared_buffers = '" + mb(shared) + "'\n"
+         "effective_cache_size = '" + mb(cache) + "'\n"
+         "maintenance_work_mem = '" + mb(maintenance) + "'\n"
+         // imports and backfills write GBs: fewer forced checkpoints
+         "max_wal_size = '4GB'\n"
+         // JIT compiles a plan above a cost threshold in tens of milliseconds: a loss
+         // for the short statements of an API; the large reports are few and batch-like
+         "jit = off\n";
+}
+
+std::uint64_t usable_memory_bytes() {
+  std::uint64_t total = 0;
+  if (auto meminfo = common::read_file("/proc/meminfo")) {
+    std::istringstream in(*meminfo);
+    std::string key;
+    std::uint64_t kib = 0;
+    while (in >> key >> kib) {
+      if (key == "MemTotal:") {
+        total = kib * 1024;
+        break;
+      }
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+  }
+  for (const char* limit_file : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    auto text = common::read_file(limit_file);
+    if (!text) continue;
+    const auto value = trim(*text);
+    if (value.empty() || value == "max" || !std::all_of(value.begin(), value.end(), ::isdigit)) continue;
+    const auto limit = std::stoull(value);
+    if (limit > 0 && (total == 0 || limit < total)) total = limit;
+  }
+  return total;
+}
+
+void EmbeddedCluster::write_tuning(const fs::path& pgdata) const {
+  const auto memory = usable_memory_bytes();
+  if (memory == 0) return;  // unknown: PostgreSQL's defaults
+  const auto tuning_path = pgdata / "tradesphere_tuning.conf";
+  common::write_file(tuning_path, server_tuning(memory), fs::perms::owner_read | fs::perms::owner_write);
+  chown_to_postgres(tuning_path);
+  // clusters made before this file existed get the include once
+  const auto conf_path = pgdata / "postgresql.conf";
+  const auto conf = common::read_file(conf_path).value_or("");
+  constexpr const char* kInclude = "include_if_exists = 'tradesphere_tuning.conf'";
+  if (!conf.empty() && conf.find(kInclude) == std::string::npos) {
+    common::write_file(conf_path, conf + "\n" + kInclude + "\n", fs::status(conf_path).permissions());
+    chown_to_postgres(conf_path);
+  }
+}
+
 void EmbeddedCluster::initdb() {
   auto pgdata = pgroot_ / "data";
   if (fs::exists(pgdata) && !fs::is_empty(pgdata)) {
@@ -314,6 +379,7 @@ void EmbeddedCluster::start() {
                        ". Use another TRADESPHERE_DATA_DIR or upgrade the cluster with pg_upgrade.");
   }
   if (!st.running) {
+    write_tuning(st.pgdata);
     port_ = choose_port();
     auto bindir = postgres_bindir();
     auto r = common::run_process_as(kPgUser, {(bindir / "pg_ctl").string(), "-D", st.pgdata.string(), "-l",

@@ -39,6 +39,18 @@ struct ClusterOptions {
   bool fast_unsafe = false;      // fsync=off etc.: for throw-away test clusters only
 };
 
+// The server settings sized to the machine that `db start` writes into the
+// cluster's tradesphere_tuning.conf (rewritten at every start, so a bigger
+// machine gets bigger buffers): PostgreSQL's defaults (128 MB of shared buffers)
+// date from small machines, and a 1M-customer company is ~5 GB of tables and
+// indexes. `memory_bytes` is the memory PostgreSQL may use (the machine's, or the
+// cgroup's limit when lower). A setting made with ALTER SYSTEM still wins
+// (postgresql.auto.conf is read last).
+std::string server_tuning(std::uint64_t memory_bytes);
+// MemTotal of /proc/meminfo, lowered to the cgroup (v2 or v1) memory limit when
+// one is set; 0 when unknown.
+std::uint64_t usable_memory_bytes();
+
 inline constexpr const char* kDatabaseName = "tradesphere";
 inline constexpr const char* kOwnerRole = "tradesphere_owner";
 inline constexpr const char* kAppRole = "tradesphere_app";
@@ -84,6 +96,7 @@ class EmbeddedCluster {
 
  private:
   void initdb();
+  void write_tuning(const std::filesystem::path& pgdata) const;
   void bootstrap_roles();
   int choose_port();
   std::string password(const std::string& name) const;

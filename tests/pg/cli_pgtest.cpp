@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.hpp"
+#include "common/files.hpp"
 #include "common/process.hpp"
 #include "db/embedded_cluster.hpp"
 #include "support/pg_fixture.hpp"
@@ -84,6 +85,14 @@ TEST(CliEmbeddedCluster, ADeletedDataFolderIsReportedRefusedWithTheCommandAndCol
   const fs::path pgroot = fs::path(status["pgdata"].get<std::string>()).parent_path();
   const long pid = status["pid"].get<long>();
   ASSERT_GT(pid, 0);
+  // the settings sized to this machine, included by the cluster's configuration
+  const fs::path pgdata = status["pgdata"].get<std::string>();
+  const auto tuning = tradesphere::common::read_file(pgdata / "tradesphere_tuning.conf");
+  ASSERT_TRUE(tuning.has_value());
+  EXPECT_EQ(*tuning, tradesphere::db::server_tuning(tradesphere::db::usable_memory_bytes()));
+  EXPECT_NE(tradesphere::common::read_file(pgdata / "postgresql.conf").value_or("").find(
+                "include_if_exists = 'tradesphere_tuning.conf'"),
+            std::string::npos);
 
   auto registered = [&]() -> std::optional<tradesphere::db::RegisteredCluster> {
     for (const auto& c : tradesphere::db::registered_clusters()) {
