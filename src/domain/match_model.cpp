@@ -38,13 +38,14 @@ double name_token_similarity(const std::string& a, const std::string& b) {
   return s;
 }
 // given: 1 exact, 2 nickname, 3 JW >= 0.92, 4 initial, 5 JW >= 0.80, 6 differs
+// raw_jw: jw(raw_a, raw_b) when the caller has it already (negative: compute it)
 std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, const std::string& raw_b,
-                         const std::string& canon_b) {
+                         const std::string& canon_b, double raw_jw = -1) {
   if (raw_a.empty() || raw_b.empty()) return 0;
   if (raw_a.size() == 1 || raw_b.size() == 1) return raw_a[0] == raw_b[0] ? 4 : 6;  // an initial: no more than that
   if (raw_a == raw_b) return 1;
   if (canon_a == canon_b) return 2;
-  double s = jw(raw_a, raw_b);
+  double s = raw_jw >= 0 ? raw_jw : jw(raw_a, raw_b);
   if (s >= 0.92) return 3;
   if ((raw_a.size() == 1 || raw_b.size() == 1) && raw_a[0] == raw_b[0]) return 4;
   if (s >= 0.80) return 5;
@@ -53,8 +54,14 @@ std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, c
 double surname_similarity(const MatchFields& a, const MatchFields& b) {
   if (a.surname.empty() || b.surname.empty()) return 0;
   if (a.surname == b.surname || a.surname_joined == b.surname_joined) return 1;
-  return std::max({name_token_similarity(a.surname, b.surname), jw(a.surname_joined, b.surname_joined),
-                   jw(a.surname, b.surname_joined), jw(a.surname_joined, b.surname)});
+  // the best of surname and joined surname on either side; a one-word surname is
+  // its own joined form, so the same comparison is not made twice (jw <= the token similarity)
+  double s = name_token_similarity(a.surname, b.surname);
+  const bool joined_a = a.surname_joined != a.surname, joined_b = b.surname_joined != b.surname;
+  if (joined_b) s = std::max(s, jw(a.surname, b.surname_joined));
+  if (joined_a) s = std::max(s, jw(a.surname_joined, b.surname));
+  if (joined_a || joined_b) s = std::max(s, jw(a.surname_joined, b.surname_joined));
+  return s;
 }
 // surname: 1 exact, 2 JW >= 0.92 (or one edit), 3 JW >= 0.80, 4 differs
 std::uint8_t surname_level(double s) { return s >= 0.9999 ? 1 : s >= 0.92 ? 2 : s >= 0.80 ? 3 : 4; }
@@ -88,17 +95,23 @@ void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector&
     v.level[kSurname] = 1;
     return;
   }
-  double straight = given_similarity(a.given_raw, a.given, b.given_raw, b.given) + surname_similarity(a, b);
-  double cross = jw(a.given_raw, b.surname) + jw(a.surname, b.given_raw);
-  if (cross > straight + 0.1 && jw(a.given_raw, b.surname) >= 0.8 && jw(a.surname, b.given_raw) >= 0.8) {
+  const double given = given_similarity(a.given_raw, a.given, b.given_raw, b.given);
+  const double surname = surname_similarity(a, b);
+  const double straight = given + surname;
+  // crosswise (each similarity is at most 1): only worth computing when it can win
+  const double cross_a = straight + 0.1 <= 2.0 + 1e-9 ? jw(a.given_raw, b.surname) : 0;
+  const double cross_b = straight + 0.1 <= 2.0 + 1e-9 ? jw(a.surname, b.given_raw) : 0;
+  if (cross_a + cross_b > straight + 0.1 && cross_a >= 0.8 && cross_b >= 0.8) {
     v.swapped_names = true;
     v.level[kGiven] = given_level(a.given_raw, a.given, b.surname, canonical_first_name(b.surname));
     double s = name_token_similarity(a.surname, b.given_raw);
     v.level[kSurname] = surname_level(a.surname == b.given_raw ? 1.0 : s);
     return;
   }
-  v.level[kGiven] = given_level(a.given_raw, a.given, b.given_raw, b.given);
-  v.level[kSurname] = surname_level(surname_similarity(a, b));
+  // given_similarity is jw of the raw names unless the canonical names are equal
+  v.level[kGiven] = given_level(a.given_raw, a.given, b.given_raw, b.given,
+                                !a.given_raw.empty() && !b.given_raw.empty() && a.given != b.given ? given : -1);
+  v.level[kSurname] = surname_level(surname);
 }
 
 // email: 1 exact key, 2 one edit, 3 two edits or the same mailbox name on another domain, 4 differs

@@ -9,31 +9,20 @@
 
 namespace tradesphere::domain {
 
-// Both functions below run for every candidate pair of a duplicate scan (millions
-// at 1M customers): short inputs use buffers on the stack, never the heap.
-double jaro_winkler(std::string_view a, std::string_view b) {
-  if (a.empty() && b.empty()) return 1.0;
-  if (a.empty() || b.empty()) return 0.0;
-  if (a == b) return 1.0;
+namespace {
+
+// Jaro-Winkler over match flags held in `am`/`bm` (bool arrays or vectors).
+template <class Flags>
+double jaro_winkler_with(std::string_view a, std::string_view b, Flags& am, Flags& bm) {
   const std::size_t window = std::max<std::size_t>(std::max(a.size(), b.size()) / 2, 1) - 1;
-  constexpr std::size_t kSmall = 64;
-  bool am_small[kSmall] = {}, bm_small[kSmall] = {};
-  std::vector<bool> am_big, bm_big;
-  const bool small = a.size() <= kSmall && b.size() <= kSmall;
-  if (!small) am_big.assign(a.size(), false), bm_big.assign(b.size(), false);
-  auto am = [&](std::size_t i) -> bool { return small ? am_small[i] : am_big[i]; };
-  auto bm = [&](std::size_t j) -> bool { return small ? bm_small[j] : bm_big[j]; };
-  auto mark = [&](std::size_t i, std::size_t j) {
-    if (small) am_small[i] = bm_small[j] = true;
-    else am_big[i] = bm_big[j] = true;
-  };
   std::size_t matches = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    std::size_t lo = i > window ? i - window : 0;
-    std::size_t hi = std::min(i + window + 1, b.size());
+    const std::size_t lo = i > window ? i - window : 0;
+    const std::size_t hi = std::min(i + window + 1, b.size());
+    const char c = a[i];
     for (std::size_t j = lo; j < hi; ++j) {
-      if (bm(j) || a[i] != b[j]) continue;
-      mark(i, j);
+      if (bm[j] || c != b[j]) continue;
+      am[i] = bm[j] = true;
       ++matches;
       break;
     }
@@ -41,8 +30,8 @@ double jaro_winkler(std::string_view a, std::string_view b) {
   if (matches == 0) return 0.0;
   std::size_t t = 0, k = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!am(i)) continue;
-    while (!bm(k)) ++k;
+    if (!am[i]) continue;
+    while (!bm[k]) ++k;
     if (a[i] != b[k]) ++t;
     ++k;
   }
@@ -51,6 +40,23 @@ double jaro_winkler(std::string_view a, std::string_view b) {
   std::size_t prefix = 0;
   while (prefix < 4 && prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
   return jaro + prefix * 0.1 * (1.0 - jaro);
+}
+
+}  // namespace
+
+// Runs for every candidate pair of a duplicate scan (millions at 1M customers):
+// inputs of up to 64 bytes keep their match flags on the stack, never the heap.
+double jaro_winkler(std::string_view a, std::string_view b) {
+  if (a.empty() && b.empty()) return 1.0;
+  if (a.empty() || b.empty()) return 0.0;
+  if (a == b) return 1.0;
+  constexpr std::size_t kSmall = 64;
+  if (a.size() <= kSmall && b.size() <= kSmall) {
+    bool am[kSmall] = {}, bm[kSmall] = {};
+    return jaro_winkler_with(a, b, am, bm);
+  }
+  std::vector<bool> am(a.size(), false), bm(b.size(), false);
+  return jaro_winkler_with(a, b, am, bm);
 }
 
 std::size_t levenshtein(std::string_view a, std::string_view b) {
