@@ -2,9 +2,12 @@
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/locid.h>
+#include <unicode/normalizer2.h>
 #include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <memory>
@@ -201,8 +204,39 @@ bool is_valid_email(std::string_view email) {
   return true;
 }
 
+namespace {
+// The "Unicode spaces" of docs/database.md (SQL normalize_email's trim set).
+bool is_sql_unicode_space(UChar32 c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000 || c == 0xFEFF;
+}
+}  // namespace
+
+std::string trim_unicode_spaces(std::string_view text) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  int32_t b = 0;
+  while (b < length) {
+    int32_t next = b;
+    UChar32 c = 0;
+    U8_NEXT(s, next, length, c);
+    if (!is_sql_unicode_space(c)) break;
+    b = next;
+  }
+  int32_t e = length;
+  while (e > b) {
+    int32_t prev = e;
+    UChar32 c = 0;
+    U8_PREV(s, b, prev, c);
+    if (!is_sql_unicode_space(c)) break;
+    e = prev;
+  }
+  return std::string(text.substr(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b)));
+}
+
 std::optional<std::string> normalize_email(std::string_view raw) {
-  std::string email = to_lower_ascii(trim(raw));
+  std::string email = to_lower_ascii(trim_unicode_spaces(raw));
   if (!is_valid_email(email)) return std::nullopt;
   return email;
 }
@@ -222,6 +256,14 @@ std::optional<std::string> normalize_phone(std::string_view raw, std::string_vie
   if (!util.IsValidNumber(number)) return std::nullopt;
   std::string out;
   util.Format(number, i18n::phonenumbers::PhoneNumberUtil::E164, &out);
+  return out;
+}
+
+std::string phone_digits(std::string_view raw) {
+  std::string out;
+  for (const char c : raw) {
+    if (is_digit(c)) out.push_back(c);
+  }
   return out;
 }
 
@@ -345,6 +387,104 @@ std::vector<std::string> name_tokens(std::string_view raw) {
   flush();
   std::sort(tokens.begin(), tokens.end());
   return tokens;
+}
+
+// ---- name key (the mirror of SQL normalize_name) ---------------------------
+
+namespace {
+
+bool is_key_apostrophe(UChar32 c) {
+  return c == 0x27 || c == 0x60 || c == 0xB4 || c == 0x2018 || c == 0x2019 || c == 0x02BC;
+}
+
+// Combining marks removed after NFKD (the ranges of migration 0030).
+bool is_removed_mark(UChar32 c) {
+  return (c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
+         (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F);
+}
+
+// The separator class of 0002: every run becomes one space.
+bool is_key_separator(UChar32 c) {
+  return (c >= 0x01 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
+         (c >= 0x7B && c <= 0x7F) || (c >= 0x80 && c <= 0xBF) || c == 0xD7 || c == 0xF7 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || c == 0xFEFF;
+}
+
+// 0002's replace() chain and translate() table, one code point at a time
+// (their outputs are ASCII letters, so the order of the steps does not matter).
+const char* key_replacement(UChar32 c) {
+  switch (c) {
+    case 0xDF: return "ss";
+    case 0xE6: return "ae";
+    case 0x153: return "oe";
+    case 0xFE: return "th";
+    case 0x133: return "ij";
+    default: return nullptr;
+  }
+}
+
+UChar32 key_translate(UChar32 c) {
+  static const std::vector<std::pair<UChar32, UChar32>> table = [] {
+    const icu::UnicodeString from = icu::UnicodeString::fromUTF8(
+        "àáâãäåçèéêëìíîïðñòóôõöøùúûüýÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĸĺļľŀłńņňŉŋōŏőŕŗřśŝşšţťŧũūŭůűųŵŷźżžſ");
+    const std::string to = "aaaaaaceeeeiiiidnoooooouuuuyyaaaccccddeeeeegggghhiiiiijkklllllnnnnnooorrrsssstttuuuuuuwyzzzs";
+    std::vector<std::pair<UChar32, UChar32>> t;
+    std::size_t k = 0;
+    for (int32_t i = 0; i < from.length(); i = from.moveIndex32(i, 1)) t.emplace_back(from.char32At(i), to.at(k++));
+    std::sort(t.begin(), t.end());
+    return t;
+  }();
+  const auto it = std::lower_bound(table.begin(), table.end(), std::make_pair(c, UChar32{0}));
+  return it != table.end() && it->first == c ? it->second : c;
+}
+
+}  // namespace
+
+std::optional<std::string> name_key(std::string_view raw) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(status);
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status)) throw ServiceError(std::string("ICU normalizer unavailable: ") + u_errorName(status));
+
+  const icu::UnicodeString input =
+      icu::UnicodeString::fromUTF8(icu::StringPiece(raw.data(), static_cast<int32_t>(raw.size())));
+  icu::UnicodeString text;
+  for (int32_t i = 0; i < input.length(); i = input.moveIndex32(i, 1)) {
+    if (!is_key_apostrophe(input.char32At(i))) text.append(input.char32At(i));
+  }
+  text = nfkd->normalize(text, status);
+  text.toLower(icu::Locale::getRoot());
+  icu::UnicodeString unmarked;
+  for (int32_t i = 0; i < text.length(); i = text.moveIndex32(i, 1)) {
+    if (!is_removed_mark(text.char32At(i))) unmarked.append(text.char32At(i));
+  }
+  text = nfc->normalize(unmarked, status);
+  if (U_FAILURE(status)) throw ServiceError(std::string("ICU normalization failed: ") + u_errorName(status));
+
+  std::vector<std::string> tokens;
+  std::string current;
+  auto flush = [&] {
+    if (!current.empty()) tokens.push_back(std::move(current));
+    current.clear();
+  };
+  for (int32_t i = 0; i < text.length(); i = text.moveIndex32(i, 1)) {
+    const UChar32 c = text.char32At(i);
+    if (is_key_apostrophe(c)) continue;
+    if (const char* r = key_replacement(c)) {
+      current += r;
+    } else if (is_key_separator(c)) {
+      flush();
+    } else {
+      icu::UnicodeString(key_translate(c)).toUTF8String(current);
+    }
+  }
+  flush();
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  if (tokens.empty()) return std::nullopt;
+  std::string out = tokens.front();
+  for (std::size_t i = 1; i < tokens.size(); ++i) out += ' ' + tokens[i];
+  return out;
 }
 
 // ---- tags -----------------------------------------------------------------

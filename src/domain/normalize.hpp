@@ -24,9 +24,17 @@ inline constexpr std::size_t kMaxEmailLength = 254;
 // or an IDNA "xn--" label; total length <= 254. No surrounding whitespace.
 bool is_valid_email(std::string_view email);
 
-// Trims and lower-cases (ASCII; the whole address, local part included), then
-// returns std::nullopt unless the result passes is_valid_email.
+// Trims the "Unicode spaces" SQL's normalize_email trims (ASCII whitespace,
+// U+0085, U+00A0, U+1680, U+2000-U+200B, U+2028, U+2029, U+202F, U+205F,
+// U+3000, U+FEFF), lower-cases (ASCII; the whole address, local part included),
+// then returns std::nullopt unless the result passes is_valid_email.
+// Contract with the SQL key (tests/pg/normalizer_parity_pgtest.cpp): whenever
+// this returns an address, SQL normalize_email() of the same input returns the
+// same text; SQL also keys addresses this rejects (non-ASCII, no RFC checks).
 std::optional<std::string> normalize_email(std::string_view raw);
+
+// Trims the Unicode spaces listed at normalize_email from both ends (UTF-8).
+std::string trim_unicode_spaces(std::string_view text);
 
 // ---- phone ----------------------------------------------------------------
 
@@ -35,6 +43,9 @@ std::optional<std::string> normalize_email(std::string_view raw);
 // ("+14155552671") for numbers libphonenumber considers *valid* (not merely of
 // possible length), std::nullopt otherwise (garbage, unknown region, > 64 chars).
 std::optional<std::string> normalize_phone(std::string_view raw, std::string_view default_region = "US");
+
+// ASCII digits of raw, in order: SQL phone_digits() (partial-number search).
+std::string phone_digits(std::string_view raw);
 
 // "US" -> "1", "de" -> "49". Throws ValidationError("region", ...) for a region
 // libphonenumber does not know.
@@ -64,6 +75,16 @@ std::string normalize_name_with_icu(std::string_view raw);
 // ("Mary-Jane" -> "jane", "mary"). Duplicates kept. Order-insensitive comparison:
 // name_tokens("Smith, John") == name_tokens("john smith").
 std::vector<std::string> name_tokens(std::string_view raw);
+
+// The name matching key, exactly SQL normalize_name() (the reference; parity
+// tested in tests/pg/normalizer_parity_pgtest.cpp): apostrophes (' ` U+00B4
+// U+2018 U+2019 U+02BC) deleted, NFKD, lower-case (ICU root locale), combining
+// marks of U+0300-U+036F, U+1AB0-U+1AFF, U+1DC0-U+1DFF, U+20D0-U+20FF and
+// U+FE20-U+FE2F removed, NFC, then the 0002 rules (ß ae oe th ij, the
+// translate() table, apostrophes, separators) and the distinct tokens sorted
+// bytewise, joined by one space; std::nullopt when no token is left.
+// Not the scoring normalizer: name_tokens() folds more (ICU Latin-ASCII).
+std::optional<std::string> name_key(std::string_view raw);
 
 // ---- tags -----------------------------------------------------------------
 

@@ -40,6 +40,24 @@ TEST(EmailNormalizer, TrimsAndLowercases) {
   EXPECT_EQ(normalize_email("  John.Doe@Example.COM \n"), "john.doe@example.com");
 }
 
+TEST(EmailNormalizer, TrimsTheUnicodeSpacesSqlTrims) {
+  // the set of docs/database.md: SQL normalize_email keys these, so C++ accepts them too
+  EXPECT_EQ(normalize_email("\u00a0John@Example.com\u3000"), "john@example.com");
+  EXPECT_EQ(normalize_email("\ufeff\u200bjohn@example.com\u2028\u2029\u0085"), "john@example.com");
+  EXPECT_EQ(normalize_email("\u1680\u2000\u200a\u202f\u205fjohn@example.com"), "john@example.com");
+  EXPECT_EQ(normalize_email("\u00a0"), std::nullopt);
+  EXPECT_EQ(normalize_email("john@\u00a0example.com"), std::nullopt) << "inside, a space is still invalid";
+  EXPECT_EQ(normalize_email("\u2060john@example.com"), std::nullopt) << "U+2060 is not in the set";
+}
+
+TEST(UnicodeTrim, RemovesOnlyTheListedSpacesAtBothEnds) {
+  EXPECT_EQ(trim_unicode_spaces("\u00a0 a\u00a0b \u3000"), "a\u00a0b");
+  EXPECT_EQ(trim_unicode_spaces("\u3000\u3000"), "");
+  EXPECT_EQ(trim_unicode_spaces(""), "");
+  EXPECT_EQ(trim_unicode_spaces("\u00e9"), "\u00e9");
+  EXPECT_EQ(trim_unicode_spaces("\u00e9\u00a0"), "\u00e9");
+}
+
 TEST(EmailNormalizer, ReturnsNulloptForImplausibleAddresses) {
   EXPECT_EQ(normalize_email(""), std::nullopt);
   EXPECT_EQ(normalize_email("   "), std::nullopt);
@@ -204,6 +222,43 @@ TEST(NameTokens, HandleApostrophesHyphensAndPunctuation) {
   EXPECT_EQ(name_tokens("Mary-Jane Watson"), (std::vector<std::string>{"jane", "mary", "watson"}));
   EXPECT_EQ(name_tokens("Dr. J. R. R. Tolkien"), (std::vector<std::string>{"dr", "j", "r", "r", "tolkien"}));
   EXPECT_TRUE(name_tokens("  ,.- ").empty());
+}
+
+// name_key mirrors SQL normalize_name exactly (parity: tests/pg/normalizer_parity_pgtest.cpp);
+// these pin the documented examples of docs/database.md.
+TEST(NameKey, IsTheSqlNameKey) {
+  EXPECT_EQ(name_key("  John   SMITH "), "john smith");
+  EXPECT_EQ(name_key("Smith, John"), "john smith");
+  EXPECT_EQ(name_key("John John"), "john");
+  EXPECT_EQ(name_key("José Núñez-García"), "garcia jose nunez");
+  EXPECT_EQ(name_key("O'Brien"), "obrien");
+  EXPECT_EQ(name_key("O\u00b4Brien S\u00e9an"), "obrien sean") << "U+00B4 is an apostrophe, not a space";
+  EXPECT_EQ(name_key("Straße"), "strasse");
+  EXPECT_EQ(name_key("Д. Иванов"), "д иванов");
+  EXPECT_EQ(name_key("   "), std::nullopt);
+  EXPECT_EQ(name_key(",.-"), std::nullopt);
+}
+
+TEST(NameKey, FoldsDecomposedAccentsFullWidthAndLettersOutsideTheOldTable) {
+  EXPECT_EQ(name_key("Jose\u0301"), "jose");
+  EXPECT_EQ(name_key("Nguyễn Văn An"), "an nguyen van");
+  EXPECT_EQ(name_key("ＪＯＨＮ"), "john");
+  EXPECT_EQ(name_key("İstanbul"), "istanbul");
+  EXPECT_EQ(name_key("Łukasz Żółć"), "lukasz zolc");
+  EXPECT_EQ(name_key("Ærøskøbing Đorđe"), "aeroskobing dorde");
+  EXPECT_EQ(name_key("Фёдор Дмитрий"), "дмитрии федор") << "Cyrillic marks go too, as in name_tokens";
+  EXPECT_EQ(name_key("김민준 がくせい"), "がくせい 김민준") << "Hangul and kana are recomposed";
+}
+
+TEST(NameKey, SortsDistinctTokensBytewise) {
+  EXPECT_EQ(name_key("b a B A é"), "a b e");
+  EXPECT_EQ(name_key("zed Zed 山田 émile"), "emile zed 山田");
+}
+
+TEST(PhoneDigits, KeepsAsciiDigitsOnly) {
+  EXPECT_EQ(phone_digits("+1 (415) 555-2671 x12"), "1415555267112");
+  EXPECT_EQ(phone_digits("\uff11\uff12"), "") << "full-width digits are not ASCII";
+  EXPECT_EQ(phone_digits(""), "");
 }
 
 TEST(NameNormalizer, IsSafeAcrossThreads) {
