@@ -72,6 +72,16 @@ const std::set<std::string>& supported_regions() {
   return regions;
 }
 
+// The most digits a national number of the country with this calling code is
+// written with (trunk prefix excluded): more digits that start with the code are
+// the code typed without '+'. The same table as SQL normalize_phone (0030).
+std::size_t max_national_digits(const std::string& calling_code) {
+  if (calling_code == "49") return 15;  // German numbers are up to 15 digits long: never stripped
+  if (calling_code == "43") return 13;
+  if (calling_code == "39" || calling_code == "49" || calling_code == "55" || calling_code == "86") return 11;
+  return 10;
+}
+
 // ---- ICU ----
 
 constexpr const char* kNameTransform = "NFKD; [:Nonspacing Mark:] Remove; Latin-ASCII; NFC";
@@ -250,10 +260,21 @@ std::optional<std::string> normalize_phone(std::string_view raw, std::string_vie
   std::string region = to_upper_ascii(default_region);
   if (!supported_regions().count(region)) region = "ZZ";  // only "+..." numbers can then parse
   i18n::phonenumbers::PhoneNumber number;
-  if (util.Parse(text, region, &number) != i18n::phonenumbers::PhoneNumberUtil::NO_PARSING_ERROR) {
+  if (util.ParseAndKeepRawInput(text, region, &number) != i18n::phonenumbers::PhoneNumberUtil::NO_PARSING_ERROR) {
     return std::nullopt;
   }
   if (!util.IsValidNumber(number)) return std::nullopt;
+  if (number.country_code_source() == i18n::phonenumbers::PhoneNumber::FROM_NUMBER_WITHOUT_PLUS_SIGN) {
+    // The company's own calling code typed without '+' ("44 20 7946 0958" in a
+    // GB company). SQL normalize_phone, which has no numbering plans, strips the
+    // code only when the digits are too many for a national number; where they
+    // could be either, it reads a national number. Refuse that case here, so the
+    // two never produce different keys (normalizer parity test).
+    std::string national;
+    util.GetNationalSignificantNumber(number, &national);
+    const std::string code = std::to_string(number.country_code());
+    if (code.size() + national.size() <= max_national_digits(code)) return std::nullopt;
+  }
   std::string out;
   util.Format(number, i18n::phonenumbers::PhoneNumberUtil::E164, &out);
   return out;
