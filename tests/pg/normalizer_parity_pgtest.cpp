@@ -41,6 +41,7 @@
 #include <phonenumbers/phonenumberutil.h>
 #include <pqxx/pqxx>
 
+#include "db/migrations.hpp"
 #include "domain/contact_extraction.hpp"
 #include "domain/normalize.hpp"
 #include "support/pg_fixture.hpp"
@@ -468,6 +469,53 @@ TEST_F(NormalizerParityTest, PhoneKeysAreEqualWheneverBothExist) {
   }
   std::cout << "phones: " << phones_.size() << " inputs, " << both << " keyed by both (" << differing
             << " differently), " << sql_only << " by SQL only, " << cpp_only << " by C++ only\n";
+}
+
+// Migration 0030 changed what normalize_phone and normalize_name return: the keys
+// of customers that exist when it runs are recomputed (and back by its down).
+class NormalizerParityMigrationTest : public tradesphere::testing::EmptyPgTest {
+ protected:
+  std::string keys() {
+    pqxx::connection c(owner_url());
+    pqxx::nontransaction tx(c);
+    std::string out;
+    for (const auto& row : tx.exec("SELECT cu.external_id || ':' || k.key_type || '=' || k.key_value "
+                                   "FROM customer_matching_keys k JOIN customers cu ON cu.id = k.customer_id "
+                                   "WHERE k.key_type <> 'email' ORDER BY 1")) {
+      out += row[0].as<std::string>() + "\n";
+    }
+    return out;
+  }
+};
+
+TEST_F(NormalizerParityMigrationTest, RecomputesThePhoneAndNameKeysOfExistingCustomers) {
+  tradesphere::db::MigrationRunner runner(owner_url());
+  runner.up(29);
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec("INSERT INTO companies (id, slug, name, default_country_code) VALUES "
+           "('aaaaaaaa-0000-4000-8000-000000000007', 'ru', 'RU', '7')");
+    w.exec("INSERT INTO customers (company_id, external_id, name, phone, status) VALUES "
+           "('aaaaaaaa-0000-4000-8000-000000000007', 'a', 'Jose\u0301 Nguy\u1ec5n', '8 (916) 123-45-67', 'active'), "
+           "('aaaaaaaa-0000-4000-8000-000000000007', 'b', 'Plain Ascii', '+7 916 765 43 21', 'active'), "
+           "('aaaaaaaa-0000-4000-8000-000000000007', 'c', 'Фёдор', '7 916 000 11 22', 'active')");
+    w.exec("UPDATE customers SET status = 'deleted' WHERE external_id = 'c'");
+    w.exec("INSERT INTO customers (company_id, external_id, name, phone) VALUES "
+           "('aaaaaaaa-0000-4000-8000-000000000007', 'd', 'Фёдор', '7 916 000 11 22')");
+    w.commit();
+  }
+  const std::string before =
+      "a:name=jose\u0301 nguy\u1ec5n\na:phone=+789161234567\nb:name=ascii plain\nb:phone=+79167654321\n"
+      "d:name=\u0444\u0451\u0434\u043e\u0440\nd:phone=+779160001122\n";
+  EXPECT_EQ(keys(), before);
+  runner.up(30);
+  EXPECT_EQ(keys(),
+            "a:name=jose nguyen\na:phone=+79161234567\nb:name=ascii plain\nb:phone=+79167654321\n"
+            "d:name=\u0444\u0435\u0434\u043e\u0440\nd:phone=+79160001122\n")
+      << "the deleted customer c still has no keys";
+  runner.down(29);
+  EXPECT_EQ(keys(), before);
 }
 
 }  // namespace
