@@ -14,6 +14,7 @@
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
+#include "services/overview_service.hpp"
 
 namespace tradesphere::http {
 
@@ -35,6 +36,8 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   s->merges = std::make_shared<services::CustomerMergeService>(db);
   s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
   s->exports = std::make_shared<services::CustomerExportService>(db);
+  // reads the merge service's group cache: the Overview shows its group count while it is current
+  s->overview = std::make_shared<services::OverviewService>(db, s->merges->group_cache());
   s->gauges = std::make_shared<services::BusinessGauges>(db);
   s->console_sessions = std::make_shared<db::ConsoleSessionRepository>(db);
   return s;

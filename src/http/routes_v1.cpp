@@ -25,6 +25,7 @@
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
+#include "services/overview_service.hpp"
 #include "domain/normalize.hpp"
 
 namespace tradesphere::http {
@@ -592,6 +593,17 @@ void register_merge_routes(RouteTable& t, ApiServices& s) {
          }});
 }
 
+// ---- overview -----------------------------------------------------------------
+
+// GET /v1/overview: the console's Overview, counts of the caller's company only.
+void register_overview_routes(RouteTable& t, ApiServices& s) {
+  auto& overview = *s.overview;
+  t.add({"GET", "/v1/overview", Access::kViewer, [&overview](ApiRequest& req) {
+           req.query_map({});  // no parameters: any is a 400
+           return ApiResponse::ok(services::to_json(overview.get_overview(req.ctx)));
+         }});
+}
+
 }  // namespace
 
 void register_v1_routes(RouteTable& table, ApiServices& services) {
@@ -606,6 +618,7 @@ void register_v1_routes(RouteTable& table, ApiServices& services) {
   if (services.merges) register_merge_routes(table, services);
   if (services.enrichment) register_enrichment_routes(table, services);
   if (services.merges) register_duplicate_routes(table, services);
+  if (services.overview) register_overview_routes(table, services);
 }
 
 }  // namespace tradesphere::http

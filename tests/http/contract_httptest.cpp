@@ -125,6 +125,7 @@ TEST_F(ContractHttpTest, MainOperationsAnswerWhatTheDocumentDescribes) {
 
   // The rest of the small ones.
   EXPECT_EQ(checked("GET", "/v1/me", "/v1/me", viewer_token()).status, 200);
+  EXPECT_EQ(checked("GET", "/v1/overview", "/v1/overview", viewer_token()).status, 200);
   EXPECT_EQ(checked("PUT", "/v1/customers/{id}/stage", "/v1/customers/" + id + "/stage", agent_token(),
                     json{{"lifecycle_stage", "lead"}})
                 .status,

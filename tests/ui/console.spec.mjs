@@ -1,12 +1,12 @@
 // The operator console end to end: sign-in link, search, edit with a version
 // conflict, a duplicates review that merges with a chosen field and undoes it,
-// the merge history, a viewer without write controls, the CSV export of the
+// the merge history, the overview's figures, a viewer without write controls, the CSV export of the
 // filtered list, a foreign Origin refused, sign-out. Screenshots for docs/console.md; axe-core on each screen.
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { test, expect } from '@playwright/test';
-import { apiAsAdmin, consoleLink, repoRoot, state } from './harness.mjs';
+import { apiAsAdmin, cli, consoleLink, repoRoot, state } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -62,6 +62,71 @@ test('a console link signs in once; search as you type highlights matches', asyn
   await other.goto(link);
   await expect(other.locator('#login-status')).toHaveText(/invalid, already used or expired/);
   await other.close();
+});
+
+test('the overview shows the figures of the company (keyboard, 1280 and 390 px)', async ({ page }) => {
+  // Reading the duplicates scores the queued customers: Jonathan Smith and Jon Smith are a pair.
+  const groups = (await apiAsAdmin('GET', '/v1/duplicates')).json.total_groups;
+  expect(groups).toBeGreaterThanOrEqual(1);
+  // A chat row stored while the sync is paused: an open sync failure and an orphaned row.
+  cli(['sync', 'pause', '--company', state().company]);
+  try {
+    const paused = await apiAsAdmin('POST', '/v1/chat', { session_id: 'ui-paused-1', tech_id: 'widget-1',
+      customer_email: 'paused@example.com', user_message: 'Anyone there?', ai_response: 'Yes' });
+    expect(paused.status).toBe(200);
+    const expected = (await apiAsAdmin('GET', '/v1/overview')).json;
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, 'victor', 'viewer');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Overview' })).toHaveAttribute('aria-current', 'page');
+    // global-setup: 5 customers (Ada a lead), 3 chat rows today in 2 conversations (one orphaned)
+    await expect(page.getByTestId('overview-customers-total')).toHaveText('5');
+    const stages = page.getByRole('table', { name: 'Active customers by lifecycle stage' });
+    await expect(stages).toBeVisible();
+    await expect(page.getByTestId('overview-stage-prospect-count')).toHaveText('4');
+    await expect(page.getByTestId('overview-stage-lead-count')).toHaveText('1');
+    await expect(page.getByTestId('overview-stage-customer-count')).toHaveText('0');
+    await expect(page.getByTestId('overview-stage-churned-count')).toHaveText('0');
+    await expect(page.getByTestId('overview-messages-today')).toHaveText('4');
+    await expect(page.getByTestId('overview-conversations-started')).toHaveText('3');
+    await expect(page.getByTestId('overview-conversations-active')).toHaveText('3');
+    await expect(page.getByTestId('overview-sync-failures')).toHaveText('1');
+    await expect(page.getByTestId('overview-sync-failures-paused')).toHaveText('1');
+    await expect(page.getByTestId('overview-sync-failures-error')).toHaveText('0');
+    await expect(page.getByTestId('overview-orphaned')).toHaveText('2');
+    // the duplicate figures are the API's (the model decides the pairs)
+    expect(expected.duplicates.open_pairs).toBeGreaterThanOrEqual(1);
+    await expect(page.getByTestId('overview-duplicate-pairs')).toHaveText(String(expected.duplicates.open_pairs));
+    await expect(page.getByTestId('overview-duplicate-customers'))
+      .toHaveText(String(expected.duplicates.customers_in_pairs));
+    await expect(page.getByTestId('overview-duplicate-rate'))
+      .toHaveText(`${Math.round(expected.duplicates.customers_in_pairs / 5 * 1000) / 10}%`);
+    await expect(page.getByTestId('overview-as-of')).toContainText('UTC');
+    await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+    await expectAccessible(page, 'overview');
+
+    // Keyboard: Refresh is reachable and reads the figures again.
+    await page.getByRole('button', { name: 'Refresh' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#status')).toHaveText('Overview refreshed.');
+    await expect(page.getByRole('button', { name: 'Refresh' })).toBeFocused();
+    await page.getByRole('link', { name: /chat rows without a customer/ }).focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { level: 1, name: 'Conversations without a customer' })).toBeVisible();
+
+    // 390 px: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect(page.getByTestId('overview-customers-total')).toHaveText('5');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(shots, 'phone-overview.png'), fullPage: true });
+    await expectAccessible(page, 'overview (phone)');
+  } finally {
+    cli(['sync', 'resume', '--company', state().company]);
+  }
 });
 
 test('edit a customer, and a conflicting edit is shown and can be reapplied', async ({ page }) => {

@@ -6,6 +6,7 @@ import { renderCustomer } from './screens/customer.js';
 import { renderDuplicates } from './screens/duplicates.js';
 import { renderMerges } from './screens/merges.js';
 import { renderOrphans } from './screens/orphans.js';
+import { renderOverview } from './screens/overview.js';
 
 const view = document.getElementById('view');
 let session = null;
@@ -16,6 +17,7 @@ const routes = [
   [/^#\/duplicates$/, () => renderDuplicates(view, session), 'duplicates'],
   [/^#\/merges$/, () => renderMerges(view, session), 'merges'],
   [/^#\/orphans$/, () => renderOrphans(view, session), 'orphans'],
+  [/^#\/overview$/, () => renderOverview(view, session), 'overview'],
 ];
 
 function showSignedOut(message) {
