@@ -71,38 +71,56 @@ std::size_t levenshtein(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-std::size_t osa_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size(), m = b.size();
-  if (n == 0) return m;
-  if (m == 0) return n;
-  // three rolling rows (i-2, i-1, i) instead of the whole matrix
-  constexpr std::size_t kSmall = 128;
-  std::size_t small[3][kSmall];
-  std::vector<std::size_t> big;
-  std::size_t* rows[3];
-  if (m + 1 <= kSmall) {
-    rows[0] = small[0], rows[1] = small[1], rows[2] = small[2];
-  } else {
-    big.assign(3 * (m + 1), 0);
-    rows[0] = big.data(), rows[1] = big.data() + (m + 1), rows[2] = big.data() + 2 * (m + 1);
-  }
-  std::size_t* two = rows[0];   // row i-2
-  std::size_t* prev = rows[1];  // row i-1
-  std::size_t* cur = rows[2];   // row i
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= m; ++j) {
-      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], two[j - 2] + 1);
+namespace {
+
+// Three rolling rows (i-2, i-1, i) of an edit matrix m + 1 wide instead of the whole
+// matrix; on the stack for inputs up to 127 bytes, never the heap.
+class RollingRows {
+ public:
+  explicit RollingRows(std::size_t width) {
+    std::size_t* base = small_[0];
+    if (width > kSmall) {
+      big_.assign(3 * width, 0);
+      base = big_.data();
     }
+    two = base, prev = base + (width > kSmall ? width : kSmall), cur = prev + (width > kSmall ? width : kSmall);
+  }
+  RollingRows(const RollingRows&) = delete;  // the row pointers point into this object
+  RollingRows& operator=(const RollingRows&) = delete;
+  void advance() {  // row i becomes i-1, i-1 becomes i-2, the old i-2 is reused for i+1
     std::size_t* t = two;
     two = prev;
     prev = cur;
     cur = t;
   }
-  return prev[m];
+  std::size_t* two;   // row i-2
+  std::size_t* prev;  // row i-1
+  std::size_t* cur;   // row i
+
+ private:
+  static constexpr std::size_t kSmall = 128;
+  std::size_t small_[3][kSmall];
+  std::vector<std::size_t> big_;
+};
+
+}  // namespace
+
+std::size_t osa_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  if (n == 0) return m;
+  if (m == 0) return n;
+  RollingRows r(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) r.prev[j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    r.cur[0] = i;
+    for (std::size_t j = 1; j <= m; ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      r.cur[j] = std::min({r.prev[j] + 1, r.cur[j - 1] + 1, r.prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) r.cur[j] = std::min(r.cur[j], r.two[j - 2] + 1);
+    }
+    r.advance();
+  }
+  return r.prev[m];
 }
 
 bool osa_within(std::string_view a, std::string_view b, std::size_t max) {
@@ -113,42 +131,27 @@ bool osa_within(std::string_view a, std::string_view b, std::size_t max) {
   if (max >= m) return osa_distance(a, b) <= max;  // the band would be the whole matrix
   // Cells outside the band cost more than `max` (at least |i - j| edits), so they are
   // treated as "too far" (kFar); inside it the recurrence is osa_distance's own.
-  constexpr std::size_t kSmall = 128;
   const std::size_t kFar = max + 1;
-  std::size_t small[3][kSmall];
-  std::vector<std::size_t> big;
-  std::size_t* rows[3];
-  if (m + 1 <= kSmall) {
-    rows[0] = small[0], rows[1] = small[1], rows[2] = small[2];
-  } else {
-    big.assign(3 * (m + 1), 0);
-    rows[0] = big.data(), rows[1] = big.data() + (m + 1), rows[2] = big.data() + 2 * (m + 1);
-  }
-  std::size_t* two = rows[0];
-  std::size_t* prev = rows[1];
-  std::size_t* cur = rows[2];
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = std::min(j, kFar), two[j] = kFar;
+  RollingRows r(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) r.prev[j] = std::min(j, kFar), r.two[j] = kFar;
   for (std::size_t i = 1; i <= n; ++i) {
     const std::size_t lo = i > max ? i - max : 1;
     const std::size_t hi = std::min(m, i + max);
-    cur[0] = std::min(i, kFar);
-    if (lo > 1) cur[lo - 1] = kFar;
-    std::size_t row_min = lo > 1 ? kFar : cur[0];
+    r.cur[0] = std::min(i, kFar);
+    if (lo > 1) r.cur[lo - 1] = kFar;
+    std::size_t row_min = lo > 1 ? kFar : r.cur[0];
     for (std::size_t j = lo; j <= hi; ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      std::size_t v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, two[j - 2] + 1);
-      cur[j] = std::min(v, kFar);
-      row_min = std::min(row_min, cur[j]);
+      std::size_t v = std::min({r.prev[j] + 1, r.cur[j - 1] + 1, r.prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, r.two[j - 2] + 1);
+      r.cur[j] = std::min(v, kFar);
+      row_min = std::min(row_min, r.cur[j]);
     }
-    if (hi < m) cur[hi + 1] = kFar;
+    if (hi < m) r.cur[hi + 1] = kFar;
     if (row_min > max) return false;
-    std::size_t* t = two;
-    two = prev;
-    prev = cur;
-    cur = t;
+    r.advance();
   }
-  return prev[m] <= max;
+  return r.prev[m] <= max;
 }
 
 namespace {
