@@ -408,6 +408,11 @@ void EmbeddedCluster::start() {
 void EmbeddedCluster::bootstrap_roles() {
   pqxx::connection conn(url(ClusterRole::kSuperuser, "postgres"));
   pqxx::nontransaction tx(conn);
+  // The statements below carry passwords: keep them out of pg_stat_statements (which
+  // stores utility statements verbatim) and out of the server log.
+  tx.exec("SET pg_stat_statements.track = 'none'");
+  tx.exec("SET log_statement = 'none'");
+  tx.exec("SET log_min_duration_statement = -1");
   auto ensure_role = [&](const std::string& role, const std::string& attrs, const std::string& pw) {
     auto exists = tx.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", role);
     std::string verb = exists.empty() ? "CREATE" : "ALTER";

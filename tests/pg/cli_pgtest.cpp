@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "common/crypto.hpp"
 #include "common/files.hpp"
@@ -93,6 +94,16 @@ TEST(CliEmbeddedCluster, ADeletedDataFolderIsReportedRefusedWithTheCommandAndCol
   EXPECT_NE(tradesphere::common::read_file(pgdata / "postgresql.conf").value_or("").find(
                 "include_if_exists = 'tradesphere_tuning.conf'"),
             std::string::npos);
+  {
+    // every start re-applies the roles' passwords: never into pg_stat_statements
+    auto url = tradesphere({"db", "url", "--superuser"}).output;
+    url.erase(url.find_last_not_of(" \n") + 1);
+    pqxx::connection su(url);
+    pqxx::nontransaction q(su);
+    q.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    ASSERT_EQ(tradesphere({"db", "start"}).exit_code, 0);
+    EXPECT_EQ(q.exec1("SELECT count(*) FROM pg_stat_statements WHERE query ILIKE '%password%'")[0].as<long>(), 0);
+  }
 
   auto registered = [&]() -> std::optional<tradesphere::db::RegisteredCluster> {
     for (const auto& c : tradesphere::db::registered_clusters()) {
