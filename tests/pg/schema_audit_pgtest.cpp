@@ -107,6 +107,54 @@ TEST_F(AuditLogTest, OneRowPerCommittedMutationWithActorAndCorrelationIdAndNoneF
   EXPECT_EQ(owner_query("SELECT count(*) FROM customer_audit_log WHERE actor = 'agent-3'")[0][0].as<int>(), 0);
 }
 
+// One UPDATE of several customers (a bulk stage change): the statement-level
+// triggers of 0032 write one audit row per updated customer, with what a single
+// row's update writes (before, after, changed fields, actor), and one stage_changed
+// event per customer whose stage changed.
+TEST_F(AuditLogTest, ABulkUpdateAuditsEveryRowAndWritesOneStageEventPerChangedStage) {
+  pqxx::connection c(app_url());
+  {
+    pqxx::work w(c);
+    context(w, "agent-1", "corr-1");
+    w.exec("INSERT INTO customers (company_id, name, lifecycle_stage) VALUES ('" + kCompany + "', 'Ann', 'lead'), ('" +
+           kCompany + "', 'Bob', 'lead'), ('" + kCompany + "', 'Cy', 'customer')");
+    w.commit();
+  }
+  {
+    pqxx::work w(c);
+    context(w, "agent-2", "corr-bulk");
+    EXPECT_EQ(w.exec("UPDATE customers SET lifecycle_stage = 'customer' WHERE company_id = '" + kCompany + "'")
+                  .affected_rows(),
+              3U);
+    w.commit();
+  }
+  auto audit = owner_query(
+      "SELECT c.name, a.before->>'lifecycle_stage', a.after->>'lifecycle_stage', array_to_string(a.changed_fields, ','), "
+      "       a.actor, a.correlation_id, a.record_id = c.id::text "
+      "  FROM customer_audit_log a JOIN customers c ON c.id = a.customer_id "
+      " WHERE a.operation = 'UPDATE' ORDER BY c.name");
+  ASSERT_EQ(audit.size(), 3U);
+  const char* before[] = {"lead", "lead", "customer"};
+  for (std::size_t i = 0; i < audit.size(); ++i) {
+    SCOPED_TRACE(audit[i][0].as<std::string>());
+    EXPECT_EQ(audit[i][1].as<std::string>(), before[i]);
+    EXPECT_EQ(audit[i][2].as<std::string>(), "customer");
+    EXPECT_EQ(audit[i][4].as<std::string>(), "agent-2");
+    EXPECT_EQ(audit[i][5].as<std::string>(), "corr-bulk");
+    EXPECT_TRUE(audit[i][6].as<bool>());
+  }
+  EXPECT_EQ(audit[0][3].as<std::string>(), "lifecycle_stage,updated_at,updated_by,version");
+  EXPECT_EQ(audit[2][3].as<std::string>(), "updated_at,updated_by,version") << "Cy's stage did not change";
+  auto events = owner_query(
+      "SELECT c.name, e.payload->>'from', e.payload->>'to' FROM customer_events e JOIN customers c ON c.id = e.customer_id "
+      " WHERE e.event_type = 'stage_changed' ORDER BY c.name");
+  ASSERT_EQ(events.size(), 2U) << "Ann and Bob; not Cy";
+  EXPECT_EQ(events[0][0].as<std::string>(), "Ann");
+  EXPECT_EQ(events[0][1].as<std::string>(), "lead");
+  EXPECT_EQ(events[0][2].as<std::string>(), "customer");
+
+}
+
 TEST_F(AuditLogTest, TheApplicationCanNeitherRewriteNorForgeTheAuditLog) {
   {
     pqxx::connection c(app_url());
