@@ -1,18 +1,16 @@
 -- Row triggers for customers' audit rows and stage events again (0008/0011 and 0005's body).
-DROP TRIGGER trg_customers_stage_events ON customers;
+DROP TRIGGER trg_customers_update_statement ON customers;
 DROP TRIGGER trg_customers_matching_keys_sync ON customers;
 CREATE TRIGGER trg_customers_matching_keys_sync
   AFTER UPDATE ON customers
   FOR EACH ROW EXECUTE FUNCTION customers_matching_keys_sync();
 
-DROP TRIGGER trg_customers_audit_log_update ON customers;
 DROP TRIGGER trg_customers_audit_log ON customers;
 CREATE TRIGGER trg_customers_audit_log
   AFTER UPDATE OR DELETE ON customers
   FOR EACH ROW EXECUTE FUNCTION audit_row_change();
 
-DROP FUNCTION customers_stage_events();
-DROP FUNCTION customers_audit_update();
+DROP FUNCTION customers_update_statement();
 
 CREATE OR REPLACE FUNCTION customers_matching_keys_sync() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER

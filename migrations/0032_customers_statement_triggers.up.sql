@@ -6,11 +6,12 @@
 -- (customers_matching_keys_sync, 0005), each a single-row INSERT with its
 -- foreign-key checks and tenant switches: ~300 of the ~700 ms of the UPDATE at 1M
 -- (pg_stat_statements, track = all). Now:
---   * the audit rows of an UPDATE are written by one statement-level trigger over
+--   * the audit rows of an UPDATE are written by one statement-level trigger
+--     (customers_update_statement) over
 --     the transition tables, one INSERT per company touched (the tenant is entered
 --     for each, as the row trigger did; customers_stamp() refuses changes of id and
 --     company_id, so old and new rows always join on them); DELETE keeps the row trigger;
---   * stage_changed events are written set-based the same way;
+--   * stage_changed events are written set-based by the same trigger, from the same join;
 --     customers_matching_keys_sync no longer writes them, and its row trigger runs
 --     only when a column it handles changed (not for a stage-only change).
 -- The audit and event rows are the same as before (same columns, same values);
@@ -61,7 +62,7 @@ BEGIN
     VALUES (NEW.company_id, NEW.id, 'contact_changed', jsonb_build_object('changes', v_changes));
   END IF;
 
-  -- stage_changed: written for the whole statement by customers_stage_events() (0032)
+  -- stage_changed: written for the whole statement by customers_update_statement() (0032)
 
   IF NEW.tags IS DISTINCT FROM OLD.tags THEN
     v_added := ARRAY(SELECT unnest(NEW.tags) EXCEPT SELECT unnest(OLD.tags) ORDER BY 1);
@@ -98,7 +99,10 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION customers_audit_update() RETURNS trigger
+-- One statement-level trigger writes both, per company touched: old and new rows are
+-- joined once (MATERIALIZED: each row's jsonb built once; inlined, to_jsonb(old) ran
+-- once per key of the changed-fields subquery).
+CREATE FUNCTION customers_update_statement() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = public, pg_temp
 AS $$
@@ -108,59 +112,37 @@ DECLARE
 BEGIN
   FOR v_company IN SELECT DISTINCT n.company_id FROM new_rows n ORDER BY 1 LOOP
     v_prev := app_enter_company(v_company);
-    -- each row's jsonb built once (MATERIALIZED): inlined, to_jsonb(old) ran once per key
     WITH r AS MATERIALIZED (
-      SELECT n.company_id, n.id, to_jsonb(o) AS before, to_jsonb(n) AS after
+      SELECT n.company_id, n.id, to_jsonb(o) AS before, to_jsonb(n) AS after,
+             o.lifecycle_stage AS stage_from, n.lifecycle_stage AS stage_to
         FROM new_rows n
         JOIN old_rows o ON o.company_id = n.company_id AND o.id = n.id
        WHERE n.company_id = v_company
+    ), audited AS (
+      INSERT INTO customer_audit_log (company_id, table_name, operation, record_id, customer_id,
+                                      before, after, changed_fields, actor, correlation_id)
+      SELECT r.company_id, 'customers', 'UPDATE', r.id::text, r.id, r.before, r.after,
+             ARRAY(SELECT k.key FROM jsonb_each(r.after) k WHERE k.value IS DISTINCT FROM r.before -> k.key ORDER BY k.key),
+             app_actor(), app_correlation_id()
+        FROM r
+       ORDER BY r.id
     )
-    INSERT INTO customer_audit_log (company_id, table_name, operation, record_id, customer_id,
-                                    before, after, changed_fields, actor, correlation_id)
-    SELECT r.company_id, 'customers', 'UPDATE', r.id::text, r.id, r.before, r.after,
-           ARRAY(SELECT k.key FROM jsonb_each(r.after) k WHERE k.value IS DISTINCT FROM r.before -> k.key ORDER BY k.key),
-           app_actor(), app_correlation_id()
+    INSERT INTO customer_events (company_id, customer_id, event_type, payload)
+    SELECT r.company_id, r.id, 'stage_changed', jsonb_build_object('from', r.stage_from, 'to', r.stage_to)
       FROM r
+     WHERE r.stage_to IS DISTINCT FROM r.stage_from
      ORDER BY r.id;
     PERFORM app_leave_company(v_prev);
   END LOOP;
   RETURN NULL;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION customers_audit_update() FROM PUBLIC;
-
-CREATE FUNCTION customers_stage_events() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER
-  SET search_path = public, pg_temp
-AS $$
-DECLARE
-  v_company uuid;
-  v_prev    text;
-BEGIN
-  FOR v_company IN SELECT DISTINCT n.company_id FROM new_rows n ORDER BY 1 LOOP
-    v_prev := app_enter_company(v_company);
-    INSERT INTO customer_events (company_id, customer_id, event_type, payload)
-    SELECT n.company_id, n.id, 'stage_changed',
-           jsonb_build_object('from', o.lifecycle_stage, 'to', n.lifecycle_stage)
-      FROM new_rows n
-      JOIN old_rows o ON o.company_id = n.company_id AND o.id = n.id
-     WHERE n.company_id = v_company AND n.lifecycle_stage IS DISTINCT FROM o.lifecycle_stage
-     ORDER BY n.id;
-    PERFORM app_leave_company(v_prev);
-  END LOOP;
-  RETURN NULL;
-END
-$$;
-REVOKE EXECUTE ON FUNCTION customers_stage_events() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION customers_update_statement() FROM PUBLIC;
 
 DROP TRIGGER trg_customers_audit_log ON customers;
 CREATE TRIGGER trg_customers_audit_log
   AFTER DELETE ON customers
   FOR EACH ROW EXECUTE FUNCTION audit_row_change();
-CREATE TRIGGER trg_customers_audit_log_update
-  AFTER UPDATE ON customers
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION customers_audit_update();
 
 DROP TRIGGER trg_customers_matching_keys_sync ON customers;
 CREATE TRIGGER trg_customers_matching_keys_sync
@@ -172,7 +154,7 @@ CREATE TRIGGER trg_customers_matching_keys_sync
         OR OLD.address IS DISTINCT FROM NEW.address OR OLD.notes IS DISTINCT FROM NEW.notes
         OR OLD.attributes IS DISTINCT FROM NEW.attributes OR OLD.source IS DISTINCT FROM NEW.source)
   EXECUTE FUNCTION customers_matching_keys_sync();
-CREATE TRIGGER trg_customers_stage_events
+CREATE TRIGGER trg_customers_update_statement
   AFTER UPDATE ON customers
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION customers_stage_events();
+  FOR EACH STATEMENT EXECUTE FUNCTION customers_update_statement();
