@@ -96,7 +96,7 @@ ON CONFLICT (company_id, customer_a, customer_b) DO UPDATE
 )SQL";
 
 constexpr const char* kSelectPairs = R"SQL(
-SELECT d.customer_a::text, d.customer_b::text, d.score, CASE WHEN $4 THEN d.evidence::text ELSE '' END,
+SELECT d.customer_a::text, d.customer_b::text, d.score, d.evidence::text,
        ca.external_id, ca.name, cb.external_id, cb.name
   FROM duplicate_candidates d
   JOIN customers ca ON ca.company_id = d.company_id AND ca.id = d.customer_a AND ca.status = 'active'
@@ -340,9 +340,9 @@ std::size_t replace_all_duplicate_pairs(Tx& tx, const std::string& company_id, c
 }
 
 std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
-                                                 const std::optional<std::string>& customer_id, bool with_evidence) {
+                                                 const std::optional<std::string>& customer_id) {
   std::vector<StoredPairView> out;
-  for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id, with_evidence)) {
+  for (const auto& r : tx.exec(kSelectPairs, company_id, min_score, customer_id)) {
     StoredPairView v;
     v.pair = {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nullptr};
     v.evidence_text = r[3].as<std::string>();

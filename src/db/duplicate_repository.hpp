@@ -95,8 +95,7 @@ struct StoredPairView {
 // Stored pairs >= min_score between active customers, not dismissed; only those of
 // `customer_id` when given. Strongest first.
 std::vector<StoredPairView> load_duplicate_pairs(Tx& tx, const std::string& company_id, double min_score,
-                                                 const std::optional<std::string>& customer_id = {},
-                                                 bool with_evidence = true);
+                                                 const std::optional<std::string>& customer_id = {});
 
 // The company's change counter over its stored pairs and dismissals (migration
 // 0019); 0 before the first change.
