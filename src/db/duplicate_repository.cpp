@@ -118,6 +118,19 @@ SELECT d.customer_a::text, d.customer_b::text, d.score
    AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x
                     WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b)
 )SQL";
+// The keys logged after `since` (migration 0033) with their current rows.
+constexpr const char* kSelectOldestPairChange = R"SQL(
+SELECT min(c.version) FROM duplicate_pair_changes c WHERE c.company_id = $1
+)SQL";
+constexpr const char* kSelectPairChanges = R"SQL(
+SELECT k.customer_a::text, k.customer_b::text,
+       (SELECT d.score FROM duplicate_candidates d
+         WHERE d.company_id = $1 AND d.customer_a = k.customer_a AND d.customer_b = k.customer_b AND d.score >= $4
+           AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x
+                            WHERE x.company_id = d.company_id AND x.customer_a = d.customer_a AND x.customer_b = d.customer_b))
+  FROM (SELECT DISTINCT c.customer_a, c.customer_b FROM duplicate_pair_changes c
+         WHERE c.company_id = $1 AND c.version > $2 AND c.version <= $3) k
+)SQL";
 constexpr const char* kSelectActiveLabels = R"SQL(
 SELECT c.id::text, c.external_id, c.name FROM customers c
  WHERE c.company_id = $1 AND c.id = ANY ($2::uuid[]) AND c.status = 'active'
@@ -377,12 +390,30 @@ std::map<std::pair<std::string, std::string>, std::string> load_pair_evidence(
   return out;
 }
 
-std::vector<StoredPair> load_pair_scores(Tx& tx, const std::string& company_id, double min_score) {
-  std::vector<StoredPair> out;
-  const auto rows = tx.exec(kSelectPairScores, company_id, min_score);
+namespace {
+std::vector<domain::PairChange> pair_changes(const pqxx::result& rows) {
+  std::vector<domain::PairChange> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<double>(), nullptr});
+  for (const auto& r : rows) {
+    auto a = domain::uuid_bytes(std::string_view(r[0].c_str(), r[0].size())),
+         b = domain::uuid_bytes(std::string_view(r[1].c_str(), r[1].size()));
+    if (!a || !b) throw domain::RepositoryError("a stored duplicate pair without two customer ids");
+    out.push_back({*a, *b, r[2].is_null() ? std::nullopt : std::optional<double>(r[2].as<double>())});
+  }
   return out;
+}
+}  // namespace
+
+std::vector<domain::PairChange> load_pair_scores(Tx& tx, const std::string& company_id, double min_score) {
+  return pair_changes(tx.exec(kSelectPairScores, company_id, min_score));
+}
+
+std::optional<std::vector<domain::PairChange>> load_pair_changes(Tx& tx, const std::string& company_id,
+                                                                 std::int64_t since, std::int64_t until,
+                                                                 double min_score) {
+  const auto oldest = tx.exec(kSelectOldestPairChange, company_id)[0][0];
+  if (oldest.is_null() || oldest.as<std::int64_t>() > since + 1) return std::nullopt;
+  return pair_changes(tx.exec(kSelectPairChanges, company_id, since, until, min_score));
 }
 
 std::map<std::string, domain::MatchInput> load_active_labels(Tx& tx, const std::string& company_id,

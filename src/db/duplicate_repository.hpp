@@ -14,6 +14,7 @@
 #include "db/database.hpp"
 #include <nlohmann/json.hpp>
 
+#include "domain/duplicate_pair_table.hpp"
 #include "domain/duplicate_scoring.hpp"
 #include "domain/match_blocking.hpp"
 
@@ -104,7 +105,14 @@ std::int64_t duplicate_pairs_version(Tx& tx, const std::string& company_id);
 // Every stored pair >= min_score that is not dismissed: ids and score only, for
 // grouping a whole company (pairs exist only between active customers: the
 // customers' triggers remove a customer's pairs when it stops being active).
-std::vector<StoredPair> load_pair_scores(Tx& tx, const std::string& company_id, double min_score);
+std::vector<domain::PairChange> load_pair_scores(Tx& tx, const std::string& company_id, double min_score);
+// The current state of every pair whose key changed after version `since` up to
+// `until` (migration 0033's log), as load_pair_scores() would read it (a pair
+// below min_score or dismissed has no score). nullopt when the log no longer
+// reaches back to `since`: read everything instead.
+std::optional<std::vector<domain::PairChange>> load_pair_changes(Tx& tx, const std::string& company_id,
+                                                                 std::int64_t since, std::int64_t until,
+                                                                 double min_score);
 // id, external_id and name of those of `ids` that are active customers.
 std::map<std::string, domain::MatchInput> load_active_labels(Tx& tx, const std::string& company_id,
                                                             const std::vector<std::string>& ids);

@@ -317,42 +317,44 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
   const auto version = db_.transact(
       ctx, "duplicate_pairs_version", [&](db::Tx& tx) { return db::duplicate_pairs_version(tx, ctx.company_id); },
       db::TxMode::kReadOnly);
-  auto cached = group_cache_->find(ctx.company_id, min_score, version);
-  if (!cached) {
-    // Read after the version: the pairs are at least that new (a newer read is
-    // only recomputed once more, never served stale).
-    auto stored = db_.transact(
-        ctx, "duplicate_groups", [&](db::Tx& tx) { return db::load_pair_scores(tx, ctx.company_id, min_score); },
-        db::TxMode::kReadOnly);
+  auto cached = group_cache_->find(ctx.company_id, min_score);
+  if (!cached || cached->version != version) {
+    // Only the pairs changed since the cached version when the log still reaches
+    // back to it (migration 0033), every pair otherwise. Read after the version:
+    // the pairs are at least that new (a newer read is only applied once more,
+    // never served stale).
     auto fresh = std::make_shared<DuplicateGroupCache::Groups>();
     fresh->version = version;
-    std::unordered_map<std::string, std::size_t> index;
-    index.reserve(stored.size());
-    auto id_index = [&](std::string& id) {
-      auto [it, added] = index.emplace(id, fresh->ids.size());
-      if (added) fresh->ids.push_back(std::move(id));
-      return it->second;
-    };
-    std::vector<domain::ScoredPair> pairs;
-    pairs.reserve(stored.size());
-    for (auto& p : stored) {
-      auto a = id_index(p.a), b = id_index(p.b);
-      pairs.push_back({std::min(a, b), std::max(a, b), domain::PairScore{p.score, 0, {}, {}}});
-    }
-    fresh->groups = domain::group_duplicates(fresh->ids, std::move(pairs));
+    db_.transact(
+        ctx, "duplicate_groups",
+        [&](db::Tx& tx) {
+          std::optional<std::vector<domain::PairChange>> changes;
+          if (cached && cached->version < version)
+            changes = db::load_pair_changes(tx, ctx.company_id, cached->version, version, min_score);
+          if (changes) {
+            fresh->table = cached->table;
+            fresh->table.apply(*changes);
+          } else {
+            fresh->table = domain::PairTable{};
+            fresh->table.apply(db::load_pair_scores(tx, ctx.company_id, min_score));
+          }
+        },
+        db::TxMode::kReadOnly);
+    fresh->groups = fresh->table.groups();
     group_cache_->store(ctx.company_id, min_score, fresh);
     cached = std::move(fresh);
   }
   if (total) *total = cached->groups.size();
-  const auto& ids = cached->ids;
+  const auto& table = cached->table;
+  auto id_of = [&](std::uint32_t i) { return domain::uuid_text(table.id(i)); };
   const std::size_t shown = std::min(limit, cached->groups.size());
   // the names and the evidence of the shown groups only, read now (a rename since
   // the groups were cached shows its new name)
   std::vector<std::pair<std::string, std::string>> keys;
   std::vector<std::string> members;
   for (std::size_t gi = 0; gi < shown; ++gi) {
-    for (const auto& l : cached->groups[gi].links) keys.emplace_back(std::min(ids[l.a], ids[l.b]), std::max(ids[l.a], ids[l.b]));
-    for (auto m : cached->groups[gi].members) members.push_back(ids[m]);
+    for (const auto& l : cached->groups[gi].links) keys.emplace_back(std::minmax(id_of(l.a), id_of(l.b)));
+    for (auto m : cached->groups[gi].members) members.push_back(id_of(m));
   }
   using Evidence = std::map<std::pair<std::string, std::string>, std::string>;
   const auto [evidence, labels] =
@@ -368,10 +370,11 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
   for (std::size_t gi = 0; gi < shown; ++gi) {
     const auto& g = cached->groups[gi];
     DuplicateGroupView v{g.score, {}, {}, {}};
-    for (auto m : g.members) v.customers.push_back({ids[m], {}, {}});
+    for (auto m : g.members) v.customers.push_back({id_of(m), {}, {}});
     for (const auto& l : g.links) {
-      auto it = evidence.find({std::min(ids[l.a], ids[l.b]), std::max(ids[l.a], ids[l.b])});
-      v.pairs.push_back({ids[l.a], ids[l.b], l.score.score,
+      const auto a = id_of(l.a), b = id_of(l.b);
+      auto it = evidence.find(std::minmax(a, b));
+      v.pairs.push_back({a, b, l.score,
                          it == evidence.end() ? std::vector<domain::Evidence>{} : evidence_of(nlohmann::json::parse(it->second))});
     }
     std::sort(v.pairs.begin(), v.pairs.end(), [](const DuplicateLink& x, const DuplicateLink& y) { return x.score > y.score; });
@@ -395,10 +398,10 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
 }
 
 std::shared_ptr<const DuplicateGroupCache::Groups> DuplicateGroupCache::find(const std::string& company_id,
-                                                                             double min_score, std::int64_t version) {
+                                                                             double min_score) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find({company_id, min_score});
-  if (it == entries_.end() || it->second.groups->version != version) return nullptr;
+  if (it == entries_.end()) return nullptr;
   it->second.used = ++clock_;
   return it->second.groups;
 }

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
+#include "domain/duplicate_pair_table.hpp"
 #include "domain/duplicate_scoring.hpp"
 #include "domain/merge_plan.hpp"
 #include "domain/request_context.hpp"
@@ -134,10 +135,11 @@ class DuplicateGroupCache {
  public:
   struct Groups {
     std::int64_t version = 0;
-    std::vector<std::string> ids;                 // the customers in some pair; groups index into it
-    std::vector<domain::DuplicateGroup> groups;   // strongest first
+    domain::PairTable table;               // the stored pairs at `version`
+    std::vector<domain::PairGroup> groups; // strongest first; index into table's ids
   };
-  std::shared_ptr<const Groups> find(const std::string& company_id, double min_score, std::int64_t version);
+  // The groups last stored for (company, min_score), of whatever version.
+  std::shared_ptr<const Groups> find(const std::string& company_id, double min_score);
   void store(const std::string& company_id, double min_score, std::shared_ptr<const Groups> groups);
   // The (company, min_score) keys held for a company (the queue worker refreshes them).
   std::vector<double> min_scores_of(const std::string& company_id);

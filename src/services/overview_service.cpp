@@ -17,9 +17,8 @@ Overview OverviewService::get_overview(const domain::RequestContext& ctx) {
                                              : static_cast<double>(c.customers_in_duplicate_pairs) /
                                                    static_cast<double>(o.active_customers);
   if (groups_) {
-    if (auto cached = groups_->find(ctx.company_id, o.min_duplicate_score, c.duplicate_pairs_version)) {
-      o.duplicate_groups = cached->groups.size();
-    }
+    auto cached = groups_->find(ctx.company_id, o.min_duplicate_score);
+    if (cached && cached->version == c.duplicate_pairs_version) o.duplicate_groups = cached->groups.size();
   }
   return o;
 }

@@ -2,6 +2,7 @@
 // customer via indexed blocking, company-wide groups, and dismissals.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -466,7 +467,9 @@ TEST_F(DuplicatesTest, GroupsAreKeptUntilThePairsOrDismissalsChange) {
   ASSERT_EQ(svc.duplicate_groups(ctx_, 0.6).size(), 1u);
   const auto v1 = pairs_version(*db_, ctx_);
   EXPECT_GT(v1, 0) << "storing the pairs bumped the version";
-  ASSERT_NE(svc.group_cache()->find(company_, 0.6, v1), nullptr) << "the groups are kept";
+  auto held = svc.group_cache()->find(company_, 0.6);
+  ASSERT_NE(held, nullptr) << "the groups are kept";
+  EXPECT_EQ(held->version, v1);
   std::size_t total = 0;
   auto again = svc.duplicate_groups(ctx_, 0.6, 10, &total);
   EXPECT_EQ(pairs_version(*db_, ctx_), v1) << "a read without changes changes nothing";
@@ -500,10 +503,100 @@ TEST_F(DuplicatesTest, GroupsAreKeptUntilThePairsOrDismissalsChange) {
   tradesphere::services::DuplicateQueueWorker worker(*db_, std::chrono::hours(1), svc.group_cache());
   EXPECT_EQ(worker.run_once(), 2u);
   const auto v2 = pairs_version(*db_, ctx_);
-  auto kept = svc.group_cache()->find(company_, 0.6, v2);
-  ASSERT_NE(kept, nullptr) << "the worker regrouped the entry readers hold";
+  auto kept = svc.group_cache()->find(company_, 0.6);
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->version, v2) << "the worker regrouped the entry readers hold";
   EXPECT_EQ(kept->groups.size(), 1u);
   (void)d;
+}
+
+
+// What GET /v1/duplicates shows, comparable across services: per group its score,
+// members and linked pairs (ids sorted).
+std::vector<std::tuple<double, std::vector<std::string>, std::vector<std::pair<std::string, std::string>>>> shown(
+    CustomerMergeService& svc, const RequestContext& ctx) {
+  std::vector<std::tuple<double, std::vector<std::string>, std::vector<std::pair<std::string, std::string>>>> out;
+  for (const auto& g : svc.duplicate_groups(ctx, 0.6, 1000)) {
+    std::vector<std::string> members;
+    for (const auto& m : g.customers) members.push_back(m.id);
+    std::sort(members.begin(), members.end());
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& p : g.pairs) pairs.push_back(std::minmax(p.a, p.b));
+    std::sort(pairs.begin(), pairs.end());
+    out.emplace_back(g.score, members, pairs);
+  }
+  return out;
+}
+
+// Migration 0033: a reader holding the groups of version V applies only the pairs
+// logged after V. At every step the kept groups must equal a fresh read's.
+TEST_F(DuplicatesTest, KeptGroupsFollowTheLoggedChangesExactlyAsAFreshRead) {
+  CustomerMergeService svc(*db_);
+  auto fresh = [&] {
+    CustomerMergeService other(*db_);  // its own cache: reads every pair
+    return shown(other, ctx_);
+  };
+  auto a = add({"", "k1", "Maria Gonzalez", "maria.g@example.com", "+1 415 555 0142", "12 Oak Street, Salem 97301"});
+  auto b = add({"", "k2", "Maria Gonzalez", "maria.g@example.com", std::nullopt, "12 Oak St, Salem 97301"});
+  auto p1 = add({"", "k3", "Peter Brown", "peter@example.org", "+1 212 555 0199", "9 Elm Road, Albany 12207"});
+  auto p2 = add({"", "k4", "Peter Brown", "peter@example.org", std::nullopt, std::nullopt});
+  auto first = shown(svc, ctx_);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first, fresh());
+  const auto logged = [&] {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    return w.exec1("SELECT count(*) FROM duplicate_pair_changes WHERE company_id = " + w.quote(company_))[0].as<long>();
+  };
+  EXPECT_GT(logged(), 0) << "storing pairs logged their keys";
+
+  // a third Maria joins the group; a dismissal splits it again
+  auto c = add({"", "k5", "Maria Gonzales", "maria.g@example.com", "+1 415 555 0142", std::nullopt});
+  auto grown = shown(svc, ctx_);
+  EXPECT_EQ(grown, fresh());
+  ASSERT_EQ(std::get<1>(grown[0]).size() + std::get<1>(grown[1]).size(), 5u);
+  const auto before_dismissal = svc.group_cache()->find(company_, 0.6);
+  svc.dismiss_duplicate(ctx_, a, b);
+  svc.dismiss_duplicate(ctx_, b, c);
+  auto split = shown(svc, ctx_);
+  EXPECT_EQ(split, fresh());
+  for (const auto& g : split)
+    for (const auto& m : std::get<1>(g)) EXPECT_NE(m, b);
+  const auto after_dismissal = svc.group_cache()->find(company_, 0.6);
+  ASSERT_NE(before_dismissal, nullptr);
+  ASSERT_NE(after_dismissal, nullptr);
+  EXPECT_GT(after_dismissal->version, before_dismissal->version);
+  EXPECT_EQ(after_dismissal->table.id_count(), before_dismissal->table.id_count())
+      << "applied to the kept table (a fresh read would not know b any more)";
+
+  // a merge removes the source's pairs; its undo brings them back
+  RequestContext admin{company_, "admin-1", Role::kAdmin, ""};
+  auto merged = svc.merge_customers(admin, p1, {p2});
+  EXPECT_EQ(shown(svc, ctx_), fresh());
+  svc.undo_merge(admin, merged.merge_id);
+  auto undone = shown(svc, ctx_);
+  EXPECT_EQ(undone, fresh());
+  EXPECT_EQ(undone.size(), 2u);
+
+  // a log that no longer reaches back to the kept version (pruned, or versions
+  // bumped before migration 0033): everything is read
+  const auto kept = svc.group_cache()->find(company_, 0.6);
+  ASSERT_NE(kept, nullptr);
+  {
+    pqxx::connection cn(owner_url());
+    pqxx::work w(cn);
+    w.exec0("DELETE FROM duplicate_pair_changes WHERE company_id = " + w.quote(company_));
+    w.exec0("UPDATE duplicate_pair_versions SET version = version + 5 WHERE company_id = " + w.quote(company_));
+    w.commit();
+  }
+  svc.dismiss_duplicate(ctx_, a, c);
+  EXPECT_GT(logged(), 0) << "the dismissal logged its key";
+  auto last = shown(svc, ctx_);
+  EXPECT_EQ(last, fresh());
+  const auto reread = svc.group_cache()->find(company_, 0.6);
+  ASSERT_NE(reread, nullptr);
+  EXPECT_LT(reread->table.id_count(), kept->table.id_count()) << "a fresh table knows only the ids of current pairs";
+  EXPECT_EQ(last.size(), 1u);
 }
 
 }  // namespace

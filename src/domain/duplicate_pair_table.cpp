@@ -1,0 +1,182 @@
+#include "domain/duplicate_pair_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <numeric>
+#include <unordered_map>
+
+namespace tradesphere::domain {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) { return (static_cast<std::uint64_t>(a) << 32) | b; }
+std::uint64_t pair_key(const IndexedPair& p) { return pair_key(p.a, p.b); }
+
+// uuids are random (v4) or time-ordered in their first bytes (v7): both halves mixed
+struct UuidHash {
+  std::size_t operator()(const UuidBytes& u) const {
+    std::uint64_t hi = 0, lo = 0;
+    std::memcpy(&hi, u.data(), 8);
+    std::memcpy(&lo, u.data() + 8, 8);
+    return static_cast<std::size_t>(hi ^ (lo * 0x9E3779B97F4A7C15ULL));
+  }
+};
+
+std::uint32_t find_root(std::vector<std::uint32_t>& parent, std::uint32_t x) {
+  while (parent[x] != x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+}  // namespace
+
+std::optional<UuidBytes> uuid_bytes(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  UuidBytes out{};
+  std::size_t byte = 0;
+  for (std::size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[byte++] = static_cast<std::uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string uuid_text(const UuidBytes& id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[id[i] >> 4];
+    out += kHex[id[i] & 15];
+  }
+  return out;
+}
+
+std::optional<std::uint32_t> PairTable::find(const UuidBytes& id) const {
+  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id, [](const auto& e, const UuidBytes& v) { return e.first < v; });
+  if (it == by_id_.end() || it->first != id) return std::nullopt;
+  return it->second;
+}
+
+void PairTable::apply(const std::vector<PairChange>& changes) {
+  std::unordered_map<UuidBytes, std::uint32_t, UuidHash> fresh;  // ids first seen in this batch
+  auto lookup = [&](const UuidBytes& id) -> std::optional<std::uint32_t> {
+    if (auto known = find(id)) return known;
+    if (auto it = fresh.find(id); it != fresh.end()) return it->second;
+    return std::nullopt;
+  };
+  auto index_of = [&](const UuidBytes& id) {
+    if (auto known = lookup(id)) return *known;
+    const auto index = static_cast<std::uint32_t>(ids_.size());
+    ids_.push_back(id);
+    fresh.emplace(id, index);
+    return index;
+  };
+  std::vector<std::pair<std::uint64_t, std::optional<double>>> latest;
+  latest.reserve(changes.size());
+  for (const auto& c : changes) {
+    if (c.score) {
+      const auto a = index_of(c.a), b = index_of(c.b);
+      if (a != b) latest.emplace_back(pair_key(std::min(a, b), std::max(a, b)), c.score);
+    } else if (const auto a = lookup(c.a), b = lookup(c.b); a && b && *a != *b) {
+      latest.emplace_back(pair_key(std::min(*a, *b), std::max(*a, *b)), std::nullopt);
+    }
+  }
+  // a key changed twice in one batch: the last change wins
+  std::stable_sort(latest.begin(), latest.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < latest.size(); ++i) {
+    if (i + 1 < latest.size() && latest[i + 1].first == latest[i].first) continue;
+    latest[kept++] = latest[i];
+  }
+  latest.resize(kept);
+  if (!fresh.empty()) {
+    std::vector<std::pair<UuidBytes, std::uint32_t>> added(fresh.begin(), fresh.end());
+    std::sort(added.begin(), added.end());
+    std::vector<std::pair<UuidBytes, std::uint32_t>> merged;
+    merged.reserve(by_id_.size() + added.size());
+    std::merge(by_id_.begin(), by_id_.end(), added.begin(), added.end(), std::back_inserter(merged));
+    by_id_ = std::move(merged);
+  }
+  std::vector<IndexedPair> out;
+  out.reserve(pairs_.size() + latest.size());
+  std::size_t i = 0, j = 0;
+  while (i < pairs_.size() || j < latest.size()) {
+    if (j == latest.size() || (i < pairs_.size() && pair_key(pairs_[i]) < latest[j].first)) {
+      out.push_back(pairs_[i++]);
+      continue;
+    }
+    if (i < pairs_.size() && pair_key(pairs_[i]) == latest[j].first) ++i;  // replaced or removed
+    if (latest[j].second)
+      out.push_back({static_cast<std::uint32_t>(latest[j].first >> 32), static_cast<std::uint32_t>(latest[j].first),
+                     *latest[j].second});
+    ++j;
+  }
+  pairs_ = std::move(out);
+}
+
+std::vector<PairGroup> PairTable::groups() const {
+  std::vector<std::uint32_t> order(pairs_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    const auto &p = pairs_[x], &q = pairs_[y];
+    if (p.score != q.score) return p.score > q.score;
+    const auto& p1 = std::min(ids_[p.a], ids_[p.b]);
+    const auto& q1 = std::min(ids_[q.a], ids_[q.b]);
+    if (p1 != q1) return p1 < q1;
+    return std::max(ids_[p.a], ids_[p.b]) < std::max(ids_[q.a], ids_[q.b]);
+  });
+  const auto n = static_cast<std::uint32_t>(ids_.size());
+  std::vector<std::uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0u);
+  std::vector<std::uint32_t> links;  // indexes into pairs_, in the order they joined
+  for (auto i : order) {
+    const auto ra = find_root(parent, pairs_[i].a), rb = find_root(parent, pairs_[i].b);
+    if (ra == rb) continue;
+    parent[rb] = ra;
+    links.push_back(i);
+  }
+  std::vector<std::uint32_t> group_of(n, n);
+  std::vector<PairGroup> out;
+  for (auto i : links) {
+    const auto r = find_root(parent, pairs_[i].a);
+    if (group_of[r] == n) {
+      group_of[r] = static_cast<std::uint32_t>(out.size());
+      out.emplace_back();
+      out.back().score = 1.0;
+    }
+    auto& g = out[group_of[r]];
+    g.links.push_back(pairs_[i]);
+    g.score = std::min(g.score, pairs_[i].score);
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const auto r = find_root(parent, i);
+    if (group_of[r] != n) out[group_of[r]].members.push_back(i);
+  }
+  for (auto& g : out)
+    std::sort(g.members.begin(), g.members.end(), [&](std::uint32_t x, std::uint32_t y) { return ids_[x] < ids_[y]; });
+  std::sort(out.begin(), out.end(), [&](const PairGroup& x, const PairGroup& y) {
+    if (x.score != y.score) return x.score > y.score;
+    return ids_[x.members[0]] < ids_[y.members[0]];
+  });
+  return out;
+}
+
+}  // namespace tradesphere::domain

@@ -1,0 +1,63 @@
+// The stored duplicate pairs of one company as GET /v1/duplicates groups them:
+// customer ids as 16 bytes, pairs over dense indexes, and the connected groups.
+// Built once from every stored pair, then kept current by applying only the
+// pairs that changed since (migration 0033 logs their keys), so a dismissal or a
+// newly scored customer does not cost a regrouping read of the whole company.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tradesphere::domain {
+
+using UuidBytes = std::array<std::uint8_t, 16>;
+// canonical 8-4-4-4-12 hex (either case); nullopt otherwise
+std::optional<UuidBytes> uuid_bytes(std::string_view text);
+// lower-case canonical text (as PostgreSQL writes uuids, so byte order = text order)
+std::string uuid_text(const UuidBytes& id);
+
+struct IndexedPair {
+  std::uint32_t a = 0, b = 0;  // indexes into PairTable ids, a < b
+  double score = 0;
+};
+
+struct PairGroup {
+  std::vector<std::uint32_t> members;  // ordered by id
+  double score = 0;                    // the weakest link of the spanning tree
+  std::vector<IndexedPair> links;      // the spanning tree, strongest first
+};
+
+// One pair's current state: a score when it is stored (at or above the reader's
+// floor and not dismissed), none when it is gone.
+struct PairChange {
+  UuidBytes a{}, b{};
+  std::optional<double> score;
+};
+
+class PairTable {
+ public:
+  // Upserts the pairs with a score and removes the others (a change that names
+  // an unknown pair without a score is nothing to do). A full read is every
+  // stored pair applied to an empty table.
+  void apply(const std::vector<PairChange>& changes);
+  // Connected groups of two or more customers: pairs taken strongest first
+  // (ties by the ids), a pair joining two groups becomes a link. Groups ordered
+  // by score descending, then by their first member's id.
+  std::vector<PairGroup> groups() const;
+
+  const UuidBytes& id(std::uint32_t index) const { return ids_[index]; }
+  std::size_t id_count() const { return ids_.size(); }
+  const std::vector<IndexedPair>& pairs() const { return pairs_; }  // sorted by (a, b)
+
+ private:
+  std::optional<std::uint32_t> find(const UuidBytes& id) const;
+  std::vector<UuidBytes> ids_;                               // ids ever seen (indexes stay stable)
+  std::vector<std::pair<UuidBytes, std::uint32_t>> by_id_;   // ids_ sorted, for lookups
+  std::vector<IndexedPair> pairs_;
+};
+
+}  // namespace tradesphere::domain
