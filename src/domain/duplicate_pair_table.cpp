@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iterator>
 #include <numeric>
+#include <tuple>
 #include <unordered_map>
 
 namespace tradesphere::domain {
@@ -132,50 +133,75 @@ void PairTable::apply(const std::vector<PairChange>& changes) {
   pairs_ = std::move(out);
 }
 
-std::vector<PairGroup> PairTable::groups() const {
-  std::vector<std::uint32_t> order(pairs_.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-    const auto &p = pairs_[x], &q = pairs_[y];
-    if (p.score != q.score) return p.score > q.score;
-    const auto& p1 = std::min(ids_[p.a], ids_[p.b]);
-    const auto& q1 = std::min(ids_[q.a], ids_[q.b]);
-    if (p1 != q1) return p1 < q1;
-    return std::max(ids_[p.a], ids_[p.b]) < std::max(ids_[q.a], ids_[q.b]);
-  });
+PairGroups PairTable::groups() const {
   const auto n = static_cast<std::uint32_t>(ids_.size());
+  // each id's place in id order: every tie below compares two integers, not 16 bytes
+  std::vector<std::uint32_t> rank(n);
+  for (std::uint32_t r = 0; r < n; ++r) rank[by_id_[r].second] = r;
+  struct Strength {
+    double score;
+    std::uint32_t low, high, pair;  // ranks of the two ids, index into pairs_
+  };
+  std::vector<Strength> order;
+  order.reserve(pairs_.size());
+  for (std::uint32_t i = 0; i < pairs_.size(); ++i) {
+    const auto ra = rank[pairs_[i].a], rb = rank[pairs_[i].b];
+    order.push_back({pairs_[i].score, std::min(ra, rb), std::max(ra, rb), i});
+  }
+  std::sort(order.begin(), order.end(), [](const Strength& x, const Strength& y) {
+    if (x.score != y.score) return x.score > y.score;
+    return std::tie(x.low, x.high) < std::tie(y.low, y.high);
+  });
   std::vector<std::uint32_t> parent(n);
   std::iota(parent.begin(), parent.end(), 0u);
   std::vector<std::uint32_t> links;  // indexes into pairs_, in the order they joined
-  for (auto i : order) {
-    const auto ra = find_root(parent, pairs_[i].a), rb = find_root(parent, pairs_[i].b);
+  for (const auto& s : order) {
+    const auto ra = find_root(parent, pairs_[s.pair].a), rb = find_root(parent, pairs_[s.pair].b);
     if (ra == rb) continue;
     parent[rb] = ra;
-    links.push_back(i);
+    links.push_back(s.pair);
   }
+  // number the groups by their first link, then count, place and order them
   std::vector<std::uint32_t> group_of(n, n);
-  std::vector<PairGroup> out;
+  std::vector<PairGroups::Group> found;
+  std::vector<std::uint32_t> link_count;
   for (auto i : links) {
     const auto r = find_root(parent, pairs_[i].a);
     if (group_of[r] == n) {
-      group_of[r] = static_cast<std::uint32_t>(out.size());
-      out.emplace_back();
-      out.back().score = 1.0;
+      group_of[r] = static_cast<std::uint32_t>(found.size());
+      found.push_back({1.0, 0, 0, 0, 0});
+      link_count.push_back(0);
     }
-    auto& g = out[group_of[r]];
-    g.links.push_back(pairs_[i]);
+    auto& g = found[group_of[r]];
     g.score = std::min(g.score, pairs_[i].score);
+    ++link_count[group_of[r]];
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const auto r = find_root(parent, i);
-    if (group_of[r] != n) out[group_of[r]].members.push_back(i);
+  // a group of k members has k - 1 links
+  std::vector<std::uint32_t> member_at(found.size()), link_at(found.size());
+  std::uint32_t members_total = 0, links_total = 0;
+  for (std::size_t g = 0; g < found.size(); ++g) {
+    found[g].member_begin = member_at[g] = members_total;
+    members_total += link_count[g] + 1;
+    found[g].member_end = members_total;
+    found[g].link_begin = link_at[g] = links_total;
+    links_total += link_count[g];
+    found[g].link_end = links_total;
   }
-  for (auto& g : out)
-    std::sort(g.members.begin(), g.members.end(), [&](std::uint32_t x, std::uint32_t y) { return ids_[x] < ids_[y]; });
-  std::sort(out.begin(), out.end(), [&](const PairGroup& x, const PairGroup& y) {
+  PairGroups out;
+  out.members.resize(members_total);
+  out.links.resize(links_total);
+  for (auto i : links) out.links[link_at[group_of[find_root(parent, pairs_[i].a)]]++] = pairs_[i];
+  for (std::uint32_t r = 0; r < n; ++r) {  // the ids in id order: members come out ordered
+    const auto i = by_id_[r].second;
+    const auto g = group_of[find_root(parent, i)];
+    if (g != n) out.members[member_at[g]++] = i;
+  }
+  // ordered by score, then first member; the flat arrays stay as they are
+  std::sort(found.begin(), found.end(), [&](const PairGroups::Group& x, const PairGroups::Group& y) {
     if (x.score != y.score) return x.score > y.score;
-    return ids_[x.members[0]] < ids_[y.members[0]];
+    return rank[out.members[x.member_begin]] < rank[out.members[y.member_begin]];
   });
+  out.groups = std::move(found);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,24 @@ struct IndexedPair {
   double score = 0;
 };
 
-struct PairGroup {
-  std::vector<std::uint32_t> members;  // ordered by id
-  double score = 0;                    // the weakest link of the spanning tree
-  std::vector<IndexedPair> links;      // the spanning tree, strongest first
+// The connected groups in three flat arrays (a company at 1M customers has ~44k
+// groups; a vector per group made regrouping after one dismissal allocation-bound).
+struct PairGroups {
+  struct Group {
+    double score = 0;  // the weakest link of the spanning tree
+    std::uint32_t member_begin = 0, member_end = 0, link_begin = 0, link_end = 0;
+  };
+  std::vector<Group> groups;           // strongest first
+  std::vector<std::uint32_t> members;  // each group's, ordered by id
+  std::vector<IndexedPair> links;      // each group's spanning tree, strongest first
+
+  std::size_t size() const { return groups.size(); }
+  std::span<const std::uint32_t> members_of(std::size_t g) const {
+    return {members.data() + groups[g].member_begin, members.data() + groups[g].member_end};
+  }
+  std::span<const IndexedPair> links_of(std::size_t g) const {
+    return {links.data() + groups[g].link_begin, links.data() + groups[g].link_end};
+  }
 };
 
 // One pair's current state: a score when it is stored (at or above the reader's
@@ -47,7 +62,7 @@ class PairTable {
   // Connected groups of two or more customers: pairs taken strongest first
   // (ties by the ids), a pair joining two groups becomes a link. Groups ordered
   // by score descending, then by their first member's id.
-  std::vector<PairGroup> groups() const;
+  PairGroups groups() const;
 
   const UuidBytes& id(std::uint32_t index) const { return ids_[index]; }
   std::size_t id_count() const { return ids_.size(); }

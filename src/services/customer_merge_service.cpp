@@ -353,8 +353,8 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
   std::vector<std::pair<std::string, std::string>> keys;
   std::vector<std::string> members;
   for (std::size_t gi = 0; gi < shown; ++gi) {
-    for (const auto& l : cached->groups[gi].links) keys.emplace_back(std::minmax(id_of(l.a), id_of(l.b)));
-    for (auto m : cached->groups[gi].members) members.push_back(id_of(m));
+    for (const auto& l : cached->groups.links_of(gi)) keys.emplace_back(std::minmax(id_of(l.a), id_of(l.b)));
+    for (auto m : cached->groups.members_of(gi)) members.push_back(id_of(m));
   }
   using Evidence = std::map<std::pair<std::string, std::string>, std::string>;
   const auto [evidence, labels] =
@@ -368,10 +368,9 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
                          db::TxMode::kReadOnly);
   std::vector<DuplicateGroupView> out;
   for (std::size_t gi = 0; gi < shown; ++gi) {
-    const auto& g = cached->groups[gi];
-    DuplicateGroupView v{g.score, {}, {}, {}};
-    for (auto m : g.members) v.customers.push_back({id_of(m), {}, {}});
-    for (const auto& l : g.links) {
+    DuplicateGroupView v{cached->groups.groups[gi].score, {}, {}, {}};
+    for (auto m : cached->groups.members_of(gi)) v.customers.push_back({id_of(m), {}, {}});
+    for (const auto& l : cached->groups.links_of(gi)) {
       const auto a = id_of(l.a), b = id_of(l.b);
       auto it = evidence.find(std::minmax(a, b));
       v.pairs.push_back({a, b, l.score,

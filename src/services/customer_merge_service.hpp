@@ -136,7 +136,7 @@ class DuplicateGroupCache {
   struct Groups {
     std::int64_t version = 0;
     domain::PairTable table;               // the stored pairs at `version`
-    std::vector<domain::PairGroup> groups; // strongest first; index into table's ids
+    domain::PairGroups groups;             // strongest first; index into table's ids
   };
   // The groups last stored for (company, min_score), of whatever version.
   std::shared_ptr<const Groups> find(const std::string& company_id, double min_score);
