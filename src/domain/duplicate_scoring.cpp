@@ -57,6 +57,44 @@ nlohmann::json evidence_json(const PairScore& s) {
   return out;
 }
 
+namespace {
+// The records' comparison fields copied in an order that puts the records a
+// candidate pair joins next to each other in memory: by surname sound, then
+// given initial and given sound, the keys of the rules that produce nine in ten
+// candidate pairs. At 1M customers the 40M pairs of the compare and score loops
+// read two records of ~0.6 KB each at random over 0.6 GB, and a pair cost twice
+// what it costs at 100k. Only the memory layout changes: near[i] holds a copy of
+// *fields[i], so every index, the order of the pairs and the output are those of
+// the original (order of the copies: a stable sort by key, so it is deterministic).
+struct LaidOutFields {
+  std::vector<MatchFields> copies;
+  std::vector<const MatchFields*> near;
+};
+std::uint64_t layout_key(const MatchFields& f) {
+  auto code = [](const std::string& token) { return token.empty() ? std::string() : soundex(token); };
+  const std::string s = code(f.surname), g = code(f.given_raw);
+  std::uint64_t key = 0;
+  auto put = [&key](unsigned char c) { key = (key << 8) | c; };
+  for (std::size_t i = 0; i < 4; ++i) put(i < s.size() ? static_cast<unsigned char>(s[i]) : 0);
+  put(f.given_raw.empty() ? 0 : static_cast<unsigned char>(f.given_raw[0]));
+  for (std::size_t i = 1; i < 4; ++i) put(i < g.size() ? static_cast<unsigned char>(g[i]) : 0);
+  return key;
+}
+LaidOutFields lay_out_for_locality(const std::vector<const MatchFields*>& fields) {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order(fields.size());
+  parallel_ranges(fields.size(), [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) order[i] = {layout_key(*fields[i]), static_cast<std::uint32_t>(i)};
+  });
+  std::sort(order.begin(), order.end());
+  LaidOutFields out;
+  out.copies.reserve(fields.size());
+  out.near.resize(fields.size());
+  for (const auto& [key, i] : order) out.copies.push_back(*fields[i]);
+  for (std::size_t p = 0; p < order.size(); ++p) out.near[order[p].second] = &out.copies[p];
+  return out;
+}
+}  // namespace
+
 DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const ScoringConfig& config,
                               const std::function<void(const std::string&, std::size_t, std::size_t)>& progress) {
   DuplicateScan scan;
@@ -67,9 +105,12 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   scan.blocking = std::move(candidates.rules);
   scan.candidate_pairs = candidates.pairs.size();
   if (progress) progress("block", candidates.pairs.size(), candidates.pairs.size());
+  // small companies fit the cache as they are
+  const auto laid_out = records.size() >= config.lay_out_from ? lay_out_for_locality(fields) : LaidOutFields{};
+  const auto& near = laid_out.near.empty() ? fields : laid_out.near;
   std::vector<ComparisonVector> vectors(candidates.pairs.size());
   parallel_ranges(vectors.size(), [&](std::size_t, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) vectors[i] = compare(*fields[candidates.pairs[i].first], *fields[candidates.pairs[i].second]);
+    for (std::size_t i = from; i < to; ++i) vectors[i] = compare(*near[candidates.pairs[i].first], *near[candidates.pairs[i].second]);
   });
   if (progress) progress("compare", vectors.size(), vectors.size());
   if (config.model) {
@@ -87,8 +128,8 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     for (std::size_t i = from; i < to; ++i) {
       const auto [a, b] = candidates.pairs[i];
       // the weight alone first: the evidence is built only for pairs that are kept
-      if (match_probability(match_weight(*scan.model, *fields[a], *fields[b], vectors[i])) < config.threshold) continue;
-      auto s = score(*scan.model, *fields[a], *fields[b], vectors[i]);
+      if (match_probability(match_weight(*scan.model, *near[a], *near[b], vectors[i])) < config.threshold) continue;
+      auto s = score(*scan.model, *near[a], *near[b], vectors[i]);
       out.push_back({a, b, to_pair_score(std::move(s))});
     }
   });

@@ -43,6 +43,9 @@ struct ScoringConfig {
   std::size_t max_block_size = 1000;    // a blocking key shared by more records is skipped (reported)
   std::shared_ptr<const MatchModel> model;  // null: trained on the records scanned (or priors for one pair)
   TrainOptions train;
+  // from this many records the scan compares copies laid out for locality
+  // (lay_out_for_locality in duplicate_scoring.cpp); the output is the same
+  std::size_t lay_out_from = 50'000;
 };
 
 struct PairScore {

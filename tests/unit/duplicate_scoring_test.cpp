@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "domain/duplicate_scoring.hpp"
 #include "domain/planted_duplicates.hpp"
@@ -147,6 +148,31 @@ TEST(DuplicateScoring, TheWeightAloneIsExactlyTheScoredWeightOnEveryCandidatePai
     by_default.model = scan.model;
     EXPECT_EQ(scan_duplicates(records, by_default).pairs.size(), kept);
     EXPECT_GT(kept, 100u);
+  }
+}
+
+// The scan of a large company compares copies of the records laid out for memory
+// locality: the pairs, their scores and evidence must be those of the records
+// compared in place (with the same trained model and the same candidates).
+TEST(DuplicateScoring, TheLocalityLayoutChangesNothingTheScanFinds) {
+  auto data = generate_planted_duplicates({3000, 0.3, 2, 0.1, 5, true});
+  std::vector<PreparedRecord> records;
+  for (const auto& m : data.records) records.push_back(prepare(m));
+  ScoringConfig in_place;
+  in_place.threshold = 0.3;
+  in_place.lay_out_from = std::numeric_limits<std::size_t>::max();
+  ScoringConfig laid_out = in_place;
+  laid_out.lay_out_from = 0;
+  const auto a = scan_duplicates(records, in_place);
+  const auto b = scan_duplicates(records, laid_out);
+  ASSERT_GT(a.pairs.size(), 500u);
+  ASSERT_EQ(a.pairs.size(), b.pairs.size());
+  EXPECT_EQ(a.candidate_pairs, b.candidate_pairs);
+  for (std::size_t i = 0; i < a.pairs.size(); ++i) {
+    ASSERT_EQ(a.pairs[i].a, b.pairs[i].a);
+    ASSERT_EQ(a.pairs[i].b, b.pairs[i].b);
+    ASSERT_EQ(a.pairs[i].score.weight, b.pairs[i].score.weight);
+    ASSERT_EQ(evidence_json(a.pairs[i].score), evidence_json(b.pairs[i].score));
   }
 }
 
