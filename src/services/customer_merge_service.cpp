@@ -490,11 +490,16 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
   bool model_stored = false;
   std::optional<DuplicateScanReport::IndexWritten> index;
   if (ctx.can_write() && options.scoring.threshold >= kStoredPairFloor) {
-    // the rebuild of the maintained queue: model (when trained now), every pair, an empty queue
+    // the rebuild of the maintained queue: model (when trained now), every pair
+    // but the dismissed ones (a dismissal removes its pair for good, as the
+    // per-customer scoring does), an empty queue
     std::vector<db::StoredPair> stored_pairs;
-    for (const auto& p : scan.pairs)
-      if (p.score.score >= kStoredPairFloor)
-        stored_pairs.push_back({records[p.a].input.id, records[p.b].input.id, p.score.score, evidence_array(p.score.evidence)});
+    for (const auto& p : scan.pairs) {
+      const auto& a = records[p.a].input.id;
+      const auto& b = records[p.b].input.id;
+      if (p.score.score >= kStoredPairFloor && !dismissed.count(std::minmax(a, b)))
+        stored_pairs.push_back({a, b, p.score.score, evidence_array(p.score.evidence)});
+    }
     // and every active customer's blocking keys, for the per-customer scoring of the queue
     std::vector<db::BlockingEntry> keys(records.size());
     domain::parallel_for(records.size(), [&](std::size_t i) {

@@ -383,6 +383,15 @@ TEST_F(DuplicatesTest, ARebuildWritesOnlyWhatChangedAndRemovesWhatIsGone) {
   EXPECT_EQ(keys3.at(a1), keys1.at(a1));
   EXPECT_EQ(keys3.at(b1), keys1.at(b1));
   EXPECT_NE(keys3.at(c1), keys1.at(c1));
+
+  // a dismissed pair stays removed through a rebuild (and a retrain)
+  ASSERT_TRUE(svc.dismiss_duplicate(ctx_, a2, a1));
+  EXPECT_TRUE(snapshot(pairs_sql).empty()) << "the dismissal removed the pair";
+  svc.bulk_find_duplicates(ctx_, options);
+  EXPECT_TRUE(snapshot(pairs_sql).empty()) << "the rebuild did not store the dismissed pair again";
+  svc.train_duplicate_model(ctx_);
+  EXPECT_TRUE(snapshot(pairs_sql).empty());
+  EXPECT_TRUE(svc.duplicate_groups(ctx_, 0.6).empty());
 }
 
 // A rebuild stores the size of every block of more than kAlwaysReadBlock
