@@ -7,7 +7,9 @@
 #include <pqxx/pqxx>
 
 #include "cli/commands.hpp"
+#include "db/database.hpp"
 #include "db/legacy_upgrade.hpp"
+#include "services/shared_email_merges.hpp"
 
 namespace tradesphere::cli {
 namespace {
@@ -33,9 +35,25 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
   backfill->add_option("--jobs", options->jobs, "Parallel workers, each owning whole companies")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  backfill->callback([&g, options, throttle] {
+  auto keep_shared = std::make_shared<bool>(false);
+  backfill->add_flag("--keep-shared-emails", *keep_shared,
+                     "Do not merge customers that share an email (verify then fails until they are merged)");
+  backfill->callback([&g, options, throttle, keep_shared] {
     if (*throttle > 0) options->throttle_rows_per_second = *throttle;
     auto target = db::resolve_database(g.database());
+    // one email, one customer: the legacy duplicates first, so the chat rows link to
+    // the customer that stays
+    services::SharedEmailMerges shared;
+    if (!*keep_shared) {
+      const auto groups = db::shared_email_groups(target.admin_url);
+      if (!groups.empty()) {
+        db::PoolOptions o;
+        o.url = target.app_url;
+        o.size = 1;
+        db::Database app(o);
+        shared = services::merge_shared_emails(app, groups);
+      }
+    }
     auto report = db::backfill_chat_links(target.admin_url, *options, [](const db::BackfillProgress& p) {
       std::fprintf(stderr, "\rbackfill: %lld/%lld rows, %.0f rows/s, ETA %.0f s   ", static_cast<long long>(p.rows_done),
                    static_cast<long long>(p.rows_total), p.rows_per_second, p.eta_seconds);
@@ -46,7 +64,10 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
               << "customers created: " << report.customers_created << "\n"
               << "sync failed:       " << report.failed << " (stored, not linked; recorded in chat_sync_failures)\n"
               << "left orphaned:     " << report.orphaned << " (no usable name, email or phone)\n"
-              << "quarantined:       " << report.quarantined << " (tech_id matches no user; see `verify`)\n";
+              << "quarantined:       " << report.quarantined << " (tech_id matches no user; see `verify`)\n"
+              << "customers merged:  " << shared.customers_merged << " (sharing an email with an older customer: "
+              << shared.emails << " merge(s), each undoable with POST /v1/merges/{id}/undo)\n";
+    for (const auto& f : shared.failures) std::cout << "  not merged: " << f << "\n";
     if (!report.open_failures.empty()) {
       std::cout << "open sync failures by cause (all rows; fix the cause, then `sync resume` retries them):\n";
       for (const auto& f : report.open_failures) {

@@ -238,6 +238,19 @@ class Analyzer {
       }
     }
 
+    // Customers sharing an email: the new schema allows one active customer per
+    // email; the backfill merges them (a data finding: the shape needs nothing).
+    if (name == "customers" && found.count("email") && found.count("company_id")) {
+      const auto shared = count("SELECT count(*) FROM (SELECT 1 FROM " + tq + " WHERE nullif(btrim(email::text), '') "
+                                "IS NOT NULL GROUP BY company_id, lower(btrim(email::text)) HAVING count(*) > 1) x");
+      if (shared > 0) {
+        add(ShapeClass::kKept, label + ".email",
+            std::to_string(shared) + " email(s) on more than one customer of a company",
+            "`backfill` merges each email's customers into the oldest (one merge per email, undoable; "
+            "`backfill --keep-shared-emails` leaves them for review and `verify` then reports them)");
+      }
+    }
+
     // 2. Types.
     for (const auto& col : t.columns) {
       const auto& c = found.at(col.name);
@@ -258,6 +271,12 @@ class Analyzer {
       } else if (expected == "timestamp with time zone" && c.base_type == "timestamp with time zone") {
         add(ShapeClass::kNormalized, subject, finding, "converted to full microsecond precision (same values)",
             alter + "timestamp with time zone", alter + c.type);
+      } else if (expected == "text" && (c.base_type == "smallint" || c.base_type == "integer" || c.base_type == "bigint")) {
+        // numeric session ids and the like: the decimal text of an integer reads back
+        // as the same integer, so the rollback restores every value exactly
+        add(ShapeClass::kNormalized, subject, finding,
+            "converted to text (each number's decimal digits; the rollback converts back to the same numbers)",
+            alter + "text USING " + cq + "::text", alter + c.type + " USING " + cq + "::" + c.type);
       } else if (expected == "bigint" && (c.base_type == "integer" || c.base_type == "smallint")) {
         add(ShapeClass::kNormalized, subject, finding, "widened to bigint (same values)", alter + "bigint",
             alter + c.type);

@@ -140,6 +140,19 @@ SELECT (SELECT count(*) FROM shared),
             FROM shared s JOIN companies co ON co.id = s.company_id
            ORDER BY s.holders DESC, s.key_value LIMIT 3) x))sql";
 
+constexpr const char* kSharedEmailGroups = R"sql(
+WITH shared AS (
+  SELECT k.company_id, k.key_value
+    FROM customer_matching_keys k
+    JOIN customers c ON c.company_id = k.company_id AND c.id = k.customer_id AND c.status = 'active'
+   WHERE k.key_type = 'email'
+   GROUP BY 1, 2 HAVING count(DISTINCT c.id) > 1)
+SELECT DISTINCT s.company_id::text, s.key_value, c.created_at, c.id::text
+  FROM shared s
+  JOIN customer_matching_keys k ON k.company_id = s.company_id AND k.key_type = 'email' AND k.key_value = s.key_value
+  JOIN customers c ON c.company_id = k.company_id AND c.id = k.customer_id AND c.status = 'active'
+ ORDER BY 1, 2, 3, 4)sql";
+
 constexpr const char* kNoNestedLoops = "SET LOCAL enable_nestloop = off";
 
 constexpr const char* kSaveCheckpoint =
@@ -404,6 +417,19 @@ BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillO
   report.quarantined =
       tx.exec("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL")[0][0].as<std::int64_t>();
   return report;
+}
+
+std::vector<SharedEmailGroup> shared_email_groups(const std::string& admin_url) {
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  std::vector<SharedEmailGroup> out;
+  for (const auto& r : tx.exec(kSharedEmailGroups)) {
+    auto company = r[0].as<std::string>(), email = r[1].as<std::string>();
+    if (out.empty() || out.back().company_id != company || out.back().email != email)
+      out.push_back({std::move(company), std::move(email), {}});
+    out.back().customer_ids.push_back(r[3].as<std::string>());
+  }
+  return out;
 }
 
 VerifyReport verify_upgrade(const std::string& admin_url) {

@@ -68,6 +68,16 @@ struct BackfillProgress {
   double eta_seconds = 0;
 };
 
+// Active customers of one company that share a normalized email (a legacy
+// database's duplicates: the new schema allows one active customer per email),
+// oldest first (created_at, id).
+struct SharedEmailGroup {
+  std::string company_id;
+  std::string email;                      // the normalized email (matching key)
+  std::vector<std::string> customer_ids;  // >= 2, the oldest first
+};
+std::vector<SharedEmailGroup> shared_email_groups(const std::string& admin_url);
+
 struct BackfillReport {
   std::int64_t rows_examined = 0;
   std::int64_t rows_linked = 0;

@@ -347,6 +347,7 @@ struct LegacyVariant {
   const char* after_data = "";    // more SQL (blocking variants)
   std::vector<const char*> adopt_says = {};  // substrings of adopt's output (or refusal)
   bool blocking = false;
+  std::vector<const char*> backfill_says = {};  // substrings of backfill's output
 };
 
 void PrintTo(const LegacyVariant& v, std::ostream* os) { *os << v.name; }
@@ -514,6 +515,7 @@ TEST_P(LegacyVariantTest, RunbookLinksEveryRowVerifiesAndRollsBackToTheExactLega
 
   auto backfill = cli({"backfill", "--batch", "250"});
   ASSERT_EQ(backfill.exit_code, 0) << backfill.output;
+  for (const char* says : GetParam().backfill_says) EXPECT_NE(backfill.output.find(says), std::string::npos) << backfill.output;
   EXPECT_NE(backfill.output.find("sync failed:       0 "), std::string::npos) << backfill.output;
   auto verify = cli({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.output << "\n" << adopt.output;
@@ -613,6 +615,32 @@ INSTANTIATE_TEST_SUITE_P(
                       .extra_columns = true,
                       .duplicate_tech_ids = true,
                       .stale_customers = true},
+        LegacyVariant{.name = "CustomersSharingAnEmail",  // one in another case and padding, one exact
+                      .after_data = "INSERT INTO customers (id, company_id, name, email, phone, created_at) VALUES "
+                                    "(md5('dup1')::uuid, 'a0000000-0000-0000-0000-00000000000a', 'Person 0 Copy', "
+                                    "' PERSON0@Example.com ', NULL, '2024-06-02 00:00:00+00'), "
+                                    "(md5('dup2')::uuid, 'a0000000-0000-0000-0000-00000000000a', 'Person 3', "
+                                    "'person3@example.com', '+1 415 555 0003', '2024-06-03 00:00:00+00');",
+                      .adopt_says = {"\"customers\".email: 2 email(s) on more than one customer of a company — kept"},
+                      .backfill_says = {"customers merged:  2 (sharing an email with an older customer: 2 merge(s)"}},
+        LegacyVariant{.name = "IntegerSessionIds",
+                      .after_data = "ALTER TABLE \"VC Usage\" ALTER COLUMN session_id TYPE bigint "
+                                    "USING substr(session_id, 6)::bigint;",
+                      .adopt_says = {"\"VC Usage\".session_id: expected text, found bigint — normalized"}},
+        LegacyVariant{.name = "TextCustomerIds",
+                      .after_data = "ALTER TABLE customers ALTER COLUMN id TYPE text;",
+                      .adopt_says = {"\"customers\".id: expected uuid, found text — normalized"}},
+        LegacyVariant{.name = "ExtraNotNullColumnBlocks",
+                      .after_data = "ALTER TABLE customers ADD COLUMN account_ref text; "
+                                    "UPDATE customers SET account_ref = 'ACC-' || id; "
+                                    "ALTER TABLE customers ALTER COLUMN account_ref SET NOT NULL;",
+                      .adopt_says = {"\"customers\".account_ref: unexpected column (text) NOT NULL without a default "
+                                     "— blocking"},
+                      .blocking = true},
+        LegacyVariant{.name = "TextTimestampsBlock",
+                      .after_data = "ALTER TABLE \"VC Usage\" ALTER COLUMN created_at TYPE text USING created_at::text;",
+                      .adopt_says = {"\"VC Usage\".created_at: expected timestamp with time zone, found text — blocking"},
+                      .blocking = true},
         LegacyVariant{.name = "ConflictingTechIdsBlock",
                       .keys = false,
                       .after_data = "INSERT INTO app_users VALUES ('tech-a1', 'b0000000-0000-0000-0000-00000000000b', "
