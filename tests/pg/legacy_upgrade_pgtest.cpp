@@ -623,6 +623,14 @@ INSTANTIATE_TEST_SUITE_P(
                                     "'person3@example.com', '+1 415 555 0003', '2024-06-03 00:00:00+00');",
                       .adopt_says = {"\"customers\".email: 2 email(s) on more than one customer of a company — kept"},
                       .backfill_says = {"customers merged:  2 (sharing an email with an older customer: 2 merge(s)"}},
+        LegacyVariant{.name = "MessyChatValues",
+                      .after_data = "UPDATE \"VC Usage\" SET customer_email = repeat('x', 4990) || '@example.com' WHERE id = 5; "
+                                    "UPDATE \"VC Usage\" SET customer_name = 'Zoë 🙂 Ñandú  ', customer_email = 'zoe@例え.jp' WHERE id = 8; "
+                                    "UPDATE \"VC Usage\" SET tech_id = NULL WHERE id = 10; "
+                                    "UPDATE \"VC Usage\" SET customer_phone = '+44 20 7946 0958 ext. 12' WHERE id = 11; "
+                                    "UPDATE \"VC Usage\" SET customer_email = 'not-an-email', customer_phone = 'n/a' WHERE id = 13; "
+                                    "UPDATE \"VC Usage\" SET session_id = NULL WHERE id BETWEEN 20 AND 30; "
+                                    "UPDATE customers SET email = '  ', phone = '' WHERE name = 'Person 4';"},
         LegacyVariant{.name = "IntegerSessionIds",
                       .after_data = "ALTER TABLE \"VC Usage\" ALTER COLUMN session_id TYPE bigint "
                                     "USING substr(session_id, 6)::bigint;",
