@@ -4,8 +4,7 @@
 #include <iostream>
 #include <memory>
 
-#include <pqxx/pqxx>
-
+#include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
 #include "db/database.hpp"
 #include "db/legacy_upgrade.hpp"
@@ -14,13 +13,10 @@
 namespace tradesphere::cli {
 namespace {
 
-std::optional<std::string> company_id_for_slug(const std::string& admin_url, const std::string& slug) {
+// The company of --company (every company when it is empty).
+std::optional<std::string> company_id_for_slug(const GlobalOptions& g, const std::string& slug) {
   if (slug.empty()) return std::nullopt;
-  pqxx::connection conn(admin_url);
-  pqxx::read_transaction tx(conn);
-  auto r = tx.exec_params("SELECT id::text FROM companies WHERE slug = $1", slug);
-  if (r.empty()) throw std::runtime_error("no company with slug '" + slug + "'");
-  return r[0][0].as<std::string>();
+  return company_scope(g, slug).ctx.company_id;
 }
 
 }  // namespace
@@ -99,14 +95,14 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
   pause->add_option("--company", *company, "Company slug (default: every company)");
   pause->callback([&g, company] {
     auto target = db::resolve_database(g.database());
-    db::pause_chat_sync(target.admin_url, company_id_for_slug(target.admin_url, *company));
+    db::pause_chat_sync(target.admin_url, company_id_for_slug(g, *company));
     std::cout << "chat sync paused" << (company->empty() ? "" : " for " + *company) << "\n";
   });
   auto* resume = sync->add_subcommand("resume", "Resume the sync and link the rows stored while paused");
   resume->add_option("--company", *company, "Company slug (default: every company)");
   resume->callback([&g, company] {
     auto target = db::resolve_database(g.database());
-    auto linked = db::resume_chat_sync(target.admin_url, company_id_for_slug(target.admin_url, *company));
+    auto linked = db::resume_chat_sync(target.admin_url, company_id_for_slug(g, *company));
     std::cout << "chat sync resumed; " << linked << " row(s) linked\n";
   });
 }

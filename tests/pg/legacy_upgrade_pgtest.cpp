@@ -270,6 +270,17 @@ TEST_F(LegacyUpgradeTest, PausedSyncStoresChatsOrphanedAndResumeLinksThem) {
   auto resume = cli({"sync", "resume"});
   ASSERT_EQ(resume.exit_code, 0) << resume.output;
   EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 'paused-1' AND customer_id IS NOT NULL"), 1);
+
+  // one company by its slug; an unknown slug is named
+  const std::string acme = "a0000000-0000-0000-0000-00000000000a";
+  ASSERT_EQ(cli({"sync", "pause", "--company", "acme"}).exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sync_settings WHERE paused AND company_id = '" + acme + "'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sync_settings WHERE paused AND company_id IS DISTINCT FROM '" + acme + "'"), 0);
+  auto unknown = cli({"sync", "pause", "--company", "no-such-company"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("no company with slug 'no-such-company'"), std::string::npos) << unknown.output;
+  ASSERT_EQ(cli({"sync", "resume", "--company", "acme"}).exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sync_settings WHERE paused"), 0);
 }
 
 // Which chat rows share a customer: equal for two databases that linked alike.
