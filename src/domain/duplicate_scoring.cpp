@@ -122,13 +122,19 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train));
     if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
   }
+  // each record's term-frequency adjustments once, not a hash lookup per pair
+  std::vector<TermAdjustments> adjustments(records.size());
+  parallel_ranges(records.size(), [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) adjustments[i] = term_adjustments(*scan.model, *near[i]);
+  });
   std::vector<std::vector<ScoredPair>> found(parallel_workers(vectors.size()));
   parallel_ranges(vectors.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {
       const auto [a, b] = candidates.pairs[i];
       // the weight alone first: the evidence is built only for pairs that are kept
-      if (match_probability(match_weight(*scan.model, *near[a], *near[b], vectors[i])) < config.threshold) continue;
+      if (match_probability(match_weight(*scan.model, *near[a], *near[b], vectors[i], adjustments[a])) < config.threshold)
+        continue;
       auto s = score(*scan.model, *near[a], *near[b], vectors[i]);
       out.push_back({a, b, to_pair_score(std::move(s))});
     }

@@ -216,18 +216,31 @@ ComparisonVector compare(const MatchFields& a, const MatchFields& b) {
 
 // ---- term frequencies ----------------------------------------------------------
 
-std::pair<int, const std::string*> tf_value(int c, int level, const MatchFields& a) {
+// The term slot an agreement at `level` of comparison c is adjusted by (-1: none).
+int tf_slot(int c, int level, const MatchFields& a) {
   switch (c) {
-    case kGiven: return level == 1 || level == 2 ? std::pair{c, &a.given} : std::pair{-1, nullptr};
-    case kSurname: return level == 1 ? std::pair{c, &a.surname} : std::pair{-1, nullptr};
-    case kEmail: return level == 1 ? std::pair{c, &a.email_text} : std::pair{-1, nullptr};
-    case kPhone: return level == 1 ? std::pair{c, &a.phone_key} : std::pair{-1, nullptr};
+    case kGiven: return level == 1 || level == 2 ? c : -1;
+    case kSurname:
+    case kEmail:
+    case kPhone: return level == 1 ? c : -1;
     case kAddress:
-      if (level == 1 || level == 2) return {c, &a.address_term};
-      if (level == 4 || (level == 3 && !a.postcode.empty())) return {kPostcodeSlot, &a.postcode};
-      if (level == 5 || level == 3) return {kLocalitySlot, &a.locality};
-      return {-1, nullptr};
-    default: return {-1, nullptr};
+      if (level == 1 || level == 2) return c;
+      if (level == 4 || (level == 3 && !a.postcode.empty())) return kPostcodeSlot;
+      if (level == 5 || level == 3) return kLocalitySlot;
+      return -1;
+    default: return -1;
+  }
+}
+// The record's value in a slot.
+const std::string& slot_value(int slot, const MatchFields& a) {
+  switch (slot) {
+    case kGiven: return a.given;
+    case kSurname: return a.surname;
+    case kEmail: return a.email_text;
+    case kPhone: return a.phone_key;
+    case kAddress: return a.address_term;
+    case kPostcodeSlot: return a.postcode;
+    default: return a.locality;
   }
 }
 
@@ -448,12 +461,16 @@ namespace {
 
 // The term-frequency adjustment of comparison c agreeing at level l (0 when the
 // level has no frequency term): rare values are strong evidence, common ones weak.
-double tf_adjustment(const MatchModel& model, int c, int l, const MatchFields& a) {
-  const auto [slot, value] = tf_value(c, l, a);
-  if (slot < 0 || value->empty()) return 0;
+double slot_adjustment(const MatchModel& model, int slot, const std::string& value) {
+  if (slot < 0 || value.empty()) return 0;
   const double base = model.tf.random_agreement[static_cast<std::size_t>(slot)];
   if (base <= 0) return 0;
-  return std::clamp(std::log2(base / model.tf.frequency(slot, *value)), -model.tf_weight_cap, model.tf_weight_cap);
+  return std::clamp(std::log2(base / model.tf.frequency(slot, value)), -model.tf_weight_cap, model.tf_weight_cap);
+}
+
+double tf_adjustment(const MatchModel& model, int c, int l, const MatchFields& a) {
+  const int slot = tf_slot(c, l, a);
+  return slot < 0 ? 0 : slot_adjustment(model, slot, slot_value(slot, a));
 }
 
 // Precision guard: two different given names (not a typo, nickname or initial)
@@ -477,6 +494,24 @@ double match_weight(const MatchModel& model, const MatchFields& a, const MatchFi
     const int l = v.level[static_cast<std::size_t>(c)];
     if (!l) continue;
     w += model.level_weight(c, l) + tf_adjustment(model, c, l, a);
+  }
+  return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
+}
+
+TermAdjustments term_adjustments(const MatchModel& model, const MatchFields& a) {
+  TermAdjustments adj{};
+  for (int slot = 0; slot < kTermSlots; ++slot) adj[static_cast<std::size_t>(slot)] = slot_adjustment(model, slot, slot_value(slot, a));
+  return adj;
+}
+
+double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v,
+                    const TermAdjustments& adj_a) {
+  double w = model.prior_log2_odds;
+  for (int c = 0; c < kComparisonCount; ++c) {
+    const int l = v.level[static_cast<std::size_t>(c)];
+    if (!l) continue;
+    const int slot = tf_slot(c, l, a);
+    w += model.level_weight(c, l) + (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
   }
   return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
 }

@@ -165,6 +165,13 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
 // score(...).weight without the evidence (exactly the same double): for filtering
 // millions of candidate pairs before building the evidence of the few that match.
 double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v);
+// The term-frequency adjustment of each slot for one record's values (what an
+// exact agreement on them adds), computed once per record by the scan instead of
+// a hash lookup per candidate pair; match_weight() with them is the same double.
+using TermAdjustments = std::array<double, kTermSlots>;
+TermAdjustments term_adjustments(const MatchModel& model, const MatchFields& a);
+double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v,
+                    const TermAdjustments& adj_a);
 inline double match_probability(double weight) { return 1.0 / (1.0 + std::exp2(-weight)); }
 inline MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b) {
   return score(model, a, b, compare(a, b));

@@ -135,6 +135,8 @@ TEST(DuplicateScoring, TheWeightAloneIsExactlyTheScoredWeightOnEveryCandidatePai
       const auto v = compare(a, b);
       const auto full = score(*scan.model, a, b, v);
       ASSERT_EQ(match_weight(*scan.model, a, b, v), full.weight) << records[p.a].input.id << " " << records[p.b].input.id;
+      ASSERT_EQ(match_weight(*scan.model, a, b, v, term_adjustments(*scan.model, a)), full.weight)
+          << "with the record's precomputed adjustments";
       kept += full.probability >= ScoringConfig{}.threshold;
       ScoringConfig with_model;
       with_model.model = scan.model;
