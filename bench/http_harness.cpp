@@ -54,6 +54,12 @@ long long HttpHarness::get_items(const std::string& path) {
   return body.contains("items") ? static_cast<long long>(body["items"].size()) : -1;
 }
 
+long long HttpHarness::get_bytes(const std::string& path) {
+  auto res = impl_->client->Get(path, httplib::Headers{{"Authorization", "Bearer " + impl_->token}});
+  if (!res || res->status != 200) return -1;
+  return static_cast<long long>(res->body.size());
+}
+
 int HttpHarness::post_json(const std::string& path, const std::string& body, json& response) {
   auto res = impl_->client->Post(path, httplib::Headers{{"Authorization", "Bearer " + impl_->token}}, body,
                                  "application/json");
