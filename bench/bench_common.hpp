@@ -185,6 +185,8 @@ json run_load(const Config& cfg, const ScaleDb& s, const std::vector<SampleRow>&
 // ---- list_timings.cpp -------------------------------------------------------
 // --list: one list page through the statement, the library and HTTP, interleaved rounds.
 int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
+              int rounds, const std::string& query, const std::string& only);
+int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
               int rounds, const std::string& query);
 
 // ---- report.cpp ---------------------------------------------------------------

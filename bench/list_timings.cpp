@@ -1,7 +1,7 @@
 // tradesphere_bench --list: one list page measured through every layer in one run
 // (docs/performance.md, "List 1000 over HTTP: where the time went").
 //
-//   tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q]
+//   tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q] [--only P,P]
 //
 // Per round, N timed calls (after 3 warm-ups) of each path, the paths interleaved round
 // by round so that a busy moment of the shared machine hits every path alike:
@@ -55,7 +55,7 @@ long long touch(const pqxx::result& r) {
 }  // namespace
 
 int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
-              int rounds, const std::string& query) {
+              int rounds, const std::string& query, const std::string& only) {
   namespace ts = tradesphere;
   ts::db::Database db(ts::db::PoolOptions{app_url, 2});
   ts::db::CustomerRepository repo(db);
@@ -115,6 +115,17 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
   };
   std::vector<Path> paths = {{"statement", statement, {}}, {"transact", transact, {}}, {"sql_floor", floor, {}},
                              {"library", library, {}},     {"http", web, {}},           {"http_parsed", web_parsed, {}}};
+  if (!only.empty()) {
+    // --only a,b: just those paths (e.g. under perf)
+    std::vector<std::string> wanted;
+    for (std::size_t at = 0; at <= only.size();) {
+      auto comma = only.find(',', at);
+      if (comma == std::string::npos) comma = only.size();
+      wanted.push_back(only.substr(at, comma - at));
+      at = comma + 1;
+    }
+    std::erase_if(paths, [&](const Path& p) { return std::find(wanted.begin(), wanted.end(), p.name) == wanted.end(); });
+  }
   std::printf("GET %s, %d rounds x %d calls per path\n", path.c_str(), rounds, reps);
   for (int round = 1; round <= rounds; ++round) {
     for (auto& p : paths) {
@@ -136,11 +147,16 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     }
     return 0.0;
   };
-  std::printf("ratios of p50: http/library %.2f  http/statement %.2f  http/transact %.2f  library/statement %.2f\n",
+  if (paths.size() == 6) std::printf("ratios of p50: http/library %.2f  http/statement %.2f  http/transact %.2f  library/statement %.2f\n",
               p50("http") / p50("library"), p50("http") / p50("statement"), p50("http") / p50("transact"),
               p50("library") / p50("statement"));
   stx.commit();
   return 0;
+}
+
+int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
+              int rounds, const std::string& query) {
+  return list_only(app_url, owner_url, company, reps, rounds, query, "");
 }
 
 }  // namespace tradesphere::bench

@@ -699,7 +699,7 @@ int usage() {
                "                         [--load-seconds S] [--load-clients N] [--server-binary PATH]\n"
                "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n"
                "       tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]   (library search + oracle)\n"
-               "       tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q]\n";
+               "       tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q] [--only P,P]\n";
   return 64;
 }
 
@@ -709,17 +709,18 @@ int main(int argc, char** argv) {
   Config cfg;
   if (argc >= 5 && std::string(argv[1]) == "--list") {
     int reps = 30, rounds = 3;
-    std::string query = "limit=1000";
+    std::string query = "limit=1000", only;
     for (int i = 5; i < argc; ++i) {
       const std::string a = argv[i];
       if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
       else if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
       else if (a == "--query" && i + 1 < argc) query = argv[++i];
+      else if (a == "--only" && i + 1 < argc) only = argv[++i];
       else return usage();
     }
     ts::common::init_logging("warn");
     try {
-      return list_only(argv[2], argv[3], argv[4], reps, rounds, query);
+      return list_only(argv[2], argv[3], argv[4], reps, rounds, query, only);
     } catch (const std::exception& e) {
       std::cerr << "list: " << e.what() << "\n";
       return 1;

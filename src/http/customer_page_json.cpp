@@ -1,7 +1,13 @@
 #include "http/customer_page_json.hpp"
 
+#include <array>
+#include <charconv>
+#include <string_view>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "domain/timestamp.hpp"
 
 namespace tradesphere::http {
 namespace {
@@ -97,6 +103,201 @@ std::string render_customer_page(const std::vector<domain::CustomerWithMetrics>&
   if (total) field(w, "total", *total);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// ---- straight from the database rows -----------------------------------------
+
+namespace {
+
+// rapidjson's escaping (writer.h): \" \\ \b \t \n \f \r, other control characters
+// as \u00XX with upper-case hex, every other byte (UTF-8 included) as is.
+constexpr std::array<char, 256> kEscape = [] {
+  std::array<char, 256> e{};
+  for (int c = 0; c < 0x20; ++c) e[static_cast<std::size_t>(c)] = 'u';
+  e['\b'] = 'b';
+  e['\t'] = 't';
+  e['\n'] = 'n';
+  e['\f'] = 'f';
+  e['\r'] = 'r';
+  e['"'] = '"';
+  e['\\'] = '\\';
+  return e;
+}();
+
+class Out {
+ public:
+  explicit Out(std::string& s) : s_(s) {}
+
+  void raw(std::string_view v) { s_.append(v); }
+
+  void str(std::string_view v) {
+    s_.push_back('"');
+    const char* run = v.data();
+    const char* const end = v.data() + v.size();
+    for (const char* p = run; p != end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      const char e = kEscape[c];
+      if (e == 0) continue;
+      s_.append(run, static_cast<std::size_t>(p - run));
+      if (e == 'u') {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        s_.append(u, 6);
+      } else {
+        const char two[2] = {'\\', e};
+        s_.append(two, 2);
+      }
+      run = p + 1;
+    }
+    s_.append(run, static_cast<std::size_t>(end - run));
+    s_.push_back('"');
+  }
+
+  void opt_str(const db::OptView& v) {
+    if (v) {
+      str(*v);
+    } else {
+      raw("null");
+    }
+  }
+
+  // PostgreSQL's timestamp text as RFC 3339 UTC (domain::rfc3339_or_same), quoted.
+  void ts(std::string_view pg) {
+    char buf[domain::kRfc3339UtcLength + 2];
+    if (domain::write_rfc3339_utc(pg, buf + 1)) {
+      buf[0] = '"';
+      buf[domain::kRfc3339UtcLength + 1] = '"';
+      s_.append(buf, sizeof buf);
+    } else {
+      str(pg);  // not a finite timestamp: the text as is, like rfc3339_or_same
+    }
+  }
+
+  void opt_ts(const db::OptView& v) {
+    if (v) {
+      ts(*v);
+    } else {
+      raw("null");
+    }
+  }
+
+  void integer(std::int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+  }
+
+  // jsonb text -> what nlohmann's parse + dump writes (keys sorted, compact).
+  void attributes(std::string_view jsonb) {
+    if (jsonb == "{}") {
+      raw("{}");
+      return;
+    }
+    s_.append(nlohmann::json::parse(jsonb).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+  // array_to_json text -> the array of the same strings as we escape them.
+  void tags(std::string_view text) {
+    if (db::tags_json_is_plain(text)) {
+      raw(text);  // no escape in it: already byte for byte what str() writes
+      return;
+    }
+    s_.push_back('[');
+    bool first = true;
+    for (const auto& t : db::tags_from_json(text)) {
+      if (!first) s_.push_back(',');
+      first = false;
+      str(t);
+    }
+    s_.push_back(']');
+  }
+
+ private:
+  std::string& s_;
+};
+
+// The keys in the order of write_customer above (alphabetical, as nlohmann writes them).
+void write_row(Out& o, const db::CustomerWithMetricsView& cm) {
+  const auto& c = cm.customer;
+  const auto& m = cm.metrics;
+  o.raw(R"({"address":)");
+  o.opt_str(c.address);
+  o.raw(R"(,"attributes":)");
+  o.attributes(c.attributes);
+  o.raw(R"(,"company_id":)");
+  o.str(c.company_id);
+  o.raw(R"(,"created_at":)");
+  o.ts(c.created_at);
+  o.raw(R"(,"created_by":)");
+  o.opt_str(c.created_by);
+  o.raw(R"(,"deleted_at":)");
+  o.opt_ts(c.deleted_at);
+  o.raw(R"(,"email":)");
+  o.opt_str(c.email);
+  o.raw(R"(,"external_id":)");
+  o.opt_str(c.external_id);
+  o.raw(R"(,"id":)");
+  o.str(c.id);
+  o.raw(R"(,"lifecycle_stage":)");
+  o.str(domain::to_string(c.stage));
+  o.raw(R"(,"merged_into_customer_id":)");
+  o.opt_str(c.merged_into_customer_id);
+  o.raw(R"(,"metrics":{"conversation_count":)");
+  o.integer(m.conversation_count);
+  o.raw(R"(,"first_contact_at":)");
+  o.opt_ts(m.first_contact_at);
+  o.raw(R"(,"last_contact_at":)");
+  o.opt_ts(m.last_contact_at);
+  o.raw(R"(,"last_message_preview":)");
+  o.opt_str(m.last_message_preview);
+  o.raw(R"(,"message_count":)");
+  o.integer(m.message_count);
+  o.raw(R"(},"name":)");
+  o.opt_str(c.name);
+  o.raw(R"(,"notes":)");
+  o.opt_str(c.notes);
+  o.raw(R"(,"phone":)");
+  o.opt_str(c.phone);
+  o.raw(R"(,"source":)");
+  o.str(domain::to_string(c.source));
+  o.raw(R"(,"status":)");
+  o.str(domain::to_string(c.status));
+  o.raw(R"(,"tags":)");
+  o.tags(c.tags);
+  o.raw(R"(,"updated_at":)");
+  o.ts(c.updated_at);
+  o.raw(R"(,"updated_by":)");
+  o.opt_str(c.updated_by);
+  o.raw(R"(,"version":)");
+  o.integer(c.version);
+  o.raw("}");
+}
+
+}  // namespace
+
+std::string render_customer_page(const db::CustomerRowsPage& page) {
+  std::string body;
+  body.reserve(page.items.size() * 800 + 64);
+  Out o(body);
+  o.raw(R"({"items":[)");
+  bool first = true;
+  for (const auto& row : page.items) {
+    if (!first) o.raw(",");
+    first = false;
+    write_row(o, row);
+  }
+  o.raw(R"(],"next_cursor":)");
+  if (page.next_cursor) {
+    o.str(*page.next_cursor);
+  } else {
+    o.raw("null");
+  }
+  if (page.total) {
+    o.raw(R"(,"total":)");
+    o.integer(*page.total);
+  }
+  o.raw("}");
+  return body;
 }
 
 }  // namespace tradesphere::http
