@@ -3,8 +3,8 @@
 //
 //   tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q] [--only P,P]
 //
-// Per round, N timed calls (after 3 warm-ups) of each path, the paths interleaved round
-// by round so that a busy moment of the shared machine hits every path alike:
+// Per round, N timed calls (after 3 warm-ups) of each path, one call of each path in
+// turn, so that a busy moment of the shared machine hits every path alike:
 //   statement  the repository's own list statement alone (tx.exec in an open read-only
 //              transaction whose settings statement already ran): the database's time
 //              plus the rows' transfer to the client, no conversion;
@@ -126,16 +126,27 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     }
     std::erase_if(paths, [&](const Path& p) { return std::find(wanted.begin(), wanted.end(), p.name) == wanted.end(); });
   }
-  std::printf("GET %s, %d rounds x %d calls per path\n", path.c_str(), rounds, reps);
+  std::printf("GET %s, %d rounds x %d calls per path (one call of each path in turn)\n", path.c_str(), rounds, reps);
+  for (auto& p : paths) {
+    for (int i = 0; i < 3; ++i) p.fn();  // warm-up
+  }
   for (int round = 1; round <= rounds; ++round) {
-    for (auto& p : paths) {
-      Result r = mk(p.name, p.name, -1);
-      measure(r, reps, 3, p.fn);
-      p.all.ms.insert(p.all.ms.end(), r.stats.ms.begin(), r.stats.ms.end());
-      std::printf("round %d  %-12s p50 %7.2f  p95 %7.2f ms  (rows/bytes %lld)\n", round, p.name, r.stats.pct(50),
-                  r.stats.pct(95), r.rows);
-      std::fflush(stdout);
+    std::vector<Stats> stats(paths.size());
+    std::vector<long long> rows(paths.size());
+    for (int i = 0; i < reps; ++i) {
+      for (std::size_t k = 0; k < paths.size(); ++k) {
+        const auto t0 = Clock::now();
+        rows[k] = paths[k].fn();
+        stats[k].ms.push_back(ms_since(t0));
+      }
     }
+    for (std::size_t k = 0; k < paths.size(); ++k) {
+      auto& p = paths[k];
+      p.all.ms.insert(p.all.ms.end(), stats[k].ms.begin(), stats[k].ms.end());
+      std::printf("round %d  %-12s p50 %7.2f  p95 %7.2f ms  (rows/bytes %lld)\n", round, p.name, stats[k].pct(50),
+                  stats[k].pct(95), rows[k]);
+    }
+    std::fflush(stdout);
   }
   std::printf("all rounds (%d calls each):\n", rounds * reps);
   for (const auto& p : paths) {
