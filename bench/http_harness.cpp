@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include "bench_common.hpp"
+#include "common/allocator.hpp"
 #include "db/database_config.hpp"
 #include "domain/request_context.hpp"
 #include "http/jwt.hpp"
@@ -24,6 +25,7 @@ struct HttpHarness::Impl {
 };
 
 HttpHarness::HttpHarness(const ScaleDb& s, const std::string& company_id) : impl_(std::make_unique<Impl>()) {
+  common::keep_freed_memory_for_reuse();  // as `tradesphere serve` does (common/allocator.hpp)
   http::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;

@@ -11,6 +11,9 @@
 //   sql_floor  the suite's hand-written floor statement through Database::transact;
 //   transact   the repository's statement through Database::transact (begin, settings,
 //              statement, commit), no conversion;
+//   rows       CustomerRepository::get_customer_rows (the statement through transact, rows
+//              decoded as views);
+//   rows_json  the same and the page's JSON (render_customer_page): what the route does;
 //   library    CustomerRepository::get_customers (rows -> domain objects);
 //   http       GET /v1/customers?Q on the in-process server (2 workers), one keep-alive
 //              client, the body received but not parsed;
@@ -31,6 +34,7 @@
 #include "db/database.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/request_context.hpp"
+#include "http/customer_page_json.hpp"
 
 namespace tradesphere::bench {
 
@@ -104,6 +108,10 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
                        ts::db::TxMode::kReadOnly);
   };
   auto library = [&] { return static_cast<long long>(repo.get_customers(ctx, filters).items.size()); };
+  auto rows = [&] { return static_cast<long long>(repo.get_customer_rows(ctx, filters).items.size()); };
+  auto rows_json = [&] {
+    return static_cast<long long>(ts::http::render_customer_page(repo.get_customer_rows(ctx, filters)).size());
+  };
   const std::string path = "/v1/customers?" + query;
   auto web = [&] { return http.get_bytes(path); };
   auto web_parsed = [&] { return http.get_items(path); };
@@ -113,8 +121,9 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     std::function<long long()> fn;
     Stats all;
   };
-  std::vector<Path> paths = {{"statement", statement, {}}, {"transact", transact, {}}, {"sql_floor", floor, {}},
-                             {"library", library, {}},     {"http", web, {}},           {"http_parsed", web_parsed, {}}};
+  std::vector<Path> paths = {{"statement", statement, {}}, {"transact", transact, {}},   {"sql_floor", floor, {}},
+                             {"rows", rows, {}},           {"rows_json", rows_json, {}}, {"library", library, {}},
+                             {"http", web, {}},            {"http_parsed", web_parsed, {}}};
   if (!only.empty()) {
     // --only a,b: just those paths (e.g. under perf)
     std::vector<std::string> wanted;
@@ -158,7 +167,7 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     }
     return 0.0;
   };
-  if (paths.size() == 6) std::printf("ratios of p50: http/library %.2f  http/statement %.2f  http/transact %.2f  library/statement %.2f\n",
+  if (paths.size() == 8) std::printf("ratios of p50: http/library %.2f  http/statement %.2f  http/transact %.2f  library/statement %.2f\n",
               p50("http") / p50("library"), p50("http") / p50("statement"), p50("http") / p50("transact"),
               p50("library") / p50("statement"));
   stx.commit();
