@@ -1,7 +1,10 @@
 #include "http/customer_page_json.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include <rapidjson/stringbuffer.h>
@@ -124,33 +127,64 @@ constexpr std::array<char, 256> kEscape = [] {
   return e;
 }();
 
+// The body, written through a pointer into a std::string sized ahead (grown by
+// doubling): no capacity check per character, one per value.
 class Out {
  public:
-  explicit Out(std::string& s) : s_(s) {}
+  explicit Out(std::size_t expected) { buf_.resize(std::max<std::size_t>(expected, 256)); at_ = buf_.data(); }
 
-  void raw(std::string_view v) { s_.append(v); }
+  std::string take() && {
+    buf_.resize(static_cast<std::size_t>(at_ - buf_.data()));
+    return std::move(buf_);
+  }
+
+  void raw(std::string_view v) {
+    need(v.size());
+    std::memcpy(at_, v.data(), v.size());
+    at_ += v.size();
+  }
+  void ch(char c) {
+    need(1);
+    *at_++ = c;
+  }
 
   void str(std::string_view v) {
-    s_.push_back('"');
-    const char* run = v.data();
-    const char* const end = v.data() + v.size();
-    for (const char* p = run; p != end; ++p) {
+    need(v.size() * 6 + 2);  // every byte \u00XX at worst
+    char* o = at_;
+    *o++ = '"';
+    const char* p = v.data();
+    const char* const end = p + v.size();
+    // 8 bytes at a time while none of them needs an escape (the usual case)
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (needs_escape(w)) break;
+      std::memcpy(o, p, 8);
+      o += 8;
+      p += 8;
+    }
+    for (; p != end; ++p) {
       const auto c = static_cast<unsigned char>(*p);
       const char e = kEscape[c];
-      if (e == 0) continue;
-      s_.append(run, static_cast<std::size_t>(p - run));
-      if (e == 'u') {
+      if (e == 0) {
+        *o++ = static_cast<char>(c);
+      } else if (e == 'u') {
         static constexpr char kHex[] = "0123456789ABCDEF";
-        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        s_.append(u, 6);
+        o[0] = '\\';
+        o[1] = 'u';
+        o[2] = '0';
+        o[3] = '0';
+        o[4] = kHex[c >> 4];
+        o[5] = kHex[c & 15];
+        o += 6;
       } else {
-        const char two[2] = {'\\', e};
-        s_.append(two, 2);
+        o[0] = '\\';
+        o[1] = e;
+        o += 2;
       }
-      run = p + 1;
     }
-    s_.append(run, static_cast<std::size_t>(end - run));
-    s_.push_back('"');
+    *o++ = '"';
+    at_ = o;
   }
 
   void opt_str(const db::OptView& v) {
@@ -163,11 +197,11 @@ class Out {
 
   // PostgreSQL's timestamp text as RFC 3339 UTC (domain::rfc3339_or_same), quoted.
   void ts(std::string_view pg) {
-    char buf[domain::kRfc3339UtcLength + 2];
-    if (domain::write_rfc3339_utc(pg, buf + 1)) {
-      buf[0] = '"';
-      buf[domain::kRfc3339UtcLength + 1] = '"';
-      s_.append(buf, sizeof buf);
+    need(domain::kRfc3339UtcLength + 2);
+    if (domain::write_rfc3339_utc(pg, at_ + 1)) {
+      at_[0] = '"';
+      at_[domain::kRfc3339UtcLength + 1] = '"';
+      at_ += domain::kRfc3339UtcLength + 2;
     } else {
       str(pg);  // not a finite timestamp: the text as is, like rfc3339_or_same
     }
@@ -182,9 +216,8 @@ class Out {
   }
 
   void integer(std::int64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    s_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    need(24);
+    at_ = std::to_chars(at_, at_ + 24, v).ptr;
   }
 
   // jsonb text -> what nlohmann's parse + dump writes (keys sorted, compact).
@@ -193,7 +226,7 @@ class Out {
       raw("{}");
       return;
     }
-    s_.append(nlohmann::json::parse(jsonb).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    raw(nlohmann::json::parse(jsonb).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
   // array_to_json text -> the array of the same strings as we escape them.
@@ -202,18 +235,34 @@ class Out {
       raw(text);  // no escape in it: already byte for byte what str() writes
       return;
     }
-    s_.push_back('[');
+    ch('[');
     bool first = true;
     for (const auto& t : db::tags_from_json(text)) {
-      if (!first) s_.push_back(',');
+      if (!first) ch(',');
       first = false;
       str(t);
     }
-    s_.push_back(']');
+    ch(']');
   }
 
  private:
-  std::string& s_;
+  // Any byte < 0x20, '"' or '\\' in the word (exact: the classic "has a zero byte" tests).
+  static bool needs_escape(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    auto has_zero = [](std::uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
+    const bool below_space = ((w - kOnes * 0x20) & ~w & kHigh) != 0;
+    return below_space || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+  }
+
+  void need(std::size_t n) {
+    const auto used = static_cast<std::size_t>(at_ - buf_.data());
+    if (buf_.size() - used >= n) return;
+    buf_.resize(std::max(buf_.size() * 2, used + n));
+    at_ = buf_.data() + used;
+  }
+
+  std::string buf_;
+  char* at_ = nullptr;
 };
 
 // The keys in the order of write_customer above (alphabetical, as nlohmann writes them).
@@ -276,13 +325,11 @@ void write_row(Out& o, const db::CustomerWithMetricsView& cm) {
 }  // namespace
 
 std::string render_customer_page(const db::CustomerRowsPage& page) {
-  std::string body;
-  body.reserve(page.items.size() * 800 + 64);
-  Out o(body);
+  Out o(page.items.size() * 900 + 64);  // ~700 bytes a customer of the seed
   o.raw(R"({"items":[)");
   bool first = true;
   for (const auto& row : page.items) {
-    if (!first) o.raw(",");
+    if (!first) o.ch(',');
     first = false;
     write_row(o, row);
   }
@@ -296,8 +343,8 @@ std::string render_customer_page(const db::CustomerRowsPage& page) {
     o.raw(R"(,"total":)");
     o.integer(*page.total);
   }
-  o.raw("}");
-  return body;
+  o.ch('}');
+  return std::move(o).take();
 }
 
 }  // namespace tradesphere::http

@@ -77,6 +77,11 @@ TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) 
   owner_set_metrics(ids[3], "first_contact_at = '0044-03-15 12:00:00+00 BC', "
                             "last_contact_at = '9999-12-31 23:59:59.999999+00'");
   owner_set_metrics(ids[5], "first_contact_at = '-infinity', last_contact_at = '2026-01-30 10:00:00.1+00'");
+  // 5-7: escapes after whole clean 8-byte words, at a word's last byte, right after one
+  owner_set(ids[5], "name = E'abcdefghijklmnopqrstuvwxyz0123456789\\x01 tail \\\\ \"q\"', "
+                    "address = E'1234567\\n', notes = E'12345678\\t12345678\\\\'");
+  owner_set(ids[6], "name = E'\u00e9\u00e9\u00e9\u00e9\"', address = E'abcdefgh12345678\\x1f', notes = 'abcdefgh'");
+  owner_set(ids[7], "name = repeat('x', 64) || E'\\x7f\"' || repeat('y', 7), address = repeat('z', 16)");
   // 4: empty strings (not NULL)
   owner_set(ids[4], "name = '', email = '', notes = '', tags = ARRAY['']");
 
@@ -105,6 +110,9 @@ TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) 
   EXPECT_EQ(by_id.at(ids[2])["metrics"]["last_contact_at"], "infinity");
   EXPECT_EQ(by_id.at(ids[3])["metrics"]["first_contact_at"], "0044-03-15 12:00:00+00 BC");
   EXPECT_EQ(by_id.at(ids[4])["tags"], std::vector<std::string>{""});
+  EXPECT_EQ(by_id.at(ids[5])["name"], "abcdefghijklmnopqrstuvwxyz0123456789\x01 tail \\ \"q\"");
+  EXPECT_EQ(by_id.at(ids[5])["notes"], "12345678\t12345678\\");
+  EXPECT_EQ(by_id.at(ids[7])["name"], std::string(64, 'x') + "\x7f\"" + std::string(7, 'y'));
 
   // paged (cursor), with the total, in both directions and by every sort key
   for (const auto sort : {SortKey::kCreatedAt, SortKey::kName, SortKey::kLastContact, SortKey::kConversationCount}) {
