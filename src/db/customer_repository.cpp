@@ -282,8 +282,8 @@ CustomerRowsPage CustomerRepository::get_customer_rows(const domain::RequestCont
   CustomerRowsPage page;
   page.storage = result;
   if (filters.include_total && !r.empty()) page.total = r[0][0].as<std::int64_t>();
-  // columns: total, customer (20), metrics (5), sort_value
-  constexpr int kSortValue = 1 + kCustomerColumnCount + kMetricsColumnCount;
+  // columns: total, customer (20), metrics (5), sort_value; the cursor's value in one of them
+  const auto sort_value = static_cast<pqxx::row::size_type>(customer_list_cursor_column(filters.sort));
   page.items.reserve(std::min<std::size_t>(r.size(), static_cast<std::size_t>(filters.limit)));
   std::optional<pqxx::row::size_type> last;  // the row of the last item
   for (pqxx::result::size_type i = 0; i < r.size(); ++i) {
@@ -295,8 +295,8 @@ CustomerRowsPage CustomerRepository::get_customer_rows(const domain::RequestCont
       domain::Cursor next;
       next.sort = filters.sort;
       next.descending = filters.descending;
-      next.last_value_null = prev[kSortValue].is_null();
-      next.last_value = next.last_value_null ? "" : prev[kSortValue].c_str();
+      next.last_value_null = prev[sort_value].is_null();
+      next.last_value = next.last_value_null ? "" : prev[sort_value].c_str();
       next.last_id = prev[1].c_str();
       page.next_cursor = domain::encode_cursor(next);
       break;
