@@ -25,11 +25,10 @@
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <string>
+#include <vector>
 
 #include "bench_common.hpp"
 #include "db/customer_list_query.hpp"
@@ -90,9 +89,10 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
   // the statement alone: one connection, one open transaction, settings as the app sets them
   pqxx::connection conn(app_url);
   pqxx::read_transaction stx(conn);
-  stx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'bench-list', true), "
-                  "set_config('app.role', 'admin', true), set_config('statement_timeout', '5000', true)",
-                  company);
+  stx.exec_params(
+      "SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'bench-list', true), "
+      "set_config('app.role', 'admin', true), set_config('statement_timeout', '5000', true)",
+      company);
   // EXPLAIN ANALYZE of the same statement: the time PostgreSQL itself reports (planning +
   // execution, no transfer to the client); timed as reported, not by the clock.
   double reported_ms = -1;
@@ -118,8 +118,9 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
         ts::db::TxMode::kReadOnly);
   };
   auto floor = [&] {
-    return db.transact(ctx, "bench_list_floor", [&](ts::db::Tx& tx) { return touch(tx.exec(kFloor, company)); },
-                       ts::db::TxMode::kReadOnly);
+    return db.transact(
+        ctx, "bench_list_floor", [&](ts::db::Tx& tx) { return touch(tx.exec(kFloor, company)); },
+        ts::db::TxMode::kReadOnly);
   };
   auto library = [&] { return static_cast<long long>(repo.get_customers(ctx, filters).items.size()); };
   auto rows = [&] { return static_cast<long long>(repo.get_customer_rows(ctx, filters).items.size()); };
@@ -135,9 +136,15 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     std::function<long long()> fn;
     Stats all;
   };
-  std::vector<Path> paths = {{"in_server", in_server, {}}, {"statement", statement, {}}, {"transact", transact, {}},   {"sql_floor", floor, {}},
-                             {"rows", rows, {}},           {"rows_json", rows_json, {}}, {"library", library, {}},
-                             {"http", web, {}},            {"http_parsed", web_parsed, {}}};
+  std::vector<Path> paths = {{"in_server", in_server, {}},
+                             {"statement", statement, {}},
+                             {"transact", transact, {}},
+                             {"sql_floor", floor, {}},
+                             {"rows", rows, {}},
+                             {"rows_json", rows_json, {}},
+                             {"library", library, {}},
+                             {"http", web, {}},
+                             {"http_parsed", web_parsed, {}}};
   if (!only.empty()) {
     // --only a,b: just those paths (e.g. under perf)
     std::vector<std::string> wanted;
@@ -147,7 +154,8 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
       wanted.push_back(only.substr(at, comma - at));
       at = comma + 1;
     }
-    std::erase_if(paths, [&](const Path& p) { return std::find(wanted.begin(), wanted.end(), p.name) == wanted.end(); });
+    std::erase_if(paths,
+                  [&](const Path& p) { return std::find(wanted.begin(), wanted.end(), p.name) == wanted.end(); });
   }
   std::printf("GET %s, %d rounds x %d calls per path (one call of each path in turn)\n", path.c_str(), rounds, reps);
   for (auto& p : paths) {
@@ -184,10 +192,11 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
     return 0.0;
   };
   if (paths.size() == 9) {
-    std::printf("ratios of p50: http/library %.2f  http/statement %.2f  http/in_server %.2f  http/transact %.2f  "
-                "library/statement %.2f\n",
-                p50("http") / p50("library"), p50("http") / p50("statement"), p50("http") / p50("in_server"),
-                p50("http") / p50("transact"), p50("library") / p50("statement"));
+    std::printf(
+        "ratios of p50: http/library %.2f  http/statement %.2f  http/in_server %.2f  http/transact %.2f  "
+        "library/statement %.2f\n",
+        p50("http") / p50("library"), p50("http") / p50("statement"), p50("http") / p50("in_server"),
+        p50("http") / p50("transact"), p50("library") / p50("statement"));
   }
   stx.commit();
   return 0;

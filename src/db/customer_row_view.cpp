@@ -1,9 +1,8 @@
 #include "db/customer_row_view.hpp"
 
 #include <charconv>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "db/customer_rows.hpp"
 #include "domain/timestamp.hpp"
@@ -11,8 +10,12 @@
 namespace tradesphere::db {
 namespace {
 
-std::string_view text(const pqxx::field& f) { return {f.c_str(), f.size()}; }
-OptView opt(const pqxx::field& f) { return f.is_null() ? OptView{} : OptView{text(f)}; }
+std::string_view text(const pqxx::field& f) {
+  return {f.c_str(), f.size()};
+}
+OptView opt(const pqxx::field& f) {
+  return f.is_null() ? OptView{} : OptView{text(f)};
+}
 std::string_view required(const pqxx::field& f) {
   if (f.is_null()) throw std::runtime_error(std::string("unexpected NULL in column ") + f.name());
   return text(f);
@@ -29,7 +32,9 @@ Int integer(const pqxx::field& f) {
   return value;
 }
 
-std::optional<std::string> str(OptView v) { return v ? std::optional<std::string>(std::in_place, *v) : std::nullopt; }
+std::optional<std::string> str(OptView v) {
+  return v ? std::optional<std::string>(std::in_place, *v) : std::nullopt;
+}
 std::optional<std::string> ts(OptView v) {
   return v ? std::optional<std::string>(domain::rfc3339_or_same(*v)) : std::nullopt;
 }

@@ -8,7 +8,7 @@ namespace {
 
 // One round trip sets every transaction-local setting the policies, audit
 // triggers and timeouts read (set_config(..., true) = SET LOCAL).
-#define TS_BEGIN_CONTEXT                                                                  \
+#define TS_BEGIN_CONTEXT                                                                 \
   "SELECT set_config('app.company_id', $1, true), set_config('app.user_id', $2, true), " \
   "set_config('app.role', $3, true), set_config('app.correlation_id', $4, true), "       \
   "set_config('statement_timeout', $5, true)"
@@ -26,7 +26,8 @@ constexpr const char* kInjectedFailure =
 Database::Database(PoolOptions options) : pool_(std::move(options)) {}
 
 void Database::begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode) {
-  tx.exec(mode == TxMode::kReadOnly ? kBeginContextReadOnly : kBeginContext, ctx.company_id, ctx.user_id, std::string(domain::to_string(ctx.role)), ctx.correlation_id,
+  tx.exec(mode == TxMode::kReadOnly ? kBeginContextReadOnly : kBeginContext, ctx.company_id, ctx.user_id,
+          std::string(domain::to_string(ctx.role)), ctx.correlation_id,
           std::to_string(pool_.options().statement_timeout.count()));
   for (int n = injected_failures_.load(); n > 0; n = injected_failures_.load()) {
     if (injected_failures_.compare_exchange_weak(n, n - 1)) {

@@ -131,7 +131,10 @@ constexpr std::array<char, 256> kEscape = [] {
 // doubling): no capacity check per character, one per value.
 class Out {
  public:
-  explicit Out(std::size_t expected) { buf_.resize(std::max<std::size_t>(expected, 256)); at_ = buf_.data(); }
+  explicit Out(std::size_t expected) {
+    buf_.resize(std::max<std::size_t>(expected, 256));
+    at_ = buf_.data();
+  }
 
   std::string take() && {
     buf_.resize(static_cast<std::size_t>(at_ - buf_.data()));

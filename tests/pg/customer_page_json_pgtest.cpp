@@ -5,9 +5,9 @@
 // nlohmann DOM in tests/unit/customer_page_json_test.cpp), on values that exercise
 // every escape and conversion: unicode, quotes, backslashes, control characters,
 // NULLs, empty and escaped tags, attributes, long notes, odd timestamps.
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core_fixture.hpp"
@@ -59,7 +59,8 @@ TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) 
             "email = E'quote\"back\\\\slash@example.com', phone = E'+1 (415) 555-0101\\u2028', "
             "address = E'line 1\\nline 2\\u2029', external_id = E'ext-\\x02-\u00e9', "
             "notes = repeat(E'long note \u00e9\\t\\\"x\\\" \\\\ ', 500), "
-            "tags = ARRAY['vip', E'quo\"te', E'back\\\\slash', E'tab\\there', E'ctl\\x01', '\u00fcn\u00efc\u00f6d\u00e9', ''], "
+            "tags = ARRAY['vip', E'quo\"te', E'back\\\\slash', E'tab\\there', E'ctl\\x01', "
+            "'\u00fcn\u00efc\u00f6d\u00e9', ''], "
             "attributes = '{\"plan\": \"gold\", \"nested\": {\"n\": 1.50, \"big\": 12345678901234567890, "
             "\"list\": [1, \"two\", null, true, false, -0.5e-3]}, \"\u00fc\": \"\\u0001\\\"\", \"a\": {}}'::jsonb, "
             "created_by = E'user \"1\"', updated_by = E'\\\\u0041'");
@@ -68,18 +69,21 @@ TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) 
                     "message_count = 9000000000, first_contact_at = '2024-02-29 23:59:59.5+00', "
                     "last_contact_at = '2026-12-31 08:00:00.123456+00'");
   // 1: every optional empty, empty tags and attributes
-  owner_set(ids[1], "name = NULL, email = NULL, phone = NULL, address = NULL, notes = NULL, external_id = NULL, "
-                    "tags = '{}', attributes = '{}', created_by = NULL, updated_by = NULL");
+  owner_set(ids[1],
+            "name = NULL, email = NULL, phone = NULL, address = NULL, notes = NULL, external_id = NULL, "
+            "tags = '{}', attributes = '{}', created_by = NULL, updated_by = NULL");
   // 2, 3, 5: timestamps on and off PostgreSQL's fast path: far years, whole seconds, one
   // fraction digit, days past the 28th, infinity, BC (created_at is kept by a trigger)
   owner_set(ids[2], "tags = ARRAY['a,b', '[x]', ' ']");
   owner_set_metrics(ids[2], "first_contact_at = '0999-01-01 00:00:00+00', last_contact_at = 'infinity'");
-  owner_set_metrics(ids[3], "first_contact_at = '0044-03-15 12:00:00+00 BC', "
-                            "last_contact_at = '9999-12-31 23:59:59.999999+00'");
+  owner_set_metrics(ids[3],
+                    "first_contact_at = '0044-03-15 12:00:00+00 BC', "
+                    "last_contact_at = '9999-12-31 23:59:59.999999+00'");
   owner_set_metrics(ids[5], "first_contact_at = '-infinity', last_contact_at = '2026-01-30 10:00:00.1+00'");
   // 5-7: escapes after whole clean 8-byte words, at a word's last byte, right after one
-  owner_set(ids[5], "name = E'abcdefghijklmnopqrstuvwxyz0123456789\\x01 tail \\\\ \"q\"', "
-                    "address = E'1234567\\n', notes = E'12345678\\t12345678\\\\'");
+  owner_set(ids[5],
+            "name = E'abcdefghijklmnopqrstuvwxyz0123456789\\x01 tail \\\\ \"q\"', "
+            "address = E'1234567\\n', notes = E'12345678\\t12345678\\\\'");
   owner_set(ids[6], "name = E'\u00e9\u00e9\u00e9\u00e9\"', address = E'abcdefgh12345678\\x1f', notes = 'abcdefgh'");
   owner_set(ids[7], "name = repeat('x', 64) || E'\\x7f\"' || repeat('y', 7), address = repeat('z', 16)");
   // 4: empty strings (not NULL)

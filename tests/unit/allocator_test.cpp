@@ -2,12 +2,12 @@
 // (a database result, the row views, the JSON body), freed and allocated again, are
 // served from the heap without faulting their pages in again. With glibc's defaults
 // the freed heap top is trimmed every time (~500 page faults per round here).
-#include <string>
+#include "common/allocator.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include "common/allocator.hpp"
+#include <string>
 
 namespace {
 

@@ -1,9 +1,10 @@
 // The tags column as array_to_json writes it (db/customer_row_view.hpp): read without a
 // JSON parser when it holds no escape, with one otherwise; same strings either way.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "db/customer_row_view.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -16,9 +17,8 @@ std::vector<std::string> parsed(const std::string& text) {
 
 TEST(CustomerRowView, TagsReadLikeTheJsonParserReadsThem) {
   for (const std::string text : {R"([])", R"([""])", R"(["vip"])", R"(["vip","b2b"])", R"(["a","","c"])",
-                                 R"(["ünïcödé","東京 😀"])", R"(["with space","a,b","[x]"])",
-                                 R"(["quo\"te"])", R"(["back\\slash","tab\t"])", R"(["\u0001ctl"])",
-                                 R"(["a","b\"c","d"])"}) {
+                                 R"(["ünïcödé","東京 😀"])", R"(["with space","a,b","[x]"])", R"(["quo\"te"])",
+                                 R"(["back\\slash","tab\t"])", R"(["\u0001ctl"])", R"(["a","b\"c","d"])"}) {
     EXPECT_EQ(tags_from_json(text), parsed(text)) << text;
   }
 }
