@@ -132,6 +132,8 @@ class HttpHarness {
   HttpHarness& operator=(const HttpHarness&) = delete;
   // Items in the JSON body of a 200 answer; -1 otherwise.
   long long get_items(const std::string& path);
+  // Bytes of the body of a 200 answer (not parsed); -1 otherwise.
+  long long get_bytes(const std::string& path);
   // POST with a JSON body; returns the status (-1: no answer) and the parsed body (null when not JSON).
   int post_json(const std::string& path, const std::string& body, json& response);
 
@@ -179,6 +181,13 @@ std::vector<Result> run_write_ops(const Config& cfg, const ScaleDb& s, long long
 // appends one Result per request type and returns the summary (throughput, errors, RSS).
 json run_load(const Config& cfg, const ScaleDb& s, const std::vector<SampleRow>& sample, long long active_customers,
               const ScratchCompany& scratch, std::vector<Result>& out);
+
+// ---- list_timings.cpp -------------------------------------------------------
+// --list: one list page through the statement, the library and HTTP, interleaved rounds.
+int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
+              int rounds, const std::string& query, const std::string& only);
+int list_only(const std::string& app_url, const std::string& owner_url, const std::string& company, int reps,
+              int rounds, const std::string& query);
 
 // ---- report.cpp ---------------------------------------------------------------
 json machine_info();

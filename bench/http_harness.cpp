@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include "bench_common.hpp"
+#include "common/allocator.hpp"
 #include "db/database_config.hpp"
 #include "domain/request_context.hpp"
 #include "http/jwt.hpp"
@@ -24,6 +25,7 @@ struct HttpHarness::Impl {
 };
 
 HttpHarness::HttpHarness(const ScaleDb& s, const std::string& company_id) : impl_(std::make_unique<Impl>()) {
+  common::keep_freed_memory_for_reuse();  // as `tradesphere serve` does (common/allocator.hpp)
   http::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -52,6 +54,12 @@ long long HttpHarness::get_items(const std::string& path) {
   if (!res || res->status != 200) return -1;
   auto body = json::parse(res->body);
   return body.contains("items") ? static_cast<long long>(body["items"].size()) : -1;
+}
+
+long long HttpHarness::get_bytes(const std::string& path) {
+  auto res = impl_->client->Get(path, httplib::Headers{{"Authorization", "Bearer " + impl_->token}});
+  if (!res || res->status != 200) return -1;
+  return static_cast<long long>(res->body.size());
 }
 
 int HttpHarness::post_json(const std::string& path, const std::string& body, json& response) {

@@ -3,6 +3,8 @@
 //   tradesphere_bench --data-dir var/bench --scale 1k,100k --out bench/results [--quick]
 //   tradesphere_bench --smoke        (ctest, label bench: TRADESPHERE_TEST_DATA_DIR's cluster,
 //                                     a throw-away database, 1k customers; checks row counts only)
+//   tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q]
+//                                    (one list page: statement, library, HTTP; list_timings.cpp)
 //   tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]
 //                                    (search only, library path, on an existing company; checks
 //                                     each answer against the ranking oracle)
@@ -696,7 +698,8 @@ int usage() {
                "                         [--chats-per-customer K] [--seed S] [--legacy-budget SECONDS]\n"
                "                         [--load-seconds S] [--load-clients N] [--server-binary PATH]\n"
                "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n"
-               "       tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]   (library search + oracle)\n";
+               "       tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]   (library search + oracle)\n"
+               "       tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q] [--only P,P]\n";
   return 64;
 }
 
@@ -704,6 +707,25 @@ int usage() {
 
 int main(int argc, char** argv) {
   Config cfg;
+  if (argc >= 5 && std::string(argv[1]) == "--list") {
+    int reps = 30, rounds = 3;
+    std::string query = "limit=1000", only;
+    for (int i = 5; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+      else if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+      else if (a == "--query" && i + 1 < argc) query = argv[++i];
+      else if (a == "--only" && i + 1 < argc) only = argv[++i];
+      else return usage();
+    }
+    ts::common::init_logging("warn");
+    try {
+      return list_only(argv[2], argv[3], argv[4], reps, rounds, query, only);
+    } catch (const std::exception& e) {
+      std::cerr << "list: " << e.what() << "\n";
+      return 1;
+    }
+  }
   if (argc >= 4 && std::string(argv[1]) == "--search") {
     int reps = 200;
     std::vector<std::string> queries;

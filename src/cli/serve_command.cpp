@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "common/allocator.hpp"
 #include "common/json_log.hpp"
 #include "common/periodic_task.hpp"
 #include "db/migrations.hpp"
@@ -54,6 +55,7 @@ void register_serve_command(CLI::App& app, GlobalOptions& g) {
     options->body_timeout = std::chrono::milliseconds(timeouts->body);
     options->idle_timeout = std::chrono::milliseconds(timeouts->idle);
     options->drain_timeout = std::chrono::milliseconds(timeouts->drain);
+    common::keep_freed_memory_for_reuse();  // before any thread starts: see common/allocator.hpp
     options->database = db::resolve_database(g.database());
     if (*migrate_first) {
       db::MigrationRunner(options->database.admin_url).up();

@@ -104,7 +104,11 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
   const std::string dir = descending ? " DESC" : " ASC";
   const std::string after_cursor = "(" + e + ", " + id + ") " + cmp + " (" + v + ", $15::uuid)";
   const std::string id_after = id + " " + cmp + " $15::uuid";
-  const std::string columns = std::string(kCustomerColumns) + ", " + kMetricsColumns + ", (" + e + ")::text AS sort_value";
+  // The cursor needs the last row's sort value as text. For every key but the name it is
+  // already a column of the page (customer_list_cursor_column), so sort_value stays NULL:
+  // one timestamp less to write as text, and 25 bytes less, per row.
+  const std::string sort_value = key == domain::SortKey::kName ? "(" + e + ")::text" : std::string("NULL::text");
+  const std::string columns = std::string(kCustomerColumns) + ", " + kMetricsColumns + ", " + sort_value + " AS sort_value";
   auto part = [&](const std::string& where, const std::string& order, const char* rank) {
     return "(SELECT " + columns + ", " + rank + " AS sort_part, " + e + " AS sort_key, " + id + " AS sort_id " + from +
            " WHERE " + filters + " AND " + where + " ORDER BY " + order + " LIMIT $16::integer)";
@@ -157,6 +161,22 @@ const std::string& customer_list_sql(domain::SortKey key, bool descending) {
   return statements[static_cast<int>(key) * 2 + (descending ? 1 : 0)];
 }
 
+
+int customer_list_cursor_column(domain::SortKey key) {
+  constexpr int kCustomer = 1;                             // after total
+  constexpr int kMetrics = kCustomer + kCustomerColumnCount;
+  switch (key) {
+    case domain::SortKey::kCreatedAt:
+      return kCustomer + 15;  // c.created_at::text
+    case domain::SortKey::kLastContact:
+      return kMetrics + 3;  // m.last_contact_at::text
+    case domain::SortKey::kConversationCount:
+      return kMetrics;  // coalesce(m.conversation_count, 0): the inner join's count itself
+    case domain::SortKey::kName:
+      break;
+  }
+  return kMetrics + kMetricsColumnCount;  // sort_value: lower(c.name)::text
+}
 
 std::string like_escape(std::string_view text) {
   std::string out;

@@ -18,9 +18,15 @@ namespace tradesphere::db {
 //   $10 has_email  $11 has_phone  $12 free text (like_escape'd)  $18 search_digits of it
 //   $13 has cursor  $14 cursor value (NULL = the last row's sort value was NULL)  $15 cursor id
 //   $16 limit + 1  $17 include total
-// Columns: total (NULL unless $17), kCustomerColumns, kMetricsColumns, sort value as
-// text. An empty page is one row whose customer columns are NULL.
+// Columns: total (NULL unless $17), kCustomerColumns, kMetricsColumns, sort_value (the
+// sort value as text for the name; NULL for the other keys, whose value is a column
+// already). An empty page is one row whose customer columns are NULL.
 const std::string& customer_list_sql(domain::SortKey key, bool descending);
+
+// The column of customer_list_sql's result whose text is the row's sort value, the
+// value a cursor carries: created_at, last_contact_at or the conversation count for
+// those keys, sort_value for the name.
+int customer_list_cursor_column(domain::SortKey key);
 
 // Escapes LIKE wildcards (\ % _) with a backslash, so free text matches literally.
 std::string like_escape(std::string_view text);

@@ -230,6 +230,17 @@ CustomerRepository::CustomerRepository(Database& db) : db_(db) {}
 
 CustomerPage CustomerRepository::get_customers(const domain::RequestContext& ctx,
                                                const domain::CustomerFilters& filters) {
+  auto rows = get_customer_rows(ctx, filters);
+  CustomerPage page;
+  page.items.reserve(rows.items.size());
+  for (const auto& v : rows.items) page.items.push_back(to_customer_with_metrics(v));
+  page.next_cursor = std::move(rows.next_cursor);
+  page.total = rows.total;
+  return page;
+}
+
+CustomerRowsPage CustomerRepository::get_customer_rows(const domain::RequestContext& ctx,
+                                                       const domain::CustomerFilters& filters) {
   domain::validate_customer_filters(filters);
   std::optional<domain::Cursor> cursor;
   if (filters.cursor) cursor = domain::decode_cursor(*filters.cursor, filters.sort, filters.descending);
@@ -256,39 +267,44 @@ CustomerPage CustomerRepository::get_customers(const domain::RequestContext& ctx
   const std::string& sql = customer_list_sql(filters.sort, filters.descending);
   const std::string limit_plus_one = std::to_string(filters.limit + 1);
 
-  return db_.transact(
+  // The result outlives the transaction (a pqxx::result owns its rows): the rows are
+  // decoded after the connection went back to the pool.
+  auto result = std::make_shared<const pqxx::result>(db_.transact(
       ctx, "get_customers",
       [&](Tx& tx) {
-        auto result = tx.exec(sql, ctx.company_id, p(stage), p(tags_any), p(tags_all), p(source), p(created_from),
-                              p(created_to), p(contact_from), p(contact_to), pb(filters.has_email),
-                              pb(filters.has_phone), p(query), pg_bool(cursor.has_value()), p(cursor_value),
-                              p(cursor_id), limit_plus_one, pg_bool(filters.include_total), p(digits));
-        CustomerPage page;
-        if (filters.include_total && !result.empty()) page.total = result[0][0].as<std::int64_t>();
-        std::vector<std::pair<std::optional<std::string>, std::string>> sort_values;
-        for (const auto& row : result) {
-          if (row[1].is_null()) continue;  // the empty page's placeholder row
-          if (static_cast<int>(page.items.size()) == filters.limit) {
-            // one more row exists: the next page starts after the last returned one
-            domain::Cursor next;
-            next.sort = filters.sort;
-            next.descending = filters.descending;
-            const auto& last = sort_values.back();
-            next.last_value_null = !last.first.has_value();
-            next.last_value = last.first.value_or("");
-            next.last_id = last.second;
-            page.next_cursor = domain::encode_cursor(next);
-            break;
-          }
-          // columns: total, customer (20), metrics (5), sort_value
-          domain::CustomerWithMetrics cwm{customer_from_row(row, 1), metrics_from_row(row, 1 + kCustomerColumnCount)};
-          sort_values.emplace_back(row[1 + kCustomerColumnCount + kMetricsColumnCount].as<std::optional<std::string>>(),
-                                   cwm.customer.id);
-          page.items.push_back(std::move(cwm));
-        }
-        return page;
+        return tx.exec(sql, ctx.company_id, p(stage), p(tags_any), p(tags_all), p(source), p(created_from),
+                       p(created_to), p(contact_from), p(contact_to), pb(filters.has_email), pb(filters.has_phone),
+                       p(query), pg_bool(cursor.has_value()), p(cursor_value),
+                       p(cursor_id), limit_plus_one, pg_bool(filters.include_total), p(digits));
       },
-      TxMode::kReadOnly);
+      TxMode::kReadOnly));
+  const pqxx::result& r = *result;
+  CustomerRowsPage page;
+  page.storage = result;
+  if (filters.include_total && !r.empty()) page.total = r[0][0].as<std::int64_t>();
+  // columns: total, customer (20), metrics (5), sort_value; the cursor's value in one of them
+  const auto sort_value = static_cast<pqxx::row::size_type>(customer_list_cursor_column(filters.sort));
+  page.items.reserve(std::min<std::size_t>(r.size(), static_cast<std::size_t>(filters.limit)));
+  std::optional<pqxx::row::size_type> last;  // the row of the last item
+  for (pqxx::result::size_type i = 0; i < r.size(); ++i) {
+    const auto row = r[i];
+    if (row[1].is_null()) continue;  // the empty page's placeholder row
+    if (static_cast<int>(page.items.size()) == filters.limit) {
+      // one more row exists: the next page starts after the last returned one
+      const auto prev = r[*last];
+      domain::Cursor next;
+      next.sort = filters.sort;
+      next.descending = filters.descending;
+      next.last_value_null = prev[sort_value].is_null();
+      next.last_value = next.last_value_null ? "" : prev[sort_value].c_str();
+      next.last_id = prev[1].c_str();
+      page.next_cursor = domain::encode_cursor(next);
+      break;
+    }
+    page.items.push_back({customer_view(row, 1), metrics_view(row, 1 + kCustomerColumnCount)});
+    last = i;
+  }
+  return page;
 }
 
 domain::Customer CustomerRepository::get_customer_by_id(const domain::RequestContext& ctx, const std::string& id,

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/customer_row_view.hpp"
 #include "domain/customer.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/request_context.hpp"
@@ -74,6 +75,10 @@ class CustomerRepository {
   // transaction's settings statement): filters, keyset cursor, sort in either
   // direction; total as a window count when asked. Validates the filters.
   CustomerPage get_customers(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
+  // The same page (same statement, cursor and total) as views into the database
+  // result, without building domain objects: for writers that render the rows
+  // straight away (GET /v1/customers). get_customers is this plus to_customer_with_metrics.
+  CustomerRowsPage get_customer_rows(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
 
   // NotFoundError unless the customer is active (or include_deleted: any status).
   domain::Customer get_customer_by_id(const domain::RequestContext& ctx, const std::string& id,

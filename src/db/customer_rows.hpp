@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "db/customer_row_view.hpp"
 #include "domain/customer.hpp"
 
 namespace tradesphere::db {
@@ -22,6 +23,11 @@ inline constexpr const char* kMetricsColumns =
     "coalesce(m.conversation_count, 0), coalesce(m.message_count, 0), m.first_contact_at::text, "
     "m.last_contact_at::text, m.last_message_preview";
 inline constexpr int kMetricsColumnCount = 5;
+
+// kCustomerColumns / kMetricsColumns starting at column `offset`, as views into the
+// row's result (customer_row_view.hpp): the one decoding of those columns.
+CustomerView customer_view(const pqxx::row& row, int offset = 0);
+MetricsView metrics_view(const pqxx::row& row, int offset = kCustomerColumnCount);
 
 // Reads kCustomerColumns starting at column `offset`.
 domain::Customer customer_from_row(const pqxx::row& row, int offset = 0);

@@ -8,11 +8,16 @@ namespace {
 
 // One round trip sets every transaction-local setting the policies, audit
 // triggers and timeouts read (set_config(..., true) = SET LOCAL).
-constexpr const char* kBeginContext =
-    "SELECT set_config('app.company_id', $1, true), set_config('app.user_id', $2, true), "
-    "set_config('app.role', $3, true), set_config('app.correlation_id', $4, true), "
-    "set_config('statement_timeout', $5, true)";
-constexpr const char* kReadOnly = "SET TRANSACTION READ ONLY";
+#define TS_BEGIN_CONTEXT                                                                 \
+  "SELECT set_config('app.company_id', $1, true), set_config('app.user_id', $2, true), " \
+  "set_config('app.role', $3, true), set_config('app.correlation_id', $4, true), "       \
+  "set_config('statement_timeout', $5, true)"
+constexpr const char* kBeginContext = TS_BEGIN_CONTEXT;
+// The same, read only: SET LOCAL transaction_read_only = on is SET TRANSACTION READ
+// ONLY (switching to read only is allowed at any point of a transaction), in the same
+// round trip instead of one of its own (a list page is 4 round trips, not 5).
+constexpr const char* kBeginContextReadOnly = TS_BEGIN_CONTEXT ", set_config('transaction_read_only', 'on', true)";
+#undef TS_BEGIN_CONTEXT
 constexpr const char* kInjectedFailure =
     "DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001'; END $$";
 
@@ -21,8 +26,8 @@ constexpr const char* kInjectedFailure =
 Database::Database(PoolOptions options) : pool_(std::move(options)) {}
 
 void Database::begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode) {
-  if (mode == TxMode::kReadOnly) tx.raw().exec(kReadOnly);
-  tx.exec(kBeginContext, ctx.company_id, ctx.user_id, std::string(domain::to_string(ctx.role)), ctx.correlation_id,
+  tx.exec(mode == TxMode::kReadOnly ? kBeginContextReadOnly : kBeginContext, ctx.company_id, ctx.user_id,
+          std::string(domain::to_string(ctx.role)), ctx.correlation_id,
           std::to_string(pool_.options().statement_timeout.count()));
   for (int n = injected_failures_.load(); n > 0; n = injected_failures_.load()) {
     if (injected_failures_.compare_exchange_weak(n, n - 1)) {

@@ -18,6 +18,13 @@ std::string format_rfc3339_utc(std::int64_t micros_since_epoch);
 // is not such a timestamp (PostgreSQL's "infinity", years past 9999, BC dates).
 std::optional<std::string> to_rfc3339_utc(std::string_view timestamp);
 
+// to_rfc3339_utc without allocating: writes its kRfc3339UtcLength characters to
+// `out` and returns true, or returns false (nothing written) where to_rfc3339_utc
+// returns std::nullopt. PostgreSQL's own output in UTC ("2026-12-06 16:54:57.65+00")
+// takes a fast path that never leaves the text; anything else is parsed.
+inline constexpr std::size_t kRfc3339UtcLength = 27;
+bool write_rfc3339_utc(std::string_view timestamp, char* out) noexcept;
+
 // The reading side of the database: to_rfc3339_utc, or the text unchanged when it
 // is not a finite timestamp (so a value is never lost).
 std::string rfc3339_or_same(std::string_view timestamp);

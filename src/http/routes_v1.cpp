@@ -223,10 +223,11 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
   t.add({"GET", "/v1/customers", Access::kViewer, [&customers](ApiRequest& req) {
            return with_query_params([&] {
              auto filters = domain::parse_customer_filters(req.query_map());
-             auto page = customers.get_customers(req.ctx, filters);
-             // streamed, not built as a JSON DOM: see customer_page_json.hpp
-             ApiResponse r = ApiResponse::ok(json::object());
-             r.raw_body = render_customer_page(page.items, page.next_cursor, page.total);
+             // written straight from the database rows, no domain objects, no JSON DOM:
+             // see customer_page_json.hpp
+             const auto page = customers.get_customer_rows(req.ctx, filters);
+             ApiResponse r;
+             r.raw_body = render_customer_page(page);
              return r;
            });
          }});

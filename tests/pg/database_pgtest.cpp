@@ -107,6 +107,24 @@ TEST_F(DatabaseTest, ABrokenConnectionIsReplaced) {
   EXPECT_NE(next, pid);
 }
 
+// TxMode::kReadOnly is set by the settings statement itself (no round trip of its own):
+// the unit reads, refuses any write, and the next unit on the connection may write.
+TEST_F(DatabaseTest, AReadOnlyUnitRefusesWritesInTheSameStatementCount) {
+  Database db(options(1));
+  const auto before = db.statements_executed();
+  const auto read_only = db.transact(
+      ctx, "test", [](Tx& tx) { return tx.exec1("SELECT current_setting('transaction_read_only')")[0].as<std::string>(); },
+      tradesphere::db::TxMode::kReadOnly);
+  EXPECT_EQ(read_only, "on");
+  EXPECT_EQ(db.statements_executed() - before, 2u) << "the settings statement and the query";
+  EXPECT_ANY_THROW(db.transact(
+      ctx, "test", [](Tx& tx) { tx.exec("CREATE TEMP TABLE read_only_probe (x int)"); },
+      tradesphere::db::TxMode::kReadOnly));
+  const auto read_write = db.transact(
+      ctx, "test", [](Tx& tx) { return tx.exec1("SELECT current_setting('transaction_read_only')")[0].as<std::string>(); });
+  EXPECT_EQ(read_write, "off");
+}
+
 TEST_F(DatabaseTest, CountsStatements) {
   Database db(options());
   auto before = db.statements_executed();

@@ -14,6 +14,22 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// The cursor's value comes from a column the page has anyway; only the name (sorted by
+// lower(name)) writes a sort_value of its own. Columns: total, 20 customer, 5 metrics, sort_value.
+TEST(CustomerListQuery, TheCursorValueIsReadFromAColumnThePageHasAnyway) {
+  using tradesphere::db::customer_list_cursor_column;
+  for (bool descending : {false, true}) {
+    EXPECT_TRUE(contains(customer_list_sql(SortKey::kName, descending), "(lower(c.name))::text AS sort_value"));
+    for (SortKey key : {SortKey::kCreatedAt, SortKey::kLastContact, SortKey::kConversationCount}) {
+      EXPECT_TRUE(contains(customer_list_sql(key, descending), "NULL::text AS sort_value"));
+    }
+  }
+  EXPECT_EQ(customer_list_cursor_column(SortKey::kCreatedAt), 16);         // c.created_at::text
+  EXPECT_EQ(customer_list_cursor_column(SortKey::kConversationCount), 21);  // coalesce(m.conversation_count, 0)
+  EXPECT_EQ(customer_list_cursor_column(SortKey::kLastContact), 24);        // m.last_contact_at::text
+  EXPECT_EQ(customer_list_cursor_column(SortKey::kName), 26);               // sort_value
+}
+
 TEST(CustomerListQuery, OrdersMatchTheListIndexesInBothDirections) {
   // The ORDER BY shapes docs/database.md ("Indexes and query shapes") asks for: the
   // sort key then the id of its index, in one direction.
