@@ -37,6 +37,30 @@ AND ($12::text IS NULL OR c.name ILIKE '%' || $12::text || '%'
      OR ($18::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $18::text || '%'))
 )SQL";
 
+// The total counts customers only: the metrics row is read (EXISTS) only when a
+// last-contact bound is given. A LEFT JOIN of customer_metrics for every counted
+// customer made the console's first page at 1M wait ~0.45 s for its total; without
+// it the count is an index-only scan of customers_active_stage_idx (migration 0031).
+constexpr const char* kCountFilters = R"SQL(
+c.company_id = $1::uuid AND c.status = 'active'
+AND ($2::text IS NULL OR c.lifecycle_stage = $2::text)
+AND ($3::jsonb IS NULL OR c.tags && ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))
+AND ($4::jsonb IS NULL OR c.tags @> ARRAY(SELECT jsonb_array_elements_text($4::jsonb)))
+AND ($5::text IS NULL OR c.source = $5::text)
+AND ($6::timestamptz IS NULL OR c.created_at >= $6::timestamptz)
+AND ($7::timestamptz IS NULL OR c.created_at < $7::timestamptz)
+AND (($8::timestamptz IS NULL AND $9::timestamptz IS NULL)
+     OR EXISTS (SELECT 1 FROM customer_metrics m
+                 WHERE m.company_id = c.company_id AND m.customer_id = c.id
+                   AND ($8::timestamptz IS NULL OR m.last_contact_at >= $8::timestamptz)
+                   AND ($9::timestamptz IS NULL OR m.last_contact_at < $9::timestamptz)))
+AND ($10::boolean IS NULL OR (coalesce(c.email, '') <> '') = $10::boolean)
+AND ($11::boolean IS NULL OR (coalesce(c.phone, '') <> '') = $11::boolean)
+AND ($12::text IS NULL OR c.name ILIKE '%' || $12::text || '%'
+     OR lower(c.email) LIKE '%' || lower($12::text) || '%'
+     OR ($18::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $18::text || '%'))
+)SQL";
+
 constexpr const char* kListFrom = R"SQL(
 FROM customers c
 LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
@@ -135,10 +159,8 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
     page = "SELECT u.* FROM (" + valued + " UNION ALL " + nulls + ") u ORDER BY u.sort_part, u.sort_key" + dir +
            ", u.sort_id" + dir + " LIMIT $16::integer";
   }
-  std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) ";
-  sql += from;
-  sql += " WHERE ";
-  sql += filters;
+  std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) FROM customers c WHERE ";
+  sql += kCountFilters;
   sql += ") END AS total) t LEFT JOIN LATERAL (";
   sql += page;
   sql += ") p ON true";

@@ -244,6 +244,29 @@ TEST_F(CustomerRepositoryTest, TotalCountsEveryMatchNotJustThePage) {
   EXPECT_TRUE(empty.items.empty());
   EXPECT_EQ(empty.total, 0);
   EXPECT_FALSE(empty.next_cursor);
+
+  // the total of a last-contact range counts the customers whose metrics fall in it
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    w.exec0("UPDATE customer_metrics m SET last_contact_at = '2026-03-01T00:00:00Z' FROM customers x "
+            "WHERE x.id = m.customer_id AND x.name IN ('T1', 'T4')");
+    w.exec0("UPDATE customer_metrics m SET last_contact_at = '2025-03-01T00:00:00Z' FROM customers x "
+            "WHERE x.id = m.customer_id AND x.name = 'T2'");
+    w.commit();
+  }
+  f = {};
+  f.limit = 1;
+  f.include_total = true;
+  f.last_contact_from = "2026-01-01T00:00:00Z";
+  auto recent = repo.get_customers(agent_a, f);
+  EXPECT_EQ(recent.items.size(), 1u);
+  EXPECT_EQ(recent.total, 2);
+  f.last_contact_from.reset();
+  f.last_contact_to = "2026-01-01T00:00:00Z";
+  EXPECT_EQ(repo.get_customers(agent_a, f).total, 1) << "T2 only: never-contacted customers have no last contact";
+  f.last_contact_from = "2025-01-01T00:00:00Z";
+  EXPECT_EQ(repo.get_customers(agent_a, f).total, 1);
 }
 
 TEST_F(CustomerRepositoryTest, SoftDeletedAndMergedCustomersAreHiddenExceptByIdWithIncludeDeleted) {
