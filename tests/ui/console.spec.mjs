@@ -1,7 +1,9 @@
 // The operator console end to end: sign-in link, search, edit with a version
 // conflict, a duplicates review that merges with a chosen field and undoes it,
 // the merge history, the overview's figures, a viewer without write controls, the CSV export of the
-// filtered list, a foreign Origin refused, sign-out. Screenshots for docs/console.md; axe-core on each screen.
+// filtered list, a foreign Origin refused, sign-out; a conversation's messages (paged, keyboard),
+// stage/notes/delete conflicts with a second writer and Reapply, the CSV import with line-numbered
+// rejects, role gating. Screenshots for docs/console.md; axe-core on each screen.
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -497,4 +499,25 @@ test('the role decides: a viewer sees no import or edit control, an agent no mer
   await page.getByRole('link', { name: 'Merge history' }).click();
   await expect(page.getByTestId('merge-row').first()).toBeVisible();
   await expect(page.getByRole('button', { name: /^Undo/ })).toHaveCount(0);
+});
+
+test('a delete that conflicts with a second writer shows the change and can be confirmed', async ({ page }) => {
+  await signIn(page, 'alice', 'admin');
+  await page.getByLabel('Search').fill('Imported One');
+  await page.getByRole('link', { name: 'Imported One' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Imported One' })).toBeVisible();
+  const one = await customerByName('Imported One');
+  const other = await apiAsAdmin('PATCH', `/v1/customers/${one.id}`, { address: '2 Side St' },
+    { 'If-Match': `"${one.version}"` });
+  expect(other.status).toBe(200);
+  await page.getByRole('button', { name: 'Delete customer' }).click();
+  const conflict = page.getByTestId('conflict');
+  await expect(conflict.getByRole('row', { name: /^address/ }).getByRole('cell')).toHaveText(['—', '2 Side St', '(unchanged)']);
+  await expect(conflict.getByRole('row', { name: /^status/ }).getByRole('cell')).toHaveText(['active', 'active', 'deleted']);
+  expect((await apiAsAdmin('GET', `/v1/customers/${one.id}`)).json.status).toBe('active');
+  await conflict.getByRole('button', { name: 'Delete anyway' }).click();
+  await expect(page.locator('#status')).toHaveText('Customer deleted.');
+  await expect(page.getByText('This customer is deleted.')).toBeVisible();
+  const gone = await apiAsAdmin('GET', `/v1/customers?q=${encodeURIComponent('Imported One')}`);
+  expect(gone.json.items.find((c) => c.name === 'Imported One')).toBeUndefined();
 });
