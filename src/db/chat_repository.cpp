@@ -82,6 +82,19 @@ const std::string kOrphans = std::string("SELECT ") + kChatColumns + R"SQL(
  LIMIT $5::integer
 )SQL";
 
+// One conversation's rows of a customer, oldest first; $3 the session key, $4 the row
+// id when the key is "row:<id>" (index: the session's, or the primary key), keyset
+// after ($5 has cursor, $6 created_at, $7 id).
+const std::string kMessages = std::string("SELECT ") + kChatColumns + R"SQL(
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid AND v.customer_id = $2::uuid
+   AND (v.session_id = $3::text OR v.id = $4::bigint)
+   AND conversation_key(v.session_id, v.id) = $3::text
+   AND (NOT $5::boolean OR (v.created_at, v.id) > ($6::timestamptz, $7::bigint))
+ ORDER BY v.created_at, v.id
+ LIMIT $8::integer
+)SQL";
+
 // The insert trigger's rule, without creating customers (the application role may
 // not call chat_match_customer / link_chat_row): the session's latest linked
 // customer, else the email key, else the phone key, each resolved through merges.
@@ -273,6 +286,49 @@ ConversationPage ChatRepository::conversations_of(const domain::RequestContext& 
             break;
           }
           out.items.push_back(conversation_from_row(r));
+        }
+        return out;
+      },
+      TxMode::kReadOnly);
+}
+
+ChatRowPage ChatRepository::messages_of(const domain::RequestContext& ctx, const std::string& customer_id,
+                                       const std::string& session_key, const PageRequest& page) {
+  if (page.limit < 1 || page.limit > kMaxMessagesLimit) {
+    throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(kMaxMessagesLimit));
+  }
+  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+  std::optional<std::pair<std::string, std::string>> after;
+  if (page.cursor) {
+    after = decode_page_cursor(*page.cursor);
+    if (after->second.empty() || after->second.find_first_not_of("0123456789") != std::string::npos ||
+        after->second.size() > 18) {
+      throw domain::ValidationError("cursor", "not a cursor of this list");
+    }
+  }
+  std::optional<std::string> row_id;  // "row:<id>": a row without session
+  if (session_key.rfind("row:", 0) == 0 && session_key.size() > 4 && session_key.size() <= 4 + 18 &&
+      session_key.find_first_not_of("0123456789", 4) == std::string::npos) {
+    row_id = session_key.substr(4);
+  }
+  return db_.transact(
+      ctx, "get_conversation_messages",
+      [&](Tx& tx) {
+        if (!tx.exec01(kAnyCustomer, ctx.company_id, customer_id)) {
+          throw domain::NotFoundError("customer " + customer_id + " not found");
+        }
+        auto rows = tx.exec(kMessages, ctx.company_id, customer_id, session_key,
+                            row_id ? row_id->c_str() : nullptr, after ? "true" : "false",
+                            after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
+                            std::to_string(page.limit + 1));
+        if (rows.empty() && !after) throw domain::NotFoundError("conversation " + session_key + " not found");
+        ChatRowPage out;
+        for (const auto& r : rows) {
+          if (static_cast<int>(out.items.size()) == page.limit) {
+            out.next_cursor = encode_page_cursor(out.items.back().created_at, std::to_string(out.items.back().id));
+            break;
+          }
+          out.items.push_back(chat_row_from_row(r));
         }
         return out;
       },

@@ -16,6 +16,8 @@ namespace tradesphere::db {
 
 class Database;
 
+inline constexpr int kMaxMessagesLimit = 200;  // messages of one conversation per page
+
 struct PageRequest {
   int limit = 50;                     // 1..1000
   std::optional<std::string> cursor;  // next_cursor of the previous page
@@ -90,6 +92,13 @@ class ChatRepository {
   // NotFoundError unless the customer exists (any status) in the company.
   ConversationPage conversations_of(const domain::RequestContext& ctx, const std::string& customer_id,
                                     const PageRequest& page);
+  // The messages (chat rows) of one conversation of a customer, oldest first, keyset
+  // paged on (created_at, id). `session_key` is a conversation's session_key
+  // (the session id, or "row:<id>" for a row without session). NotFoundError unless
+  // the customer exists (any status) in the company and, on the first page, the
+  // conversation has a row linked to that customer.
+  ChatRowPage messages_of(const domain::RequestContext& ctx, const std::string& customer_id,
+                          const std::string& session_key, const PageRequest& page);
   // Rows with customer_id NULL, newest first.
   ChatRowPage orphans(const domain::RequestContext& ctx, const PageRequest& page);
   // Re-runs matching (session reuse, then email key, then phone key, resolving merges,

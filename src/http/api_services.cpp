@@ -11,6 +11,7 @@
 #include "services/business_gauges.hpp"
 #include "services/customer_enrichment_service.hpp"
 #include "services/customer_export_service.hpp"
+#include "services/customer_import_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
@@ -36,6 +37,7 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   s->merges = std::make_shared<services::CustomerMergeService>(db);
   s->enrichment = std::make_shared<services::CustomerEnrichmentService>(db);
   s->exports = std::make_shared<services::CustomerExportService>(db);
+  s->imports = std::make_shared<services::CustomerImportService>(db);
   // reads the merge service's group cache: the Overview shows its group count while it is current
   s->overview = std::make_shared<services::OverviewService>(db, s->merges->group_cache());
   s->gauges = std::make_shared<services::BusinessGauges>(db);

@@ -19,6 +19,7 @@ class CustomerLifecycleService;
 class CustomerMergeService;
 class CustomerEnrichmentService;
 class CustomerExportService;
+class CustomerImportService;
 class BusinessGauges;
 class OverviewService;
 }  // namespace tradesphere::services
@@ -34,6 +35,7 @@ struct ApiServices {
   std::shared_ptr<services::CustomerMergeService> merges;
   std::shared_ptr<services::CustomerEnrichmentService> enrichment;
   std::shared_ptr<services::CustomerExportService> exports;  // GET /v1/customers/export (CSV, streamed)
+  std::shared_ptr<services::CustomerImportService> imports;  // POST /v1/customers/import (CSV)
   std::shared_ptr<services::OverviewService> overview;  // GET /v1/overview (the console's Overview)
   std::shared_ptr<services::BusinessGauges> gauges;  // /metrics: stage distribution, duplicate rate
   std::shared_ptr<db::ConsoleSessionRepository> console_sessions;  // console sign-in and cookie sessions

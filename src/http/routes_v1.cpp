@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "db/chat_repository.hpp"
@@ -22,6 +23,7 @@
 #include "domain/contact_extraction.hpp"
 #include "services/customer_enrichment_service.hpp"
 #include "services/customer_export_service.hpp"
+#include "services/customer_import_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
@@ -363,6 +365,69 @@ void register_export_routes(RouteTable& t, ApiServices& s) {
          }});
 }
 
+// POST /v1/customers/import: a CSV file (text/csv) imported with the rules of
+// `tradesphere import` (services/customer_import_service.hpp); the body size is the
+// server's limit (413 above it). Answers the counts and the line-numbered messages
+// (rejects, warnings, rows skipped or applied because their email is held).
+constexpr std::size_t kMaxListedImportMessages = 1000;
+
+void register_import_routes(RouteTable& t, ApiServices& s) {
+  auto& imports = *s.imports;
+  t.add({"POST", "/v1/customers/import", Access::kAgent, [&imports](ApiRequest& req) {
+           auto q = req.query_map({"strict", "on_existing_email"});
+           services::ImportOptions options;
+           std::vector<domain::FieldError> bad;
+           if (auto it = q.find("strict"); it != q.end()) {
+             if (it->second == "true") options.strict = true;
+             else if (it->second != "false") bad.push_back({"strict", "must be true or false"});
+           }
+           if (auto it = q.find("on_existing_email"); it != q.end()) {
+             if (it->second == "skip") options.on_existing_email = db::ExistingEmail::kSkip;
+             else if (it->second == "update") options.on_existing_email = db::ExistingEmail::kUpdate;
+             else if (it->second != "keep") bad.push_back({"on_existing_email", "must be keep, skip or update"});
+           }
+           if (!bad.empty()) throw bad_request("Invalid query parameters.", bad);
+           auto ct = req.header("content-type").value_or("");
+           std::string media = ct.substr(0, ct.find(';'));
+           media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
+           std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
+           if (media != "text/csv") {
+             throw HttpProblem(make_problem(415, "unsupported-media-type", "Send the file as text/csv."));
+           }
+           if (req.body.empty()) throw bad_request("A CSV request body is required.");
+           std::istringstream in(req.body);
+           json messages = json::array();
+           bool truncated = false;
+           services::ImportCallbacks callbacks;
+           callbacks.on_message = [&](const services::ImportMessage& m) {
+             if (messages.size() >= kMaxListedImportMessages) {
+               truncated = true;
+               return;
+             }
+             json j = {{"line", m.line}, {"kind", services::to_string(m.kind)}, {"message", m.text}};
+             if (!m.customer_id.empty()) j["customer_id"] = m.customer_id;
+             messages.push_back(std::move(j));
+           };
+           services::ImportReport report;
+           try {
+             report = imports.import_csv(req.ctx, in, options, callbacks);
+           } catch (const services::ImportFileError& e) {
+             throw domain::ValidationError("file", e.what());
+           }
+           // by line (a batch reports its warnings after the rejects read meanwhile)
+           std::stable_sort(messages.begin(), messages.end(),
+                            [](const json& a, const json& b) { return a["line"].get<std::size_t>() < b["line"].get<std::size_t>(); });
+           return ApiResponse::ok({{"rows", report.rows},
+                                   {"imported", report.imported},
+                                   {"rejected", report.rejected},
+                                   {"warnings", report.warnings},
+                                   {"skipped", report.skipped},
+                                   {"updated", report.updated},
+                                   {"messages", std::move(messages)},
+                                   {"messages_truncated", truncated}});
+         }});
+}
+
 // ---- chat and conversations -------------------------------------------------
 
 void register_chat_routes(RouteTable& t, ApiServices& s) {
@@ -411,6 +476,19 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
                [&] { return sync.get_customer_conversations(req.ctx, id, db::PageRequest{p.limit, p.cursor}); });
            return ApiResponse::ok(page_json(page.items, page.next_cursor,
                                             [](const db::ConversationSummary& c) { return to_json(c); }));
+         }});
+
+  t.add({"GET", "/v1/customers/{id}/conversations/{session_key}/messages", Access::kViewer,
+         [&sync](ApiRequest& req) {
+           const auto& id = path_uuid(req, "id");
+           const auto& key = req.param("session_key");
+           if (key.size() > domain::kMaxSessionIdLength) throw domain::NotFoundError("not found");
+           auto p = page_params(req, db::kMaxMessagesLimit);
+           auto page = with_query_params([&] {
+             return sync.get_conversation_messages(req.ctx, id, key, db::PageRequest{p.limit, p.cursor});
+           });
+           return ApiResponse::ok(
+               page_json(page.items, page.next_cursor, [](const db::ChatRow& r) { return to_json(r); }));
          }});
 
   t.add({"GET", "/v1/conversations/orphaned", Access::kViewer, [&sync](ApiRequest& req) {
@@ -615,6 +693,7 @@ void register_v1_routes(RouteTable& table, ApiServices& services) {
              }});
   if (services.customers && services.lifecycle) register_customer_routes(table, services);
   if (services.exports) register_export_routes(table, services);
+  if (services.imports) register_import_routes(table, services);
   if (services.sync) register_chat_routes(table, services);
   if (services.merges) register_merge_routes(table, services);
   if (services.enrichment) register_enrichment_routes(table, services);

@@ -104,6 +104,13 @@ db::ConversationPage CustomerSyncService::get_customer_conversations(const domai
   return chats_.conversations_of(ctx, customer_id, page);
 }
 
+db::ChatRowPage CustomerSyncService::get_conversation_messages(const domain::RequestContext& ctx,
+                                                               const std::string& customer_id,
+                                                               const std::string& session_key,
+                                                               const db::PageRequest& page) {
+  return chats_.messages_of(ctx, customer_id, session_key, page);
+}
+
 db::ChatRowPage CustomerSyncService::find_orphaned_conversations(const domain::RequestContext& ctx,
                                                                  const db::PageRequest& page) {
   return chats_.orphans(ctx, page);

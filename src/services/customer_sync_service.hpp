@@ -51,6 +51,9 @@ class CustomerSyncService {
                                                        const std::string& customer_id);
   db::ConversationPage get_customer_conversations(const domain::RequestContext& ctx, const std::string& customer_id,
                                                   const db::PageRequest& page = {});
+  // One conversation's messages, oldest first (ChatRepository::messages_of).
+  db::ChatRowPage get_conversation_messages(const domain::RequestContext& ctx, const std::string& customer_id,
+                                            const std::string& session_key, const db::PageRequest& page = {});
   // Orphans of ctx.company_id (the tenant comes from the context).
   db::ChatRowPage find_orphaned_conversations(const domain::RequestContext& ctx, const db::PageRequest& page = {});
   db::RelinkResult relink_orphans(const domain::RequestContext& ctx, int limit = 1000);

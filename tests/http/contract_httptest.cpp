@@ -95,6 +95,17 @@ TEST_F(ContractHttpTest, MainOperationsAnswerWhatTheDocumentDescribes) {
                     viewer_token())
                 .status,
             200);
+  EXPECT_EQ(checked("GET", "/v1/customers/{id}/conversations/{session_key}/messages",
+                    "/v1/customers/" + id + "/conversations/s-1/messages?limit=1", viewer_token())
+                .status,
+            200);
+  {
+    auto imported = call("POST", "/v1/customers/import", agent_token(),
+                         std::string("name,email,lifecycle_stage\nZoe Import,not-an-email,lead\nBad Stage,,nope\n"), {},
+                         "text/csv");
+    EXPECT_EQ(expect_valid("POST", "/v1/customers/import", imported).status, 200) << imported.body;
+    EXPECT_EQ(imported.json()["messages"].size(), 2u) << imported.body;
+  }
   EXPECT_EQ(checked("GET", "/v1/customers/{id}/timeline", "/v1/customers/" + id + "/timeline", viewer_token()).status,
             200);
   EXPECT_EQ(checked("GET", "/v1/customers/{id}/summary", "/v1/customers/" + id + "/summary", viewer_token()).status,

@@ -1,7 +1,9 @@
 // The operator console end to end: sign-in link, search, edit with a version
 // conflict, a duplicates review that merges with a chosen field and undoes it,
 // the merge history, the overview's figures, a viewer without write controls, the CSV export of the
-// filtered list, a foreign Origin refused, sign-out. Screenshots for docs/console.md; axe-core on each screen.
+// filtered list, a foreign Origin refused, sign-out; a conversation's messages (paged, keyboard),
+// stage/notes/delete conflicts with a second writer and Reapply, the CSV import with line-numbered
+// rejects, role gating. Screenshots for docs/console.md; axe-core on each screen.
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -315,4 +317,207 @@ test('works on a 390 px wide phone', async ({ browser }) => {
   await page.screenshot({ path: path.join(shots, 'phone-customers.png'), fullPage: true });
   await expectAccessible(page, 'customers (phone)');
   await context.close();
+});
+
+test('a conversation opens its messages, paged, with the keyboard (viewer)', async ({ page }) => {
+  // 25 messages in one conversation of Ada Lovelace: a first page of 20, then 5 more.
+  const rows = Array.from({ length: 25 }, (_, i) => ({
+    session_id: 'ui-long', tech_id: 'widget-1', customer_email: 'ada@example.com',
+    user_message: `Question ${i + 1}`, ai_response: `Answer ${i + 1}`,
+    created_at: `2026-11-02T10:${String(i).padStart(2, '0')}:00Z`,
+  }));
+  expect((await apiAsAdmin('POST', '/v1/chat', rows)).status).toBe(200);
+
+  await signIn(page, 'victor', 'viewer');
+  await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Ada Lovelace' })).toBeVisible();
+  const conversation = page.getByTestId('conversation').filter({ hasText: 'ui-long' });
+  await expect(conversation).toContainText('25 messages');
+  const toggle = conversation.getByRole('button', { name: 'Show 25 messages of ui-long' });
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(conversation.getByTestId('message')).toHaveCount(0);
+
+  await toggle.focus();
+  await page.keyboard.press('Enter');
+  const hide = conversation.getByRole('button', { name: 'Hide messages of ui-long' });
+  await expect(hide).toHaveAttribute('aria-expanded', 'true');
+  const messages = conversation.getByRole('list', { name: 'Messages of ui-long' }).getByTestId('message');
+  await expect(messages).toHaveCount(20);
+  await expect(messages.first()).toContainText('Customer: Question 1');
+  await expect(messages.first()).toContainText('Assistant: Answer 1');
+  await expect(messages.nth(19)).toContainText('Question 20');
+  await expect(conversation.getByTestId('messages-progress')).toHaveText('Showing 20 of 25 messages.');
+  await page.screenshot({ path: path.join(shots, 'customer-messages.png'), fullPage: true });
+  await expectAccessible(page, 'customer with messages');
+
+  // Tab reaches "Show more messages"; Enter loads the rest and moves on to the first new message.
+  await page.keyboard.press('Tab');
+  const more = conversation.getByRole('button', { name: 'Show more messages of ui-long' });
+  await expect(more).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(messages).toHaveCount(25);
+  await expect(messages.nth(24)).toContainText('Customer: Question 25');
+  await expect(conversation.getByTestId('messages-progress')).toHaveText('All 25 messages.');
+  await expect(more).toBeHidden();
+  await expect(messages.nth(20)).toBeFocused();
+
+  // Enter on the toggle closes it again.
+  await hide.focus();
+  await page.keyboard.press('Enter');
+  await expect(conversation.getByRole('button', { name: 'Show 25 messages of ui-long' }))
+    .toHaveAttribute('aria-expanded', 'false');
+  await expect(messages.first()).toBeHidden();
+});
+
+test('a stage or notes change that conflicts with a second writer shows both and can be reapplied', async ({ page }) => {
+  await signIn(page, 'olga', 'agent');
+  await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Ada Lovelace' })).toBeVisible();
+
+  // Stage: we choose "customer" while someone else sets "churned".
+  let ada = await customerByName('Ada Lovelace');
+  const stageWriter = await apiAsAdmin('PUT', `/v1/customers/${ada.id}/stage`, { lifecycle_stage: 'churned' },
+    { 'If-Match': `"${ada.version}"` });
+  expect(stageWriter.status).toBe(200);
+  const theirStageVersion = stageWriter.json.version;
+  await page.getByLabel('Lifecycle stage').selectOption('customer');
+  await page.getByRole('button', { name: 'Set stage' }).click();
+  let conflict = page.getByTestId('conflict');
+  await expect(conflict).toContainText('Someone else changed this customer');
+  await expect(conflict).toContainText(`now version ${theirStageVersion}`);
+  const stageRow = conflict.getByRole('row', { name: /^lifecycle_stage/ });
+  await expect(stageRow.getByRole('cell')).toHaveText(['lead', 'churned', 'customer']);
+  await expect(conflict).toBeFocused();
+  await page.screenshot({ path: path.join(shots, 'customer-stage-conflict.png'), fullPage: true });
+  await expectAccessible(page, 'customer (stage conflict)');
+  await conflict.getByRole('button', { name: 'Reapply my changes' }).click();
+  await expect(page.getByTestId('stage-badge')).toHaveText('customer');
+  await expect(page.getByTestId('conflict')).toHaveCount(0);
+  ada = await customerByName('Ada Lovelace');
+  expect(ada.lifecycle_stage).toBe('customer');
+  expect(ada.version).toBe(theirStageVersion + 1);
+
+  // Notes: ours and theirs differ; Reapply saves ours on top of their version.
+  await page.getByRole('textbox', { name: 'Notes', exact: true }).fill('Mine: call after 5 pm.');
+  const notesWriter = await apiAsAdmin('PUT', `/v1/customers/${ada.id}/notes`, { notes: 'Theirs: prefers email.' },
+    { 'If-Match': `"${ada.version}"` });
+  expect(notesWriter.status).toBe(200);
+  await page.getByRole('button', { name: 'Save notes' }).click();
+  conflict = page.getByTestId('conflict');
+  const notesRow = conflict.getByRole('row', { name: /^notes/ });
+  await expect(notesRow.getByRole('cell')).toHaveText(['—', 'Theirs: prefers email.', 'Mine: call after 5 pm.']);
+  await conflict.getByRole('button', { name: 'Reapply my changes' }).click();
+  await expect(page.locator('#status')).toHaveText('Notes saved.');
+  await expect(page.getByRole('textbox', { name: 'Notes', exact: true })).toHaveValue('Mine: call after 5 pm.');
+  ada = await customerByName('Ada Lovelace');
+  expect(ada.notes).toBe('Mine: call after 5 pm.');
+  expect(ada.version).toBe(notesWriter.json.version + 1);
+
+  // Discard keeps the other change and shows it.
+  const again = await apiAsAdmin('PUT', `/v1/customers/${ada.id}/stage`, { lifecycle_stage: 'lead' },
+    { 'If-Match': `"${ada.version}"` });
+  expect(again.status).toBe(200);
+  await page.getByLabel('Lifecycle stage').selectOption('churned');
+  await page.getByRole('button', { name: 'Set stage' }).click();
+  await page.getByTestId('conflict').getByRole('button', { name: 'Discard mine' }).click();
+  await expect(page.getByTestId('stage-badge')).toHaveText('lead');
+  await expect(page.getByLabel('Lifecycle stage')).toHaveValue('lead');
+  expect((await customerByName('Ada Lovelace')).lifecycle_stage).toBe('lead');
+});
+
+test('importing a CSV shows the counts and the line-numbered rejects and warnings', async ({ page }) => {
+  await signIn(page, 'olga', 'agent');
+  await page.getByRole('link', { name: 'Import', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import customers' })).toBeVisible();
+  await page.getByLabel('CSV file').setInputFiles({
+    name: 'people.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('name,email,phone,lifecycle_stage\r\n'
+      + 'Imported One,one@import.example,,lead\r\n'      // line 2
+      + 'Imported Two,not-an-email,,prospect\r\n'        // line 3: warning (email kept in attributes)
+      + 'Imported Three,three@import.example,,bogus\r\n' // line 4: rejected
+      + 'Imported Four,four@import.example\r\n'),        // line 5: rejected (2 fields)
+  });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const result = page.getByTestId('import-result');
+  await expect(result.getByRole('heading', { name: 'Result: people.csv' })).toBeFocused();
+  await expect(page.getByTestId('import-rows')).toHaveText('4');
+  await expect(page.getByTestId('import-imported')).toHaveText('2');
+  await expect(page.getByTestId('import-rejected')).toHaveText('2');
+  await expect(page.getByTestId('import-warnings')).toHaveText('1');
+  const lines = page.getByTestId('import-message');
+  await expect(lines).toHaveCount(3);
+  await expect(lines.nth(0).getByRole('cell')).toHaveText(['3', 'Warning', /invalid email "not-an-email"/]);
+  await expect(lines.nth(1).getByRole('cell')).toHaveText(['4', 'Rejected', /lifecycle_stage: 'bogus'/]);
+  await expect(lines.nth(2).getByRole('cell')).toHaveText(['5', 'Rejected', /expected 4 fields, got 2/]);
+  await expect(page.locator('#status')).toHaveText('Imported 2 of 4 rows; 2 rejected, 1 warning.');
+  await page.screenshot({ path: path.join(shots, 'import.png'), fullPage: true });
+  await expectAccessible(page, 'import');
+
+  expect((await customerByName('Imported One')).lifecycle_stage).toBe('lead');
+  expect((await customerByName('Imported Two')).attributes.invalid_email).toBe('not-an-email');
+  expect(await customerByName('Imported Three')).toBeUndefined();
+
+  // A file whose header cannot be read: the reason, nothing imported.
+  await page.getByLabel('CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('name,Name\r\nA,B\r\n') });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByTestId('import-error')).toContainText("file: header column 'name' appears twice");
+
+  // 390 px: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
+
+test('the role decides: a viewer sees no import or edit control, an agent no merge or undo', async ({ page }) => {
+  await signIn(page, 'victor', 'viewer');
+  await expect(page.getByRole('link', { name: 'Import', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Import CSV' })).toHaveCount(0);
+  await page.goto(`${state().baseURL}/console/#/import`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Import customers' })).toBeVisible();
+  await expect(page.getByText('Importing customers needs the agent or admin role.')).toBeVisible();
+  await expect(page.getByLabel('CSV file')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Import', exact: true })).toHaveCount(0);
+  // The customer screen: messages can be read, nothing can be written.
+  await page.goto(`${state().baseURL}/console/#/customers`);
+  await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Ada Lovelace' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Show \d+ messages? of ui-long$/ })).toBeVisible();
+  for (const name of ['Edit details', 'Set stage', 'Save notes', 'Delete customer', 'Reapply my changes']) {
+    await expect(page.getByRole('button', { name, exact: true })).toHaveCount(0);
+  }
+  await expect(page.getByLabel('Lifecycle stage')).toBeDisabled();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'olga', 'agent');
+  await expect(page.getByRole('link', { name: 'Import', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Import CSV' })).toBeVisible();
+  await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Ada Lovelace' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Set stage' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Delete customer' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Merge history' }).click();
+  await expect(page.getByTestId('merge-row').first()).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Undo/ })).toHaveCount(0);
+});
+
+test('a delete that conflicts with a second writer shows the change and can be confirmed', async ({ page }) => {
+  await signIn(page, 'alice', 'admin');
+  await page.getByLabel('Search').fill('Imported One');
+  await page.getByRole('link', { name: 'Imported One' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Imported One' })).toBeVisible();
+  const one = await customerByName('Imported One');
+  const other = await apiAsAdmin('PATCH', `/v1/customers/${one.id}`, { address: '2 Side St' },
+    { 'If-Match': `"${one.version}"` });
+  expect(other.status).toBe(200);
+  await page.getByRole('button', { name: 'Delete customer' }).click();
+  const conflict = page.getByTestId('conflict');
+  await expect(conflict.getByRole('row', { name: /^address/ }).getByRole('cell')).toHaveText(['—', '2 Side St', '(unchanged)']);
+  await expect(conflict.getByRole('row', { name: /^status/ }).getByRole('cell')).toHaveText(['active', 'active', 'deleted']);
+  expect((await apiAsAdmin('GET', `/v1/customers/${one.id}`)).json.status).toBe('active');
+  await conflict.getByRole('button', { name: 'Delete anyway' }).click();
+  await expect(page.locator('#status')).toHaveText('Customer deleted.');
+  await expect(page.getByText('This customer is deleted.')).toBeVisible();
+  const gone = await apiAsAdmin('GET', `/v1/customers?q=${encodeURIComponent('Imported One')}`);
+  expect(gone.json.items.find((c) => c.name === 'Imported One')).toBeUndefined();
 });

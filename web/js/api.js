@@ -15,11 +15,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, { body, ifMatch, headers = {} } = {}) {
+// `raw` sends a Blob/File or string as is, with `contentType` (the CSV import).
+export async function api(method, path, { body, raw, contentType, ifMatch, headers = {} } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
+  } else if (raw !== undefined) {
+    init.headers['Content-Type'] = contentType;
+    init.body = raw;
   }
   if (ifMatch !== undefined && ifMatch !== null) init.headers['If-Match'] = `"${ifMatch}"`;
   const res = await fetch(path, init);

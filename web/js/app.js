@@ -4,6 +4,7 @@ import { announce, clear, h } from './dom.js';
 import { renderCustomers } from './screens/customers.js';
 import { renderCustomer } from './screens/customer.js';
 import { renderDuplicates } from './screens/duplicates.js';
+import { renderImport } from './screens/import.js';
 import { renderMerges } from './screens/merges.js';
 import { renderOrphans } from './screens/orphans.js';
 import { renderOverview } from './screens/overview.js';
@@ -18,6 +19,7 @@ const routes = [
   [/^#\/merges$/, () => renderMerges(view, session), 'merges'],
   [/^#\/orphans$/, () => renderOrphans(view, session), 'orphans'],
   [/^#\/overview$/, () => renderOverview(view, session), 'overview'],
+  [/^#\/import$/, () => renderImport(view, session), 'import'],
 ];
 
 function showSignedOut(message) {
@@ -72,6 +74,8 @@ async function start() {
     return;
   }
   document.body.dataset.role = session.role;
+  // links to screens that only write (Import) are shown to agents and admins only
+  for (const li of document.querySelectorAll('[data-requires-write]')) li.hidden = !session.canWrite;
   document.getElementById('who').textContent = `${session.user_id} · ${session.role}`;
   const signOut = document.getElementById('sign-out');
   signOut.hidden = false;

@@ -51,7 +51,8 @@ export async function renderCustomers(view, session) {
       field('Search', q), field('Stage', stage), field('Tags (any of)', tags), field('Sort by', sort),
       field('Order', order)),
     h('p', { class: 'toolbar' }, exportLink,
-      h('span', { id: 'export-hint', class: 'hint', text: 'Every customer matching the filters, in this order (CSV).' })),
+      h('span', { id: 'export-hint', class: 'hint', text: 'Every customer matching the filters, in this order (CSV).' }),
+      session.canWrite ? h('a', { class: 'button secondary', href: '#/import', text: 'Import CSV' }) : null),
     session.canWrite ? newCustomerForm() : null,
     results);
   await load(results, session);
