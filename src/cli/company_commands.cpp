@@ -4,9 +4,9 @@
 
 #include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
-#include "db/company_repository.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "services/company_admin_service.hpp"
 
 namespace tradesphere::cli {
 
@@ -28,10 +28,9 @@ CompanyScope company_scope(const GlobalOptions& global, const std::string& slug)
   owner.url = s.target.admin_url;
   owner.size = 1;
   db::Database owner_db(owner);
-  auto company = db::CompanyRepository(owner_db).find_company_by_slug(slug);
-  if (!company) throw std::runtime_error("no company with slug '" + slug + "' (create it: tradesphere company add " + slug + ")");
-  s.ctx = {company->id, "cli", domain::Role::kAdmin, ""};
-  s.default_country_code = company->default_country_code;
+  const auto company = services::CompanyAdminService(owner_db).company_by_slug(slug);
+  s.ctx = {company.id, "cli", domain::Role::kAdmin, ""};
+  s.default_country_code = company.default_country_code;
   return s;
 }
 
@@ -52,7 +51,7 @@ void register_company_commands(CLI::App& app, GlobalOptions& g) {
     owner.url = target.admin_url;
     owner.size = 1;
     db::Database owner_db(owner);
-    auto c = db::CompanyRepository(owner_db).create_company(*slug, name->empty() ? *slug : *name, *cc);
+    auto c = services::CompanyAdminService(owner_db).create_company(*slug, *name, *cc);
     std::cout << c.id << "\n";
   });
 }

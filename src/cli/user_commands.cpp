@@ -6,8 +6,8 @@
 
 #include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
-#include "db/company_repository.hpp"
 #include "db/database.hpp"
+#include "services/company_admin_service.hpp"
 
 namespace tradesphere::cli {
 
@@ -29,7 +29,7 @@ void register_user_commands(CLI::App& app, GlobalOptions& g) {
     owner.url = scope.target.admin_url;
     owner.size = 1;
     db::Database owner_db(owner);
-    auto u = db::CompanyRepository(owner_db).add_app_user(*tech_id, scope.ctx.company_id, domain::parse_role(*role));
+    auto u = services::CompanyAdminService(owner_db).add_user(*tech_id, scope.ctx.company_id, domain::parse_role(*role));
     std::cout << u.tech_id << " " << u.company_id << " " << domain::to_string(u.role) << "\n";
   });
 }
