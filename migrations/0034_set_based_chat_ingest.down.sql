@@ -10,6 +10,7 @@ CREATE TRIGGER trg_vc_usage_metrics_refresh
   ON "VC Usage"
   FOR EACH ROW EXECUTE FUNCTION vc_usage_metrics_refresh();
 
+DROP FUNCTION chat_flush_new_customers_retrying();
 DROP FUNCTION chat_flush_new_customers();
 
 -- 0011's customers_after_insert

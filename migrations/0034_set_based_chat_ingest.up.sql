@@ -231,7 +231,7 @@ BEGIN
   -- A long statement (~540 new customers so far): their side effects now, so that the
   -- list stays short (each append copies it). Nothing the matching reads is written.
   IF length(current_setting('app.chat_new_customers', true)) > 40000 THEN
-    PERFORM chat_flush_new_customers();
+    PERFORM chat_flush_new_customers_retrying();
   END IF;
   -- app_enter_company(NEW.company_id), inlined
   v_prev := current_setting('app.company_id', true);
@@ -443,6 +443,35 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION chat_flush_new_customers() FROM PUBLIC;
 
+-- The flush, a deadlock retried (twice): the term dictionaries' upserts of two
+-- statements creating customers with the same names can lock in opposite orders.
+-- The failed attempt is rolled back with its locks (and the list restored), so the
+-- next one waits for the other transaction instead. Any other error fails the
+-- statement: the customers it created are linked already and cannot be taken back
+-- (before 0034 such an error was caught per row, which stayed orphaned).
+CREATE FUNCTION chat_flush_new_customers_retrying() RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = public, pg_temp
+AS $$
+BEGIN
+  FOR v_attempt IN 1..3 LOOP
+    BEGIN
+      -- test hook: the first N attempts fail as if deadlocked
+      IF v_attempt <= coalesce(nullif(current_setting('app.test_flush_deadlocks', true), '')::integer, 0) THEN
+        RAISE EXCEPTION 'deadlock forced by app.test_flush_deadlocks' USING ERRCODE = 'deadlock_detected';
+      END IF;
+      PERFORM chat_flush_new_customers();
+      RETURN;
+    EXCEPTION WHEN deadlock_detected THEN
+      IF v_attempt = 3 THEN
+        RAISE;
+      END IF;
+    END;
+  END LOOP;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION chat_flush_new_customers_retrying() FROM PUBLIC;
+
 ------------------------------------------------------------------------------
 -- the statement's metrics, set-based
 ------------------------------------------------------------------------------
@@ -458,7 +487,7 @@ DECLARE
   v_msg     text;
   v_row     record;
 BEGIN
-  PERFORM chat_flush_new_customers();
+  PERFORM chat_flush_new_customers_retrying();
 
   FOR v_company IN
     SELECT DISTINCT n.company_id FROM new_chat_rows n WHERE n.customer_id IS NOT NULL

@@ -639,4 +639,36 @@ TEST_F(ChatIngestBatchTest, ALegacyWriterBatchSpanningTwoCompaniesIsSyncedPerTen
   EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE tech_id = '" + w.ghost_tech + "' AND company_id IS NULL AND customer_id IS NULL"), 10);
 }
 
+// The deferred side effects are retried after a deadlock (the term dictionaries of
+// two statements creating customers with the same names); a third deadlock fails the
+// statement, which then stores nothing.
+TEST_F(ChatIngestBatchTest, ADeadlockInTheDeferredSideEffectsIsRetriedTwice) {
+  const World w = make_world("dl");
+  auto insert = [&](const std::string& deadlocks, const std::string& tag) {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.test_flush_deadlocks', '" + deadlocks + "', true)");
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                   "SELECT $1, $2 || g, 'Dl Person ' || $2 || g, $2 || g || '@x.io', 'm' FROM generate_series(1, 20) g",
+                   w.tech[0], tag);
+    tx.commit();
+  };
+  insert("2", "ok");
+  const std::string co = "company_id = '" + w.company[0] + "'";
+  const std::string made = " AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND name LIKE 'Dl Person ok%')";
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Dl Person ok%'"), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics WHERE message_count = 1 AND " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+  try {
+    insert("3", "no");
+    ADD_FAILURE() << "three deadlocks should fail the statement";
+  } catch (const pqxx::deadlock_detected&) {
+    // 40P01, what the statement got
+  }
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id LIKE 'no%'"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE name LIKE 'Dl Person no%'"), 0);
+}
+
 }  // namespace
