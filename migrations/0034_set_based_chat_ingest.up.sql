@@ -43,7 +43,9 @@
 -- ids of customer_events/customer_audit_log rows are ordered differently (a
 -- statement's `created` events and audit rows follow its match_conflict events),
 -- and a new customer's audit row and search row appear at the end of the
--- statement instead of in its middle.
+-- statement instead of in its middle. An error while writing the deferred side
+-- effects (a deadlock is retried twice) fails the statement; before, the same
+-- error inside the row's sync left that row orphaned with a recorded failure.
 
 ------------------------------------------------------------------------------
 -- the matching, with deferred side effects of a created customer
