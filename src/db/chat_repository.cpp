@@ -1,5 +1,7 @@
 #include "db/chat_repository.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
@@ -19,6 +21,19 @@ const std::string kInsertChat = R"SQL(
 INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
                         user_message, ai_response, created_at)
 VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()))
+RETURNING id, customer_id::text
+)SQL";
+
+// A batch in one statement (migration 0034 makes a multi-row insert set-based): the
+// records in order, so the ids (and the row-by-row matching in id order) follow it.
+constexpr const char* kInsertChats = R"SQL(
+INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
+                        user_message, ai_response, created_at)
+SELECT $1::uuid, e.r->>'session_id', e.r->>'tech_id', e.r->>'customer_name', e.r->>'customer_email',
+       e.r->>'customer_phone', e.r->>'user_message', e.r->>'ai_response',
+       coalesce((e.r->>'created_at')::timestamptz, now())
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e (r, ord)
+ ORDER BY e.ord
 RETURNING id, customer_id::text
 )SQL";
 
@@ -224,15 +239,31 @@ StoredChat ChatRepository::insert_chat(const domain::RequestContext& ctx, const 
 std::vector<StoredChat> ChatRepository::insert_chats(const domain::RequestContext& ctx,
                                                      const std::vector<domain::ChatRecord>& records) {
   require_writer(ctx);
+  auto opt_json = [](const std::optional<std::string>& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& record : records) {
+    rows.push_back({{"session_id", record.session_id},
+                    {"tech_id", record.tech_id},
+                    {"customer_name", opt_json(record.customer_name)},
+                    {"customer_email", opt_json(record.customer_email)},
+                    {"customer_phone", opt_json(record.customer_phone)},
+                    {"user_message", record.user_message},
+                    {"ai_response", record.ai_response},
+                    {"created_at", opt_json(record.created_at)}});
+  }
   return db_.transact(ctx, "sync_batch_from_chat", [&](Tx& tx) {
     std::vector<StoredChat> stored;
     stored.reserve(records.size());
-    for (const auto& record : records) {
-      auto row = tx.exec1(kInsertChat, ctx.company_id, record.session_id, record.tech_id, p(record.customer_name),
-                          p(record.customer_email), p(record.customer_phone), record.user_message,
-                          record.ai_response, p(record.created_at));
+    for (const auto& row : tx.exec(kInsertChats, ctx.company_id, rows.dump())) {
       stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
     }
+    if (stored.size() != records.size()) {
+      throw domain::RepositoryError("chat batch: " + std::to_string(stored.size()) + " rows stored of " +
+                            std::to_string(records.size()));
+    }
+    // ids are drawn in insertion order: sorted, they follow the records
+    std::sort(stored.begin(), stored.end(),
+              [](const StoredChat& a, const StoredChat& b) { return a.chat_row_id < b.chat_row_id; });
     return stored;
   });
 }

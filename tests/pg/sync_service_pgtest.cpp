@@ -165,4 +165,36 @@ TEST_F(CustomerSyncServiceTest, EnrichDelegatesToTheEnrichmentService) {
   EXPECT_THROW(sync.enrich_customer_from_conversations(agent_b, r.customer->customer.id), domain::NotFoundError);
 }
 
+// POST /v1/chat's batch (one multi-row INSERT since migration 0034): the answer is in
+// record order, and each record gets what it would get inserted alone in that order:
+// a later record finds the customer an earlier one created (by email in another case,
+// by session), a record without contact data stays orphaned.
+TEST_F(CustomerSyncServiceTest, ABatchIsAnsweredInRecordOrderAndLaterRecordsFindEarlierOnesCustomers) {
+  CustomerSyncService sync(*db);
+  auto known = sync.sync_from_chat(agent_a, chat("k-1", "tech-a", "Kim", "kim@example.com", "before"));
+  ASSERT_TRUE(known.customer);
+  std::vector<domain::ChatRecord> batch = {
+      chat("b-1", "tech-a", "Pia", "pia@example.com", "one", "2026-03-01T10:00:00Z"),
+      chat("b-2", "tech-a", "", "", "two"),
+      chat("b-3", "tech-a", "", "PIA@example.com", "three"),
+      chat("b-1", "tech-a", "", "", "four"),
+      chat("b-4", "tech-a", "", "kim@example.com", "five"),
+      chat("b-5", "tech-a", "Quinn", "", "six"),
+  };
+  const auto stored = sync.sync_batch_from_chat(agent_a, batch);
+  ASSERT_EQ(stored.size(), batch.size());
+  for (std::size_t i = 1; i < stored.size(); ++i) EXPECT_GT(stored[i].chat_row_id, stored[i - 1].chat_row_id);
+  ASSERT_TRUE(stored[0].customer_id);
+  EXPECT_FALSE(stored[1].customer_id);
+  EXPECT_EQ(stored[2].customer_id, stored[0].customer_id);
+  EXPECT_EQ(stored[3].customer_id, stored[0].customer_id);
+  EXPECT_EQ(stored[4].customer_id, known.customer->customer.id);
+  ASSERT_TRUE(stored[5].customer_id);
+  EXPECT_NE(stored[5].customer_id, stored[0].customer_id);
+  const auto pia = CustomerRepository(*db).get_customer_with_metrics(agent_a, *stored[0].customer_id);
+  EXPECT_EQ(pia.metrics.message_count, 3);
+  EXPECT_EQ(pia.metrics.conversation_count, 2);
+  EXPECT_EQ(pia.metrics.last_message_preview, "four");
+}
+
 }  // namespace

@@ -1,0 +1,674 @@
+// Set-based chat ingest (migration 0034): a multi-row INSERT into "VC Usage" links,
+// creates, records failures and counts metrics exactly as the same rows inserted one
+// by one in id order. docs/database.md, "Chat sync".
+//
+// Property test: two "worlds" in one database, each with two companies holding the
+// same pre-existing customers and chat rows. The same generated messy rows (shared
+// sessions, emails in different case and padding, shared phones, rows without
+// contact, explicit links, NULL timestamps, a quarantined row) go into world 1 as
+// ONE multi-row INSERT and into world 2 as single-row INSERTs in the same order.
+// Every table the sync and the metrics write is then read per company, with
+// customer ids replaced by a label (a pre-existing customer's name, or the position
+// of the first chat row linked to it) and chat row ids by their position, and the
+// two worlds must be identical.
+#include <algorithm>
+#include <functional>
+#include <latch>
+#include <map>
+#include <optional>
+#include <random>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+using Opt = std::optional<std::string>;
+
+struct ChatRow {
+  int company = 0;  // 0, 1 = the world's companies; 2 = an unknown tech id (quarantined)
+  Opt session, name, email, phone, created_at;
+  Opt explicit_customer;  // name of a pre-existing customer to link explicitly
+  std::string message;
+};
+
+struct World {
+  std::string company[2];
+  std::string tech[2];
+  std::string ghost_tech;  // matches no user
+};
+
+const std::vector<std::string> kPreNames = {"Pre Dana", "Pre Eve", "Pre Old Finn", "Pre Finn", "Pre Gone"};
+
+// The same pools for every world: collisions are the point.
+std::vector<ChatRow> generate(unsigned seed, int n) {
+  std::mt19937 rng(seed);
+  auto pick = [&](const std::vector<Opt>& pool) { return pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]; };
+  const std::vector<Opt> sessions = {"s1", "s2", "s3", "s4", "s5", "s6", "s-pre", "", std::nullopt, std::nullopt};
+  const std::vector<Opt> names = {"Ann", "  Bob   Smith ", "Carl", "", std::nullopt, "Dora", "Ann"};
+  const std::vector<Opt> emails = {"ann@x.io",  " ANN@X.IO ",     "Ann@x.io ", "bob@y.org", "BOB@Y.ORG  ", "carl@z.net",
+                                   "invalid",   "",               std::nullopt, std::nullopt, "dana@w.com", "FINN.OLD@w.com",
+                                   "gone@w.com", "eve@w.com",     std::nullopt};
+  const std::vector<Opt> phones = {"(555) 111-2222", "+1 555 111 2222", "555-333-4444", "1 555 333 4444", "12345",
+                                   "",               std::nullopt,      std::nullopt,   std::nullopt,     "+1 555 999 0000"};
+  const std::vector<Opt> times = {"2026-01-01 10:00:00+00", "2026-01-01 10:00:00+00", "2026-01-02 09:00:00+00",
+                                  "2025-12-31 23:00:00+00", std::nullopt};
+  std::vector<ChatRow> rows;
+  for (int i = 0; i < n; ++i) {
+    ChatRow r;
+    const int c = std::uniform_int_distribution<int>(0, 99)(rng);
+    r.company = c < 55 ? 0 : (c < 97 ? 1 : 2);
+    r.session = pick(sessions);
+    r.name = pick(names);
+    r.email = pick(emails);
+    r.phone = pick(phones);
+    r.created_at = pick(times);
+    if (std::uniform_int_distribution<int>(0, 19)(rng) == 0) r.explicit_customer = "Pre Eve";
+    r.message = "message " + std::to_string(i);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+class ChatIngestBatchTest : public tradesphere::testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    // as in an adopted legacy database: chat rows without a timestamp (metrics order them first)
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("ALTER TABLE \"VC Usage\" ALTER COLUMN created_at DROP NOT NULL");
+    tx.commit();
+  }
+
+  World make_world(const std::string& tag) {
+    World w;
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    for (int i = 0; i < 2; ++i) {
+      const std::string slug = tag + "-" + std::to_string(i);
+      w.company[i] = tx.exec_params1("INSERT INTO companies (slug, name, default_country_code) VALUES ($1, $1, '1') RETURNING id::text",
+                                     slug)[0].as<std::string>();
+      w.tech[i] = "tech-" + slug;
+      tx.exec_params("INSERT INTO app_users (tech_id, company_id, role) VALUES ($1, $2::uuid, 'agent')", w.tech[i],
+                     w.company[i]);
+    }
+    w.ghost_tech = "ghost-" + tag;
+    tx.commit();
+    // identical pre-existing state: customers (one merged into another, one soft-deleted)
+    // and a linked conversation, created the same way in every company
+    for (int i = 0; i < 2; ++i) {
+      pqxx::connection a(app_url());
+      pqxx::work t(a);
+      t.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'prop-test', true)",
+                    w.company[i]);
+      auto add = [&](const std::string& name, const std::string& email, const std::string& phone) {
+        return t.exec_params1("INSERT INTO customers (name, email, phone, company_id) VALUES ($1, nullif($2, ''), "
+                              "nullif($3, ''), $4::uuid) RETURNING id::text",
+                              name, email, phone, w.company[i])[0].as<std::string>();
+      };
+      const std::string dana = add("Pre Dana", "dana@w.com", "+1 555 999 0000");
+      add("Pre Eve", "eve@w.com", "");
+      const std::string old_finn = add("Pre Old Finn", "finn.old@w.com", "");
+      const std::string finn = add("Pre Finn", "finn@w.com", "");
+      const std::string gone = add("Pre Gone", "gone@w.com", "");
+      t.exec("UPDATE customers SET status = 'merged', merged_into_customer_id = '" + finn + "' WHERE id = '" + old_finn + "'");
+      t.exec("UPDATE customers SET status = 'deleted' WHERE id = '" + gone + "'");
+      t.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, user_message, created_at) "
+                    "VALUES ($1, 's-pre', 'Dana', 'earlier', '2025-06-01 00:00:00+00')",
+                    w.tech[i]);
+      t.commit();
+      (void)dana;
+    }
+    return w;
+  }
+
+  std::string tech_of(const World& w, const ChatRow& r) const { return r.company == 2 ? w.ghost_tech : w.tech[r.company]; }
+
+  static const char* p(const Opt& o) { return o ? o->c_str() : nullptr; }
+
+  static constexpr const char* kInsertOne =
+      "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message, "
+      "created_at, customer_id) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, "
+      "        (SELECT c.id FROM customers c JOIN app_users u ON u.company_id = c.company_id "
+      "          WHERE u.tech_id = $1 AND c.name = $8)) "
+      "RETURNING id, customer_id::text";
+
+  // world 1: one statement for every row, as the owner (tenants from the tech ids);
+  // returns RETURNING's customer ids by row position
+  std::vector<Opt> insert_batch(const World& w, const std::vector<ChatRow>& rows, bool fail_metrics_batch = false) {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    if (fail_metrics_batch) tx.exec("SELECT set_config('app.test_fail_metrics_batch', 'on', true)");
+    // a VALUES list of quoted literals keeps NULLs exact
+    auto lit = [&](const Opt& o) { return o ? tx.quote(*o) : std::string("NULL"); };
+    std::string sql =
+        "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message, "
+        "created_at, customer_id) SELECT v.t, v.s, v.n, v.e, v.p, v.m, v.a::timestamptz, "
+        "(SELECT c.id FROM customers c JOIN app_users u ON u.company_id = c.company_id WHERE u.tech_id = v.t AND c.name = v.x) "
+        "FROM (VALUES ";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      if (i) sql += ", ";
+      sql += "(" + std::to_string(i) + ", " + lit(tech_of(w, r)) + "::text, " + lit(r.session) + "::text, " + lit(r.name) +
+             "::text, " + lit(r.email) + "::text, " + lit(r.phone) + "::text, " + lit(r.message) + "::text, " +
+             lit(r.created_at) + "::text, " + lit(r.explicit_customer) + "::text)";
+    }
+    sql += ") AS v (ord, t, s, n, e, p, m, a, x) ORDER BY v.ord RETURNING id, customer_id::text";
+    auto res = tx.exec(sql);
+    tx.commit();
+    std::vector<std::pair<long long, Opt>> out;
+    for (const auto& row : res) out.emplace_back(row[0].as<long long>(), row[1].as<Opt>());
+    std::sort(out.begin(), out.end());
+    std::vector<Opt> customers;
+    for (auto& [id, cust] : out) customers.push_back(cust);
+    return customers;
+  }
+
+  // world 2: one statement per row in the same order, one transaction, as the
+  // application in the row's tenant (the quarantined row through the legacy policy)
+  std::vector<Opt> insert_row_by_row(const World& w, const std::vector<ChatRow>& rows) {
+    std::vector<Opt> customers;
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    for (const auto& r : rows) {
+      tx.exec_params("SELECT set_config('app.company_id', $1, true)", r.company == 2 ? std::string() : w.company[r.company]);
+      if (r.company == 2) {
+        tx.exec_params(
+            "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message, "
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)",
+            tech_of(w, r), p(r.session), p(r.name), p(r.email), p(r.phone), r.message, p(r.created_at));
+        customers.push_back(std::nullopt);
+        continue;
+      }
+      auto res = tx.exec_params(kInsertOne, tech_of(w, r), p(r.session), p(r.name), p(r.email), p(r.phone), r.message,
+                                p(r.created_at), p(r.explicit_customer));
+      customers.push_back(res[0][1].as<Opt>());
+    }
+    tx.commit();
+    return customers;
+  }
+
+  // world 3, the rule as backfill applies it (link_chat_row, whose new customers get
+  // their side effects from the customer triggers at once, as before 0034): the rows
+  // stored with the sync paused, then linked one by one in id order
+  void insert_paused_then_link(const World& w, const std::vector<ChatRow>& rows) {
+    pause(w.company[0], true);
+    pause(w.company[1], true);
+    insert_batch(w, rows);
+    pause(w.company[0], false);
+    pause(w.company[1], false);
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    for (const auto& r : tx.exec("SELECT id FROM \"VC Usage\" WHERE company_id IN ('" + w.company[0] + "', '" + w.company[1] +
+                                 "') AND customer_id IS NULL ORDER BY id")) {
+      tx.exec("SELECT link_chat_row(" + r[0].as<std::string>() + ")");
+    }
+    tx.commit();
+  }
+
+  // Everything the sync and the metrics wrote for one company, canonical and sorted.
+  std::map<std::string, std::vector<std::string>> snapshot(const std::string& company) {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    const std::string q = "'" + company + "'::uuid";
+    std::map<std::string, std::string> label;  // customer id -> label
+    std::map<long long, int> ord;              // chat row id -> position
+    {
+      int i = 0;
+      for (const auto& r : tx.exec("SELECT id FROM \"VC Usage\" WHERE company_id = " + q + " ORDER BY id")) ord[r[0].as<long long>()] = i++;
+      for (const auto& r : tx.exec("SELECT c.id::text, c.name, (SELECT min(v.id) FROM \"VC Usage\" v WHERE v.company_id = c.company_id "
+                                   "AND v.customer_id = c.id) FROM customers c WHERE c.company_id = " + q)) {
+        const auto name = r[1].as<Opt>();
+        if (name && std::find(kPreNames.begin(), kPreNames.end(), *name) != kPreNames.end()) {
+          label[r[0].as<std::string>()] = "pre:" + *name;
+        } else if (!r[2].is_null()) {
+          label[r[0].as<std::string>()] = "chat:" + std::to_string(ord.at(r[2].as<long long>()));
+        } else {
+          label[r[0].as<std::string>()] = "unlinked:" + name.value_or("?");
+        }
+      }
+    }
+    auto L = [&](const pqxx::field& f) { return f.is_null() ? std::string("NULL") : label.at(f.as<std::string>()); };
+    auto T = [](const pqxx::field& f) { return f.is_null() ? std::string("NULL") : f.as<std::string>(); };
+    auto O = [&](const pqxx::field& f) { return f.is_null() ? std::string("NULL") : "#" + std::to_string(ord.at(f.as<long long>())); };
+    const std::regex row_key("^row:([0-9]+)$");
+    auto K = [&](const std::string& key) {
+      std::smatch m;
+      if (std::regex_match(key, m, row_key)) return "row:#" + std::to_string(ord.at(std::stoll(m[1])));
+      return key;
+    };
+    // JSON payloads: customer ids -> labels, chat row ids -> positions
+    std::function<void(nlohmann::json&)> canon = [&](nlohmann::json& j) {
+      if (j.is_object()) {
+        for (auto& [k, v] : j.items()) {
+          if (k == "vc_usage_id" && v.is_number_integer()) {
+            v = "#" + std::to_string(ord.at(v.get<long long>()));
+          } else if (k == "session_key" && v.is_string()) {
+            v = K(v.get<std::string>());
+          } else {
+            canon(v);
+          }
+        }
+      } else if (j.is_array()) {
+        for (auto& v : j) canon(v);
+      } else if (j.is_string() && label.count(j.get<std::string>())) {
+        j = label.at(j.get<std::string>());
+      }
+    };
+    auto J = [&](const pqxx::field& f) {
+      if (f.is_null()) return std::string("NULL");
+      auto j = nlohmann::json::parse(f.as<std::string>());
+      canon(j);
+      return j.dump();
+    };
+
+    std::map<std::string, std::vector<std::string>> s;
+    for (const auto& r : tx.exec("SELECT id, customer_id::text FROM \"VC Usage\" WHERE company_id = " + q)) {
+      s["chat"].push_back(O(r[0]) + " -> " + L(r[1]));
+    }
+    for (const auto& r : tx.exec("SELECT id::text, name, email, phone, source, lifecycle_stage, status, merged_into_customer_id::text, "
+                                 "version::text FROM customers WHERE company_id = " + q)) {
+      s["customers"].push_back(L(r[0]) + "|" + T(r[1]) + "|" + T(r[2]) + "|" + T(r[3]) + "|" + T(r[4]) + "|" + T(r[5]) + "|" +
+                               T(r[6]) + "|" + L(r[7]) + "|" + T(r[8]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, key_type, key_value FROM customer_matching_keys WHERE company_id = " + q)) {
+      s["keys"].push_back(L(r[0]) + "|" + T(r[1]) + "|" + T(r[2]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, customer_status, conversation_count::text, message_count::text, "
+                                 "first_contact_at::text, last_contact_at::text, last_message_id, last_message_preview "
+                                 "FROM customer_metrics WHERE company_id = " + q)) {
+      s["metrics"].push_back(L(r[0]) + "|" + T(r[1]) + "|" + T(r[2]) + "|" + T(r[3]) + "|" + T(r[4]) + "|" + T(r[5]) + "|" +
+                             O(r[6]) + "|" + T(r[7]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, session_key, message_count::text FROM customer_session_counts "
+                                 "WHERE company_id = " + q)) {
+      s["sessions"].push_back(L(r[0]) + "|" + K(r[1].as<std::string>()) + "|" + T(r[2]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, event_type, payload::text, actor FROM customer_events WHERE company_id = " + q)) {
+      s["events"].push_back(L(r[0]) + "|" + T(r[1]) + "|" + J(r[2]) + "|" + T(r[3]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, table_name, operation, actor, after->>'name', after->>'email', "
+                                 "after->>'phone', after->>'status', after->>'source', after->>'version', changed_fields::text "
+                                 "FROM customer_audit_log WHERE company_id = " + q + " AND table_name = 'customers'")) {
+      std::string line = L(r[0]);
+      for (int i = 1; i < 11; ++i) { line += "|"; line += T(r[i]); }
+      s["audit"].push_back(line);
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text, name, email_lc, phone_digits FROM customer_search WHERE company_id = " + q)) {
+      s["search"].push_back(L(r[0]) + "|" + T(r[1]) + "|" + T(r[2]) + "|" + T(r[3]));
+    }
+    for (const auto& r : tx.exec("SELECT name, customers::text FROM search_name_terms WHERE company_id = " + q)) {
+      s["name_terms"].push_back(T(r[0]) + "|" + T(r[1]));
+    }
+    for (const auto& r : tx.exec("SELECT stem, customers::text FROM search_email_stems WHERE company_id = " + q)) {
+      s["email_stems"].push_back(T(r[0]) + "|" + T(r[1]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_id::text FROM duplicate_queue WHERE company_id = " + q)) {
+      s["duplicate_queue"].push_back(L(r[0]));
+    }
+    for (const auto& r : tx.exec("SELECT customer_a::text, customer_b::text, score::text, evidence::text FROM duplicate_candidates "
+                                 "WHERE company_id = " + q)) {
+      auto a = L(r[0]), b = L(r[1]);
+      if (b < a) std::swap(a, b);
+      s["candidates"].push_back(a + "|" + b + "|" + T(r[2]) + "|" + J(r[3]));
+    }
+    for (const auto& r : tx.exec("SELECT vc_usage_id, reason, sqlstate, message, attempts::text, resolved_at IS NULL "
+                                 "FROM chat_sync_failures WHERE company_id = " + q)) {
+      s["failures"].push_back(O(r[0]) + "|" + T(r[1]) + "|" + T(r[2]) + "|" + T(r[3]) + "|" + T(r[4]) + "|" + T(r[5]));
+    }
+    s["drift"].push_back(tx.exec1("SELECT count(*)::text FROM customer_metrics_drift(" + q + ")")[0].as<std::string>());
+    for (auto& [k, v] : s) std::sort(v.begin(), v.end());
+    return s;
+  }
+
+  void expect_same_world(const World& batch, const World& rows, bool compare_failures = true) {
+    for (int i = 0; i < 2; ++i) {
+      SCOPED_TRACE("company " + std::to_string(i));
+      const auto a = snapshot(batch.company[i]);
+      const auto b = snapshot(rows.company[i]);
+      for (const auto& [table, lines] : b) {
+        SCOPED_TRACE(table);
+        if (table == "failures" && !compare_failures) continue;
+        ASSERT_TRUE(a.count(table));
+        EXPECT_EQ(a.at(table), lines);
+      }
+      EXPECT_EQ(a.at("drift"), std::vector<std::string>{"0"});
+    }
+  }
+
+  long long owner_count(const std::string& sql) {
+    pqxx::connection c(owner_url());
+    pqxx::nontransaction tx(c);
+    return tx.exec1(sql)[0].as<long long>();
+  }
+
+  void pause(const std::string& company, bool paused) {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, $2)", company, paused);
+    tx.commit();
+  }
+};
+
+TEST_F(ChatIngestBatchTest, AMultiRowInsertLinksCreatesAndCountsExactlyLikeRowByRowInIdOrder) {
+  for (unsigned seed : {1u, 2u, 3u, 4u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const auto rows = generate(seed, 120);
+    const World batch = make_world("batch" + std::to_string(seed));
+    const World single = make_world("single" + std::to_string(seed));
+    const auto returned_batch = insert_batch(batch, rows);
+    const auto returned_single = insert_row_by_row(single, rows);
+    {
+      SCOPED_TRACE("one multi-row INSERT vs single-row INSERTs");
+      expect_same_world(batch, single);
+    }
+    {
+      // against the backfill's path, whose new customers get their side effects from
+      // the customer triggers (as every chat customer did before 0034); without
+      // explicit links, which the backfill would see early (they are linked at insert)
+      SCOPED_TRACE("one multi-row INSERT vs link_chat_row in id order");
+      auto plain = rows;
+      for (auto& r : plain) r.explicit_customer.reset();
+      const World batch2 = make_world("batch2-" + std::to_string(seed));
+      const World linked = make_world("linked" + std::to_string(seed));
+      insert_batch(batch2, plain);
+      insert_paused_then_link(linked, plain);
+      expect_same_world(batch2, linked, /*compare_failures=*/false);
+    }
+
+    // RETURNING answers with the customer each row got (set before the row was stored)
+    pqxx::connection c(owner_url());
+    pqxx::nontransaction tx(c);
+    const auto stored = tx.exec("SELECT customer_id::text FROM \"VC Usage\" WHERE tech_id IN ('" + batch.tech[0] + "', '" +
+                                batch.tech[1] + "', '" + batch.ghost_tech + "') AND user_message <> 'earlier' "
+                                "ORDER BY id");
+    ASSERT_EQ(stored.size(), rows.size());
+    ASSERT_EQ(returned_single.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(returned_batch[i], stored[i][0].as<Opt>()) << "row " << i;
+      EXPECT_EQ(returned_batch[i].has_value(), returned_single[i].has_value()) << "row " << i;
+    }
+    // the rows of the unknown tech id are stored, quarantined, never linked
+    const auto ghosts = std::count_if(rows.begin(), rows.end(), [](const ChatRow& r) { return r.company == 2; });
+    for (const auto& w : {batch, single}) {
+      EXPECT_EQ(owner_count("SELECT count(*) FROM vc_usage_quarantine q JOIN \"VC Usage\" v ON v.id = q.vc_usage_id "
+                            "WHERE v.tech_id = '" + w.ghost_tech + "' AND v.company_id IS NULL AND v.customer_id IS NULL"),
+                ghosts);
+    }
+    // the data really exercises the rules
+    EXPECT_GT(owner_count("SELECT count(*) FROM customers WHERE company_id = '" + batch.company[0] + "' AND source = 'chat'"), 3);
+    EXPECT_GT(owner_count("SELECT count(*) FROM customer_events WHERE company_id IN ('" + batch.company[0] + "', '" +
+                          batch.company[1] + "') AND event_type = 'match_conflict'"), 0);
+    EXPECT_GT(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + batch.company[0] + "' AND customer_id IS NULL"), 0)
+        << "rows without contact data stay orphaned";
+  }
+}
+
+// Sync paused for one company, failures forced in the other: the same failure rows,
+// every chat row kept; and the metrics fallback (the set-based statement failing)
+// counts exactly like the set-based path.
+TEST_F(ChatIngestBatchTest, PausedAndFailingSyncAndTheRowByRowMetricsFallbackGiveTheSameResult) {
+  const auto rows = generate(7, 80);
+  const World batch = make_world("pbatch");
+  const World single = make_world("psingle");
+  pause(batch.company[1], true);
+  pause(single.company[1], true);
+  insert_batch(batch, rows, /*fail_metrics_batch=*/true);
+  insert_row_by_row(single, rows);
+  expect_same_world(batch, single);
+  EXPECT_GT(owner_count("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + batch.company[1] +
+                        "' AND reason = 'paused' AND resolved_at IS NULL"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM chat_sync_failures WHERE reason = 'metrics'"), 0);
+
+  // a failing sync: every row stored orphaned with an 'error' failure, in both paths
+  const World fbatch = make_world("fbatch");
+  const World fsingle = make_world("fsingle");
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.test_fail_sync', 'on', true)");
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) "
+                   "SELECT $1, 'f' || g, 'f' || g || '@x.io', 'm' FROM generate_series(1, 5) g",
+                   fbatch.tech[0]);
+    tx.commit();
+  }
+  {
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.test_fail_sync', 'on', true)");
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    tx.exec_params("SELECT set_config('app.company_id', $1, true)", fsingle.company[0]);
+    for (int g = 1; g <= 5; ++g) {
+      tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) VALUES ($1, $2, $3, 'm')",
+                     fsingle.tech[0], "f" + std::to_string(g), "f" + std::to_string(g) + "@x.io");
+    }
+    tx.commit();
+  }
+  expect_same_world(fbatch, fsingle);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + fbatch.company[0] +
+                        "' AND reason = 'error' AND resolved_at IS NULL"), 5);
+}
+
+// One row: RETURNING gives the new customer, whose side effects all exist when the
+// statement ends (audit row, every key, created event, metrics, search row, queue).
+TEST_F(ChatIngestBatchTest, ASingleRowInsertCreatesTheCustomerWithEverySideEffectByTheEndOfTheStatement) {
+  const World w = make_world("one");
+  pqxx::connection c(app_url());
+  pqxx::work tx(c);
+  tx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'one', true)", w.company[0]);
+  const auto customer = tx.exec_params1(
+      "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message) "
+      "VALUES ($1, 'one-1', ' Hana  Kato ', ' HANA@Example.com', '(555) 444-1212', 'hi') RETURNING customer_id::text",
+      w.tech[0])[0].as<Opt>();
+  ASSERT_TRUE(customer);
+  const std::string id = "'" + *customer + "'::uuid";
+  EXPECT_EQ(tx.exec1("SELECT name || '/' || email || '/' || phone FROM customers WHERE id = " + id)[0].as<std::string>(),
+            "Hana Kato/hana@example.com/+15554441212");
+  EXPECT_EQ(tx.exec1("SELECT string_agg(key_type || '=' || key_value, ',' ORDER BY key_type) FROM customer_matching_keys "
+                     "WHERE customer_id = " + id)[0].as<std::string>(),
+            "email=hana@example.com,name=hana kato,phone=+15554441212");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_audit_log WHERE customer_id = " + id +
+                     " AND operation = 'INSERT' AND actor = 'one'")[0].as<int>(), 1);
+  EXPECT_EQ(tx.exec1("SELECT string_agg(event_type, ',' ORDER BY id) FROM customer_events WHERE customer_id = " + id)[0].as<std::string>(),
+            "created,conversation_linked");
+  EXPECT_EQ(tx.exec1("SELECT conversation_count || '/' || message_count || '/' || last_message_preview FROM customer_metrics "
+                     "WHERE customer_id = " + id)[0].as<std::string>(),
+            "1/1/hi");
+  // the next row of the same transaction finds it by its phone in another format
+  EXPECT_EQ(tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_phone, user_message) "
+                            "VALUES ($1, 'one-2', '+1 555 444 1212', 'again') RETURNING customer_id::text",
+                            w.tech[0])[0].as<Opt>(),
+            customer);
+  tx.commit();
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM duplicate_queue WHERE customer_id = " + id), 1);
+  // search finds it (customer_search and its term dictionary were written)
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE customer_id = " + id + " AND email_lc = 'hana@example.com'"), 1);
+  EXPECT_EQ(owner_count("SELECT customers FROM search_name_terms WHERE company_id = '" + w.company[0] + "' AND name = 'Hana Kato'"), 1);
+}
+
+// The application cannot skip the customer side effects by setting the deferral flag
+// itself: its own customer inserts still get their audit row and keys.
+TEST_F(ChatIngestBatchTest, TheDeferralFlagSetByTheApplicationSkipsNothing) {
+  const World w = make_world("flag");
+  pqxx::connection c(app_url());
+  pqxx::work tx(c);
+  tx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.chat_defer_customer_effects', 'on', true), "
+                 "set_config('app.chat_new_customers', 'garbage', true)", w.company[0]);
+  const auto id = tx.exec_params1("INSERT INTO customers (company_id, name, email) VALUES ($1::uuid, 'Flag Person', 'flag@x.io') "
+                                  "RETURNING id::text", w.company[0])[0].as<std::string>();
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_audit_log WHERE customer_id = '" + id + "'")[0].as<int>(), 1);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_matching_keys WHERE customer_id = '" + id + "'")[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics WHERE customer_id = '" + id + "'")[0].as<int>(), 1);
+  // a chat row in the same transaction with a forged list still works
+  tx.exec("SELECT set_config('app.chat_new_customers', '" + w.company[0] + "/" + id + "', true)");
+  EXPECT_EQ(tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, customer_email, user_message) VALUES ($1, 'FLAG@x.io', 'x') "
+                            "RETURNING customer_id::text", w.tech[0])[0].as<std::string>(),
+            id);
+  tx.commit();
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE customer_id = '" + id + "'"), 1);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+}
+
+// Two sessions insert 40-row batches at once whose emails (in different case and
+// padding) and phones overlap: one customer per email, every row linked, nothing
+// failed, metrics exact.
+TEST_F(ChatIngestBatchTest, ConcurrentBatchesSharingContactsCreateOneCustomerPerContact) {
+  const World w = make_world("conc");
+  constexpr int kSessions = 4;
+  std::latch ready(kSessions);
+  std::vector<std::string> errors(kSessions);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kSessions; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        pqxx::connection c(t % 2 ? owner_url() : app_url());
+        for (int round = 0; round < 3; ++round) {
+          pqxx::work tx(c);
+          if (t % 2 == 0) tx.exec_params("SELECT set_config('app.company_id', $1, true)", w.company[0]);
+          if (round == 0) ready.arrive_and_wait();
+          // the same contacts in the same order in every session (no lock-order deadlock),
+          // spelled differently per session
+          tx.exec_params(
+              "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message) "
+              "SELECT $1, 'conc-' || $2 || '-' || $3 || '-' || g, 'Person ' || g, "
+              "       CASE WHEN $2::int % 2 = 0 THEN ' P' || g || '@X.IO ' ELSE 'p' || g || '@x.io' END, "
+              "       CASE WHEN g % 3 = 0 THEN '(555) 700-' || (1000 + g) END, 'm' "
+              "  FROM generate_series(1, 40) g",
+              w.tech[0], std::to_string(t), std::to_string(round));
+          tx.commit();
+        }
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(t)] = e.what();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  const std::string co = "'" + w.company[0] + "'";
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id LIKE 'conc-%'"), kSessions * 3 * 40);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id LIKE 'conc-%' AND customer_id IS NULL"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE company_id = " + co + " AND name LIKE 'Person %'"), 40);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM (SELECT key_value FROM customer_matching_keys WHERE company_id = " + co +
+                        " AND key_type = 'email' GROUP BY 1 HAVING count(*) > 1) d"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM chat_sync_failures WHERE company_id = " + co), 0);
+  EXPECT_EQ(owner_count("SELECT sum(message_count) FROM customer_metrics WHERE company_id = " + co +
+                        " AND customer_id IN (SELECT id FROM customers WHERE name LIKE 'Person %')"), kSessions * 3 * 40);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift(" + co + ")"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers c WHERE company_id = " + co + " AND name LIKE 'Person %' AND NOT EXISTS "
+                        "(SELECT 1 FROM customer_audit_log a WHERE a.customer_id = c.id AND a.operation = 'INSERT')"), 0);
+}
+
+// A statement creating more customers than the deferred list holds (~540) writes the
+// side effects in chunks: every customer has all of them, once.
+TEST_F(ChatIngestBatchTest, AStatementCreatingThousandsOfCustomersGivesEachItsSideEffectsOnce) {
+  const World w = make_world("long");
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                   "SELECT $1, 'long-' || g, 'Long Person ' || g, 'long' || g || '@x.io', 'm' FROM generate_series(1, 1500) g",
+                   w.tech[0]);
+    // one email for 1000 more rows, in every case and padding: still one customer
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) "
+                   "SELECT $1, 'same-' || g, CASE g % 3 WHEN 0 THEN ' SAME@X.IO ' WHEN 1 THEN 'same@x.io' ELSE 'Same@X.io' END, 'm' "
+                   "FROM generate_series(1, 1000) g",
+                   w.tech[0]);
+    tx.commit();
+  }
+  const std::string co = "company_id = '" + w.company[0] + "'";
+  const std::string chat = " AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND (name LIKE 'Long Person %' OR email = 'same@x.io'))";
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Long Person %'"), 1500);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND email = 'same@x.io'"), 1);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE " + co + chat), 1501);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE event_type = 'created' AND " + co + chat), 1501);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics WHERE " + co + chat), 1501);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE " + co + chat), 1501);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM duplicate_queue WHERE " + co + chat), 1501);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE key_type = 'name' AND " + co + chat), 1500);
+  EXPECT_EQ(owner_count("SELECT message_count FROM customer_metrics WHERE " + co +
+                        " AND customer_id = (SELECT id FROM customers WHERE " + co + " AND email = 'same@x.io')"), 1000);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND customer_id IS NULL"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+}
+
+// A legacy writer (the application role without a tenant: company from the tech id)
+// inserting one statement with rows of two companies and an unknown tech id: each
+// company's rows linked inside that company, the side effects in the right tenant,
+// the writer's own setting back to empty afterwards.
+TEST_F(ChatIngestBatchTest, ALegacyWriterBatchSpanningTwoCompaniesIsSyncedPerTenant) {
+  const World w = make_world("legacy");
+  {
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.company_id', '', true)");
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                   "SELECT CASE g % 3 WHEN 0 THEN $1 WHEN 1 THEN $2 ELSE $3 END, 'lg-' || (g % 4), 'Legacy ' || (g % 5), "
+                   "       'legacy' || (g % 5) || '@x.io', 'm' FROM generate_series(1, 30) g",
+                   w.tech[0], w.tech[1], w.ghost_tech);
+    EXPECT_EQ(tx.exec1("SELECT coalesce(current_setting('app.company_id', true), '')")[0].as<std::string>(), "");
+    tx.commit();
+  }
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE("company " + std::to_string(i));
+    const std::string co = "company_id = '" + w.company[i] + "'";
+    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND session_id LIKE 'lg-%'"), 10);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" v WHERE " + co + " AND session_id LIKE 'lg-%' AND NOT EXISTS "
+                          "(SELECT 1 FROM customers c WHERE c.company_id = v.company_id AND c.id = v.customer_id)"), 0);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customers c WHERE " + co + " AND name LIKE 'Legacy %' AND NOT EXISTS "
+                          "(SELECT 1 FROM customer_search s WHERE s.company_id = c.company_id AND s.customer_id = c.id)"), 0);
+    EXPECT_GT(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Legacy %'"), 0);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log a WHERE " + co +
+                          " AND operation = 'INSERT' AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND name LIKE 'Legacy %')"),
+              owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Legacy %'"));
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[i] + "')"), 0);
+  }
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE tech_id = '" + w.ghost_tech + "' AND company_id IS NULL AND customer_id IS NULL"), 10);
+}
+
+// The deferred side effects are retried after a deadlock (the term dictionaries of
+// two statements creating customers with the same names); a third deadlock fails the
+// statement, which then stores nothing.
+TEST_F(ChatIngestBatchTest, ADeadlockInTheDeferredSideEffectsIsRetriedTwice) {
+  const World w = make_world("dl");
+  auto insert = [&](const std::string& deadlocks, const std::string& tag) {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.test_flush_deadlocks', '" + deadlocks + "', true)");
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                   "SELECT $1, $2 || g, 'Dl Person ' || $2 || g, $2 || g || '@x.io', 'm' FROM generate_series(1, 20) g",
+                   w.tech[0], tag);
+    tx.commit();
+  };
+  insert("2", "ok");
+  const std::string co = "company_id = '" + w.company[0] + "'";
+  const std::string made = " AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND name LIKE 'Dl Person ok%')";
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Dl Person ok%'"), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics WHERE message_count = 1 AND " + co + made), 20);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+  try {
+    insert("3", "no");
+    ADD_FAILURE() << "three deadlocks should fail the statement";
+  } catch (const pqxx::deadlock_detected&) {
+    // 40P01, what the statement got
+  }
+  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id LIKE 'no%'"), 0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE name LIKE 'Dl Person no%'"), 0);
+}
+
+}  // namespace
