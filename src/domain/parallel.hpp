@@ -17,5 +17,8 @@ std::size_t parallel_workers(std::size_t n);
 void parallel_ranges(std::size_t n, const std::function<void(std::size_t, std::size_t, std::size_t)>& fn);
 // fn(i) for every i < n.
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn);
+// fn(i) for every i < n, each a large independent task (a few of them, each over a
+// whole company): spread over the workers whatever n is, task i on worker i % workers.
+void parallel_tasks(std::size_t n, const std::function<void(std::size_t)>& fn);
 
 }  // namespace tradesphere::domain
