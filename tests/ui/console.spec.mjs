@@ -234,6 +234,31 @@ test('an unlinked conversation is linked to a customer found by search', async (
   expect(conversations.map((c) => c.session_id)).toContain('ui-orphan-1');
 });
 
+test('an agent creates a customer; an email another customer holds is refused with a link to it', async ({ page }) => {
+  await signIn(page, 'alice', 'admin');
+  await page.getByText('New customer').click();
+  await page.getByLabel('Name').fill('Hedy Lamarr');
+  await page.getByLabel('Email').fill('hedy.lamarr@example.org');
+  await page.getByLabel('Phone').fill('+44 20 7946 0018');
+  await page.getByRole('button', { name: 'Create customer' }).press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'Hedy Lamarr' })).toBeVisible();
+  const hedy = await customerByName('Hedy Lamarr');
+  expect(hedy.email).toBe('hedy.lamarr@example.org');
+
+  // the same email again, re-cased and padded: one email, one customer
+  await page.getByRole('link', { name: 'Customers', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Customers' })).toBeVisible();
+  await page.getByText('New customer').click();
+  await page.getByLabel('Name').fill('H. Lamarr');
+  await page.getByLabel('Email').fill(' HEDY.Lamarr@example.org');
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'That email belongs to' });
+  await expect(refusal).toBeVisible();
+  await refusal.getByRole('link', { name: 'another customer' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Hedy Lamarr' })).toBeVisible();
+  await expectAccessible(page, 'customer-created');
+});
+
 test('a viewer sees no write control', async ({ page }) => {
   await signIn(page, 'victor', 'viewer');
   await expect(page.getByText('New customer')).toHaveCount(0);
