@@ -222,6 +222,31 @@ std::pair<std::string, std::string> decode_page_cursor(const std::string& text) 
   throw domain::ValidationError("cursor", "not a cursor of this list");
 }
 
+// The (created_at, id) cursor of a chat-row list; ValidationError for anything else.
+std::optional<std::pair<std::string, std::string>> chat_row_cursor(const std::optional<std::string>& cursor) {
+  if (!cursor) return std::nullopt;
+  auto after = decode_page_cursor(*cursor);
+  if (after.second.empty() || after.second.find_first_not_of("0123456789") != std::string::npos ||
+      after.second.size() > 18) {
+    throw domain::ValidationError("cursor", "not a cursor of this list");
+  }
+  return after;
+}
+
+// A page of `limit` chat rows from the limit + 1 rows read, with the next cursor
+// when the extra row came.
+ChatRowPage chat_row_page(const pqxx::result& rows, int limit) {
+  ChatRowPage out;
+  for (const auto& r : rows) {
+    if (static_cast<int>(out.items.size()) == limit) {
+      out.next_cursor = encode_page_cursor(out.items.back().created_at, std::to_string(out.items.back().id));
+      break;
+    }
+    out.items.push_back(chat_row_from_row(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 ChatRepository::ChatRepository(Database& db) : db_(db) {}
@@ -329,14 +354,7 @@ ChatRowPage ChatRepository::messages_of(const domain::RequestContext& ctx, const
     throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(kMaxMessagesLimit));
   }
   if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
-  std::optional<std::pair<std::string, std::string>> after;
-  if (page.cursor) {
-    after = decode_page_cursor(*page.cursor);
-    if (after->second.empty() || after->second.find_first_not_of("0123456789") != std::string::npos ||
-        after->second.size() > 18) {
-      throw domain::ValidationError("cursor", "not a cursor of this list");
-    }
-  }
+  const auto after = chat_row_cursor(page.cursor);
   std::optional<std::string> row_id;  // "row:<id>": a row without session
   if (session_key.rfind("row:", 0) == 0 && session_key.size() > 4 && session_key.size() <= 4 + 18 &&
       session_key.find_first_not_of("0123456789", 4) == std::string::npos) {
@@ -353,43 +371,20 @@ ChatRowPage ChatRepository::messages_of(const domain::RequestContext& ctx, const
                             after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
                             std::to_string(page.limit + 1));
         if (rows.empty() && !after) throw domain::NotFoundError("conversation " + session_key + " not found");
-        ChatRowPage out;
-        for (const auto& r : rows) {
-          if (static_cast<int>(out.items.size()) == page.limit) {
-            out.next_cursor = encode_page_cursor(out.items.back().created_at, std::to_string(out.items.back().id));
-            break;
-          }
-          out.items.push_back(chat_row_from_row(r));
-        }
-        return out;
+        return chat_row_page(rows, page.limit);
       },
       TxMode::kReadOnly);
 }
 
 ChatRowPage ChatRepository::orphans(const domain::RequestContext& ctx, const PageRequest& page) {
   check_limit(page.limit);
-  std::optional<std::pair<std::string, std::string>> after;
-  if (page.cursor) {
-    after = decode_page_cursor(*page.cursor);
-    if (after->second.empty() ||
-        after->second.find_first_not_of("0123456789") != std::string::npos || after->second.size() > 18) {
-      throw domain::ValidationError("cursor", "not a cursor of this list");
-    }
-  }
+  const auto after = chat_row_cursor(page.cursor);
   return db_.transact(
       ctx, "find_orphaned_conversations",
       [&](Tx& tx) {
         auto rows = tx.exec(kOrphans, ctx.company_id, after ? "true" : "false", after ? after->first.c_str() : nullptr,
                             after ? after->second.c_str() : nullptr, std::to_string(page.limit + 1));
-        ChatRowPage out;
-        for (const auto& r : rows) {
-          if (static_cast<int>(out.items.size()) == page.limit) {
-            out.next_cursor = encode_page_cursor(out.items.back().created_at, std::to_string(out.items.back().id));
-            break;
-          }
-          out.items.push_back(chat_row_from_row(r));
-        }
-        return out;
+        return chat_row_page(rows, page.limit);
       },
       TxMode::kReadOnly);
 }

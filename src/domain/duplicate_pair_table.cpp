@@ -7,15 +7,10 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "domain/normalize.hpp"
+
 namespace tradesphere::domain {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) { return (static_cast<std::uint64_t>(a) << 32) | b; }
 std::uint64_t pair_key(const IndexedPair& p) { return pair_key(p.a, p.b); }
@@ -50,7 +45,7 @@ std::optional<UuidBytes> uuid_bytes(std::string_view text) {
       ++i;
       continue;
     }
-    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    const int hi = hex_digit_value(text[i]), lo = hex_digit_value(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out[byte++] = static_cast<std::uint8_t>(hi * 16 + lo);
     i += 2;

@@ -124,6 +124,9 @@ std::string mask_phone(std::string_view phone);
 // True for canonical textual UUIDs (8-4-4-4-12 hex digits, either case).
 bool is_uuid(std::string_view text);
 
+// 0-15 for a hexadecimal digit (either case), -1 for any other byte.
+int hex_digit_value(char c);
+
 // A-Z -> a-z; every other byte unchanged (UTF-8 stays valid).
 std::string to_lower_ascii(std::string_view text);
 
