@@ -111,7 +111,7 @@ void PairTable::apply(const std::vector<PairChange>& changes) {
     std::merge(by_id_.begin(), by_id_.end(), added.begin(), added.end(), std::back_inserter(merged));
     by_id_ = std::move(merged);
   }
-  std::vector<IndexedPair> out;
+  std::vector<IndexedPair> out, gone, added;
   out.reserve(pairs_.size() + latest.size());
   std::size_t i = 0, j = 0;
   while (i < pairs_.size() || j < latest.size()) {
@@ -119,56 +119,69 @@ void PairTable::apply(const std::vector<PairChange>& changes) {
       out.push_back(pairs_[i++]);
       continue;
     }
-    if (i < pairs_.size() && pair_key(pairs_[i]) == latest[j].first) ++i;  // replaced or removed
-    if (latest[j].second)
+    if (i < pairs_.size() && pair_key(pairs_[i]) == latest[j].first) gone.push_back(pairs_[i++]);  // replaced or removed
+    if (latest[j].second) {
       out.push_back({static_cast<std::uint32_t>(latest[j].first >> 32), static_cast<std::uint32_t>(latest[j].first),
                      *latest[j].second});
+      added.push_back(out.back());
+    }
     ++j;
   }
   pairs_ = std::move(out);
+  // A few changes move a few entries of the strength order (each a binary search
+  // and a shift); many are cheaper as one sort of everything.
+  auto by_strength = [this](const IndexedPair& x, const IndexedPair& y) { return stronger(x, y); };
+  if (gone.size() + added.size() <= pairs_.size() / 64 + 16) {
+    for (const auto& p : gone) {
+      auto it = std::lower_bound(strongest_.begin(), strongest_.end(), p, by_strength);
+      if (it != strongest_.end() && it->a == p.a && it->b == p.b) strongest_.erase(it);
+    }
+    for (const auto& p : added) strongest_.insert(std::upper_bound(strongest_.begin(), strongest_.end(), p, by_strength), p);
+  } else {
+    strongest_ = pairs_;
+    std::sort(strongest_.begin(), strongest_.end(), by_strength);
+  }
+}
+
+bool PairTable::stronger(const IndexedPair& x, const IndexedPair& y) const {
+  if (x.score != y.score) return x.score > y.score;
+  const auto& xa = ids_[x.a];
+  const auto& xb = ids_[x.b];
+  const auto& ya = ids_[y.a];
+  const auto& yb = ids_[y.b];
+  const auto& xlow = std::min(xa, xb);
+  const auto& ylow = std::min(ya, yb);
+  if (xlow != ylow) return xlow < ylow;
+  return std::max(xa, xb) < std::max(ya, yb);
 }
 
 PairGroups PairTable::groups() const {
   const auto n = static_cast<std::uint32_t>(ids_.size());
-  // each id's place in id order: every tie below compares two integers, not 16 bytes
+  // each id's place in id order: the ties of the group order compare two integers
   std::vector<std::uint32_t> rank(n);
   for (std::uint32_t r = 0; r < n; ++r) rank[by_id_[r].second] = r;
-  struct Strength {
-    double score;
-    std::uint32_t low, high, pair;  // ranks of the two ids, index into pairs_
-  };
-  std::vector<Strength> order;
-  order.reserve(pairs_.size());
-  for (std::uint32_t i = 0; i < pairs_.size(); ++i) {
-    const auto ra = rank[pairs_[i].a], rb = rank[pairs_[i].b];
-    order.push_back({pairs_[i].score, std::min(ra, rb), std::max(ra, rb), i});
-  }
-  std::sort(order.begin(), order.end(), [](const Strength& x, const Strength& y) {
-    if (x.score != y.score) return x.score > y.score;
-    return std::tie(x.low, x.high) < std::tie(y.low, y.high);
-  });
   std::vector<std::uint32_t> parent(n);
   std::iota(parent.begin(), parent.end(), 0u);
-  std::vector<std::uint32_t> links;  // indexes into pairs_, in the order they joined
-  for (const auto& s : order) {
-    const auto ra = find_root(parent, pairs_[s.pair].a), rb = find_root(parent, pairs_[s.pair].b);
+  std::vector<IndexedPair> links;  // in the order they joined: strongest first
+  for (const auto& p : strongest_) {
+    const auto ra = find_root(parent, p.a), rb = find_root(parent, p.b);
     if (ra == rb) continue;
     parent[rb] = ra;
-    links.push_back(s.pair);
+    links.push_back(p);
   }
   // number the groups by their first link, then count, place and order them
   std::vector<std::uint32_t> group_of(n, n);
   std::vector<PairGroups::Group> found;
   std::vector<std::uint32_t> link_count;
-  for (auto i : links) {
-    const auto r = find_root(parent, pairs_[i].a);
+  for (const auto& l : links) {
+    const auto r = find_root(parent, l.a);
     if (group_of[r] == n) {
       group_of[r] = static_cast<std::uint32_t>(found.size());
       found.push_back({1.0, 0, 0, 0, 0});
       link_count.push_back(0);
     }
     auto& g = found[group_of[r]];
-    g.score = std::min(g.score, pairs_[i].score);
+    g.score = std::min(g.score, l.score);
     ++link_count[group_of[r]];
   }
   // a group of k members has k - 1 links
@@ -185,17 +198,28 @@ PairGroups PairTable::groups() const {
   PairGroups out;
   out.members.resize(members_total);
   out.links.resize(links_total);
-  for (auto i : links) out.links[link_at[group_of[find_root(parent, pairs_[i].a)]]++] = pairs_[i];
+  for (const auto& l : links) out.links[link_at[group_of[find_root(parent, l.a)]]++] = l;
   for (std::uint32_t r = 0; r < n; ++r) {  // the ids in id order: members come out ordered
     const auto i = by_id_[r].second;
     const auto g = group_of[find_root(parent, i)];
     if (g != n) out.members[member_at[g]++] = i;
   }
-  // ordered by score, then first member; the flat arrays stay as they are
-  std::sort(found.begin(), found.end(), [&](const PairGroups::Group& x, const PairGroups::Group& y) {
-    if (x.score != y.score) return x.score > y.score;
-    return rank[out.members[x.member_begin]] < rank[out.members[y.member_begin]];
+  // ordered by score, then first member; the flat arrays stay as they are. The
+  // keys are packed first (the sort then reads one contiguous array, not each
+  // group's first member through two indirections: at 1M, ~44k groups, this
+  // sort was as costly as all of the grouping above).
+  struct OrderKey {
+    double score;
+    std::uint32_t first_rank, group;
+  };
+  std::vector<OrderKey> keys(found.size());
+  for (std::uint32_t g = 0; g < found.size(); ++g) keys[g] = {found[g].score, rank[out.members[found[g].member_begin]], g};
+  std::sort(keys.begin(), keys.end(), [](const OrderKey& x, const OrderKey& y) {
+    return x.score != y.score ? x.score > y.score : x.first_rank < y.first_rank;
   });
+  std::vector<PairGroups::Group> ordered(found.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) ordered[i] = found[keys[i].group];
+  found = std::move(ordered);
   out.groups = std::move(found);
   return out;
 }
