@@ -128,13 +128,14 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     for (std::size_t i = from; i < to; ++i) adjustments[i] = term_adjustments(*scan.model, *near[i]);
   });
   std::vector<std::vector<ScoredPair>> found(parallel_workers(vectors.size()));
+  const auto weights = level_weights(*scan.model);
+  const ProbabilityAtLeast kept(config.threshold);
   parallel_ranges(vectors.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {
       const auto [a, b] = candidates.pairs[i];
       // the weight alone first: the evidence is built only for pairs that are kept
-      if (match_probability(match_weight(*scan.model, *near[a], *near[b], vectors[i], adjustments[a])) < config.threshold)
-        continue;
+      if (!kept(match_weight(*scan.model, weights, *near[a], *near[b], vectors[i], adjustments[a]))) continue;
       auto s = score(*scan.model, *near[a], *near[b], vectors[i]);
       out.push_back({a, b, to_pair_score(std::move(s))});
     }

@@ -100,8 +100,13 @@ void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector&
   const double surname = surname_similarity(a, b);
   const double straight = given + surname;
   // crosswise (each similarity is at most 1): only worth computing when it can win
-  const double cross_a = straight + 0.1 <= 2.0 + 1e-9 ? jw(a.given_raw, b.surname) : 0;
-  const double cross_b = straight + 0.1 <= 2.0 + 1e-9 ? jw(a.surname, b.given_raw) : 0;
+  // and the second half only when the first leaves it a chance (cross_a >= 0.8 and
+  // cross_a + 1 above the straight sum): the outcome below is the same either way
+  double cross_a = 0, cross_b = 0;
+  if (straight + 0.1 <= 2.0 + 1e-9) {
+    cross_a = jw(a.given_raw, b.surname);
+    if (cross_a >= 0.8 && cross_a + 1.0 > straight + 0.1) cross_b = jw(a.surname, b.given_raw);
+  }
   if (cross_a + cross_b > straight + 0.1 && cross_a >= 0.8 && cross_b >= 0.8) {
     v.swapped_names = true;
     v.level[kGiven] = given_level(a.given_raw, a.given, b.surname, canonical_first_name(b.surname));
@@ -515,14 +520,35 @@ TermAdjustments term_adjustments(const MatchModel& model, const MatchFields& a) 
 
 double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v,
                     const TermAdjustments& adj_a) {
+  return match_weight(model, level_weights(model), a, b, v, adj_a);
+}
+
+LevelWeights level_weights(const MatchModel& model) {
+  LevelWeights out{};
+  for (int c = 0; c < kComparisonCount; ++c)
+    for (int l = 0; l < kMaxLevels; ++l) out[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] = model.level_weight(c, l);
+  return out;
+}
+
+double match_weight(const MatchModel& model, const LevelWeights& weights, const MatchFields& a, const MatchFields& b,
+                    const ComparisonVector& v, const TermAdjustments& adj_a) {
   double w = model.prior_log2_odds;
   for (int c = 0; c < kComparisonCount; ++c) {
     const int l = v.level[static_cast<std::size_t>(c)];
     if (!l) continue;
     const int slot = tf_slot(c, l, a);
-    w += model.level_weight(c, l) + (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
+    w += weights[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] +
+         (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
   }
   return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
+}
+
+ProbabilityAtLeast::ProbabilityAtLeast(double threshold) : threshold_(threshold) {
+  // the weight whose probability is the threshold, with a margin far wider than
+  // any rounding of exp2: inside it the probability itself decides
+  const double at = threshold <= 0 ? -HUGE_VAL : threshold >= 1 ? HUGE_VAL : std::log2(threshold / (1 - threshold));
+  below_ = at - 1e-6;
+  above_ = at + 1e-6;
 }
 
 MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {

@@ -172,7 +172,27 @@ using TermAdjustments = std::array<double, kTermSlots>;
 TermAdjustments term_adjustments(const MatchModel& model, const MatchFields& a);
 double match_weight(const MatchModel& model, const MatchFields& a, const MatchFields& b, const ComparisonVector& v,
                     const TermAdjustments& adj_a);
+// Every level's log2(m/u), computed once per scan instead of five log2 per
+// candidate pair; match_weight() with them is the same double again.
+using LevelWeights = std::array<std::array<double, kMaxLevels>, kComparisonCount>;
+LevelWeights level_weights(const MatchModel& model);
+double match_weight(const MatchModel& model, const LevelWeights& weights, const MatchFields& a, const MatchFields& b,
+                    const ComparisonVector& v, const TermAdjustments& adj_a);
 inline double match_probability(double weight) { return 1.0 / (1.0 + std::exp2(-weight)); }
+// match_probability(weight) >= threshold, without an exp2 for the weights clearly
+// on either side of the threshold's weight (the probability rises with the weight)
+class ProbabilityAtLeast {
+ public:
+  explicit ProbabilityAtLeast(double threshold);
+  bool operator()(double weight) const {
+    if (weight < below_) return false;
+    if (weight > above_) return true;
+    return match_probability(weight) >= threshold_;
+  }
+
+ private:
+  double threshold_, below_, above_;
+};
 inline MatchScore score(const MatchModel& model, const MatchFields& a, const MatchFields& b) {
   return score(model, a, b, compare(a, b));
 }

@@ -385,3 +385,16 @@ TEST(MatchBlocking, BlockSizesCountTheCustomersHoldingEachStoredHash) {
 }
 
 }  // namespace
+
+TEST(MatchModelThreshold, ProbabilityAtLeastAnswersAsTheProbabilityItself) {
+  for (double threshold : {0.0, 0.5, 0.6, 0.9, 0.999, 1.0}) {
+    const tradesphere::domain::ProbabilityAtLeast kept(threshold);
+    const double at = threshold > 0 && threshold < 1 ? std::log2(threshold / (1 - threshold)) : 0;
+    for (int i = -2000; i <= 2000; ++i) {
+      // far from the threshold's weight and within a few ulps of it
+      for (double w : {at + i * 0.01, std::nextafter(at, at + i), at + i * 1e-12, -60.0 + i * 0.03}) {
+        ASSERT_EQ(kept(w), tradesphere::domain::match_probability(w) >= threshold) << threshold << " " << w;
+      }
+    }
+  }
+}

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "domain/similarity.hpp"
 
@@ -13,6 +15,50 @@ TEST(Similarity, JaroWinklerMatchesKnownValues) {
   EXPECT_NEAR(jaro_winkler("dwayne", "duane"), 0.84, 0.001);
   EXPECT_DOUBLE_EQ(jaro_winkler("abc", "abc"), 1.0);
   EXPECT_DOUBLE_EQ(jaro_winkler("abc", "xyz"), 0.0);
+}
+
+// The textbook definition with flag vectors, for comparison with the word-flag
+// version short inputs take (and the vector one of long inputs).
+double reference_jaro_winkler(const std::string& a, const std::string& b) {
+  if (a.empty() && b.empty()) return 1.0;
+  if (a.empty() || b.empty()) return 0.0;
+  const std::size_t window = std::max<std::size_t>(std::max(a.size(), b.size()) / 2, 1) - 1;
+  std::vector<bool> am(a.size()), bm(b.size());
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t j = i > window ? i - window : 0; j < std::min(i + window + 1, b.size()); ++j)
+      if (!bm[j] && a[i] == b[j]) {
+        am[i] = bm[j] = true;
+        ++m;
+        break;
+      }
+  if (m == 0) return 0.0;
+  double t = 0;
+  for (std::size_t i = 0, k = 0; i < a.size(); ++i) {
+    if (!am[i]) continue;
+    while (!bm[k]) ++k;
+    if (a[i] != b[k++]) ++t;
+  }
+  const double jaro = (m / a.size() + m / b.size() + (m - t / 2) / m) / 3;
+  std::size_t p = 0;
+  while (p < 4 && p < a.size() && p < b.size() && a[p] == b[p]) ++p;
+  return jaro + p * 0.1 * (1 - jaro);
+}
+
+TEST(Similarity, JaroWinklerEqualsTheTextbookDefinitionOnShortAndLongInputs) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    // few distinct letters: repeated characters, transpositions and window edges
+    const std::size_t la = rng() % (round % 10 == 0 ? 90 : 14), lb = rng() % (round % 10 == 0 ? 90 : 14);
+    const int letters = 2 + static_cast<int>(rng() % 5);
+    std::string a, b;
+    for (std::size_t i = 0; i < la; ++i) a += static_cast<char>('a' + rng() % letters);
+    for (std::size_t i = 0; i < lb; ++i) b += static_cast<char>('a' + rng() % letters);
+    ASSERT_EQ(jaro_winkler(a, b), reference_jaro_winkler(a, b)) << a << " / " << b;
+  }
+  const std::string long64(64, 'x'), long65(65, 'x');
+  EXPECT_EQ(jaro_winkler(long64 + "", long64.substr(0, 63) + "y"), reference_jaro_winkler(long64, long64.substr(0, 63) + "y"));
+  EXPECT_EQ(jaro_winkler(long65, long64), reference_jaro_winkler(long65, long64));
 }
 
 TEST(Similarity, EditDistancesCountTranspositionsOnceInOsa) {
