@@ -66,6 +66,11 @@ ON CONFLICT (company_id) DO UPDATE
 
 constexpr const char* kClaimQueue = "SELECT id::text FROM claim_duplicate_queue($1) AS q (id)";
 constexpr const char* kClearQueue = "SELECT clear_duplicate_queue()";
+// chat_lock_key (0006) hashes a company and a name into the advisory key space
+// the chat sync uses; "duplicates" is a name of its own
+constexpr const char* kLockDuplicateWrites = "SELECT pg_advisory_xact_lock(chat_lock_key($1::uuid, 'duplicates', ''))";
+constexpr const char* kTryLockDuplicateWrites =
+    "SELECT pg_try_advisory_xact_lock(chat_lock_key($1::uuid, 'duplicates', ''))";
 constexpr const char* kQueueCompanies = "SELECT company_id::text, queued FROM duplicate_queue_companies()";
 
 constexpr const char* kDeletePairsOf = R"SQL(
@@ -239,6 +244,12 @@ std::vector<std::string> claim_duplicate_queue(Tx& tx, std::size_t limit) {
   std::vector<std::string> out;
   for (const auto& r : tx.exec(kClaimQueue, static_cast<long long>(limit))) out.push_back(r[0].as<std::string>());
   return out;
+}
+
+void lock_duplicate_writes(Tx& tx, const std::string& company_id) { tx.exec(kLockDuplicateWrites, company_id); }
+
+bool try_lock_duplicate_writes(Tx& tx, const std::string& company_id) {
+  return tx.exec(kTryLockDuplicateWrites, company_id)[0][0].as<bool>();
 }
 
 std::size_t clear_duplicate_queue(Tx& tx) { return tx.exec(kClearQueue)[0][0].as<std::size_t>(); }

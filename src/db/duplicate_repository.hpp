@@ -72,6 +72,13 @@ void store_duplicate_model(Tx& tx, const std::string& company_id, const domain::
 // ---- the maintained queue (migration 0016) -----------------------------------
 // Takes (and removes) up to `limit` queued customers of the current tenant, oldest first.
 std::vector<std::string> claim_duplicate_queue(Tx& tx, std::size_t limit);
+// One writer of a company's stored pairs and blocking keys at a time, until the
+// transaction ends: a rebuild (`duplicates rebuild`, the retraining after a large
+// import) and the queue's per-customer scoring wrote the same rows in different
+// orders and deadlocked each other until the rebuild gave up. The rebuild waits
+// for the lock; the queue tries it and leaves its slice for later when it is held.
+void lock_duplicate_writes(Tx& tx, const std::string& company_id);
+bool try_lock_duplicate_writes(Tx& tx, const std::string& company_id);
 std::size_t clear_duplicate_queue(Tx& tx);
 // Companies with queued customers (for the background worker).
 std::vector<std::pair<std::string, std::size_t>> duplicate_queue_companies(Tx& tx);

@@ -217,6 +217,9 @@ DuplicateGroupView group_view(const std::vector<domain::PreparedRecord>& records
 
 std::size_t CustomerMergeService::process_duplicate_queue(const domain::RequestContext& ctx, std::size_t limit) {
   return db_.transact(ctx, "process_duplicate_queue", [&](db::Tx& tx) {
+    // a rebuild or another slice is writing this company's pairs: they are left
+    // queued for the next slice (a rebuild empties the queue anyway)
+    if (!db::try_lock_duplicate_writes(tx, ctx.company_id)) return std::size_t{0};
     auto ids = db::claim_duplicate_queue(tx, limit);
     if (ids.empty()) return std::size_t{0};
     domain::ScoringConfig scoring;
@@ -510,6 +513,7 @@ std::vector<DuplicateGroupView> CustomerMergeService::bulk_find_duplicates(const
     const auto large_blocks = domain::blocks_larger_than(std::move(all_hashes), domain::kAlwaysReadBlock);
     if (options.progress) options.progress("index", large_blocks.size(), keys.size());
     index = db_.transact(ctx, "rebuild_duplicates", [&](db::Tx& tx) {
+      db::lock_duplicate_writes(tx, ctx.company_id);
       if (trained) db::store_duplicate_model(tx, ctx.company_id, *scan.model, ctx.user_id);
       db::replace_all_duplicate_pairs(tx, ctx.company_id, stored_pairs);
       const auto sync = db::replace_all_blocking_keys(tx, keys, large_blocks);

@@ -459,6 +459,27 @@ TEST_F(DuplicatesTest, AReadScoresOnlyABoundedSliceOfALargeBacklog) {
   EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_queue WHERE company_id = " + w.quote(company_))[0].as<long>(), 30);
 }
 
+// A rebuild holds the company's duplicate-write lock while it replaces every
+// pair and key; the queue's scoring then leaves its slice queued instead of
+// writing the same rows in another order (they deadlocked each other: an
+// `import` retraining beside a running server failed "the database is busy").
+TEST_F(DuplicatesTest, QueueScoringLeavesItsSliceWhileARebuildHoldsTheCompanysPairs) {
+  CustomerMergeService svc(*db_);
+  add({"", "l1", "Maria Gonzalez", "maria.g@example.com", std::nullopt, "12 Oak Street, Salem 97301"});
+  pqxx::connection holder(owner_url());
+  pqxx::work held(holder);
+  held.exec("SELECT pg_advisory_xact_lock(chat_lock_key(" + held.quote(company_) + "::uuid, 'duplicates', ''))");
+  EXPECT_EQ(svc.process_duplicate_queue(ctx_), 0u) << "the slice waits for the rebuild";
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    EXPECT_EQ(w.exec1("SELECT count(*) FROM duplicate_queue WHERE company_id = " + w.quote(company_))[0].as<long>(), 1)
+        << "nothing was claimed";
+  }
+  held.abort();
+  EXPECT_EQ(svc.process_duplicate_queue(ctx_), 1u) << "the lock released, the slice is scored";
+}
+
 }  // namespace
 
 namespace {
