@@ -4,6 +4,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "domain/parallel.hpp"
 #include "domain/similarity.hpp"
 
 namespace tradesphere::domain {
@@ -159,18 +160,34 @@ CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, s
   const auto& rules = blocking_rules();
   constexpr std::uint32_t kNotProbe = 0x80000000u;  // the flag bit beside a record index
   if (records.size() >= kNotProbe) throw std::length_error("duplicate blocking: more than 2^31 records in one scan");
-  std::vector<std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_rule(rules.size());
-  for (std::size_t i = 0; i < records.size(); ++i)
-    for (auto& k : blocking_keys(*records[i]))
-      by_rule[static_cast<std::size_t>(k.rule)].emplace_back(std::hash<std::string>{}(k.key),
-                                                             static_cast<std::uint32_t>(i) | (k.probe ? 0u : kNotProbe));
+  // each worker's records' keys, then per rule one vector (sorted below, so the
+  // order in which the workers' parts are joined does not matter)
+  using Entry = std::pair<std::uint64_t, std::uint32_t>;
+  std::vector<std::vector<std::vector<Entry>>> parts(parallel_workers(records.size()),
+                                                     std::vector<std::vector<Entry>>(rules.size()));
+  parallel_ranges(records.size(), [&](std::size_t w, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i)
+      for (auto& k : blocking_keys(*records[i]))
+        parts[w][static_cast<std::size_t>(k.rule)].emplace_back(std::hash<std::string>{}(k.key),
+                                                                static_cast<std::uint32_t>(i) | (k.probe ? 0u : kNotProbe));
+  });
+  std::vector<std::vector<Entry>> by_rule(rules.size());
+  for (std::size_t rule = 0; rule < rules.size(); ++rule) {
+    std::size_t total = 0;
+    for (const auto& part : parts) total += part[rule].size();
+    by_rule[rule].reserve(total);
+    for (auto& part : parts) {
+      by_rule[rule].insert(by_rule[rule].end(), part[rule].begin(), part[rule].end());
+      std::vector<Entry>().swap(part[rule]);
+    }
+  }
   CandidatePairs out;
   std::vector<std::uint64_t> all;
   for (std::size_t rule = 0; rule < rules.size(); ++rule) {
     BlockingRuleStats st;
     st.rule = rules[rule].name;
     auto& entries = by_rule[rule];
-    std::sort(entries.begin(), entries.end());
+    parallel_sort(entries.begin(), entries.end());
     entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
     const std::size_t before = all.size();
     struct Block {
@@ -215,7 +232,7 @@ CandidatePairs candidate_pairs(const std::vector<const MatchFields*>& records, s
     }
     st.pairs = all.size() - before;
     // new pairs: not produced by an earlier rule (the vector before `before` is sorted and unique)
-    std::sort(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+    parallel_sort(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
     all.erase(std::unique(all.begin() + static_cast<std::ptrdiff_t>(before), all.end()), all.end());
     st.pairs = all.size() - before;
     // both halves are sorted and unique, so the merged unique vector holds exactly the
