@@ -144,7 +144,7 @@ BlockingHashes blocking_hashes(std::string_view company_id, const MatchFields& r
 }
 
 std::vector<BlockSize> blocks_larger_than(std::vector<std::int64_t> stored_hashes, std::size_t more_than) {
-  std::sort(stored_hashes.begin(), stored_hashes.end());
+  parallel_sort(stored_hashes.begin(), stored_hashes.end());
   std::vector<BlockSize> out;
   for (std::size_t s = 0; s < stored_hashes.size();) {
     std::size_t e = s;
