@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "domain/duplicate_scoring.hpp"
 #include "domain/planted_duplicates.hpp"
@@ -72,6 +73,54 @@ TEST(DuplicateScoring, GroupsAreConnectedComponentsWithoutDismissedPairs) {
   auto dismissed = group_duplicates(r, pairs, {{"b", "c"}});
   ASSERT_EQ(dismissed.size(), 1u);
   EXPECT_EQ(dismissed[0].members, (std::vector<std::size_t>{0, 1}));
+}
+
+// Lists nobody designed for us (issue 13, "bad input"): a clear answer, no crash,
+// no quadratic work.
+TEST(DuplicateScoring, HostileListsGetAnAnswerWithoutQuadraticWork) {
+  EXPECT_TRUE(scan_duplicates({}, {}).pairs.empty()) << "an empty company";
+  EXPECT_TRUE(scan_duplicates({rec("a", "Ann Lee", "ann@x.io", std::nullopt)}, {}).pairs.empty()) << "one record";
+
+  // names only: the same full name twice is not enough evidence, and nothing throws
+  std::vector<PreparedRecord> names;
+  for (int i = 0; i < 300; ++i) names.push_back(rec("n" + std::to_string(i), "Person" + std::to_string(i % 150) + " Smith",
+                                                    std::nullopt, std::nullopt));
+  for (const auto& p : scan_duplicates(names, {}).pairs) EXPECT_LT(p.score.score, 0.99);
+
+  // 10,000 records sharing one email: the block is skipped and reported, not
+  // compared pairwise (50M pairs)
+  std::vector<PreparedRecord> shared;
+  for (int i = 0; i < 10000; ++i)
+    shared.push_back(rec("s" + std::to_string(i), "Given" + std::to_string(i) + " Family" + std::to_string(i % 997),
+                         "Info@Example.COM", std::nullopt));
+  const auto scan = scan_duplicates(shared, {});
+  EXPECT_LT(scan.candidate_pairs, 1000000u);
+  auto email = std::find_if(scan.blocking.begin(), scan.blocking.end(), [](const auto& r) { return r.rule == "email"; });
+  ASSERT_NE(email, scan.blocking.end());
+  EXPECT_EQ(email->skipped_blocks, 1u);
+  EXPECT_EQ(email->largest_skipped, 10000u);
+
+  // non-Latin scripts: the same person written twice is found, different people are not
+  std::vector<PreparedRecord> scripts = {
+      rec("c1", "Иван Петров", "ivan.petrov@mail.ru", "+7 495 123-45-67"),
+      rec("c2", "ИВАН ПЕТРОВ", "Ivan.Petrov@mail.ru", "8 (495) 123 45 67"),
+      rec("z1", "王伟", "wangwei@qq.com", "+86 10 1234 5678"),
+      rec("z2", "王伟", "wangwei@qq.com", std::nullopt),
+      rec("a1", "محمد علي", "m.ali@example.com", std::nullopt),
+      rec("a2", "فاطمة حسن", "f.hassan@example.com", std::nullopt),
+  };
+  std::set<std::pair<std::string, std::string>> found;
+  for (const auto& p : scan_duplicates(scripts, {}).pairs) found.insert({scripts[p.a].input.id, scripts[p.b].input.id});
+  EXPECT_TRUE(found.count({"c1", "c2"}));
+  EXPECT_TRUE(found.count({"z1", "z2"}));
+  EXPECT_FALSE(found.count({"a1", "a2"}));
+
+  // absurdly long values (100k characters) are compared, not crashed on
+  const std::string huge(100000, 'x');
+  auto long_pair = score_pair(rec("l1", "Al " + huge, "al@x.io", std::nullopt, huge + " Street"),
+                              rec("l2", "Al " + huge + "y", "al@x.io", std::nullopt, huge + " St"));
+  EXPECT_GE(long_pair.score, 0.0);
+  EXPECT_LE(long_pair.score, 1.0);
 }
 
 TEST(DuplicateScoring, EvaluatorCountsPairs) {
