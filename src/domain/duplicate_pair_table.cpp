@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <numeric>
 #include <tuple>
 #include <unordered_map>
@@ -71,7 +72,7 @@ std::optional<std::uint32_t> PairTable::find(const UuidBytes& id) const {
   return it->second;
 }
 
-void PairTable::apply(const std::vector<PairChange>& changes) {
+std::vector<std::uint32_t> PairTable::apply(const std::vector<PairChange>& changes) {
   std::unordered_map<UuidBytes, std::uint32_t, UuidHash> fresh;  // ids first seen in this batch
   auto lookup = [&](const UuidBytes& id) -> std::optional<std::uint32_t> {
     if (auto known = find(id)) return known;
@@ -141,6 +142,16 @@ void PairTable::apply(const std::vector<PairChange>& changes) {
     strongest_ = pairs_;
     std::sort(strongest_.begin(), strongest_.end(), by_strength);
   }
+  std::vector<std::uint32_t> touched;
+  touched.reserve(2 * (gone.size() + added.size()));
+  for (const auto* changed : {&gone, &added})
+    for (const auto& p : *changed) {
+      touched.push_back(p.a);
+      touched.push_back(p.b);
+    }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  return touched;
 }
 
 bool PairTable::stronger(const IndexedPair& x, const IndexedPair& y) const {
@@ -221,6 +232,90 @@ PairGroups PairTable::groups() const {
   for (std::size_t i = 0; i < keys.size(); ++i) ordered[i] = found[keys[i].group];
   found = std::move(ordered);
   out.groups = std::move(found);
+  return out;
+}
+
+PairGroups PairTable::groups_after(const PairGroups& before, const std::vector<std::uint32_t>& touched) const {
+  const auto n = static_cast<std::uint32_t>(ids_.size());
+  if (touched.size() * 16 > n) return groups();  // a large change: one pass over everything is as cheap
+  constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+  // the groups before that hold a touched customer are formed again, with the
+  // touched customers that were in none
+  std::vector<std::uint32_t> old_group(n, kNone);
+  for (std::uint32_t g = 0; g < before.size(); ++g)
+    for (auto m : before.members_of(g)) old_group[m] = g;
+  std::vector<char> redo(before.size(), 0), in_set(n, 0);
+  std::vector<std::uint32_t> set;
+  for (auto t : touched) {
+    if (old_group[t] != kNone) redo[old_group[t]] = 1;
+    else if (!in_set[t]) in_set[t] = 1, set.push_back(t);
+  }
+  for (std::uint32_t g = 0; g < before.size(); ++g)
+    if (redo[g])
+      for (auto m : before.members_of(g)) in_set[m] = 1, set.push_back(m);
+  // Every pair with one end in the set has the other there too: an old pair joins
+  // two members of one old group, a new or changed pair two touched customers.
+  std::vector<std::uint32_t> parent(n);
+  for (auto x : set) parent[x] = x;
+  struct Formed {
+    double score = 1.0;
+    std::vector<std::uint32_t> members;
+    std::vector<IndexedPair> links;
+  };
+  std::vector<Formed> formed;
+  std::vector<IndexedPair> links;  // strongest first, as groups() takes them
+  for (const auto& p : strongest_) {
+    if (!in_set[p.a]) continue;
+    const auto ra = find_root(parent, p.a), rb = find_root(parent, p.b);
+    if (ra == rb) continue;
+    parent[rb] = ra;
+    links.push_back(p);
+  }
+  std::vector<std::uint32_t> formed_of(n, kNone);
+  for (const auto& l : links) {
+    const auto r = find_root(parent, l.a);
+    if (formed_of[r] == kNone) formed_of[r] = static_cast<std::uint32_t>(formed.size()), formed.emplace_back();
+    auto& f = formed[formed_of[r]];
+    f.score = std::min(f.score, l.score);
+    f.links.push_back(l);
+  }
+  for (auto x : set)
+    if (const auto f = formed_of[find_root(parent, x)]; f != kNone) formed[f].members.push_back(x);
+  auto by_id = [this](std::uint32_t x, std::uint32_t y) { return ids_[x] < ids_[y]; };
+  for (auto& f : formed) std::sort(f.members.begin(), f.members.end(), by_id);
+  std::sort(formed.begin(), formed.end(), [&](const Formed& x, const Formed& y) {
+    return x.score != y.score ? x.score > y.score : ids_[x.members.front()] < ids_[y.members.front()];
+  });
+  // the kept groups (already in order) and the formed ones, merged by (score, first member)
+  PairGroups out;
+  out.groups.reserve(before.size() + formed.size());
+  out.members.reserve(before.members.size() + set.size());
+  out.links.reserve(before.links.size() + links.size());
+  auto place = [&out](double score, std::span<const std::uint32_t> members, std::span<const IndexedPair> group_links) {
+    PairGroups::Group g{score, static_cast<std::uint32_t>(out.members.size()), 0, static_cast<std::uint32_t>(out.links.size()), 0};
+    out.members.insert(out.members.end(), members.begin(), members.end());
+    out.links.insert(out.links.end(), group_links.begin(), group_links.end());
+    g.member_end = static_cast<std::uint32_t>(out.members.size());
+    g.link_end = static_cast<std::uint32_t>(out.links.size());
+    out.groups.push_back(g);
+  };
+  std::size_t k = 0, f = 0;
+  while (k < before.size() || f < formed.size()) {
+    while (k < before.size() && redo[k]) ++k;
+    if (k == before.size() && f == formed.size()) break;
+    const bool take_formed =
+        k == before.size() ||
+        (f < formed.size() && (formed[f].score != before.groups[k].score
+                                   ? formed[f].score > before.groups[k].score
+                                   : ids_[formed[f].members.front()] < ids_[before.members_of(k).front()]));
+    if (take_formed) {
+      place(formed[f].score, formed[f].members, formed[f].links);
+      ++f;
+    } else {
+      place(before.groups[k].score, before.members_of(k), before.links_of(k));
+      ++k;
+    }
+  }
   return out;
 }
 

@@ -328,6 +328,7 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
     // never served stale).
     auto fresh = std::make_shared<DuplicateGroupCache::Groups>();
     fresh->version = version;
+    std::optional<std::vector<std::uint32_t>> touched;  // set when only the changes were applied
     db_.transact(
         ctx, "duplicate_groups",
         [&](db::Tx& tx) {
@@ -336,14 +337,16 @@ std::vector<DuplicateGroupView> CustomerMergeService::duplicate_groups(const dom
             changes = db::load_pair_changes(tx, ctx.company_id, cached->version, version, min_score);
           if (changes) {
             fresh->table = cached->table;
-            fresh->table.apply(*changes);
+            touched = fresh->table.apply(*changes);
           } else {
             fresh->table = domain::PairTable{};
             fresh->table.apply(db::load_pair_scores(tx, ctx.company_id, min_score));
+            touched.reset();
           }
         },
         db::TxMode::kReadOnly);
-    fresh->groups = fresh->table.groups();
+    // only the groups of the customers whose pairs changed are formed again
+    fresh->groups = touched ? fresh->table.groups_after(cached->groups, *touched) : fresh->table.groups();
     group_cache_->store(ctx.company_id, min_score, fresh);
     cached = std::move(fresh);
   }

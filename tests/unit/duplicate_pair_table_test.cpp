@@ -29,9 +29,8 @@ struct GroupText {
   std::vector<std::pair<std::string, std::string>> links;
   bool operator==(const GroupText&) const = default;
 };
-std::vector<GroupText> as_text(const PairTable& t) {
+std::vector<GroupText> as_text(const PairTable& t, const PairGroups& groups) {
   std::vector<GroupText> out;
-  const auto groups = t.groups();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     GroupText x{{}, groups.groups[g].score, {}};
     for (auto m : groups.members_of(g)) x.members.push_back(uuid_text(t.id(m)));
@@ -40,6 +39,7 @@ std::vector<GroupText> as_text(const PairTable& t) {
   }
   return out;
 }
+std::vector<GroupText> as_text(const PairTable& t) { return as_text(t, t.groups()); }
 
 PairTable table_of(const std::map<std::pair<std::uint32_t, std::uint32_t>, double>& pairs) {
   std::vector<PairChange> all;
@@ -165,3 +165,60 @@ TEST(PairTable, TiesAreBrokenByTheIdsNotByTheOrderTheyArrived) {
   ASSERT_EQ(one.groups().size(), 1u);
   EXPECT_EQ(one.groups().links_of(0).size(), 2u);  // a spanning tree
 }
+
+// GET /v1/duplicates regroups after a change from the groups it holds: only the
+// groups of the customers whose pairs changed are formed again. Thousands of
+// customers, so a batch touches few of them (the incremental path), scores with
+// ties, pairs that merge, split, rescore and vanish.
+TEST(PairTable, GroupsAfterAChangeEqualAFullRegrouping) {
+  std::mt19937 rng(13);
+  const std::uint32_t n = 6000;
+  std::uniform_int_distribution<std::uint32_t> pick(0, n - 1);
+  const double scores[] = {0.9, 0.95, 1.0, 0.97};
+  std::vector<UuidBytes> ids(2 * n);
+  for (std::uint32_t k = 0; k < 2 * n; ++k) ids[k] = id_number(k);
+  std::map<std::pair<std::uint32_t, std::uint32_t>, double> truth;
+  PairTable kept;
+  std::vector<PairChange> first;
+  for (int i = 0; i < 2500; ++i) {
+    const auto a = pick(rng), b = (rng() % 4 == 0) ? pick(rng) : (a ^ 1u);  // mostly pairs, some chains
+    if (a == b || a >= n || b >= n) continue;
+    const double sc = rng() % 3 ? scores[rng() % 4] : 0.9 + 0.1 * (rng() % 1000) / 1000.0;
+    first.push_back({ids[a], ids[b], sc});
+    truth[std::minmax(a, b)] = sc;
+  }
+  kept.apply(first);
+  auto groups = kept.groups();
+  int incremental = 0;
+  for (int batch = 0; batch < 120; ++batch) {
+    std::vector<PairChange> changes;
+    const int size = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < size; ++i) {
+      if (!truth.empty() && rng() % 2) {  // an existing pair goes or gets another score
+        auto it = std::next(truth.begin(), static_cast<long>(rng() % truth.size()));
+        const auto key = it->first;
+        if (rng() % 2) {
+          changes.push_back({ids[key.first], ids[key.second], std::nullopt});
+          truth.erase(it);
+        } else {
+          const double sc = scores[rng() % 4];
+          changes.push_back({ids[key.second], ids[key.first], sc});
+          it->second = sc;
+        }
+      } else {  // a new pair: joins groups, or customers never seen (ids above n)
+        const auto a = rng() % 10 == 0 ? n + pick(rng) : pick(rng), b = pick(rng);
+        if (a == b) continue;
+        const double sc = scores[rng() % 4];
+        changes.push_back({ids[a], ids[b], sc});
+        truth[std::minmax(a, b)] = sc;
+      }
+    }
+    const auto touched = kept.apply(changes);
+    if (touched.size() * 16 <= kept.id_count()) ++incremental;
+    groups = kept.groups_after(groups, touched);
+    ASSERT_EQ(as_text(kept, groups), as_text(kept)) << "batch " << batch;
+    if (batch % 40 == 39) ASSERT_EQ(as_text(kept, groups), as_text(table_of(truth))) << "batch " << batch;
+  }
+  EXPECT_GT(incremental, 90) << "the batches took the incremental path";
+}
+
