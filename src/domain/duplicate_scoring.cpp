@@ -40,11 +40,13 @@ const MatchModel& model_of(const ScoringConfig& config) {
 }  // namespace
 
 PairScore score_pair(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config) {
+  if (!compared_first(a.fields, b.fields)) return score_pair(b, a, config);
   return to_pair_score(score(model_of(config), a.fields, b.fields));
 }
 
 std::optional<PairScore> score_pair_at_least(const PreparedRecord& a, const PreparedRecord& b, const ScoringConfig& config,
                                              double min_score) {
+  if (!compared_first(a.fields, b.fields)) return score_pair_at_least(b, a, config, min_score);
   const MatchModel& model = model_of(config);
   const auto v = compare(a.fields, b.fields);
   if (match_probability(match_weight(model, a.fields, b.fields, v)) < min_score) return std::nullopt;
@@ -110,7 +112,11 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   const auto& near = laid_out.near.empty() ? fields : laid_out.near;
   std::vector<ComparisonVector> vectors(candidates.pairs.size());
   parallel_ranges(vectors.size(), [&](std::size_t, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) vectors[i] = compare(*near[candidates.pairs[i].first], *near[candidates.pairs[i].second]);
+    for (std::size_t i = from; i < to; ++i) {
+      const auto& x = *near[candidates.pairs[i].first];
+      const auto& y = *near[candidates.pairs[i].second];
+      vectors[i] = compared_first(x, y) ? compare(x, y) : compare(y, x);
+    }
   });
   if (progress) progress("compare", vectors.size(), vectors.size());
   if (config.model) {
@@ -134,9 +140,11 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {
       const auto [a, b] = candidates.pairs[i];
+      // as compared: from the side compared_first() chose
+      const auto [x, y] = compared_first(*near[a], *near[b]) ? std::pair{a, b} : std::pair{b, a};
       // the weight alone first: the evidence is built only for pairs that are kept
-      if (!kept(match_weight(*scan.model, weights, *near[a], *near[b], vectors[i], adjustments[a]))) continue;
-      auto s = score(*scan.model, *near[a], *near[b], vectors[i]);
+      if (!kept(match_weight(*scan.model, weights, *near[x], *near[y], vectors[i], adjustments[x]))) continue;
+      auto s = score(*scan.model, *near[x], *near[y], vectors[i]);
       out.push_back({a, b, to_pair_score(std::move(s))});
     }
   });

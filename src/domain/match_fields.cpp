@@ -272,6 +272,18 @@ void derive_comparison_values(MatchFields& f) {
 
 bool street_type(const std::string& word) { return street_types().count(word) > 0; }
 
+namespace {
+// The hash of MatchFields::content: every value the comparisons read (the
+// derived fields follow from them).
+std::uint64_t content_hash(const MatchFields& f) {
+  std::uint64_t h = f.single_name ? 0x51ED27u : 0x2545F491u;
+  for (const std::string* v : {&f.given, &f.given_raw, &f.surname, &f.surname_joined, &f.name_key, &f.email_key,
+                               &f.email_text, &f.phone_key, &f.house_number, &f.street, &f.locality, &f.postcode})
+    h = (h ^ std::hash<std::string>{}(*v)) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
+  return h;
+}
+}  // namespace
+
 MatchFields parse_match_fields(const std::optional<std::string>& name, const std::optional<std::string>& email,
                                const std::optional<std::string>& phone, const std::optional<std::string>& address) {
   MatchFields f;
@@ -292,6 +304,7 @@ MatchFields parse_match_fields(const std::optional<std::string>& name, const std
   cap(f.email_text, 254);
   cap(f.email_key, 254);
   derive_comparison_values(f);
+  f.content = content_hash(f);
   return f;
 }
 

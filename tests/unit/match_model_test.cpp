@@ -398,3 +398,4 @@ TEST(MatchModelThreshold, ProbabilityAtLeastAnswersAsTheProbabilityItself) {
     }
   }
 }
+
