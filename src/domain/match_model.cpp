@@ -38,7 +38,16 @@ double name_token_similarity(const std::string& a, const std::string& b) {
   if (s < 0.92 && std::min(a.size(), b.size()) >= 3 && within_edits(a, b, 1)) s = 0.92;
   return s;
 }
-// given: 1 exact, 2 nickname, 3 JW >= 0.92, 4 initial, 5 JW >= 0.80, 6 differs
+// Two neighbouring letters swapped ("aym" / "amy"), the commonest typo. Jaro-Winkler's
+// match window is empty for three-letter names, so it scores this 0.6 ("differs").
+bool one_adjacent_swap(const std::string& a, const std::string& b) {
+  if (a.size() != b.size() || a.size() < 2) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+         std::equal(a.begin() + static_cast<std::ptrdiff_t>(i) + 2, a.end(), b.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+}
+// given: 1 exact, 2 nickname, 3 JW >= 0.92 (or two neighbours swapped), 4 initial, 5 JW >= 0.80, 6 differs
 // raw_jw: jw(raw_a, raw_b) when the caller has it already (negative: compute it)
 std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, const std::string& raw_b,
                          const std::string& canon_b, double raw_jw = -1) {
@@ -47,7 +56,7 @@ std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, c
   if (raw_a == raw_b) return 1;
   if (canon_a == canon_b) return 2;
   double s = raw_jw >= 0 ? raw_jw : jw(raw_a, raw_b);
-  if (s >= 0.92) return 3;
+  if (s >= 0.92 || one_adjacent_swap(raw_a, raw_b)) return 3;
   if ((raw_a.size() == 1 || raw_b.size() == 1) && raw_a[0] == raw_b[0]) return 4;
   if (s >= 0.80) return 5;
   return 6;

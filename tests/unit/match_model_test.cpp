@@ -114,6 +114,9 @@ TEST(MatchComparisons, NameLevels) {
   EXPECT_EQ(label(f("Jonathan Smith"), f("Jonathon Smith"), kGiven), "jaro-winkler >= 0.92");
   EXPECT_EQ(label(f("J. Smith"), f("John Smith"), kGiven), "initial");
   EXPECT_EQ(label(f("Mary Smith"), f("Peter Smith"), kGiven), "differs");
+  // two neighbours swapped in a short name (Jaro-Winkler alone: 0.6, "differs")
+  EXPECT_EQ(label(f("Aym Dudley"), f("Amy Dudley"), kGiven), "jaro-winkler >= 0.92");
+  EXPECT_NE(label(f("Jan Dudley"), f("Jon Dudley"), kGiven), "jaro-winkler >= 0.92") << "another name, not a typo";
   EXPECT_EQ(label(f("John Smith"), f("John Smyth"), kSurname), "jaro-winkler >= 0.92");
   EXPECT_EQ(label(f("Timothy Cox"), f("Timothy Csx"), kSurname), "jaro-winkler >= 0.92");  // one edit, short name
   EXPECT_EQ(label(f("John Smith"), f("John Brown"), kSurname), "differs");
