@@ -12,8 +12,9 @@
 --     the rows are matched one by one in id order with the same rule
 --     (chat_match_customer with p_defer = true: the customer row and its email and
 --     phone keys at once, its other side effects deferred; p_locked = true), each
---     row's link written before the next row is matched (a later row of the same
---     session sees it, as before);
+--     link a later row of the same session must see (its session lookup) written
+--     before that row is matched, as before, and every other link with one UPDATE
+--     after the loop;
 --   * the links' row triggers (metrics, failure resolution) are skipped for these
 --     rows (app.chat_defer_link_effects, honoured only for the owner logged in as
 --     itself: an application session cannot switch the metrics off); instead, once
@@ -452,6 +453,8 @@ DECLARE
   v_customer uuid;
   v_company  uuid;
   v_company_ids bigint[];
+  v_later_ids       bigint[] := '{}';
+  v_later_customers uuid[] := '{}';
   v_prev     text;
   v_set      text;
 BEGIN
@@ -494,8 +497,14 @@ BEGIN
       ON CONFLICT (company_id, lock_key) DO UPDATE SET lock_key = EXCLUDED.lock_key WHERE false;
 
       v_set := set_config('app.chat_defer_link_effects', 'on', true);
+      -- seen_again: a later row of the batch has the same session, whose lookup must
+      -- see this row's link (the matching reads no other link): written at once.
+      -- Every other link is written by one UPDATE after the loop.
       FOR v_row IN
-        SELECT v.id, v.company_id, v.session_id, v.customer_name, v.customer_email, v.customer_phone
+        SELECT v.id, v.company_id, v.session_id, v.customer_name, v.customer_email, v.customer_phone,
+               nullif(v.session_id, '') IS NOT NULL
+                 AND lead(v.id) OVER (PARTITION BY v.company_id, nullif(v.session_id, '') ORDER BY v.id) IS NOT NULL
+                 AS seen_again
           FROM "VC Usage" v
          WHERE v.id = ANY (v_ids)
          ORDER BY v.id
@@ -508,10 +517,19 @@ BEGIN
         v_customer := chat_match_customer(v_row.company_id, v_row.id, v_row.session_id, v_row.customer_name,
                                           v_row.customer_email, v_row.customer_phone, true, true);
         IF v_customer IS NOT NULL THEN
-          UPDATE "VC Usage" SET customer_id = v_customer WHERE id = v_row.id;
+          IF v_row.seen_again THEN
+            UPDATE "VC Usage" SET customer_id = v_customer WHERE id = v_row.id;
+          ELSE
+            v_later_ids := v_later_ids || v_row.id;
+            v_later_customers := v_later_customers || v_customer;
+          END IF;
           linked := linked + 1;
         END IF;
       END LOOP;
+      UPDATE "VC Usage" v
+         SET customer_id = l.customer_id
+        FROM unnest(v_later_ids, v_later_customers) AS l (id, customer_id)
+       WHERE v.id = l.id;
       v_set := set_config('app.chat_defer_link_effects', 'off', true);
 
       PERFORM chat_flush_new_customers_retrying();
