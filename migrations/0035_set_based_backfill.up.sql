@@ -534,9 +534,12 @@ BEGIN
 
       PERFORM chat_flush_new_customers_retrying();
       v_prev := current_setting('app.company_id', true);
+      -- OFFSET 0: through the primary key, never the timeline index (a scan of every
+      -- row linked so far: its statistics are those of before the backfill)
       FOR v_company, v_company_ids IN
-        SELECT v.company_id, array_agg(v.id) FROM "VC Usage" v
-         WHERE v.id = ANY (v_ids) AND v.customer_id IS NOT NULL
+        SELECT v.company_id, array_agg(v.id)
+          FROM (SELECT v.company_id, v.id, v.customer_id FROM "VC Usage" v WHERE v.id = ANY (v_ids) OFFSET 0) v
+         WHERE v.customer_id IS NOT NULL
          GROUP BY v.company_id
       LOOP
         v_set := set_config('app.company_id', v_company::text, true);
