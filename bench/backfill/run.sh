@@ -12,12 +12,15 @@ export DATABASE_ADMIN_URL="${admin%/*}/$db" DATABASE_URL="${app%/*}/$db"
 "$bin" migrate up >/dev/null
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s.%N)
-out=$("$bin" backfill "$@" 2>/dev/null)
+out=$("$bin" backfill "$@" 2>/tmp/backfill-run-$db.err)
 t1=$(date +%s.%N)
 rows=$(sed -n 's/^rows examined: *//p' <<<"$out")
 v0=$(date +%s.%N)
 verify=$("$bin" verify 2>&1 | head -1 || true)
 v1=$(date +%s.%N)
-printf '%s %s: %s rows in %.1f s = %.0f rows/s; customers created %s; %s (verify %.1f s); load %s -> %s\n' \
-  "$db" "$*" "$rows" "$(bc -l <<<"$t1 - $t0")" "$(bc -l <<<"$rows / ($t1 - $t0)")" \
+# the linking phase alone (after the shared-email merges): the last progress line
+link=$(tr '\r' '\n' </tmp/backfill-run-$db.err | grep '^backfill: ' | tail -1)
+merged=$(sed -n 's/^customers merged: *//p' <<<"$out" | cut -d' ' -f1)
+printf '%s %s: %s rows in %.1f s = %.0f rows/s over the whole command (%s customers merged first); linking: %s; customers created %s; %s (verify %.1f s); load %s -> %s\n' \
+  "$db" "$*" "$rows" "$(bc -l <<<"$t1 - $t0")" "$(bc -l <<<"$rows / ($t1 - $t0)")" "$merged" "$link" \
   "$(sed -n 's/^customers created: *//p' <<<"$out")" "$verify" "$(bc -l <<<"$v1 - $v0")" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)"
