@@ -31,6 +31,9 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
   backfill->add_option("--jobs", options->jobs, "Parallel workers, each owning whole companies")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  backfill->add_flag("--row-by-row", options->row_by_row,
+                     "Link each row with link_chat_row() (the path before migration 0035; same result, slower), "
+                     "for comparisons");
   auto keep_shared = std::make_shared<bool>(false);
   backfill->add_flag("--keep-shared-emails", *keep_shared,
                      "Do not merge customers that share an email (verify then fails until they are merged)");
@@ -61,6 +64,8 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
               << "sync failed:       " << report.failed << " (stored, not linked; recorded in chat_sync_failures)\n"
               << "left orphaned:     " << report.orphaned << " (no usable name, email or phone)\n"
               << "quarantined:       " << report.quarantined << " (tech_id matches no user; see `verify`)\n"
+              << "row-by-row batches: " << report.batches_row_by_row
+              << (options->row_by_row ? " (--row-by-row)\n" : " (a row failed: the batch was linked again row by row)\n")
               << "customers merged:  " << shared.customers_merged << " (sharing an email with an older customer: "
               << shared.emails << " merge(s), each undoable with POST /v1/merges/{id}/undo)\n";
     for (const auto& f : shared.failures) std::cout << "  not merged: " << f << "\n";

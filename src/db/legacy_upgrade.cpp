@@ -100,24 +100,17 @@ SELECT v.company_id::text, greatest($1::bigint, coalesce(cp.last_id, 0)), count(
  GROUP BY 1, 2
  ORDER BY 3 DESC, 1)sql";
 
-// One batch of one company, in id order (through vc_usage_company_id_id_key).
-constexpr const char* kBackfillCompanyBatch = R"sql(
-WITH batch AS (SELECT id FROM "VC Usage" WHERE company_id = $1::uuid AND id > $2 AND customer_id IS NULL
-                ORDER BY id LIMIT $3),
-     linked AS (SELECT b.id, link_chat_row(b.id) AS customer FROM batch b)
-SELECT count(*), count(customer), coalesce(max(id), $2) FROM linked)sql";
+// One batch: the company's ($1; NULL = any company) next orphaned rows after id $2,
+// at most $3, linked in id order (migration 0035: set-based, row by row with
+// link_chat_row() when the batch fails or $4 is false). Returns examined, linked,
+// failed (left unlinked with an open sync failure), the last id examined, and
+// whether the batch went row by row.
+constexpr const char* kBackfillBatch =
+    "SELECT examined, linked, failed, last_id, row_by_row FROM backfill_link_chat_rows($1::uuid, $2, $3, $4)";
 
 constexpr const char* kSaveCompanyCheckpoint =
     "INSERT INTO backfill_company_checkpoint (company_id, last_id) VALUES ($1::uuid, $2) "
     "ON CONFLICT (company_id) DO UPDATE SET last_id = EXCLUDED.last_id, updated_at = now()";
-
-// Rows of a finished batch (ids in ($1, $2], company $3 or any) that the sync left
-// unlinked with an open failure: a separate statement, because the batch statement's
-// snapshot cannot see the failures its own link_chat_row() calls recorded.
-constexpr const char* kBatchFailures = R"sql(
-SELECT count(DISTINCT v.id) FROM "VC Usage" v
-  JOIN chat_sync_failures f ON f.company_id = v.company_id AND f.vc_usage_id = v.id AND f.resolved_at IS NULL
- WHERE v.id > $1 AND v.id <= $2 AND v.customer_id IS NULL AND ($3::uuid IS NULL OR v.company_id = $3::uuid))sql";
 
 // Open sync failures by cause, largest first, with one example message each.
 constexpr const char* kOpenFailureCauses = R"sql(
@@ -278,23 +271,22 @@ void backfill_in_parallel(const std::string& admin_url, const BackfillOptions& o
           }
           const auto batch_started = std::chrono::steady_clock::now();
           pqxx::work tx(conn);
-          auto r = tx.exec_params(kBackfillCompanyBatch, c.company_id, last_id, options.batch);
-          const auto examined = r[0][0].as<std::int64_t>();
+          const auto r = tx.exec_params1(kBackfillBatch, std::optional<std::string>(c.company_id), last_id,
+                                         options.batch, !options.row_by_row);
+          const auto examined = r[0].as<std::int64_t>();
           if (examined == 0) {
             tx.commit();
             break;
           }
-          const auto first_id = last_id;
-          last_id = r[0][2].as<std::int64_t>();
-          const auto failed =
-              tx.exec_params(kBatchFailures, first_id, last_id, c.company_id)[0][0].as<std::int64_t>();
+          last_id = r[3].as<std::int64_t>();
           tx.exec_params(kSaveCompanyCheckpoint, c.company_id, last_id);
           tx.commit();
           {
             std::lock_guard<std::mutex> lock(mu);
             report.rows_examined += examined;
-            report.rows_linked += r[0][1].as<std::int64_t>();
-            report.failed += failed;
+            report.rows_linked += r[1].as<std::int64_t>();
+            report.failed += r[2].as<std::int64_t>();
+            if (r[4].as<bool>()) ++report.batches_row_by_row;
             max_id_examined = std::max(max_id_examined, last_id);
             if (progress) {
               const double elapsed =
@@ -371,23 +363,19 @@ BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillO
     const auto batch_started = std::chrono::steady_clock::now();
     pqxx::work tx(conn);
     // One short transaction per batch: link the rows, move the checkpoint.
-    auto r = tx.exec_params(
-        "WITH batch AS (SELECT id FROM \"VC Usage\" WHERE id > $1 AND customer_id IS NULL AND company_id IS NOT NULL "
-        "ORDER BY id LIMIT $2), linked AS (SELECT b.id, link_chat_row(b.id) AS customer FROM batch b) "
-        "SELECT count(*), count(customer), coalesce(max(id), $1) FROM linked",
-        last_id, options.batch);
-    auto examined = r[0][0].as<std::int64_t>();
+    const auto r = tx.exec_params1(kBackfillBatch, std::optional<std::string>{}, last_id, options.batch,
+                                   !options.row_by_row);
+    const auto examined = r[0].as<std::int64_t>();
     if (examined == 0) {
       tx.commit();
       report.finished = true;
       break;
     }
     report.rows_examined += examined;
-    report.rows_linked += r[0][1].as<std::int64_t>();
-    const auto first_id = last_id;
-    last_id = r[0][2].as<std::int64_t>();
-    report.failed += tx.exec_params(kBatchFailures, first_id, last_id, std::optional<std::string>{})[0][0]
-                         .as<std::int64_t>();
+    report.rows_linked += r[1].as<std::int64_t>();
+    report.failed += r[2].as<std::int64_t>();
+    if (r[4].as<bool>()) ++report.batches_row_by_row;
+    last_id = r[3].as<std::int64_t>();
     tx.exec_params(kSaveCheckpoint, last_id);
     tx.commit();
     ++batches;

@@ -59,6 +59,7 @@ struct BackfillOptions {
   std::optional<double> throttle_rows_per_second;
   std::optional<int> max_batches;  // stop early (tests, dry runs); the checkpoint keeps the place
   int jobs = 1;  // > 1: parallel workers, each owning whole companies (own connection and checkpoints)
+  bool row_by_row = false;  // link_chat_row() per row (the path before migration 0035), for comparisons
 };
 
 struct BackfillProgress {
@@ -86,6 +87,7 @@ struct BackfillReport {
   std::int64_t orphaned = 0;      // examined rows left without a customer and without an error (no contact data)
   std::int64_t quarantined = 0;   // rows whose tech_id matches no user (open quarantine entries)
   bool finished = false;          // false when stopped by max_batches
+  std::int64_t batches_row_by_row = 0;  // batches linked row by row (a row failed, or options.row_by_row)
   // Open chat sync failures after the run, by cause (all rows, not only this run's).
   struct FailureCause {
     std::string reason;    // error, paused, metrics
@@ -97,8 +99,11 @@ struct BackfillReport {
 };
 
 // Links every unlinked chat row (with a company) to a customer with the sync
-// trigger's own matching (link_chat_row), in short transactions of `batch`
-// rows, committing a checkpoint (the last row id) with each batch. Resumable
+// trigger's own matching, in short transactions of `batch` rows
+// (backfill_link_chat_rows(), migration 0035: one batch set-based, with the same
+// result as link_chat_row() row by row in id order; a batch in which a row fails
+// is linked again row by row, which records the failing rows in
+// chat_sync_failures), committing a checkpoint (the last row id) with each batch. Resumable
 // after kill -9; running it again after it finished changes nothing.
 // With jobs > 1 the companies are shared out among that many workers (largest
 // first); each worker links its companies' rows in id order and checkpoints per

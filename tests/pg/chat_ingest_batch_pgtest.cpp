@@ -218,6 +218,36 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
     tx.commit();
   }
 
+  // world 4, the set-based backfill (migration 0035): the same rows stored with the
+  // sync paused, then linked with backfill_link_chat_rows() company by company in
+  // batches of `batch` rows, each batch in its own transaction as `tradesphere
+  // backfill --jobs N` does. Returns the number of batches linked set-based and row by row.
+  std::pair<int, int> insert_paused_then_backfill(const World& w, const std::vector<ChatRow>& rows, int batch,
+                                                  bool fail_metrics_batch = false) {
+    pause(w.company[0], true);
+    pause(w.company[1], true);
+    insert_batch(w, rows);
+    pause(w.company[0], false);
+    pause(w.company[1], false);
+    int set_based = 0, row_by_row = 0;
+    pqxx::connection c(owner_url());
+    for (const auto& company : w.company) {
+      long long after = 0;
+      for (;;) {
+        pqxx::work tx(c);
+        tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+        if (fail_metrics_batch) tx.exec("SELECT set_config('app.test_fail_metrics_batch', 'on', true)");
+        const auto r = tx.exec_params1(
+            "SELECT examined, last_id, row_by_row FROM backfill_link_chat_rows($1::uuid, $2, $3)", company, after, batch);
+        tx.commit();
+        if (r[0].as<int>() == 0) break;
+        after = r[1].as<long long>();
+        ++(r[2].as<bool>() ? row_by_row : set_based);
+      }
+    }
+    return {set_based, row_by_row};
+  }
+
   // Everything the sync and the metrics wrote for one company, canonical and sorted.
   std::map<std::string, std::vector<std::string>> snapshot(const std::string& company) {
     pqxx::connection c(owner_url());
@@ -669,6 +699,80 @@ TEST_F(ChatIngestBatchTest, ADeadlockInTheDeferredSideEffectsIsRetriedTwice) {
   }
   EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id LIKE 'no%'"), 0);
   EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE name LIKE 'Dl Person no%'"), 0);
+}
+
+// The set-based backfill (migration 0035) against link_chat_row() in id order, the
+// path `tradesphere backfill` took before: the same customers (with every side
+// effect), links, keys, metrics, session counts, events, audit rows, search rows,
+// duplicate candidates and queue, and the same failure rows (the rows stored while
+// paused have their 'paused' failure resolved by both), with one batch per company
+// and with batches of 7 rows (sessions and contacts spanning batches).
+TEST_F(ChatIngestBatchTest, TheSetBasedBackfillLinksCreatesAndCountsExactlyLikeLinkChatRowInIdOrder) {
+  for (unsigned seed : {11u, 12u, 13u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    auto rows = generate(seed, 150);
+    for (auto& r : rows) r.explicit_customer.reset();  // linked at insert: nothing for a backfill to do
+    const World linked = make_world("bf-linked" + std::to_string(seed));
+    insert_paused_then_link(linked, rows);
+    for (int batch : {1000, 7}) {
+      SCOPED_TRACE("batches of " + std::to_string(batch));
+      const World backfilled = make_world("bf-set" + std::to_string(seed) + "-" + std::to_string(batch));
+      const auto [set_based, row_by_row] = insert_paused_then_backfill(backfilled, rows, batch);
+      EXPECT_GT(set_based, 0);
+      EXPECT_EQ(row_by_row, 0) << "no row fails here: every batch is linked set-based";
+      expect_same_world(backfilled, linked);
+    }
+    // the data really exercises the rules
+    EXPECT_GT(owner_count("SELECT count(*) FROM customers WHERE company_id = '" + linked.company[0] +
+                          "' AND source = 'chat'"), 3);
+    EXPECT_GT(owner_count("SELECT count(*) FROM customer_events WHERE company_id IN ('" + linked.company[0] + "', '" +
+                          linked.company[1] + "') AND event_type = 'match_conflict'"), 0);
+    EXPECT_GT(owner_count("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + linked.company[0] +
+                          "' AND reason = 'paused' AND resolved_at IS NOT NULL"), 0);
+  }
+}
+
+// A row whose sync fails (here: a customers trigger refuses every new customer named
+// "Carl") makes its batch go row by row, which records that row's failure with its
+// SQLSTATE and links the others, exactly as link_chat_row() in id order; batches
+// without such a row stay set-based. The metrics statement failing sends the batch
+// row by row too, with the same result.
+TEST_F(ChatIngestBatchTest, ABackfillBatchWithAFailingRowGoesRowByRowAndRecordsTheSameFailures) {
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    tx.exec(R"sql(
+      CREATE FUNCTION test_refuse_carl() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.name = 'Carl' THEN
+          RAISE EXCEPTION 'customer Carl refused by a test trigger' USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_refuse_carl BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION test_refuse_carl();
+    )sql");
+    tx.commit();
+  }
+  auto rows = generate(21, 150);
+  for (auto& r : rows) r.explicit_customer.reset();
+  const World linked = make_world("fail-linked");
+  insert_paused_then_link(linked, rows);
+  const auto failures = owner_count("SELECT count(*) FROM chat_sync_failures WHERE company_id IN ('" + linked.company[0] +
+                                    "', '" + linked.company[1] + "') AND reason = 'error' AND sqlstate = '23514' "
+                                    "AND message = 'customer Carl refused by a test trigger' AND resolved_at IS NULL");
+  ASSERT_GT(failures, 0) << "the data must contain rows whose sync fails";
+
+  const World backfilled = make_world("fail-set");
+  const auto [set_based, row_by_row] = insert_paused_then_backfill(backfilled, rows, 10);
+  EXPECT_GT(row_by_row, 0);
+  EXPECT_GT(set_based, 0) << "batches without a failing row stay set-based";
+  expect_same_world(backfilled, linked);
+
+  const World metrics_fallback = make_world("fail-metrics");
+  const auto [set_based2, row_by_row2] = insert_paused_then_backfill(metrics_fallback, rows, 1000, true);
+  EXPECT_EQ(set_based2, 0);
+  EXPECT_EQ(row_by_row2, 2);
+  expect_same_world(metrics_fallback, linked);
 }
 
 }  // namespace

@@ -528,6 +528,8 @@ TEST_P(LegacyVariantTest, RunbookLinksEveryRowVerifiesAndRollsBackToTheExactLega
   ASSERT_EQ(backfill.exit_code, 0) << backfill.output;
   for (const char* says : GetParam().backfill_says) EXPECT_NE(backfill.output.find(says), std::string::npos) << backfill.output;
   EXPECT_NE(backfill.output.find("sync failed:       0 "), std::string::npos) << backfill.output;
+  EXPECT_NE(backfill.output.find("row-by-row batches: 0 "), std::string::npos)
+      << "no row fails: every batch is linked set-based (migration 0035)\n" << backfill.output;
   auto verify = cli({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.output << "\n" << adopt.output;
 
@@ -701,6 +703,8 @@ TEST_F(LegacyUpgradeTest, BackfillAndVerifyNameTheCauseOfSyncFailures) {
   EXPECT_NE(backfill.output.find(std::to_string(failed) + " row(s): error SQLSTATE 23502: null value in column \"id\""),
             std::string::npos)
       << backfill.output;
+  EXPECT_EQ(backfill.output.find("row-by-row batches: 0 "), std::string::npos)
+      << "a batch with a failing row is linked again row by row, recording each failure\n" << backfill.output;
 
   auto verify = cli({"verify"});
   EXPECT_NE(verify.exit_code, 0) << verify.output;

@@ -508,7 +508,9 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
   // maintenance functions are the owner's
   for (const char* fn : {"rebuild_customer_metrics(uuid,uuid)", "link_chat_row(bigint)", "retry_chat_sync(uuid,integer)",
                          "set_chat_sync_paused(uuid,boolean)", "assign_quarantined_chat_rows(text,uuid)",
-                         "customer_metrics_drift(uuid)", "chat_match_customer(uuid,bigint,text,text,text,text)"}) {
+                         "customer_metrics_drift(uuid)",
+                         "chat_match_customer(uuid,bigint,text,text,text,text,boolean,boolean)",
+                         "chat_metrics_add_rows(uuid,bigint[])", "backfill_link_chat_rows(uuid,bigint,integer,boolean)"}) {
     auto p = query(std::string("SELECT has_function_privilege('tradesphere_app', '") + fn + "', 'EXECUTE')");
     EXPECT_FALSE(p[0][0].as<bool>()) << fn;
   }
