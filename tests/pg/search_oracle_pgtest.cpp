@@ -1,5 +1,5 @@
 // Search (migration 0017: term dictionaries, bounds) returns exactly what ranking
-// every customer returns: search_customer_hits and CustomerRepository::search_customers
+// every customer returns: search_customer_hits and CustomerCrudService::search_customers
 // are compared with the 0011/0014 ranking evaluated over all active customers of a
 // generated company with planted typos (tradesphere seed), plus hand-written rows for
 // the edges (NULL names and emails, mixed case, emails starting with a digit or
@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
 #include "db/seed_generator.hpp"
 #include "domain/request_context.hpp"
@@ -177,7 +177,7 @@ TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
   options.url = app_url();
   options.size = 1;
   tradesphere::db::Database db(options);
-  tradesphere::db::CustomerRepository repo(db);
+  tradesphere::services::CustomerCrudService repo(db);
   const tradesphere::domain::RequestContext ctx{company_, "u-1", tradesphere::domain::Role::kAdmin, "corr-search"};
   // the repository answers through the same function: same order as the oracle
   const auto hits = repo.search_customers(ctx, "Michaela Smithers", 20);

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
 #include "db/seed_generator.hpp"
@@ -150,7 +150,7 @@ TEST_F(SeedTest, SeededDataWorksWithTheProductTriggersAndTheApplicationRole) {
   EXPECT_EQ(scalar(owner_url(), "SELECT count(*) FROM customer_metrics_drift($1::uuid)", seeded.id), 0);
 
   tradesphere::db::Database db(tradesphere::db::PoolOptions{app_url()});
-  tradesphere::db::CustomerRepository repo(db);
+  tradesphere::services::CustomerCrudService repo(db);
   tradesphere::domain::RequestContext ctx{seeded.id, "test", tradesphere::domain::Role::kAdmin, "t"};
   tradesphere::domain::CustomerFilters f;
   f.limit = 1000;
