@@ -45,7 +45,7 @@
 #include "db/database.hpp"
 #include "db/embedded_cluster.hpp"
 #include "db/migrations.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/errors.hpp"
 #include "domain/request_context.hpp"
@@ -218,12 +218,12 @@ ScaleDb prepare_database(ts::db::EmbeddedCluster& cluster, const Config& cfg, co
   }
   if (!s.cached) {
     ts::db::MigrationRunner(s.owner_url).up();
-    ts::db::SeedOptions o;
+    ts::devdata::SeedOptions o;
     o.customers = customers;
     o.chats_per_customer = chats;
     o.seed = cfg.seed;
     o.duplicate_rate = 0.05;
-    auto report = ts::db::seed_database(s.owner_url, o, [](const ts::db::SeedProgress& p) {
+    auto report = ts::devdata::seed_database(s.owner_url, o, [](const ts::devdata::SeedProgress& p) {
       if (p.phase != "analyze") {
         std::fprintf(stderr, "\rseed %-8s %llu/%llu rows, %.0f rows/s      ", p.phase.c_str(),
                      static_cast<unsigned long long>(p.rows_done), static_cast<unsigned long long>(p.rows_total),

@@ -1,7 +1,7 @@
 // Search (migration 0017: term dictionaries, bounds) returns exactly what ranking
 // every customer returns: search_customer_hits and CustomerCrudService::search_customers
 // are compared with the 0011/0014 ranking evaluated over all active customers of a
-// generated company with planted typos (tradesphere seed), plus hand-written rows for
+// generated company with planted typos (tradesphere-dev seed), plus hand-written rows for
 // the edges (NULL names and emails, mixed case, emails starting with a digit or
 // without digits, short phones). The dictionaries must stay equal to a recount after
 // updates, soft deletes, restores and merges.
@@ -14,7 +14,7 @@
 
 #include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 #include "domain/request_context.hpp"
 #include "support/pg_fixture.hpp"
 
@@ -74,12 +74,12 @@ class SearchOracleTest : public tradesphere::testing::PgTest {
  protected:
   void SetUp() override {
     PgTest::SetUp();
-    tradesphere::db::SeedOptions o;
+    tradesphere::devdata::SeedOptions o;
     o.customers = 3000;
     o.chats_per_customer = 0;
     o.duplicate_rate = 0.2;  // corrupted copies: typos in names, emails and phones
     o.seed = 14;
-    company_ = tradesphere::db::seed_database(owner_url(), o).companies.at(0).id;
+    company_ = tradesphere::devdata::seed_database(owner_url(), o).companies.at(0).id;
     // the edges the generator does not write
     app("INSERT INTO customers (company_id, name, email, phone) VALUES "
         "($1::uuid, NULL, 'mich.only@example.com', NULL), "
