@@ -145,7 +145,7 @@ const std::vector<Query> kQueries = {
     {"Jenifer Smiht", 20}, {"Jenifer Smiht", 1}, {"Mihcael Jonson", 20}, {"Wiliam Brwon", 10}, {"Smiht", 20},
     {"Elizabth Garcai", 100}, {"Sarah Wilsno", 3}, {"Jonh", 20},
     // email fragments: local parts, with digits, domains, whole addresses
-    {"michael.smith", 20}, {"jsmith1", 20}, {"smith12", 20}, {"gmail", 20}, {"@example.com", 20}, {"42mich", 5},
+    {"michael.smith", 20}, {"jsmith", 20}, {"smith12", 20}, {"gmail", 20}, {"@example.com", 20}, {"42mich", 5},
     {"mich.only@example.com", 20}, {"jenifer.smiht@example.com", 20}, {"anna_maria", 20}, {"pure.example", 3},
     // phone fragments (digits) and numbers
     {"5550123", 20}, {"555-0199", 20}, {"010 7788", 20}, {"555", 20}, {"2125550123", 20}, {"+1 212 555 0123", 20},
@@ -161,7 +161,7 @@ TEST_F(SearchOracleTest, RanksExactlyLikeScoringEveryCustomer) {
 TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
   // renames, new emails and phones, soft delete and restore
   app("UPDATE customers SET name = 'Michaela Smithers', email = 'mich99@example.org' "
-      "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Michael %' ORDER BY id LIMIT 40)");
+      "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Michael %' ORDER BY id LIMIT 20)");
   app("UPDATE customers SET email = NULL, phone = '+1 555 012 3400' "
       "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Jennifer %' ORDER BY id LIMIT 30)");
   app("UPDATE customers SET status = 'deleted', deleted_at = now() "

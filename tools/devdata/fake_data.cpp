@@ -12,43 +12,52 @@ namespace {
 // The one vocabulary of every generator here (fake_person, fake_duplicate_of and
 // the planted duplicates): common US given names and surnames, nicknames,
 // addresses and mail domains. Changing it changes every seeded data set.
-constexpr std::array<std::string_view, 64> kFirstNames = {
-    "James",   "Mary",    "John",    "Patricia", "Robert",  "Jennifer", "Michael", "Linda",
-    "William", "Elizabeth", "David", "Barbara",  "Richard", "Susan",    "Joseph",  "Jessica",
-    "Thomas",  "Sarah",   "Charles", "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
-    "Anthony", "Margaret", "Mark",   "Sandra",   "Donald",  "Ashley",   "Steven",  "Emily",
-    "Andrew",  "Donna",   "Joshua",  "Michelle", "Kenneth", "Carol",    "Kevin",   "Amanda",
-    "Brian",   "Melissa", "George",  "Deborah",  "Timothy", "Stephanie", "Ronald", "Rebecca",
-    "Jason",   "Laura",   "Edward",  "Sharon",   "Jeffrey", "Cynthia",  "Ryan",    "Kathleen",
-    "Jacob",   "Amy",     "Gary",    "Angela",   "Nicholas", "Helen",   "Eric",    "Anna"};
+constexpr std::array<std::string_view, 72> kFirstNames = {
+    "James",   "Mary",     "Robert",  "Patricia", "John",     "Jennifer", "Michael", "Linda",
+    "William", "Elizabeth", "David",  "Barbara",  "Richard",  "Susan",    "Joseph",  "Jessica",
+    "Thomas",  "Sarah",    "Charles", "Karen",    "Daniel",   "Nancy",    "Matthew", "Lisa",
+    "Anthony", "Margaret", "Mark",    "Sandra",   "Steven",   "Ashley",   "Andrew",  "Kimberly",
+    "Joshua",  "Emily",    "Kenneth", "Donna",    "Kevin",    "Michelle", "Brian",   "Carol",
+    "George",  "Amanda",   "Edward",  "Melissa",  "Ronald",   "Deborah",  "Timothy", "Stephanie",
+    "Jason",   "Rebecca",  "Jeffrey", "Laura",    "Ryan",     "Sharon",   "Jacob",   "Cynthia",
+    "Gary",    "Kathleen", "Nicholas", "Amy",     "Eric",     "Shirley",  "Jonathan", "Angela",
+    "Samuel",  "Katherine", "Gregory", "Victoria", "Benjamin", "Olivia",  "Walter",  "Rachel"};
 
-constexpr std::array<std::string_view, 64> kLastNames = {
-    "Smith",    "Johnson",  "Williams", "Brown",   "Jones",    "Garcia",   "Miller",    "Davis",
-    "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson",   "Anderson",  "Thomas",
-    "Taylor",   "Moore",    "Jackson",  "Martin",  "Lee",      "Perez",    "Thompson",  "White",
-    "Harris",   "Sanchez",  "Clark",    "Ramirez", "Lewis",    "Robinson", "Walker",    "Young",
-    "Allen",    "King",     "Wright",   "Scott",   "Torres",   "Nguyen",   "Hill",      "Flores",
-    "Green",    "Adams",    "Nelson",   "Baker",   "Hall",     "Rivera",   "Campbell",  "Mitchell",
-    "Carter",   "Roberts",  "Gomez",    "Phillips", "Evans",   "Turner",   "Diaz",      "Parker",
-    "Cruz",     "Edwards",  "Collins",  "Reyes",   "Stewart",  "Morris",   "Morales",   "Murphy"};
+constexpr std::array<std::string_view, 96> kLastNames = {
+    "Smith",    "Johnson",  "Williams", "Brown",     "Jones",     "Garcia",   "Miller",   "Davis",
+    "Rodriguez", "Martinez", "Hernandez", "Lopez",   "Gonzalez",  "Wilson",   "Anderson", "Thomas",
+    "Taylor",   "Moore",    "Jackson",  "Martin",    "Lee",       "Perez",    "Thompson", "White",
+    "Harris",   "Sanchez",  "Clark",    "Ramirez",   "Lewis",     "Robinson", "Walker",   "Young",
+    "Allen",    "King",     "Wright",   "Scott",     "Torres",    "Nguyen",   "Hill",     "Flores",
+    "Green",    "Adams",    "Nelson",   "Baker",     "Hall",      "Rivera",   "Campbell", "Mitchell",
+    "Carter",   "Roberts",  "Gomez",    "Phillips",  "Evans",     "Turner",   "Diaz",     "Parker",
+    "Cruz",     "Edwards",  "Collins",  "Reyes",     "Stewart",   "Morris",   "Morales",  "Murphy",
+    "Cook",     "Rogers",   "Gutierrez", "Ortiz",    "Morgan",    "Cooper",   "Peterson", "Bailey",
+    "Reed",     "Kelly",    "Howard",   "Ramos",     "Kim",       "Cox",      "Ward",     "Richardson",
+    "Watson",   "Brooks",   "Chavez",   "Wood",      "James",     "Bennett",  "Gray",     "Mendoza",
+    "Ruiz",     "Hughes",   "Price",    "Alvarez",   "Castillo",  "Sanders",  "Patel",    "Myers"};
 
 constexpr std::array<std::string_view, 8> kDomains = {"gmail.com",   "yahoo.com",  "outlook.com", "hotmail.com",
                                                       "icloud.com",  "proton.me",  "example.com", "mail.com"};
 
-constexpr std::array<std::string_view, 16> kStreets = {"Oak",    "Maple",  "Cedar",   "Pine",   "Elm",    "Washington",
-                                                       "Lake",   "Hill",   "Park",    "Main",   "Church", "Highland",
-                                                       "Sunset", "River",  "Lincoln", "Jackson"};
+constexpr std::array<std::string_view, 26> kStreets = {
+    "Oak",  "Maple",  "Cedar",  "Pine",   "Elm",    "Washington", "Lake",   "Hill",    "Main",
+    "Park", "View",   "Sunset", "Ridge",  "Highland", "River",    "Church", "Spring",  "North",
+    "Mill", "Forest", "Meadow", "Willow", "Valley", "Chestnut",   "Lincoln", "Jackson"};
 constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kStreetKinds = {
-    {{"Street", "St."}, {"Avenue", "Ave"}, {"Road", "Rd"}, {"Lane", "Ln"}, {"Drive", "Dr."}, {"Court", "Ct"}}};
+    {{"Street", "St."}, {"Avenue", "Ave"}, {"Road", "Rd"}, {"Drive", "Dr."}, {"Lane", "Ln"}, {"Court", "Ct"}}};
 constexpr std::array<std::string_view, 12> kCities = {"Springfield", "Riverside", "Franklin", "Greenville",
                                                       "Bristol",     "Clinton",   "Fairview", "Salem",
                                                       "Madison",     "Georgetown", "Arlington", "Ashland"};
 constexpr std::array<std::string_view, 12> kStates = {"IL", "CA", "TX", "NY", "FL", "OH",
                                                       "PA", "GA", "NC", "MI", "WA", "AZ"};
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kNicknames = {{
-    {"William", "Bill"}, {"Robert", "Bob"}, {"Elizabeth", "Liz"}, {"Michael", "Mike"}, {"James", "Jim"},
-    {"Jennifer", "Jen"}, {"Richard", "Rick"}, {"Margaret", "Maggie"}, {"Joseph", "Joe"}, {"Thomas", "Tom"}}};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kNicknames = {{
+    {"Robert", "Bob"},     {"William", "Bill"},   {"James", "Jim"},    {"Michael", "Mike"},
+    {"David", "Dave"},     {"Thomas", "Tom"},     {"Joseph", "Joe"},   {"Daniel", "Dan"},
+    {"Elizabeth", "Liz"},  {"Katherine", "Kate"}, {"Jennifer", "Jen"}, {"Susan", "Sue"},
+    {"Margaret", "Peggy"}, {"Richard", "Rick"},   {"Anthony", "Tony"}, {"Matthew", "Matt"},
+    {"Rebecca", "Becky"},  {"Samuel", "Sam"},     {"Benjamin", "Ben"}, {"Andrew", "Andy"}}};
 
 constexpr std::array<std::string_view, 12> kTags = {"vip",      "wholesale", "newsletter", "returning",
                                                     "b2b",      "priority",  "trial",      "partner",
