@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Duplicate-finding quality and speed (issue 13; docs/duplicates.md).
-#   bench/duplicates_quality.sh [path/to/tradesphere]
+#   bench/duplicates_quality.sh [path/to/tradesphere-dev]
 # Pairwise precision/recall/F1 at the default threshold on:
 #  - the public dev sets in ../shared/eval/dev (FEBRL name+address lists, splink
 #    contact list), when that folder exists (a user's clone has none: it says so);
@@ -8,7 +8,7 @@
 # The model is trained on each list itself (EM), with no per-file settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-build-bench/tradesphere}
+BIN=${1:-build-bench/tradesphere-dev}
 DEV=../shared/eval/dev
 THRESHOLD=0.6
 row() { # label, evaluate-duplicates arguments...

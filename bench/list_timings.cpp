@@ -13,10 +13,10 @@
 //   sql_floor  the suite's hand-written floor statement through Database::transact;
 //   transact   the repository's statement through Database::transact (begin, settings,
 //              statement, commit), no conversion;
-//   rows       CustomerRepository::get_customer_rows (the statement through transact, rows
+//   rows       CustomerCrudService::get_customer_rows (the statement through transact, rows
 //              decoded as views);
 //   rows_json  the same and the page's JSON (render_customer_page): what the route does;
-//   library    CustomerRepository::get_customers (rows -> domain objects);
+//   library    CustomerCrudService::get_customers (rows -> domain objects);
 //   http       GET /v1/customers?Q on the in-process server (2 workers), one keep-alive
 //              client, the body received but not parsed;
 //   http_parsed the same, the body parsed by nlohmann::json (what the suite's http path does).
@@ -32,7 +32,7 @@
 
 #include "bench_common.hpp"
 #include "db/customer_list_query.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/request_context.hpp"
@@ -64,7 +64,7 @@ int list_only(const std::string& app_url, const std::string& owner_url, const st
               int rounds, const std::string& query, const std::string& only) {
   namespace ts = tradesphere;
   ts::db::Database db(ts::db::PoolOptions{app_url, 2});
-  ts::db::CustomerRepository repo(db);
+  ts::services::CustomerCrudService repo(db);
   ts::domain::RequestContext ctx{company, "bench-list", ts::domain::Role::kAdmin, "bench-list"};
   std::map<std::string, std::string> params;
   for (std::size_t at = 0; at < query.size();) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 
 namespace tradesphere::bench {
 
@@ -60,14 +60,14 @@ ScratchCompany::ScratchCompany(const ScaleDb& s, std::uint64_t customers, std::u
     tx.commit();
   }
   try {
-    db::SeedOptions o;
+    devdata::SeedOptions o;
     o.company = slug_;
     o.customers = customers;
     o.chats_per_customer = chats_per_customer;
     // another seed than the main company's: the generator derives customer ids from it
     o.seed = seed * 1000003ULL + 7919ULL * static_cast<std::uint64_t>(n + 1);
     o.duplicate_rate = 0.05;
-    auto report = db::seed_database(s.owner_url, o);
+    auto report = devdata::seed_database(s.owner_url, o);
     tech_id_ = report.companies.at(0).tech_id;
   } catch (...) {
     delete_company(s.superuser_url, id_);

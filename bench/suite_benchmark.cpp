@@ -41,16 +41,17 @@
 #include <pqxx/pqxx>
 
 #include "common/json_log.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
 #include "db/embedded_cluster.hpp"
 #include "db/migrations.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/errors.hpp"
 #include "domain/request_context.hpp"
 #include "http/jwt.hpp"
 #include "http/server.hpp"
+#include "services/customer_lifecycle_service.hpp"
 #include "services/legacy_customer_service.hpp"
 
 #include "bench_common.hpp"
@@ -217,12 +218,12 @@ ScaleDb prepare_database(ts::db::EmbeddedCluster& cluster, const Config& cfg, co
   }
   if (!s.cached) {
     ts::db::MigrationRunner(s.owner_url).up();
-    ts::db::SeedOptions o;
+    ts::devdata::SeedOptions o;
     o.customers = customers;
     o.chats_per_customer = chats;
     o.seed = cfg.seed;
     o.duplicate_rate = 0.05;
-    auto report = ts::db::seed_database(s.owner_url, o, [](const ts::db::SeedProgress& p) {
+    auto report = ts::devdata::seed_database(s.owner_url, o, [](const ts::devdata::SeedProgress& p) {
       if (p.phase != "analyze") {
         std::fprintf(stderr, "\rseed %-8s %llu/%llu rows, %.0f rows/s      ", p.phase.c_str(),
                      static_cast<unsigned long long>(p.rows_done), static_cast<unsigned long long>(p.rows_total),
@@ -261,7 +262,8 @@ std::vector<Result> run_scale(const Config& cfg, const ScaleDb& s, json& load) {
   const int warmup = cfg.quick ? 1 : 3;
   ts::db::Database db(ts::db::PoolOptions{s.app_url, 4, std::chrono::milliseconds(5000),
                                           std::chrono::milliseconds(600000)});
-  ts::db::CustomerRepository repo(db);
+  ts::services::CustomerCrudService repo(db);
+  ts::services::CustomerLifecycleService lifecycle(db);
   ts::services::LegacyCustomerService legacy(db);
   ts::domain::RequestContext ctx{s.company_id, "bench", ts::domain::Role::kAdmin, "bench"};
 
@@ -422,7 +424,7 @@ std::vector<Result> run_scale(const Config& cfg, const ScaleDb& s, json& load) {
     lib.note = "get_customer_with_metrics + get_customer_timeline(50); rows = timeline entries";
     measure(lib, reps, warmup, [&] {
       auto cm = repo.get_customer_with_metrics(ctx, d[0]);
-      auto tl = repo.get_customer_timeline(ctx, cm.customer.id, 50);
+      auto tl = lifecycle.get_customer_timeline(ctx, cm.customer.id, 50);
       return static_cast<long long>(tl.items.size());
     }, cfg.op_budget_s);
     out.push_back(lib);
@@ -458,7 +460,7 @@ std::vector<Result> run_scale(const Config& cfg, const ScaleDb& s, json& load) {
     bulk.note = "bulk_update_lifecycle_stage; rows = updated + unchanged (triggers write events and audit rows)";
     measure(bulk, cfg.quick ? 2 : 10, 1, [&] {
       const auto stage = (flip++ % 2) ? ts::domain::LifecycleStage::kChurned : ts::domain::LifecycleStage::kCustomer;
-      auto r = repo.bulk_update_lifecycle_stage(ctx, ids, stage);
+      auto r = lifecycle.bulk_update_lifecycle_stage(ctx, ids, stage);
       return r.updated + r.unchanged;
     }, cfg.op_budget_s);
     out.push_back(bulk);
@@ -570,7 +572,7 @@ void capture_plans(ts::db::EmbeddedCluster& cluster, const ScaleDb& s, const std
   settings(true);
   try {
     ts::db::Database db(ts::db::PoolOptions{s.app_url, 1});
-    ts::db::CustomerRepository repo(db);
+    ts::services::CustomerCrudService repo(db);
     ts::domain::RequestContext ctx{s.company_id, "bench-explain", ts::domain::Role::kAdmin, "explain"};
     ts::domain::CustomerFilters f;
     f.limit = 1000;
@@ -638,7 +640,7 @@ constexpr const char* kSearchOracle = R"SQL(
 int search_only(const std::string& url, const std::string& company, int reps, std::vector<std::string> queries) {
   if (queries.empty()) queries = {"Mich", "Jenifer Smiht", "michael.smith12", "5550123"};
   ts::db::Database db(ts::db::PoolOptions{url, 1});
-  ts::db::CustomerRepository repo(db);
+  ts::services::CustomerCrudService repo(db);
   ts::domain::RequestContext ctx{company, "bench-search", ts::domain::Role::kAdmin, "bench-search"};
   bool all_same = true;
   for (const auto& q : queries) {

@@ -5,7 +5,7 @@
 #   bench/chat_ingest/ab.sh OLD_BINARY NEW_BINARY ROUNDS
 #
 # TRADESPHERE_DATA_DIR: a cluster migrated to 0034 holding a company seeded with
-# `tradesphere seed --customers 100000 --chats-per-customer 3 --seed 42` (slug seed-42-1,
+# `tradesphere-dev seed --customers 100000 --chats-per-customer 3 --seed 42` (slug seed-42-1,
 # tech id agent-seed-42-1; override with COMPANY / TECH). OLD_BINARY: a build of the commit
 # before 0034 (serves the HTTP "before" path). Per round and path:
 #   sql     5 x 500-row INSERT … SELECT as the owner, rolled back (batches.sql); "before" runs

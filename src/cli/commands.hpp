@@ -26,7 +26,6 @@ void register_company_commands(CLI::App& app, GlobalOptions& global);
 void register_import_command(CLI::App& app, GlobalOptions& global);
 void register_export_command(CLI::App& app, GlobalOptions& global);
 void register_duplicates_commands(CLI::App& app, GlobalOptions& global);
-void register_seed_command(CLI::App& app, GlobalOptions& global);
 void register_token_command(CLI::App& app, GlobalOptions& global);
 void register_user_commands(CLI::App& app, GlobalOptions& global);
 void register_console_link_command(CLI::App& app, GlobalOptions& global);

@@ -7,9 +7,9 @@
 
 #include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
-#include "db/console_session_repository.hpp"
 #include "db/database.hpp"
 #include "http/console_session.hpp"
+#include "services/console_session_service.hpp"
 
 namespace tradesphere::cli {
 namespace {
@@ -46,8 +46,8 @@ void register_console_link_command(CLI::App& app, GlobalOptions& g) {
     pool.size = 1;
     db::Database database(pool);
     const auto code = http::new_sign_in_code();
-    db::ConsoleSessionRepository(database).create_sign_in_code(scope.ctx, http::sign_in_code_hash(code), *user,
-                                                               domain::parse_role(*role), http::kSignInCodeLifetime);
+    services::ConsoleSessionService(database).create_sign_in_code(scope.ctx, http::sign_in_code_hash(code), *user,
+                                                                  domain::parse_role(*role), http::kSignInCodeLifetime);
     std::cout << http::console_link(*url, code) << "\n";
   });
 }

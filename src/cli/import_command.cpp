@@ -20,7 +20,6 @@
 
 #include "cli/cli_context.hpp"
 #include "cli/commands.hpp"
-#include "db/customer_import_repository.hpp"
 #include "db/database.hpp"
 #include "services/customer_import_service.hpp"
 #include "services/customer_merge_service.hpp"
@@ -53,9 +52,7 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
                   "tags to the holder)")
       ->check(CLI::IsMember({"keep", "skip", "update"}));
   cmd->callback([&g, slug, file, quiet, strict, on_existing] {
-    const auto existing_email = *on_existing == "skip"     ? db::ExistingEmail::kSkip
-                                : *on_existing == "update" ? db::ExistingEmail::kUpdate
-                                                           : db::ExistingEmail::kKeep;
+    const auto existing_email = services::parse_existing_email(*on_existing).value();  // checked by CLI11
     auto scope = company_scope(g, *slug);
     db::PoolOptions o;
     o.url = scope.target.app_url;
@@ -92,12 +89,12 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       std::fprintf(stderr, "import: duplicate model re-estimated on %zu records (%s)\n", trained.records,
                    trained.model ? trained.model->source.c_str() : "-");
     }
-    if (existing_email == db::ExistingEmail::kKeep)
+    if (existing_email == services::ExistingEmail::kKeep)
       std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
     else
       std::printf("imported %zu, rejected %zu, warnings %zu, %s %zu (email already held)\n", imported, rejected, warned,
-                  existing_email == db::ExistingEmail::kSkip ? "skipped" : "updated",
-                  existing_email == db::ExistingEmail::kSkip ? skipped : updated);
+                  existing_email == services::ExistingEmail::kSkip ? "skipped" : "updated",
+                  existing_email == services::ExistingEmail::kSkip ? skipped : updated);
     if (rejected > 0) throw CLI::RuntimeError(1);
   });
 }

@@ -40,7 +40,6 @@ int main(int argc, char** argv) {
   cli::register_import_command(app, global);
   cli::register_export_command(app, global);
   cli::register_duplicates_commands(app, global);
-  cli::register_seed_command(app, global);
   cli::register_token_command(app, global);
   cli::register_user_commands(app, global);
   cli::register_console_link_command(app, global);

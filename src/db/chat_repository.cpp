@@ -143,13 +143,6 @@ WITH o AS (
 SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u)
 )SQL";
 
-const std::string kRowsOf = std::string("SELECT ") + kChatColumns + R"SQL(
-  FROM "VC Usage" v
- WHERE v.company_id = $1::uuid AND v.customer_id = $2::uuid
- ORDER BY v.created_at, v.id
- LIMIT $3::integer
-)SQL";
-
 // Legacy: "VC Usage" by the company's tech ids, the whole slice (as the old code read it).
 const std::string kLegacyAllRows = std::string("SELECT ") + kChatColumns + R"SQL(
   FROM "VC Usage" v
@@ -196,16 +189,6 @@ ConversationSummary conversation_from_row(const pqxx::row& r) {
   return s;
 }
 
-void check_limit(int limit) {
-  if (limit < 1 || limit > 1000) throw domain::ValidationError("limit", "must be between 1 and 1000");
-}
-
-void require_writer(const domain::RequestContext& ctx) {
-  if (!ctx.can_write()) {
-    throw domain::PermissionError("role " + std::string(domain::to_string(ctx.role)) + " may not change chat links");
-  }
-}
-
 // Page cursors of this repository: base64url of {"v":1,"a":<timestamp>,"k":<key>}.
 std::string encode_page_cursor(const std::string& at, const std::string& key) {
   return domain::base64url_encode(nlohmann::json{{"v", 1}, {"a", at}, {"k", key}}.dump());
@@ -249,21 +232,15 @@ ChatRowPage chat_row_page(const pqxx::result& rows, int limit) {
 
 }  // namespace
 
-ChatRepository::ChatRepository(Database& db) : db_(db) {}
-
-StoredChat ChatRepository::insert_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record) {
-  require_writer(ctx);
-  return db_.transact(ctx, "sync_from_chat", [&](Tx& tx) {
-    auto row = tx.exec1(kInsertChat, ctx.company_id, record.session_id, record.tech_id, p(record.customer_name),
-                        p(record.customer_email), p(record.customer_phone), record.user_message, record.ai_response,
-                        p(record.created_at));
-    return StoredChat{row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()};
-  });
+StoredChat ChatRepository::insert_chat(Tx& tx, const std::string& company_id, const domain::ChatRecord& record) {
+  auto row = tx.exec1(kInsertChat, company_id, record.session_id, record.tech_id, p(record.customer_name),
+                      p(record.customer_email), p(record.customer_phone), record.user_message, record.ai_response,
+                      p(record.created_at));
+  return StoredChat{row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()};
 }
 
-std::vector<StoredChat> ChatRepository::insert_chats(const domain::RequestContext& ctx,
+std::vector<StoredChat> ChatRepository::insert_chats(Tx& tx, const std::string& company_id,
                                                      const std::vector<domain::ChatRecord>& records) {
-  require_writer(ctx);
   auto opt_json = [](const std::optional<std::string>& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& record : records) {
@@ -276,168 +253,106 @@ std::vector<StoredChat> ChatRepository::insert_chats(const domain::RequestContex
                     {"ai_response", record.ai_response},
                     {"created_at", opt_json(record.created_at)}});
   }
-  return db_.transact(ctx, "sync_batch_from_chat", [&](Tx& tx) {
-    std::vector<StoredChat> stored;
-    stored.reserve(records.size());
-    for (const auto& row : tx.exec(kInsertChats, ctx.company_id, rows.dump())) {
-      stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
-    }
-    if (stored.size() != records.size()) {
-      throw domain::RepositoryError("chat batch: " + std::to_string(stored.size()) + " rows stored of " +
-                            std::to_string(records.size()));
-    }
-    // ids are drawn in insertion order: sorted, they follow the records
-    std::sort(stored.begin(), stored.end(),
-              [](const StoredChat& a, const StoredChat& b) { return a.chat_row_id < b.chat_row_id; });
-    return stored;
-  });
+  std::vector<StoredChat> stored;
+  stored.reserve(records.size());
+  for (const auto& row : tx.exec(kInsertChats, company_id, rows.dump())) {
+    stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
+  }
+  if (stored.size() != records.size()) {
+    throw domain::RepositoryError("chat batch: " + std::to_string(stored.size()) + " rows stored of " +
+                                  std::to_string(records.size()));
+  }
+  // ids are drawn in insertion order: sorted, they follow the records
+  std::sort(stored.begin(), stored.end(),
+            [](const StoredChat& a, const StoredChat& b) { return a.chat_row_id < b.chat_row_id; });
+  return stored;
 }
 
-LinkResult ChatRepository::link_session(const domain::RequestContext& ctx, const std::string& customer_id,
+LinkResult ChatRepository::link_session(Tx& tx, const std::string& company_id, const std::string& customer_id,
                                         const std::string& session_id) {
-  require_writer(ctx);
-  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
-  if (domain::trim(session_id).empty()) throw domain::ValidationError("session_id", "must not be blank");
-  return db_.transact(ctx, "link_conversation_to_customer", [&](Tx& tx) {
-    if (!tx.exec01(kActiveCustomer, ctx.company_id, customer_id)) {
-      throw domain::NotFoundError("customer " + customer_id + " not found");
-    }
-    auto row = tx.exec1(kMoveSession, ctx.company_id, customer_id, session_id);
-    if (!row[2].as<bool>()) throw domain::NotFoundError("conversation " + session_id + " not found");
-    LinkResult result;
-    result.moved_rows = row[0].as<std::int64_t>();
-    result.previous_customer_ids = nlohmann::json::parse(row[1].as<std::string>()).get<std::vector<std::string>>();
-    // Rows taken from other customers: the trigger records links of orphans only.
-    for (const auto& previous : result.previous_customer_ids) {
-      tx.exec(kInsertEvent, ctx.company_id, previous, "conversation_unlinked",
-              nlohmann::json{{"session_id", session_id}, {"moved_to", customer_id}}.dump());
-    }
-    if (!result.previous_customer_ids.empty()) {
-      tx.exec(kInsertEvent, ctx.company_id, customer_id, "conversation_linked",
-              nlohmann::json{{"session_key", session_id}, {"moved_from", result.previous_customer_ids}}.dump());
-    }
-    return result;
-  });
+  if (!tx.exec01(kActiveCustomer, company_id, customer_id)) {
+    throw domain::NotFoundError("customer " + customer_id + " not found");
+  }
+  auto row = tx.exec1(kMoveSession, company_id, customer_id, session_id);
+  if (!row[2].as<bool>()) throw domain::NotFoundError("conversation " + session_id + " not found");
+  LinkResult result;
+  result.moved_rows = row[0].as<std::int64_t>();
+  result.previous_customer_ids = nlohmann::json::parse(row[1].as<std::string>()).get<std::vector<std::string>>();
+  // Rows taken from other customers: the trigger records links of orphans only.
+  for (const auto& previous : result.previous_customer_ids) {
+    tx.exec(kInsertEvent, company_id, previous, "conversation_unlinked",
+            nlohmann::json{{"session_id", session_id}, {"moved_to", customer_id}}.dump());
+  }
+  if (!result.previous_customer_ids.empty()) {
+    tx.exec(kInsertEvent, company_id, customer_id, "conversation_linked",
+            nlohmann::json{{"session_key", session_id}, {"moved_from", result.previous_customer_ids}}.dump());
+  }
+  return result;
 }
 
-ConversationPage ChatRepository::conversations_of(const domain::RequestContext& ctx, const std::string& customer_id,
-                                                  const PageRequest& page) {
-  check_limit(page.limit);
-  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+bool ChatRepository::customer_exists(Tx& tx, const std::string& company_id, const std::string& customer_id) {
+  return tx.exec01(kAnyCustomer, company_id, customer_id).has_value();
+}
+
+ConversationPage ChatRepository::conversations_of(Tx& tx, const std::string& company_id,
+                                                  const std::string& customer_id, const PageRequest& page) {
   std::optional<std::pair<std::string, std::string>> after;
   if (page.cursor) after = decode_page_cursor(*page.cursor);
-  return db_.transact(
-      ctx, "get_customer_conversations",
-      [&](Tx& tx) {
-        if (!tx.exec01(kAnyCustomer, ctx.company_id, customer_id)) {
-          throw domain::NotFoundError("customer " + customer_id + " not found");
-        }
-        auto rows = tx.exec(kConversations, ctx.company_id, customer_id, after ? "true" : "false",
-                            after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
-                            std::to_string(page.limit + 1));
-        ConversationPage out;
-        for (const auto& r : rows) {
-          if (static_cast<int>(out.items.size()) == page.limit) {
-            out.next_cursor = encode_page_cursor(out.items.back().last_message_at, out.items.back().session_key);
-            break;
-          }
-          out.items.push_back(conversation_from_row(r));
-        }
-        return out;
-      },
-      TxMode::kReadOnly);
+  auto rows = tx.exec(kConversations, company_id, customer_id, after ? "true" : "false",
+                      after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
+                      std::to_string(page.limit + 1));
+  ConversationPage out;
+  for (const auto& r : rows) {
+    if (static_cast<int>(out.items.size()) == page.limit) {
+      out.next_cursor = encode_page_cursor(out.items.back().last_message_at, out.items.back().session_key);
+      break;
+    }
+    out.items.push_back(conversation_from_row(r));
+  }
+  return out;
 }
 
-ChatRowPage ChatRepository::messages_of(const domain::RequestContext& ctx, const std::string& customer_id,
+ChatRowPage ChatRepository::messages_of(Tx& tx, const std::string& company_id, const std::string& customer_id,
                                        const std::string& session_key, const PageRequest& page) {
-  if (page.limit < 1 || page.limit > kMaxMessagesLimit) {
-    throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(kMaxMessagesLimit));
-  }
-  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
   const auto after = chat_row_cursor(page.cursor);
   std::optional<std::string> row_id;  // "row:<id>": a row without session
   if (session_key.rfind("row:", 0) == 0 && session_key.size() > 4 && session_key.size() <= 4 + 18 &&
       session_key.find_first_not_of("0123456789", 4) == std::string::npos) {
     row_id = session_key.substr(4);
   }
-  return db_.transact(
-      ctx, "get_conversation_messages",
-      [&](Tx& tx) {
-        if (!tx.exec01(kAnyCustomer, ctx.company_id, customer_id)) {
-          throw domain::NotFoundError("customer " + customer_id + " not found");
-        }
-        auto rows = tx.exec(kMessages, ctx.company_id, customer_id, session_key,
-                            row_id ? row_id->c_str() : nullptr, after ? "true" : "false",
-                            after ? after->first.c_str() : nullptr, after ? after->second.c_str() : nullptr,
-                            std::to_string(page.limit + 1));
-        if (rows.empty() && !after) throw domain::NotFoundError("conversation " + session_key + " not found");
-        return chat_row_page(rows, page.limit);
-      },
-      TxMode::kReadOnly);
+  auto rows = tx.exec(kMessages, company_id, customer_id, session_key, row_id ? row_id->c_str() : nullptr,
+                      after ? "true" : "false", after ? after->first.c_str() : nullptr,
+                      after ? after->second.c_str() : nullptr, std::to_string(page.limit + 1));
+  if (rows.empty() && !after) throw domain::NotFoundError("conversation " + session_key + " not found");
+  return chat_row_page(rows, page.limit);
 }
 
-ChatRowPage ChatRepository::orphans(const domain::RequestContext& ctx, const PageRequest& page) {
-  check_limit(page.limit);
+ChatRowPage ChatRepository::orphans(Tx& tx, const std::string& company_id, const PageRequest& page) {
   const auto after = chat_row_cursor(page.cursor);
-  return db_.transact(
-      ctx, "find_orphaned_conversations",
-      [&](Tx& tx) {
-        auto rows = tx.exec(kOrphans, ctx.company_id, after ? "true" : "false", after ? after->first.c_str() : nullptr,
-                            after ? after->second.c_str() : nullptr, std::to_string(page.limit + 1));
-        return chat_row_page(rows, page.limit);
-      },
-      TxMode::kReadOnly);
+  auto rows = tx.exec(kOrphans, company_id, after ? "true" : "false", after ? after->first.c_str() : nullptr,
+                      after ? after->second.c_str() : nullptr, std::to_string(page.limit + 1));
+  return chat_row_page(rows, page.limit);
 }
 
-RelinkResult ChatRepository::relink_orphans(const domain::RequestContext& ctx, int limit) {
-  require_writer(ctx);
-  if (limit < 1 || limit > 10000) throw domain::ValidationError("limit", "must be between 1 and 10000");
-  return db_.transact(ctx, "relink_orphans", [&](Tx& tx) {
-    auto row = tx.exec1(kRelinkOrphans, ctx.company_id, std::to_string(limit));
-    return RelinkResult{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
-  });
+RelinkResult ChatRepository::relink_orphans(Tx& tx, const std::string& company_id, int limit) {
+  auto row = tx.exec1(kRelinkOrphans, company_id, std::to_string(limit));
+  return RelinkResult{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
 }
 
-std::vector<ChatRow> ChatRepository::rows_of(const domain::RequestContext& ctx, const std::string& customer_id,
-                                             int limit) {
-  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
-  if (limit < 1 || limit > 100000) throw domain::ValidationError("limit", "must be between 1 and 100000");
-  return db_.transact(
-      ctx, "chat_rows_of_customer",
-      [&](Tx& tx) {
-        std::vector<ChatRow> out;
-        for (const auto& r : tx.exec(kRowsOf, ctx.company_id, customer_id, std::to_string(limit))) {
-          out.push_back(chat_row_from_row(r));
-        }
-        return out;
-      },
-      TxMode::kReadOnly);
+std::vector<ChatRow> ChatRepository::legacy_all_rows(Tx& tx, const std::string& company_id) {
+  std::vector<ChatRow> out;
+  for (const auto& r : tx.exec(kLegacyAllRows, company_id)) out.push_back(chat_row_from_row(r));
+  return out;
 }
 
-std::vector<ChatRow> ChatRepository::legacy_all_rows(const domain::RequestContext& ctx) {
-  return db_.transact(
-      ctx, "legacy_all_rows",
-      [&](Tx& tx) {
-        std::vector<ChatRow> out;
-        for (const auto& r : tx.exec(kLegacyAllRows, ctx.company_id)) out.push_back(chat_row_from_row(r));
-        return out;
-      },
-      TxMode::kReadOnly);
-}
-
-std::vector<ChatRow> ChatRepository::legacy_rows_of_contact(const domain::RequestContext& ctx,
+std::vector<ChatRow> ChatRepository::legacy_rows_of_contact(Tx& tx, const std::string& company_id,
                                                             const std::optional<std::string>& email,
                                                             const std::optional<std::string>& name) {
-  return db_.transact(
-      ctx, "legacy_rows_of_contact",
-      [&](Tx& tx) {
-        std::vector<ChatRow> out;
-        for (const auto& r : tx.exec(kLegacyRowsOfContact, ctx.company_id, p(email), p(name))) {
-          out.push_back(chat_row_from_row(r));
-        }
-        return out;
-      },
-      TxMode::kReadOnly);
+  std::vector<ChatRow> out;
+  for (const auto& r : tx.exec(kLegacyRowsOfContact, company_id, p(email), p(name))) {
+    out.push_back(chat_row_from_row(r));
+  }
+  return out;
 }
 
 }  // namespace tradesphere::db

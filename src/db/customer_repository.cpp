@@ -1,10 +1,7 @@
 #include "db/customer_repository.hpp"
 
 #include <algorithm>
-#include <set>
 
-#include "common/json_log.hpp"
-#include "common/metrics.hpp"
 #include "db/customer_list_query.hpp"
 #include "db/customer_rows.hpp"
 #include "db/database.hpp"
@@ -169,30 +166,11 @@ const char* pb(const std::optional<bool>& o) {
 
 std::string json_array(const std::vector<std::string>& values) { return nlohmann::json(values).dump(); }
 
-void require_writer(const domain::RequestContext& ctx) {
-  if (!ctx.can_write()) throw domain::PermissionError("role " + std::string(domain::to_string(ctx.role)) +
-                                                      " may not change customers");
-}
-
-void require_uuid(const std::string& id) {
-  if (!domain::is_uuid(id)) throw domain::NotFoundError("customer " + id + " not found");
-}
-
-
-
-
 std::string pg_bool(bool b) { return b ? "true" : "false"; }
 
-domain::Customer counted_create(const domain::Customer& c) {
-  static auto& created = common::metrics().counter_family("tradesphere_customers_created_total",
-                                                          "Customers created, by source");
-  created.with({{"source", domain::to_string(c.source)}}).inc();
-  return c;
-}
-
-[[noreturn]] void throw_missing_or_stale(Tx& tx, const domain::RequestContext& ctx, const std::string& id,
+[[noreturn]] void throw_missing_or_stale(Tx& tx, const std::string& company_id, const std::string& id,
                                          std::optional<int> expected_version) {
-  auto row = tx.exec01(kVersionAndStatus, ctx.company_id, id);
+  auto row = tx.exec01(kVersionAndStatus, company_id, id);
   if (row && (*row)[1].as<std::string>() == "active" && expected_version) {
     int current = (*row)[0].as<int>();
     throw domain::VersionConflictError("customer " + id + " is at version " + std::to_string(current) +
@@ -226,148 +204,6 @@ TimelineCursor decode_timeline_cursor(const std::string& text) {
 
 }  // namespace
 
-CustomerRepository::CustomerRepository(Database& db) : db_(db) {}
-
-CustomerPage CustomerRepository::get_customers(const domain::RequestContext& ctx,
-                                               const domain::CustomerFilters& filters) {
-  auto rows = get_customer_rows(ctx, filters);
-  CustomerPage page;
-  page.items.reserve(rows.items.size());
-  for (const auto& v : rows.items) page.items.push_back(to_customer_with_metrics(v));
-  page.next_cursor = std::move(rows.next_cursor);
-  page.total = rows.total;
-  return page;
-}
-
-CustomerRowsPage CustomerRepository::get_customer_rows(const domain::RequestContext& ctx,
-                                                       const domain::CustomerFilters& filters) {
-  domain::validate_customer_filters(filters);
-  std::optional<domain::Cursor> cursor;
-  if (filters.cursor) cursor = domain::decode_cursor(*filters.cursor, filters.sort, filters.descending);
-
-  std::optional<std::string> stage;
-  if (filters.stage) stage = domain::to_string(*filters.stage);
-  std::optional<std::string> source;
-  if (filters.source) source = domain::to_string(*filters.source);
-  std::optional<std::string> tags_any, tags_all;
-  if (!filters.tags_any.empty()) tags_any = json_array(filters.tags_any);
-  if (!filters.tags_all.empty()) tags_all = json_array(filters.tags_all);
-  std::optional<std::string> query, digits;
-  if (filters.query) {
-    query = like_escape(*filters.query);
-    digits = search_digits(*filters.query);
-  }
-  auto created_from = filter_timestamp(filters.created_from), created_to = filter_timestamp(filters.created_to);
-  auto contact_from = filter_timestamp(filters.last_contact_from), contact_to = filter_timestamp(filters.last_contact_to);
-  std::optional<std::string> cursor_value, cursor_id;
-  if (cursor) {
-    if (!cursor->last_value_null) cursor_value = cursor->last_value;
-    cursor_id = cursor->last_id;
-  }
-  const std::string& sql = customer_list_sql(filters.sort, filters.descending);
-  const std::string limit_plus_one = std::to_string(filters.limit + 1);
-
-  // The result outlives the transaction (a pqxx::result owns its rows): the rows are
-  // decoded after the connection went back to the pool.
-  auto result = std::make_shared<const pqxx::result>(db_.transact(
-      ctx, "get_customers",
-      [&](Tx& tx) {
-        return tx.exec(sql, ctx.company_id, p(stage), p(tags_any), p(tags_all), p(source), p(created_from),
-                       p(created_to), p(contact_from), p(contact_to), pb(filters.has_email), pb(filters.has_phone),
-                       p(query), pg_bool(cursor.has_value()), p(cursor_value),
-                       p(cursor_id), limit_plus_one, pg_bool(filters.include_total), p(digits));
-      },
-      TxMode::kReadOnly));
-  const pqxx::result& r = *result;
-  CustomerRowsPage page;
-  page.storage = result;
-  if (filters.include_total && !r.empty()) page.total = r[0][0].as<std::int64_t>();
-  // columns: total, customer (20), metrics (5), sort_value; the cursor's value in one of them
-  const auto sort_value = static_cast<pqxx::row::size_type>(customer_list_cursor_column(filters.sort));
-  page.items.reserve(std::min<std::size_t>(r.size(), static_cast<std::size_t>(filters.limit)));
-  std::optional<pqxx::row::size_type> last;  // the row of the last item
-  for (pqxx::result::size_type i = 0; i < r.size(); ++i) {
-    const auto row = r[i];
-    if (row[1].is_null()) continue;  // the empty page's placeholder row
-    if (static_cast<int>(page.items.size()) == filters.limit) {
-      // one more row exists: the next page starts after the last returned one
-      const auto prev = r[*last];
-      domain::Cursor next;
-      next.sort = filters.sort;
-      next.descending = filters.descending;
-      next.last_value_null = prev[sort_value].is_null();
-      next.last_value = next.last_value_null ? "" : prev[sort_value].c_str();
-      next.last_id = prev[1].c_str();
-      page.next_cursor = domain::encode_cursor(next);
-      break;
-    }
-    page.items.push_back({customer_view(row, 1), metrics_view(row, 1 + kCustomerColumnCount)});
-    last = i;
-  }
-  return page;
-}
-
-domain::Customer CustomerRepository::get_customer_by_id(const domain::RequestContext& ctx, const std::string& id,
-                                                        bool include_deleted) {
-  return get_customer_with_metrics(ctx, id, include_deleted).customer;
-}
-
-domain::CustomerWithMetrics CustomerRepository::get_customer_with_metrics(const domain::RequestContext& ctx,
-                                                                          const std::string& id,
-                                                                          bool include_deleted) {
-  require_uuid(id);
-  return db_.transact(
-      ctx, "get_customer_with_metrics",
-      [&](Tx& tx) {
-        auto row = tx.exec01(kSelectCustomer, ctx.company_id, id, pg_bool(include_deleted));
-        if (!row) throw domain::NotFoundError("customer " + id + " not found");
-        return customer_with_metrics_from_row(*row);
-      },
-      TxMode::kReadOnly);
-}
-
-std::optional<domain::Customer> CustomerRepository::find_by_email(const domain::RequestContext& ctx,
-                                                                  const std::string& email) {
-  if (domain::trim(email).empty()) throw domain::ValidationError("email", "must not be blank");
-  return db_.transact(
-      ctx, "find_by_email",
-      [&](Tx& tx) -> std::optional<domain::Customer> {
-        auto row = tx.exec01(kFindByEmail, ctx.company_id, email);
-        if (!row) return std::nullopt;
-        return customer_from_row(*row);
-      },
-      TxMode::kReadOnly);
-}
-
-std::vector<SearchHit> CustomerRepository::search_customers(const domain::RequestContext& ctx,
-                                                            const std::string& query, int limit) {
-  std::string q = domain::trim(query);
-  std::vector<domain::FieldError> errors;
-  if (q.empty()) errors.push_back({"q", "must not be blank"});
-  if (q.size() > domain::kMaxQueryLength) errors.push_back({"q", "must be at most 200 characters"});
-  if (limit < 1 || limit > kMaxSearchLimit) errors.push_back({"limit", "must be between 1 and 100"});
-  if (!errors.empty()) throw domain::ValidationError(std::move(errors));
-  const std::string escaped = like_escape(q);
-  const auto digits = search_digits(q);
-  return db_.transact(
-      ctx, "search_customers",
-      [&](Tx& tx) {
-        std::vector<SearchHit> hits;
-        for (const auto& row : tx.exec(kSearch, ctx.company_id, q, escaped, p(digits), std::to_string(limit))) {
-          SearchHit hit;
-          hit.customer = customer_with_metrics_from_row(row);
-          const int base = kCustomerColumnCount + kMetricsColumnCount;
-          hit.score = row[base].as<double>();
-          if (row[base + 1].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("name");
-          if (row[base + 2].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("email");
-          if (row[base + 3].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("phone");
-          hits.push_back(std::move(hit));
-        }
-        return hits;
-      },
-      TxMode::kReadOnly);
-}
-
 namespace {
 // One normalized email, one active customer (issue 15). Takes a transaction
 // lock on the company's email key (two API writers of the same email are
@@ -396,43 +232,113 @@ void require_email_free(Tx& tx, const std::string& company_id, const std::option
 }
 }  // namespace
 
-domain::Customer CustomerRepository::create_customer(const domain::RequestContext& ctx,
-                                                     const domain::NewCustomer& customer) {
-  require_writer(ctx);
-  auto blank = [](const std::optional<std::string>& s) { return !s || domain::trim(*s).empty(); };
-  if (blank(customer.name) && blank(customer.email) && blank(customer.phone) && blank(customer.external_id)) {
-    throw domain::ValidationError("name", "one of name, email, phone, external_id is required");
+domain::CustomerRowsPage CustomerRepository::get_customer_rows(Tx& tx, const std::string& company_id,
+                                                               const domain::CustomerFilters& filters) {
+  std::optional<domain::Cursor> cursor;
+  if (filters.cursor) cursor = domain::decode_cursor(*filters.cursor, filters.sort, filters.descending);
+
+  std::optional<std::string> stage;
+  if (filters.stage) stage = domain::to_string(*filters.stage);
+  std::optional<std::string> source;
+  if (filters.source) source = domain::to_string(*filters.source);
+  std::optional<std::string> tags_any, tags_all;
+  if (!filters.tags_any.empty()) tags_any = json_array(filters.tags_any);
+  if (!filters.tags_all.empty()) tags_all = json_array(filters.tags_all);
+  std::optional<std::string> query, digits;
+  if (filters.query) {
+    query = like_escape(*filters.query);
+    digits = search_digits(*filters.query);
   }
-  if (domain::normalize_tags(customer.tags) != customer.tags) {
-    throw domain::ValidationError("tags", "tags must be normalized (domain::normalize_tags)");
+  auto created_from = filter_timestamp(filters.created_from), created_to = filter_timestamp(filters.created_to);
+  auto contact_from = filter_timestamp(filters.last_contact_from), contact_to = filter_timestamp(filters.last_contact_to);
+  std::optional<std::string> cursor_value, cursor_id;
+  if (cursor) {
+    if (!cursor->last_value_null) cursor_value = cursor->last_value;
+    cursor_id = cursor->last_id;
   }
-  if (!customer.attributes.is_object()) throw domain::ValidationError("attributes", "must be an object");
-  const std::string attributes = customer.attributes.dump();
-  const std::string tags = json_array(customer.tags);
-  auto created = db_.transact(ctx, "create_customer", [&](Tx& tx) {
-    require_email_free(tx, ctx.company_id, customer.email, std::nullopt);
-    return customer_from_row(tx.exec1(kInsertCustomer, ctx.company_id, p(customer.external_id), p(customer.name),
-                                      p(customer.email), p(customer.phone), p(customer.address), p(customer.notes),
-                                      attributes, std::string(domain::to_string(customer.stage)), tags,
-                                      std::string(domain::to_string(customer.source))));
-  });
-  common::log(spdlog::level::info, "customer.created",
-              {{"customer_id", created.id}, {"source", domain::to_string(created.source)}});
-  return counted_create(created);
+  const std::string& sql = customer_list_sql(filters.sort, filters.descending);
+  const std::string limit_plus_one = std::to_string(filters.limit + 1);
+
+  // The result outlives the transaction (a pqxx::result owns its rows): the caller may
+  // decode the rows after the connection went back to the pool.
+  auto result = std::make_shared<const pqxx::result>(
+      tx.exec(sql, company_id, p(stage), p(tags_any), p(tags_all), p(source), p(created_from), p(created_to),
+              p(contact_from), p(contact_to), pb(filters.has_email), pb(filters.has_phone), p(query),
+              pg_bool(cursor.has_value()), p(cursor_value), p(cursor_id), limit_plus_one,
+              pg_bool(filters.include_total), p(digits)));
+  const pqxx::result& r = *result;
+  domain::CustomerRowsPage page;
+  page.storage = result;
+  if (filters.include_total && !r.empty()) page.total = r[0][0].as<std::int64_t>();
+  // columns: total, customer (20), metrics (5), sort_value; the cursor's value in one of them
+  const auto sort_value = static_cast<pqxx::row::size_type>(customer_list_cursor_column(filters.sort));
+  page.items.reserve(std::min<std::size_t>(r.size(), static_cast<std::size_t>(filters.limit)));
+  std::optional<pqxx::row::size_type> last;  // the row of the last item
+  for (pqxx::result::size_type i = 0; i < r.size(); ++i) {
+    const auto row = r[i];
+    if (row[1].is_null()) continue;  // the empty page's placeholder row
+    if (static_cast<int>(page.items.size()) == filters.limit) {
+      // one more row exists: the next page starts after the last returned one
+      const auto prev = r[*last];
+      domain::Cursor next;
+      next.sort = filters.sort;
+      next.descending = filters.descending;
+      next.last_value_null = prev[sort_value].is_null();
+      next.last_value = next.last_value_null ? "" : prev[sort_value].c_str();
+      next.last_id = prev[1].c_str();
+      page.next_cursor = domain::encode_cursor(next);
+      break;
+    }
+    page.items.push_back({customer_view(row, 1), metrics_view(row, 1 + kCustomerColumnCount)});
+    last = i;
+  }
+  return page;
 }
 
-domain::Customer CustomerRepository::update_customer(const domain::RequestContext& ctx, const std::string& id,
+std::optional<domain::CustomerWithMetrics> CustomerRepository::find_customer_with_metrics(
+    Tx& tx, const std::string& company_id, const std::string& id, bool include_deleted) {
+  auto row = tx.exec01(kSelectCustomer, company_id, id, pg_bool(include_deleted));
+  if (!row) return std::nullopt;
+  return customer_with_metrics_from_row(*row);
+}
+
+std::optional<domain::Customer> CustomerRepository::find_by_email(Tx& tx, const std::string& company_id,
+                                                                  const std::string& email) {
+  auto row = tx.exec01(kFindByEmail, company_id, email);
+  if (!row) return std::nullopt;
+  return customer_from_row(*row);
+}
+
+std::vector<SearchHit> CustomerRepository::search_customers(Tx& tx, const std::string& company_id,
+                                                            const std::string& query, int limit) {
+  const std::string escaped = like_escape(query);
+  const auto digits = search_digits(query);
+  std::vector<SearchHit> hits;
+  for (const auto& row : tx.exec(kSearch, company_id, query, escaped, p(digits), std::to_string(limit))) {
+    SearchHit hit;
+    hit.customer = customer_with_metrics_from_row(row);
+    const int base = kCustomerColumnCount + kMetricsColumnCount;
+    hit.score = row[base].as<double>();
+    if (row[base + 1].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("name");
+    if (row[base + 2].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("email");
+    if (row[base + 3].as<std::optional<bool>>().value_or(false)) hit.matched.push_back("phone");
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+domain::Customer CustomerRepository::insert_customer(Tx& tx, const std::string& company_id,
+                                                     const domain::NewCustomer& customer) {
+  require_email_free(tx, company_id, customer.email, std::nullopt);
+  return customer_from_row(tx.exec1(kInsertCustomer, company_id, p(customer.external_id), p(customer.name),
+                                    p(customer.email), p(customer.phone), p(customer.address), p(customer.notes),
+                                    customer.attributes.dump(), std::string(domain::to_string(customer.stage)),
+                                    json_array(customer.tags), std::string(domain::to_string(customer.source))));
+}
+
+domain::Customer CustomerRepository::update_customer(Tx& tx, const std::string& company_id, const std::string& id,
                                                      const domain::CustomerPatch& patch,
                                                      std::optional<int> expected_version) {
-  require_writer(ctx);
-  require_uuid(id);
-  if (patch.empty()) throw domain::ValidationError("body", "no field to update");
-  if (patch.tags && domain::normalize_tags(*patch.tags) != *patch.tags) {
-    throw domain::ValidationError("tags", "tags must be normalized (domain::normalize_tags)");
-  }
-  if (patch.attributes && !patch.attributes->is_object()) {
-    throw domain::ValidationError("attributes", "must be an object");
-  }
   auto set = [](const domain::Settable<std::string>& s) { return pg_bool(s.has_value()); };
   auto val = [](const domain::Settable<std::string>& s) -> const char* { return s && *s ? (*s)->c_str() : nullptr; };
   const std::optional<std::string> attributes =
@@ -442,163 +348,99 @@ domain::Customer CustomerRepository::update_customer(const domain::RequestContex
   const std::optional<std::string> tags = patch.tags ? std::optional<std::string>(json_array(*patch.tags)) : std::nullopt;
   const std::optional<std::string> version =
       expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
-  return db_.transact(ctx, "update_customer", [&](Tx& tx) {
-    if (patch.email && *patch.email) require_email_free(tx, ctx.company_id, **patch.email, id);
-    auto row = tx.exec01(kUpdateCustomer, ctx.company_id, id, p(version), set(patch.external_id),
-                         val(patch.external_id), set(patch.name), val(patch.name), set(patch.email), val(patch.email),
-                         set(patch.phone), val(patch.phone), set(patch.address), val(patch.address), set(patch.notes),
-                         val(patch.notes), pg_bool(attributes.has_value()), p(attributes), pg_bool(stage.has_value()),
-                         p(stage), pg_bool(tags.has_value()), p(tags));
-    if (!row) throw_missing_or_stale(tx, ctx, id, expected_version);
-    return customer_from_row(*row);
-  });
+  if (patch.email && *patch.email) require_email_free(tx, company_id, **patch.email, id);
+  auto row = tx.exec01(kUpdateCustomer, company_id, id, p(version), set(patch.external_id), val(patch.external_id),
+                       set(patch.name), val(patch.name), set(patch.email), val(patch.email), set(patch.phone),
+                       val(patch.phone), set(patch.address), val(patch.address), set(patch.notes), val(patch.notes),
+                       pg_bool(attributes.has_value()), p(attributes), pg_bool(stage.has_value()), p(stage),
+                       pg_bool(tags.has_value()), p(tags));
+  if (!row) throw_missing_or_stale(tx, company_id, id, expected_version);
+  return customer_from_row(*row);
 }
 
-domain::Customer CustomerRepository::soft_delete_customer(const domain::RequestContext& ctx, const std::string& id,
+domain::Customer CustomerRepository::soft_delete_customer(Tx& tx, const std::string& company_id,
+                                                          const std::string& id,
                                                           std::optional<int> expected_version) {
-  require_writer(ctx);
-  require_uuid(id);
   const std::optional<std::string> version =
       expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
-  return db_.transact(ctx, "soft_delete_customer", [&](Tx& tx) {
-    auto row = tx.exec01(kSoftDelete, ctx.company_id, id, p(version));
-    if (!row) throw_missing_or_stale(tx, ctx, id, expected_version);
-    return customer_from_row(*row);
-  });
+  auto row = tx.exec01(kSoftDelete, company_id, id, p(version));
+  if (!row) throw_missing_or_stale(tx, company_id, id, expected_version);
+  return customer_from_row(*row);
 }
 
-domain::Customer CustomerRepository::restore_customer(const domain::RequestContext& ctx, const std::string& id) {
-  require_writer(ctx);
-  require_uuid(id);
-  return db_.transact(ctx, "restore_customer", [&](Tx& tx) {
-    auto row = tx.exec01(kRestore, ctx.company_id, id);
-    if (!row) {
-      auto state = tx.exec01(kVersionAndStatus, ctx.company_id, id);
-      if (state && (*state)[1].as<std::string>() == "active") {
-        throw domain::ConflictError("customer " + id + " is not deleted");
-      }
-      throw domain::NotFoundError("deleted customer " + id + " not found");
+domain::Customer CustomerRepository::restore_customer(Tx& tx, const std::string& company_id, const std::string& id) {
+  auto row = tx.exec01(kRestore, company_id, id);
+  if (!row) {
+    auto state = tx.exec01(kVersionAndStatus, company_id, id);
+    if (state && (*state)[1].as<std::string>() == "active") {
+      throw domain::ConflictError("customer " + id + " is not deleted");
     }
-    auto restored = customer_from_row(*row);
-    require_email_free(tx, ctx.company_id, restored.email, id);  // its email may have a new owner meanwhile
-    return restored;
-  });
+    throw domain::NotFoundError("deleted customer " + id + " not found");
+  }
+  auto restored = customer_from_row(*row);
+  require_email_free(tx, company_id, restored.email, id);  // its email may have a new owner meanwhile
+  return restored;
 }
 
-domain::Customer CustomerRepository::set_lifecycle_stage(const domain::RequestContext& ctx, const std::string& id,
-                                                         domain::LifecycleStage stage,
-                                                         std::optional<int> expected_version) {
-  domain::CustomerPatch patch;
-  patch.stage = stage;
-  return update_customer(ctx, id, patch, expected_version);
+std::optional<domain::Customer> CustomerRepository::lock_active_customer(Tx& tx, const std::string& company_id,
+                                                                         const std::string& id) {
+  auto row = tx.exec01(kLockActiveCustomer, company_id, id);
+  if (!row) return std::nullopt;
+  return customer_from_row(*row);
 }
 
-namespace {
-
-template <typename Change>
-domain::Customer change_tags(Database& db, const domain::RequestContext& ctx, const std::string& id,
-                             const char* operation, Change&& change) {
-  require_writer(ctx);
-  require_uuid(id);
-  return db.transact(ctx, operation, [&](Tx& tx) {
-    auto row = tx.exec01(kLockActiveCustomer, ctx.company_id, id);
-    if (!row) throw domain::NotFoundError("customer " + id + " not found");
-    auto current = customer_from_row(*row);
-    std::vector<std::string> next = change(current.tags);
-    if (next.size() > domain::kMaxTags) {
-      throw domain::ValidationError("tags", "a customer has at most " + std::to_string(domain::kMaxTags) + " tags");
-    }
-    if (next == current.tags) return current;
-    return customer_from_row(tx.exec1(kSetTags, ctx.company_id, id, json_array(next)));
-  });
-}
-
-}  // namespace
-
-domain::Customer CustomerRepository::add_tags(const domain::RequestContext& ctx, const std::string& id,
+domain::Customer CustomerRepository::set_tags(Tx& tx, const std::string& company_id, const std::string& id,
                                               const std::vector<std::string>& tags) {
-  return change_tags(db_, ctx, id, "add_tags", [&](const std::vector<std::string>& current) {
-    std::vector<std::string> next = current;
-    for (const auto& t : tags) {
-      if (std::find(next.begin(), next.end(), t) == next.end()) next.push_back(t);
-    }
-    return next;
-  });
+  return customer_from_row(tx.exec1(kSetTags, company_id, id, json_array(tags)));
 }
 
-domain::Customer CustomerRepository::remove_tags(const domain::RequestContext& ctx, const std::string& id,
-                                                 const std::vector<std::string>& tags) {
-  return change_tags(db_, ctx, id, "remove_tags", [&](const std::vector<std::string>& current) {
-    std::vector<std::string> next;
-    for (const auto& t : current) {
-      if (std::find(tags.begin(), tags.end(), t) == tags.end()) next.push_back(t);
-    }
-    return next;
-  });
-}
-
-BulkStageResult CustomerRepository::bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
+BulkStageResult CustomerRepository::bulk_update_lifecycle_stage(Tx& tx, const std::string& company_id,
                                                                 const std::vector<std::string>& ids,
                                                                 domain::LifecycleStage stage) {
-  require_writer(ctx);
-  if (ids.size() > kMaxBulkIds) {
-    throw domain::ValidationError("customer_ids", "at most " + std::to_string(kMaxBulkIds) + " ids per call");
-  }
-  BulkStageResult result;
-  if (ids.empty()) return result;
-  const std::string ids_json = json_array(ids);
-  return db_.transact(ctx, "bulk_update_lifecycle_stage", [&](Tx& tx) {
-    auto row = tx.exec1(kBulkStage, ctx.company_id, ids_json, std::string(domain::to_string(stage)));
-    BulkStageResult r;
-    r.updated = row[0].as<std::int64_t>();
-    r.unchanged = row[1].as<std::int64_t>() - r.updated;
-    r.not_found = nlohmann::json::parse(row[2].as<std::string>()).get<std::vector<std::string>>();
-    return r;
-  });
+  auto row = tx.exec1(kBulkStage, company_id, json_array(ids), std::string(domain::to_string(stage)));
+  BulkStageResult r;
+  r.updated = row[0].as<std::int64_t>();
+  r.unchanged = row[1].as<std::int64_t>() - r.updated;
+  r.not_found = nlohmann::json::parse(row[2].as<std::string>()).get<std::vector<std::string>>();
+  return r;
 }
 
-TimelinePage CustomerRepository::get_customer_timeline(const domain::RequestContext& ctx, const std::string& id,
-                                                       int limit, const std::optional<std::string>& cursor,
-                                                       bool include_deleted) {
-  require_uuid(id);
-  if (limit < 1 || limit > kMaxTimelineLimit) throw domain::ValidationError("limit", "must be between 1 and 500");
+bool CustomerRepository::customer_exists(Tx& tx, const std::string& company_id, const std::string& id,
+                                         bool include_deleted) {
+  return tx.exec01(kCustomerExists, company_id, id, pg_bool(include_deleted)).has_value();
+}
+
+TimelinePage CustomerRepository::get_customer_timeline(Tx& tx, const std::string& company_id, const std::string& id,
+                                                       int limit, const std::optional<std::string>& cursor) {
   std::optional<TimelineCursor> after;
   if (cursor) after = decode_timeline_cursor(*cursor);
-  return db_.transact(
-      ctx, "get_customer_timeline",
-      [&](Tx& tx) {
-        if (!tx.exec01(kCustomerExists, ctx.company_id, id, pg_bool(include_deleted))) {
-          throw domain::NotFoundError("customer " + id + " not found");
-        }
-        auto rows = tx.exec(kTimeline, ctx.company_id, id, pg_bool(after.has_value()),
-                            after ? after->at.c_str() : nullptr, after ? after->kind.c_str() : nullptr,
-                            after ? after->id.c_str() : nullptr, std::to_string(limit + 1));
-        TimelinePage page;
-        for (const auto& row : rows) {
-          if (static_cast<int>(page.items.size()) == limit) {
-            page.next_cursor = encode_timeline_cursor(page.items.back());
-            break;
-          }
-          TimelineEntry e;
-          e.kind = row[0].as<std::string>();
-          e.id = row[1].as<std::string>();
-          e.type = row[2].as<std::string>();
-          e.at = domain::rfc3339_or_same(row[3].as<std::string>());
-          e.data = nlohmann::json::parse(row[4].as<std::string>());
-          // jsonb writes timestamps as "…T…+00:00"; the API writes RFC 3339 UTC.
-          for (const char* key : {"first_message_at", "last_message_at", "undone_at"}) {
-            auto it = e.data.find(key);
-            if (it != e.data.end() && it->is_string()) *it = domain::rfc3339_or_same(it->get<std::string>());
-          }
-          page.items.push_back(std::move(e));
-        }
-        // The cursor keeps the padded sort id; callers see the natural id.
-        for (auto& e : page.items) {
-          if (e.kind == "event") e.id = std::to_string(e.data.value("event_id", std::int64_t{0}));
-        }
-        return page;
-      },
-      TxMode::kReadOnly);
+  auto rows = tx.exec(kTimeline, company_id, id, pg_bool(after.has_value()), after ? after->at.c_str() : nullptr,
+                      after ? after->kind.c_str() : nullptr, after ? after->id.c_str() : nullptr,
+                      std::to_string(limit + 1));
+  TimelinePage page;
+  for (const auto& row : rows) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_cursor = encode_timeline_cursor(page.items.back());
+      break;
+    }
+    TimelineEntry e;
+    e.kind = row[0].as<std::string>();
+    e.id = row[1].as<std::string>();
+    e.type = row[2].as<std::string>();
+    e.at = domain::rfc3339_or_same(row[3].as<std::string>());
+    e.data = nlohmann::json::parse(row[4].as<std::string>());
+    // jsonb writes timestamps as "…T…+00:00"; the API writes RFC 3339 UTC.
+    for (const char* key : {"first_message_at", "last_message_at", "undone_at"}) {
+      auto it = e.data.find(key);
+      if (it != e.data.end() && it->is_string()) *it = domain::rfc3339_or_same(it->get<std::string>());
+    }
+    page.items.push_back(std::move(e));
+  }
+  // The cursor keeps the padded sort id; callers see the natural id.
+  for (auto& e : page.items) {
+    if (e.kind == "event") e.id = std::to_string(e.data.value("event_id", std::int64_t{0}));
+  }
+  return page;
 }
 
 }  // namespace tradesphere::db

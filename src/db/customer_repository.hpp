@@ -1,16 +1,18 @@
-// CustomerRepository: every read and write of the customers table (and the
-// customer_metrics / customer_events / customer_merge_log reads that belong to
-// a customer), company-scoped in SQL even though row-level security enforces
-// the tenant too. Each public method is one unit of work
-// (db::Database::transact), retried on serialization failure / deadlock.
+// CustomerRepository: the SQL of the customers table (and the customer_metrics /
+// customer_events / customer_merge_log reads that belong to a customer),
+// company-scoped in SQL even though row-level security enforces the tenant too.
+// Query code only: every method runs in the caller's transaction (a Tx from
+// db::Database::transact). Rules, roles, input validation, metrics and logs belong
+// to the services that own the transactions (services::CustomerCrudService,
+// services::CustomerLifecycleService, ...).
 //
 // Soft-deleted and merged customers never appear in lists, search or lookups;
-// only get_customer_by_id / get_customer_with_metrics with include_deleted = true
-// return them.
+// only find_customer_with_metrics with include_deleted = true returns them.
 //
-//   db::Database db(options);
-//   db::CustomerRepository repo(db);
-//   auto page = repo.get_customers(ctx, filters);  // one statement + the settings statement
+//   db::CustomerRepository customers;
+//   auto page = db.transact(ctx, "get_customers", [&](db::Tx& tx) {
+//     return customers.get_customer_rows(tx, ctx.company_id, filters);  // one statement
+//   }, db::TxMode::kReadOnly);
 #pragma once
 
 #include <cstdint>
@@ -20,14 +22,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/customer_row_view.hpp"
+#include "domain/customer_row_view.hpp"
 #include "domain/customer.hpp"
 #include "domain/customer_filters.hpp"
-#include "domain/request_context.hpp"
 
 namespace tradesphere::db {
 
-class Database;
+class Tx;
 
 struct CustomerPage {
   std::vector<domain::CustomerWithMetrics> items;
@@ -69,60 +70,52 @@ inline constexpr std::size_t kMaxBulkIds = 10000;
 
 class CustomerRepository {
  public:
-  explicit CustomerRepository(Database& db);
+  // A page of active customers with their metrics, in ONE statement: filters (already
+  // validated: domain::validate_customer_filters), keyset cursor (ValidationError when
+  // it is not one of this list), sort in either direction; the total when asked. The
+  // rows are views into the database result (the page owns it), without building
+  // domain objects: for writers that render them straight away (GET /v1/customers).
+  domain::CustomerRowsPage get_customer_rows(Tx& tx, const std::string& company_id,
+                                             const domain::CustomerFilters& filters);
 
-  // A page of active customers with their metrics, in ONE statement (plus the
-  // transaction's settings statement): filters, keyset cursor, sort in either
-  // direction; total as a window count when asked. Validates the filters.
-  CustomerPage get_customers(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
-  // The same page (same statement, cursor and total) as views into the database
-  // result, without building domain objects: for writers that render the rows
-  // straight away (GET /v1/customers). get_customers is this plus to_customer_with_metrics.
-  CustomerRowsPage get_customer_rows(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
+  // nullopt unless the customer is active (or include_deleted: any status). `id` is a uuid.
+  std::optional<domain::CustomerWithMetrics> find_customer_with_metrics(Tx& tx, const std::string& company_id,
+                                                                        const std::string& id, bool include_deleted);
+  // The oldest active customer whose email equals `email` after trim + lower-case.
+  std::optional<domain::Customer> find_by_email(Tx& tx, const std::string& company_id, const std::string& email);
+  // Name (typo tolerant, pg_trgm similarity), email and phone digits (partial), ranked
+  // best first. `query` is trimmed and not blank, limit 1..kMaxSearchLimit.
+  std::vector<SearchHit> search_customers(Tx& tx, const std::string& company_id, const std::string& query, int limit);
 
-  // NotFoundError unless the customer is active (or include_deleted: any status).
-  domain::Customer get_customer_by_id(const domain::RequestContext& ctx, const std::string& id,
-                                      bool include_deleted = false);
-  domain::CustomerWithMetrics get_customer_with_metrics(const domain::RequestContext& ctx, const std::string& id,
-                                                        bool include_deleted = false);
-  // Active customers whose email equals `email` after trim + lower-case (oldest first).
-  std::optional<domain::Customer> find_by_email(const domain::RequestContext& ctx, const std::string& email);
-  // Name (typo tolerant, pg_trgm similarity), email and phone digits (partial), ranked best first.
-  // ValidationError for a blank query or one longer than 200 characters, or limit outside 1..100.
-  std::vector<SearchHit> search_customers(const domain::RequestContext& ctx, const std::string& query,
-                                          int limit = 20);
-
-  // Writes need role agent or admin (PermissionError otherwise).
-  domain::Customer create_customer(const domain::RequestContext& ctx, const domain::NewCustomer& customer);
-  // VersionConflictError when expected_version is given and stale; NotFoundError for a
-  // customer that is not active; ValidationError for an empty patch.
-  domain::Customer update_customer(const domain::RequestContext& ctx, const std::string& id,
+  // Inserts a valid customer (tags normalized, attributes an object). EmailInUseError
+  // when an active customer holds its normalized email.
+  domain::Customer insert_customer(Tx& tx, const std::string& company_id, const domain::NewCustomer& customer);
+  // Applies a valid, non-empty patch to an active customer. VersionConflictError when
+  // expected_version is given and stale; NotFoundError for a customer that is not active.
+  domain::Customer update_customer(Tx& tx, const std::string& company_id, const std::string& id,
                                    const domain::CustomerPatch& patch, std::optional<int> expected_version);
   // Sets status 'deleted' (the database sets deleted_at). Never hard-deletes.
-  domain::Customer soft_delete_customer(const domain::RequestContext& ctx, const std::string& id,
-                                        std::optional<int> expected_version = std::nullopt);
-  // A soft-deleted (not merged) customer back to active; NotFoundError otherwise.
-  domain::Customer restore_customer(const domain::RequestContext& ctx, const std::string& id);
+  domain::Customer soft_delete_customer(Tx& tx, const std::string& company_id, const std::string& id,
+                                        std::optional<int> expected_version);
+  // A soft-deleted (not merged) customer back to active; NotFoundError otherwise,
+  // ConflictError when it is active.
+  domain::Customer restore_customer(Tx& tx, const std::string& company_id, const std::string& id);
 
-  // Lifecycle (used by CustomerLifecycleService, which checks the rules).
-  domain::Customer set_lifecycle_stage(const domain::RequestContext& ctx, const std::string& id,
-                                       domain::LifecycleStage stage, std::optional<int> expected_version);
-  // tags already normalized; add keeps the existing order and appends new ones.
-  domain::Customer add_tags(const domain::RequestContext& ctx, const std::string& id,
+  // The active customer, locked FOR UPDATE; nullopt when not active.
+  std::optional<domain::Customer> lock_active_customer(Tx& tx, const std::string& company_id, const std::string& id);
+  // Replaces the tags of an active customer (normalized, at most domain::kMaxTags).
+  domain::Customer set_tags(Tx& tx, const std::string& company_id, const std::string& id,
                             const std::vector<std::string>& tags);
-  domain::Customer remove_tags(const domain::RequestContext& ctx, const std::string& id,
-                               const std::vector<std::string>& tags);
   // One set-based UPDATE for up to kMaxBulkIds ids (duplicates ignored).
-  BulkStageResult bulk_update_lifecycle_stage(const domain::RequestContext& ctx, const std::vector<std::string>& ids,
-                                              domain::LifecycleStage stage);
-  // Events, conversations and merges of one customer (active, or any status with
-  // include_deleted), newest first, keyset paged.
-  TimelinePage get_customer_timeline(const domain::RequestContext& ctx, const std::string& id, int limit = 50,
-                                     const std::optional<std::string>& cursor = std::nullopt,
-                                     bool include_deleted = false);
-
- private:
-  Database& db_;
+  BulkStageResult bulk_update_lifecycle_stage(Tx& tx, const std::string& company_id,
+                                              const std::vector<std::string>& ids, domain::LifecycleStage stage);
+  // True when the customer exists and is active (or include_deleted: any status).
+  bool customer_exists(Tx& tx, const std::string& company_id, const std::string& id, bool include_deleted);
+  // Events, conversations and merges of one customer, newest first, keyset paged
+  // (limit 1..kMaxTimelineLimit; ValidationError for a cursor not of this timeline).
+  // Does not check that the customer exists (customer_exists).
+  TimelinePage get_customer_timeline(Tx& tx, const std::string& company_id, const std::string& id, int limit,
+                                     const std::optional<std::string>& cursor);
 };
 
 }  // namespace tradesphere::db

@@ -5,7 +5,7 @@
 
 #include <pqxx/pqxx>
 
-#include "db/customer_row_view.hpp"
+#include "domain/customer_row_view.hpp"
 #include "domain/customer.hpp"
 
 namespace tradesphere::db {
@@ -25,9 +25,9 @@ inline constexpr const char* kMetricsColumns =
 inline constexpr int kMetricsColumnCount = 5;
 
 // kCustomerColumns / kMetricsColumns starting at column `offset`, as views into the
-// row's result (customer_row_view.hpp): the one decoding of those columns.
-CustomerView customer_view(const pqxx::row& row, int offset = 0);
-MetricsView metrics_view(const pqxx::row& row, int offset = kCustomerColumnCount);
+// row's result (domain/customer_row_view.hpp): the one decoding of those columns.
+domain::CustomerView customer_view(const pqxx::row& row, int offset = 0);
+domain::MetricsView metrics_view(const pqxx::row& row, int offset = kCustomerColumnCount);
 
 // Reads kCustomerColumns starting at column `offset`.
 domain::Customer customer_from_row(const pqxx::row& row, int offset = 0);

@@ -18,8 +18,6 @@ constexpr const char* kBeginContext = TS_BEGIN_CONTEXT;
 // round trip instead of one of its own (a list page is 4 round trips, not 5).
 constexpr const char* kBeginContextReadOnly = TS_BEGIN_CONTEXT ", set_config('transaction_read_only', 'on', true)";
 #undef TS_BEGIN_CONTEXT
-constexpr const char* kInjectedFailure =
-    "DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = '40001'; END $$";
 
 }  // namespace
 
@@ -29,11 +27,6 @@ void Database::begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode) {
   tx.exec(mode == TxMode::kReadOnly ? kBeginContextReadOnly : kBeginContext, ctx.company_id, ctx.user_id,
           std::string(domain::to_string(ctx.role)), ctx.correlation_id,
           std::to_string(pool_.options().statement_timeout.count()));
-  for (int n = injected_failures_.load(); n > 0; n = injected_failures_.load()) {
-    if (injected_failures_.compare_exchange_weak(n, n - 1)) {
-      tx.raw().exec(kInjectedFailure);
-    }
-  }
 }
 
 void Database::observe(const domain::RequestContext& ctx, std::string_view operation,

@@ -90,10 +90,6 @@ class Database {
   // and benchmarks that count queries per operation.
   std::uint64_t statements_executed() const { return statements_.load(); }
 
-  // Test hook: the next `n` transactions fail with a serialization failure raised by the
-  // server right after the settings statement (exercises the retry path for real).
-  void inject_serialization_failures(int n) { injected_failures_ = n; }
-
  private:
   void begin(Tx& tx, const domain::RequestContext& ctx, TxMode mode);
   // Metrics of one unit of work, and a JSON log line (debug level) with
@@ -104,7 +100,6 @@ class Database {
 
   ConnectionPool pool_;
   std::atomic<std::uint64_t> statements_{0};
-  std::atomic<int> injected_failures_{0};
 };
 
 template <typename F>

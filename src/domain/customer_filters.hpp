@@ -1,4 +1,4 @@
-// List filters for CustomerRepository::get_customers, parsed from HTTP query
+// List filters for CustomerCrudService::get_customers, parsed from HTTP query
 // parameters (or built by code and checked with validate_customer_filters).
 #pragma once
 

@@ -2,19 +2,17 @@
 
 #include <chrono>
 
-#include "common/json_log.hpp"
-
-#include "db/console_session_repository.hpp"
-#include "db/customer_repository.hpp"
 #include "db/database.hpp"
-#include "db/idempotency_store.hpp"
 #include "services/business_gauges.hpp"
+#include "services/console_session_service.hpp"
+#include "services/customer_crud_service.hpp"
 #include "services/customer_enrichment_service.hpp"
 #include "services/customer_export_service.hpp"
 #include "services/customer_import_service.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
+#include "services/idempotency_service.hpp"
 #include "services/overview_service.hpp"
 
 namespace tradesphere::http {
@@ -30,8 +28,8 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   auto s = std::make_shared<ApiServices>();
   s->database = std::make_shared<db::Database>(pool);
   auto& db = *s->database;
-  s->idempotency = std::make_shared<db::IdempotencyStore>(db);
-  s->customers = std::make_shared<db::CustomerRepository>(db);
+  s->idempotency = std::make_shared<services::IdempotencyService>(db);
+  s->customers = std::make_shared<services::CustomerCrudService>(db);
   s->sync = std::make_shared<services::CustomerSyncService>(db);
   s->lifecycle = std::make_shared<services::CustomerLifecycleService>(db);
   s->merges = std::make_shared<services::CustomerMergeService>(db);
@@ -41,14 +39,12 @@ std::shared_ptr<ApiServices> make_api_services(const db::PoolOptions& pool) {
   // reads the merge service's group cache: the Overview shows its group count while it is current
   s->overview = std::make_shared<services::OverviewService>(db, s->merges->group_cache());
   s->gauges = std::make_shared<services::BusinessGauges>(db);
-  s->console_sessions = std::make_shared<db::ConsoleSessionRepository>(db);
+  s->console_sessions = std::make_shared<services::ConsoleSessionService>(db);
   return s;
 }
 
 void purge_ended_console_sign_ins(ApiServices& services) {
-  const auto purged = services.console_sessions->purge_ended(std::chrono::hours(24));
-  if (purged.codes || purged.sessions)
-    common::log(spdlog::level::info, "console_sign_ins_purged", {{"codes", purged.codes}, {"sessions", purged.sessions}});
+  services.console_sessions->purge_ended(std::chrono::hours(24));  // logs what it deleted
 }
 
 }  // namespace tradesphere::http

@@ -1,5 +1,5 @@
-// What the HTTP routes call: the database and the library's repositories and
-// services, built once per process (serve_command) or per test.
+// What the HTTP routes call: the database and the library's services (never a
+// repository: services own the transactions), built once per process (serve_command) or per test.
 #pragma once
 
 #include <memory>
@@ -8,12 +8,12 @@
 namespace tradesphere::db {
 struct PoolOptions;
 class Database;
-class IdempotencyStore;
-class CustomerRepository;
-class ConsoleSessionRepository;
 }  // namespace tradesphere::db
 
 namespace tradesphere::services {
+class IdempotencyService;
+class CustomerCrudService;
+class ConsoleSessionService;
 class CustomerSyncService;
 class CustomerLifecycleService;
 class CustomerMergeService;
@@ -28,8 +28,8 @@ namespace tradesphere::http {
 
 struct ApiServices {
   std::shared_ptr<db::Database> database;
-  std::shared_ptr<db::IdempotencyStore> idempotency;
-  std::shared_ptr<db::CustomerRepository> customers;
+  std::shared_ptr<services::IdempotencyService> idempotency;
+  std::shared_ptr<services::CustomerCrudService> customers;
   std::shared_ptr<services::CustomerSyncService> sync;
   std::shared_ptr<services::CustomerLifecycleService> lifecycle;
   std::shared_ptr<services::CustomerMergeService> merges;
@@ -38,11 +38,11 @@ struct ApiServices {
   std::shared_ptr<services::CustomerImportService> imports;  // POST /v1/customers/import (CSV)
   std::shared_ptr<services::OverviewService> overview;  // GET /v1/overview (the console's Overview)
   std::shared_ptr<services::BusinessGauges> gauges;  // /metrics: stage distribution, duplicate rate
-  std::shared_ptr<db::ConsoleSessionRepository> console_sessions;  // console sign-in and cookie sessions
+  std::shared_ptr<services::ConsoleSessionService> console_sessions;  // console sign-in and cookie sessions
 };
 
 // Opens a pool of `pool_size` connections (lazily) to app_url and builds every
-// repository and service on it.
+// service on it.
 // The pool has one connection per HTTP worker thread (pass `threads`), so a request
 // never waits for a connection another request holds; were it smaller, a request
 // would wait at most PoolOptions::acquire_timeout and then answer 503.

@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include "common/crypto.hpp"
-#include "db/console_session_repository.hpp"
+#include "services/console_session_service.hpp"
 #include "domain/normalize.hpp"
 #include "http/jwt.hpp"
 #include "http/problem.hpp"
@@ -84,7 +84,7 @@ std::string cleared_session_cookie(bool secure) {
 }
 
 ApiResponse console_sign_in(const ApiRequest& req, const ConsoleRequestFacts& facts,
-                            db::ConsoleSessionRepository& sessions, const std::string& jwt_secret) {
+                            services::ConsoleSessionService& sessions, const std::string& jwt_secret) {
   require_same_origin(facts);
   auto body = req.json_body();
   const auto code = body.is_object() && body.contains("code") && body["code"].is_string()
@@ -112,7 +112,7 @@ ApiResponse console_sign_in(const ApiRequest& req, const ConsoleRequestFacts& fa
 }
 
 ApiResponse console_sign_out(const ApiRequest& req, const ConsoleRequestFacts& facts,
-                             db::ConsoleSessionRepository& sessions, const std::string& jwt_secret) {
+                             services::ConsoleSessionService& sessions, const std::string& jwt_secret) {
   require_same_origin(facts);
   if (facts.cookie && !jwt_secret.empty()) {
     if (auto claims = verify_token(jwt_secret, *facts.cookie); claims && !claims->session_id.empty()) {

@@ -16,8 +16,8 @@
 
 #include "http/api.hpp"
 
-namespace tradesphere::db {
-class ConsoleSessionRepository;
+namespace tradesphere::services {
+class ConsoleSessionService;
 }
 
 namespace tradesphere::http {
@@ -54,10 +54,10 @@ std::string cleared_session_cookie(bool secure);
 // POST /console/login: {"code":"…"} → 200 {user_id, company_id, role, expires_at} + Set-Cookie.
 // A foreign or missing Origin → 403; an unknown, used or expired code → 403.
 ApiResponse console_sign_in(const ApiRequest& req, const ConsoleRequestFacts& facts,
-                            db::ConsoleSessionRepository& sessions, const std::string& jwt_secret);
+                            services::ConsoleSessionService& sessions, const std::string& jwt_secret);
 // POST /console/logout: revokes the cookie's session (if any), clears the cookie, 204.
 // A foreign or missing Origin → 403.
 ApiResponse console_sign_out(const ApiRequest& req, const ConsoleRequestFacts& facts,
-                             db::ConsoleSessionRepository& sessions, const std::string& jwt_secret);
+                             services::ConsoleSessionService& sessions, const std::string& jwt_secret);
 
 }  // namespace tradesphere::http

@@ -190,7 +190,7 @@ class Out {
     at_ = o;
   }
 
-  void opt_str(const db::OptView& v) {
+  void opt_str(const domain::OptView& v) {
     if (v) {
       str(*v);
     } else {
@@ -210,7 +210,7 @@ class Out {
     }
   }
 
-  void opt_ts(const db::OptView& v) {
+  void opt_ts(const domain::OptView& v) {
     if (v) {
       ts(*v);
     } else {
@@ -234,13 +234,13 @@ class Out {
 
   // array_to_json text -> the array of the same strings as we escape them.
   void tags(std::string_view text) {
-    if (db::tags_json_is_plain(text)) {
+    if (domain::tags_json_is_plain(text)) {
       raw(text);  // no escape in it: already byte for byte what str() writes
       return;
     }
     ch('[');
     bool first = true;
-    for (const auto& t : db::tags_from_json(text)) {
+    for (const auto& t : domain::tags_from_json(text)) {
       if (!first) ch(',');
       first = false;
       str(t);
@@ -269,7 +269,7 @@ class Out {
 };
 
 // The keys in the order of write_customer above (alphabetical, as nlohmann writes them).
-void write_row(Out& o, const db::CustomerWithMetricsView& cm) {
+void write_row(Out& o, const domain::CustomerWithMetricsView& cm) {
   const auto& c = cm.customer;
   const auto& m = cm.metrics;
   o.raw(R"({"address":)");
@@ -327,7 +327,7 @@ void write_row(Out& o, const db::CustomerWithMetricsView& cm) {
 
 }  // namespace
 
-std::string render_customer_page(const db::CustomerRowsPage& page) {
+std::string render_customer_page(const domain::CustomerRowsPage& page) {
   Out o(page.items.size() * 900 + 64);  // ~700 bytes a customer of the seed
   o.raw(R"({"items":[)");
   bool first = true;

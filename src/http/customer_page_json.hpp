@@ -9,7 +9,7 @@
 // tests/unit/customer_page_json_test.cpp.
 //
 // Since then the list route skips the domain objects too: the second overload
-// writes the JSON from views into the database result (db/customer_row_view.hpp),
+// writes the JSON from views into the database result (domain/customer_row_view.hpp),
 // with rapidjson's escaping reproduced, timestamps reformatted without allocating
 // and tags copied as PostgreSQL wrote them when they need no escape
 // (docs/performance.md, "List 1000 over HTTP: where the time went").
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "db/customer_row_view.hpp"
+#include "domain/customer_row_view.hpp"
 #include "domain/customer.hpp"
 
 namespace tradesphere::http {
@@ -34,6 +34,6 @@ std::string render_customer_page(const std::vector<domain::CustomerWithMetrics>&
 // no allocation per field): what GET /v1/customers sends. Byte for byte the output
 // of the overload above for the domain objects built from the same rows
 // (to_customer_with_metrics), checked by tests/pg/customer_page_json_pgtest.cpp.
-std::string render_customer_page(const db::CustomerRowsPage& page);
+std::string render_customer_page(const domain::CustomerRowsPage& page);
 
 }  // namespace tradesphere::http

@@ -9,14 +9,14 @@
 #include "common/crypto.hpp"
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
-#include "db/console_session_repository.hpp"
-#include "db/idempotency_store.hpp"
 #include "http/api_services.hpp"
 #include "http/console_session.hpp"
 #include "http/jwt.hpp"
 #include "http/problem.hpp"
 #include "http/routes.hpp"
 #include "http/url.hpp"
+#include "services/console_session_service.hpp"
+#include "services/idempotency_service.hpp"
 #include "domain/normalize.hpp"
 
 namespace tradesphere::http {
@@ -211,7 +211,7 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
   const auto hash = common::sha256_hex(areq.method + " " + areq.path + "\n" + areq.body);
   auto claim = services.idempotency->claim(areq.ctx, key, hash);
   switch (claim.outcome) {
-    case db::ClaimOutcome::kReplay: {
+    case services::ClaimOutcome::kReplay: {
       ApiResponse r;
       r.status = claim.stored->status;
       r.raw_body = claim.stored->body;
@@ -219,12 +219,12 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
       r.headers.emplace_back("Idempotent-Replayed", "true");
       return r;
     }
-    case db::ClaimOutcome::kInProgress:
+    case services::ClaimOutcome::kInProgress:
       throw HttpProblem(make_problem(409, "conflict", "A request with this Idempotency-Key is still in progress."));
-    case db::ClaimOutcome::kMismatch:
+    case services::ClaimOutcome::kMismatch:
       throw HttpProblem(make_problem(422, "idempotency-key-reused",
                                      "This Idempotency-Key was used for a different request."));
-    case db::ClaimOutcome::kClaimed:
+    case services::ClaimOutcome::kClaimed:
       break;
   }
   ApiResponse out;
@@ -238,7 +238,7 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
     }
     throw;
   }
-  db::StoredResponse stored{out.status, out.serialized(), std::nullopt};
+  services::StoredResponse stored{out.status, out.serialized(), std::nullopt};
   for (const auto& [k, v] : out.headers) {
     if (k == "Location") stored.location = v;
   }

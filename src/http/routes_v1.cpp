@@ -9,10 +9,6 @@
 #include <sstream>
 #include <utility>
 
-#include "db/chat_repository.hpp"
-#include "db/customer_repository.hpp"
-#include "db/database.hpp"
-#include "db/merge_repository.hpp"
 #include "domain/customer.hpp"
 #include "domain/customer_csv.hpp"
 #include "domain/customer_filters.hpp"
@@ -21,6 +17,7 @@
 #include "http/problem.hpp"
 #include "http/routes.hpp"
 #include "domain/contact_extraction.hpp"
+#include "services/customer_crud_service.hpp"
 #include "services/customer_enrichment_service.hpp"
 #include "services/customer_export_service.hpp"
 #include "services/customer_import_service.hpp"
@@ -382,9 +379,8 @@ void register_import_routes(RouteTable& t, ApiServices& s) {
              else if (it->second != "false") bad.push_back({"strict", "must be true or false"});
            }
            if (auto it = q.find("on_existing_email"); it != q.end()) {
-             if (it->second == "skip") options.on_existing_email = db::ExistingEmail::kSkip;
-             else if (it->second == "update") options.on_existing_email = db::ExistingEmail::kUpdate;
-             else if (it->second != "keep") bad.push_back({"on_existing_email", "must be keep, skip or update"});
+             if (auto e = services::parse_existing_email(it->second)) options.on_existing_email = *e;
+             else bad.push_back({"on_existing_email", "must be keep, skip or update"});
            }
            if (!bad.empty()) throw bad_request("Invalid query parameters.", bad);
            auto ct = req.header("content-type").value_or("");

@@ -8,7 +8,7 @@
 
 namespace tradesphere::services {
 
-CustomerExport::CustomerExport(db::CustomerRepository& customers, domain::RequestContext ctx,
+CustomerExport::CustomerExport(CustomerCrudService& customers, domain::RequestContext ctx,
                                domain::CustomerFilters filters)
     : customers_(customers), ctx_(std::move(ctx)), filters_(std::move(filters)) {}
 

@@ -2,7 +2,7 @@
 // `tradesphere export`), produced one keyset page at a time so memory stays flat
 // at any company size (a page of 1000 customers is ~300 KB of CSV).
 //
-// Each page is one CustomerRepository::get_customers call: one read-only
+// Each page is one CustomerCrudService::get_customers call: one read-only
 // transaction with the list's filters, sort and keyset cursor. Nothing is held
 // between pages (no transaction, no connection), so a slow reader never pins a
 // database connection. The export is therefore not one snapshot: a customer that
@@ -20,9 +20,9 @@
 #include <optional>
 #include <string>
 
-#include "db/customer_repository.hpp"
 #include "domain/customer_filters.hpp"
 #include "domain/request_context.hpp"
+#include "services/customer_crud_service.hpp"
 
 namespace tradesphere::db {
 class Database;
@@ -34,7 +34,7 @@ namespace tradesphere::services {
 // from different threads one after the other).
 class CustomerExport {
  public:
-  CustomerExport(db::CustomerRepository& customers, domain::RequestContext ctx, domain::CustomerFilters filters);
+  CustomerExport(CustomerCrudService& customers, domain::RequestContext ctx, domain::CustomerFilters filters);
 
   // The next part of the CSV: the header and the first page on the first call,
   // then one page per call; "" once everything was returned (the header alone
@@ -44,7 +44,7 @@ class CustomerExport {
   std::int64_t rows() const { return rows_; }
 
  private:
-  db::CustomerRepository& customers_;
+  CustomerCrudService& customers_;
   domain::RequestContext ctx_;
   domain::CustomerFilters filters_;
   bool started_ = false;
@@ -68,7 +68,7 @@ class CustomerExportService {
   int page_size() const { return page_size_; }
 
  private:
-  db::CustomerRepository customers_;
+  CustomerCrudService customers_;
   int page_size_;
 };
 

@@ -155,6 +155,13 @@ bool valid_utf8(const std::string& s) {
 
 }  // namespace
 
+std::optional<ExistingEmail> parse_existing_email(std::string_view text) noexcept {
+  if (text == "keep") return ExistingEmail::kKeep;
+  if (text == "skip") return ExistingEmail::kSkip;
+  if (text == "update") return ExistingEmail::kUpdate;
+  return std::nullopt;
+}
+
 const char* to_string(ImportMessage::Kind kind) noexcept {
   switch (kind) {
     case ImportMessage::Kind::kRejected: return "rejected";

@@ -17,8 +17,10 @@
 #include <cstddef>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "db/customer_import_repository.hpp"
 #include "domain/request_context.hpp"
@@ -36,9 +38,14 @@ class ImportFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What a row whose email already belongs to an active customer does (keep | skip | update).
+using ExistingEmail = db::ExistingEmail;
+// "keep" | "skip" | "update"; nullopt for anything else.
+std::optional<ExistingEmail> parse_existing_email(std::string_view text) noexcept;
+
 struct ImportOptions {
   bool strict = false;
-  db::ExistingEmail on_existing_email = db::ExistingEmail::kKeep;
+  ExistingEmail on_existing_email = ExistingEmail::kKeep;
 };
 
 // One line-numbered message, in the order the lines were settled.

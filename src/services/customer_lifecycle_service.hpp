@@ -1,5 +1,6 @@
 // CustomerLifecycleService: lifecycle stages, tags and the customer timeline.
-// Writes need role agent or admin (PermissionError for viewers).
+// Writes need role agent or admin (PermissionError for viewers). Each call is one
+// transaction around db::CustomerRepository's queries.
 #pragma once
 
 #include <optional>
@@ -38,6 +39,7 @@ class CustomerLifecycleService {
                                                   domain::LifecycleStage stage);
 
  private:
+  db::Database& db_;
   db::CustomerRepository customers_;
 };
 

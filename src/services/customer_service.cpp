@@ -9,6 +9,7 @@
 
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/database.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 
@@ -128,7 +129,7 @@ std::string describe_difference(const std::vector<CustomerProfile>& expected,
 }
 
 CustomerService::CustomerService(db::Database& db, FacadeConfig config)
-    : companies_(db), customers_(db), legacy_(db), config_(std::move(config)) {}
+    : db_(db), companies_(db), customers_(db), legacy_(db), config_(std::move(config)) {}
 
 void CustomerService::set_config(FacadeConfig config) {
   std::lock_guard lock(mutex_);
@@ -236,20 +237,28 @@ std::optional<CustomerProfile> CustomerService::get_customer_details(const std::
   auto ctx = context_for(tech_id);
   std::optional<CustomerProfile> result;
   const std::string k = domain::trim(key);
-  if (domain::is_uuid(k)) {
-    try {
-      result = to_profile(customers_.get_customer_with_metrics(ctx, k));
-    } catch (const domain::NotFoundError&) {
-    }
-  } else if (k.find('@') != std::string::npos) {
-    if (auto c = customers_.find_by_email(ctx, k)) result = to_profile(customers_.get_customer_with_metrics(ctx, c->id));
-  } else if (!k.empty()) {
-    for (auto& hit : customers_.search_customers(ctx, k, db::kMaxSearchLimit)) {
-      if (hit.customer.customer.name == k) {
-        result = to_profile(hit.customer);
-        break;
-      }
-    }
+  const bool by_name = !domain::is_uuid(k) && k.find('@') == std::string::npos;
+  if (by_name && k.size() > domain::kMaxQueryLength) throw domain::ValidationError("q", "must be at most 200 characters");
+  if (!k.empty()) {
+    result = db_.transact(
+        ctx, "get_customer_details",
+        [&](db::Tx& tx) -> std::optional<CustomerProfile> {
+          if (domain::is_uuid(k)) {
+            if (auto c = records_.find_customer_with_metrics(tx, ctx.company_id, k, false)) return to_profile(*c);
+            return std::nullopt;
+          }
+          if (!by_name) {
+            auto c = records_.find_by_email(tx, ctx.company_id, k);
+            if (!c) return std::nullopt;
+            if (auto cm = records_.find_customer_with_metrics(tx, ctx.company_id, c->id, false)) return to_profile(*cm);
+            return std::nullopt;
+          }
+          for (auto& hit : records_.search_customers(tx, ctx.company_id, k, db::kMaxSearchLimit)) {
+            if (hit.customer.customer.name == k) return to_profile(hit.customer);
+          }
+          return std::nullopt;
+        },
+        db::TxMode::kReadOnly);
   }
   if (mode == ImplMode::kCompare && !domain::is_uuid(k)) {
     auto old = legacy_.get_customer_details(tech_id, key);

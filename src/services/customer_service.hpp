@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "db/company_repository.hpp"
-#include "db/customer_repository.hpp"
 #include "domain/customer.hpp"
 #include "domain/request_context.hpp"
+#include "services/customer_crud_service.hpp"
 #include "services/legacy_customer_service.hpp"
 
 namespace tradesphere::db {
@@ -70,19 +70,20 @@ class CustomerService {
   // from app_users, user id = tech id. NotFoundError for an unknown tech id.
   domain::RequestContext context_for(const std::string& tech_id, const std::string& correlation_id = "");
 
-  [[deprecated("use db::CustomerRepository::get_customers")]]
+  [[deprecated("use services::CustomerCrudService::get_customers")]]
   std::vector<CustomerProfile> get_customer_list(const std::string& tech_id, const CustomerSearchFilters& filters);
-  // By customer id (new), or by email / name as the legacy code did.
-  [[deprecated("use db::CustomerRepository::get_customer_with_metrics")]]
+  // By customer id (new), or by email / name as the legacy code did; one read-only
+  // transaction after the tech id's context.
+  [[deprecated("use services::CustomerCrudService::get_customer_with_metrics")]]
   std::optional<CustomerProfile> get_customer_details(const std::string& tech_id, const std::string& key);
-  [[deprecated("use db::CustomerRepository::search_customers")]]
+  [[deprecated("use services::CustomerCrudService::search_customers")]]
   std::vector<CustomerProfile> search_customers(const std::string& tech_id, const std::string& query);
-  [[deprecated("use db::CustomerRepository::create_customer")]]
+  [[deprecated("use services::CustomerCrudService::create_customer")]]
   domain::Customer create_customer(const std::string& tech_id, const domain::NewCustomer& customer);
-  [[deprecated("use db::CustomerRepository::update_customer with an expected version")]]
+  [[deprecated("use services::CustomerCrudService::update_customer with an expected version")]]
   domain::Customer update_customer(const std::string& tech_id, const std::string& customer_id,
                                    const domain::CustomerPatch& patch);
-  [[deprecated("use db::CustomerRepository::soft_delete_customer")]]
+  [[deprecated("use services::CustomerCrudService::soft_delete_customer")]]
   void delete_customer(const std::string& tech_id, const std::string& customer_id);
 
   LegacyCustomerService& legacy() { return legacy_; }
@@ -95,8 +96,10 @@ class CustomerService {
   ImplMode mode_for(const std::string& method) const;
   void record_comparison(const char* method, const std::string& difference);
 
+  db::Database& db_;
   db::CompanyRepository companies_;
-  db::CustomerRepository customers_;
+  CustomerCrudService customers_;
+  db::CustomerRepository records_;  // get_customer_details: its lookups in one transaction
   LegacyCustomerService legacy_;
   mutable std::mutex mutex_;
   FacadeConfig config_;

@@ -2,6 +2,7 @@
 
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/database.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 #include "services/customer_enrichment_service.hpp"
@@ -31,9 +32,19 @@ void check_record(const domain::ChatRecord& record, const std::string& prefix, s
   }
 }
 
+
+// PageRequest limits: 1..1000 chat rows or conversations per page.
+void check_limit(int limit) {
+  if (limit < 1 || limit > 1000) throw domain::ValidationError("limit", "must be between 1 and 1000");
+}
+
+void require_customer_id(const std::string& customer_id) {
+  if (!domain::is_uuid(customer_id)) throw domain::NotFoundError("customer " + customer_id + " not found");
+}
+
 }  // namespace
 
-CustomerSyncService::CustomerSyncService(db::Database& db) : db_(db), chats_(db), customers_(db) {}
+CustomerSyncService::CustomerSyncService(db::Database& db) : db_(db) {}
 
 SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx, const domain::ChatRecord& record) {
   require_writer(ctx);
@@ -41,15 +52,20 @@ SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx
   check_record(record, "", errors);
   if (!errors.empty()) throw domain::ValidationError(std::move(errors));
 
-  auto stored = chats_.insert_chat(ctx, record);
-  SyncResult result;
-  result.chat_row_id = stored.chat_row_id;
-  if (stored.customer_id) {
-    result.customer = customers_.get_customer_with_metrics(ctx, *stored.customer_id, /*include_deleted=*/true);
-    count_outcome("linked");
-  } else {
-    count_outcome("orphaned");
-  }
+  // One transaction: the row (the trigger links or creates its customer) and that customer.
+  db::StoredChat stored;
+  SyncResult result = db_.transact(ctx, "sync_from_chat", [&](db::Tx& tx) {
+    stored = chats_.insert_chat(tx, ctx.company_id, record);
+    SyncResult r;
+    r.chat_row_id = stored.chat_row_id;
+    if (stored.customer_id) {
+      r.customer = customers_.find_customer_with_metrics(tx, ctx.company_id, *stored.customer_id,
+                                                         /*include_deleted=*/true);
+      if (!r.customer) throw domain::NotFoundError("customer " + *stored.customer_id + " not found");
+    }
+    return r;
+  });
+  count_outcome(stored.customer_id ? "linked" : "orphaned");
   common::log(spdlog::level::info, "chat.synced",
               {{"chat_row_id", stored.chat_row_id},
                {"customer_id", stored.customer_id ? nlohmann::json(*stored.customer_id) : nlohmann::json()},
@@ -63,7 +79,8 @@ std::vector<db::StoredChat> CustomerSyncService::sync_batch_from_chat(const doma
   std::vector<domain::FieldError> errors;
   for (std::size_t i = 0; i < records.size(); ++i) check_record(records[i], std::to_string(i) + "/", errors);
   if (!errors.empty()) throw domain::ValidationError(std::move(errors));
-  auto stored = chats_.insert_chats(ctx, records);
+  auto stored = db_.transact(ctx, "sync_batch_from_chat",
+                             [&](db::Tx& tx) { return chats_.insert_chats(tx, ctx.company_id, records); });
   std::size_t linked = 0;
   for (const auto& s : stored) {
     count_outcome(s.customer_id ? "linked" : "orphaned");
@@ -80,7 +97,11 @@ db::LinkResult CustomerSyncService::link_conversation_to_customer(const domain::
                                                                   const std::string& customer_id,
                                                                   const std::string& session_id) {
   require_writer(ctx);
-  auto result = chats_.link_session(ctx, customer_id, session_id);
+  require_customer_id(customer_id);
+  if (domain::trim(session_id).empty()) throw domain::ValidationError("session_id", "must not be blank");
+  auto result = db_.transact(ctx, "link_conversation_to_customer", [&](db::Tx& tx) {
+    return chats_.link_session(tx, ctx.company_id, customer_id, session_id);
+  });
   common::log(spdlog::level::info, "chat.session_linked",
               {{"customer_id", customer_id}, {"session_id", session_id}, {"moved_rows", result.moved_rows}});
   return result;
@@ -101,24 +122,51 @@ EnrichmentSummary CustomerSyncService::enrich_customer_from_conversations(const 
 db::ConversationPage CustomerSyncService::get_customer_conversations(const domain::RequestContext& ctx,
                                                                      const std::string& customer_id,
                                                                      const db::PageRequest& page) {
-  return chats_.conversations_of(ctx, customer_id, page);
+  check_limit(page.limit);
+  require_customer_id(customer_id);
+  return db_.transact(
+      ctx, "get_customer_conversations",
+      [&](db::Tx& tx) {
+        if (!chats_.customer_exists(tx, ctx.company_id, customer_id)) {
+          throw domain::NotFoundError("customer " + customer_id + " not found");
+        }
+        return chats_.conversations_of(tx, ctx.company_id, customer_id, page);
+      },
+      db::TxMode::kReadOnly);
 }
 
 db::ChatRowPage CustomerSyncService::get_conversation_messages(const domain::RequestContext& ctx,
                                                                const std::string& customer_id,
                                                                const std::string& session_key,
                                                                const db::PageRequest& page) {
-  return chats_.messages_of(ctx, customer_id, session_key, page);
+  if (page.limit < 1 || page.limit > db::kMaxMessagesLimit) {
+    throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(db::kMaxMessagesLimit));
+  }
+  require_customer_id(customer_id);
+  return db_.transact(
+      ctx, "get_conversation_messages",
+      [&](db::Tx& tx) {
+        if (!chats_.customer_exists(tx, ctx.company_id, customer_id)) {
+          throw domain::NotFoundError("customer " + customer_id + " not found");
+        }
+        return chats_.messages_of(tx, ctx.company_id, customer_id, session_key, page);
+      },
+      db::TxMode::kReadOnly);
 }
 
 db::ChatRowPage CustomerSyncService::find_orphaned_conversations(const domain::RequestContext& ctx,
                                                                  const db::PageRequest& page) {
-  return chats_.orphans(ctx, page);
+  check_limit(page.limit);
+  return db_.transact(
+      ctx, "find_orphaned_conversations", [&](db::Tx& tx) { return chats_.orphans(tx, ctx.company_id, page); },
+      db::TxMode::kReadOnly);
 }
 
 db::RelinkResult CustomerSyncService::relink_orphans(const domain::RequestContext& ctx, int limit) {
   require_writer(ctx);
-  auto result = chats_.relink_orphans(ctx, limit);
+  if (limit < 1 || limit > 10000) throw domain::ValidationError("limit", "must be between 1 and 10000");
+  auto result = db_.transact(ctx, "relink_orphans",
+                             [&](db::Tx& tx) { return chats_.relink_orphans(tx, ctx.company_id, limit); });
   common::log(spdlog::level::info, "chat.orphans_relinked",
               {{"examined", result.examined}, {"linked", result.linked}});
   return result;

@@ -1,5 +1,6 @@
 // CustomerSyncService: chat <-> customer synchronisation on top of the
 // database triggers (which do the automatic linking on every chat insert).
+// Each call is one transaction (sync_from_chat: the row and its customer).
 #pragma once
 
 #include <optional>

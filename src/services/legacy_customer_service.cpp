@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "db/database.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 
@@ -48,7 +49,17 @@ bool contains_ci(const std::optional<std::string>& haystack, const std::string& 
 
 }  // namespace
 
-LegacyCustomerService::LegacyCustomerService(db::Database& db) : companies_(db), chats_(db) {}
+LegacyCustomerService::LegacyCustomerService(db::Database& db) : db_(db), companies_(db) {}
+
+// Each legacy query is its own transaction, as the old code ran them (the N+1 baseline).
+std::vector<db::ChatRow> LegacyCustomerService::rows_of_contact(const domain::RequestContext& ctx,
+                                                                const std::optional<std::string>& email,
+                                                                const std::optional<std::string>& name) {
+  return db_.transact(
+      ctx, "legacy_rows_of_contact",
+      [&](db::Tx& tx) { return chats_.legacy_rows_of_contact(tx, ctx.company_id, email, name); },
+      db::TxMode::kReadOnly);
+}
 
 std::string LegacyCustomerService::company_of(const std::string& tech_id) {
   ++queries_;
@@ -63,7 +74,9 @@ std::string LegacyCustomerService::company_of(const std::string& tech_id) {
 std::vector<CustomerProfile> LegacyCustomerService::aggregate(const std::string& tech_id) {
   domain::RequestContext ctx{company_of(tech_id), tech_id, domain::Role::kViewer, ""};
   ++queries_;
-  auto rows = chats_.legacy_all_rows(ctx);
+  auto rows = db_.transact(
+      ctx, "legacy_all_rows", [&](db::Tx& tx) { return chats_.legacy_all_rows(tx, ctx.company_id); },
+      db::TxMode::kReadOnly);
   struct Key {
     std::optional<std::string> email;
     std::optional<std::string> name;
@@ -88,7 +101,7 @@ std::vector<CustomerProfile> LegacyCustomerService::aggregate(const std::string&
   for (const auto& id : order) {
     const auto& key = groups[id];
     ++queries_;
-    auto detail_rows = chats_.legacy_rows_of_contact(ctx, key.email, key.name);
+    auto detail_rows = rows_of_contact(ctx, key.email, key.name);
     if (detail_rows.empty()) continue;
     out.push_back(profile_from_rows(detail_rows));
   }
@@ -131,7 +144,7 @@ std::optional<CustomerProfile> LegacyCustomerService::get_customer_details(const
     name = key;
   }
   ++queries_;
-  auto rows = chats_.legacy_rows_of_contact(ctx, email, name);
+  auto rows = rows_of_contact(ctx, email, name);
   if (rows.empty()) return std::nullopt;
   return profile_from_rows(rows);
 }

@@ -66,6 +66,10 @@ class LegacyCustomerService {
   std::string company_of(const std::string& tech_id);
   std::vector<CustomerProfile> aggregate(const std::string& tech_id);
 
+  std::vector<db::ChatRow> rows_of_contact(const domain::RequestContext& ctx, const std::optional<std::string>& email,
+                                           const std::optional<std::string>& name);
+
+  db::Database& db_;
   db::CompanyRepository companies_;
   db::ChatRepository chats_;
   std::uint64_t queries_ = 0;

@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core_fixture.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "http/customer_page_json.hpp"
 
 namespace {
 
-using tradesphere::db::CustomerRepository;
+using tradesphere::services::CustomerCrudService;
 using tradesphere::domain::CustomerFilters;
 using tradesphere::domain::SortKey;
 using tradesphere::http::render_customer_page;
@@ -25,7 +25,7 @@ namespace domain = tradesphere::domain;
 class CustomerPageJsonTest : public tradesphere::testing::CoreTest {
  protected:
   // Both renderings of one page; returns the fast one (after checking they are equal).
-  std::string both(CustomerRepository& repo, const CustomerFilters& f) {
+  std::string both(CustomerCrudService& repo, const CustomerFilters& f) {
     const auto rows = repo.get_customer_rows(agent_a, f);
     const auto page = repo.get_customers(agent_a, f);
     const std::string fast = render_customer_page(rows);
@@ -47,7 +47,7 @@ class CustomerPageJsonTest : public tradesphere::testing::CoreTest {
 };
 
 TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {
     auto nc = person("Customer " + std::to_string(i), "c" + std::to_string(i) + "@example.com");
@@ -145,7 +145,7 @@ TEST_F(CustomerPageJsonTest, RowsRendererWritesTheSameBytesAsTheDomainRenderer) 
 }
 
 TEST_F(CustomerPageJsonTest, EachRowRendersLikeTheSingleCustomerRead) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   auto nc = person("Ada \"Countess\" Lovelace", "ada@example.com", "+44 20 7946 0000");
   nc.tags = {"vip", "early"};
   nc.attributes = {{"plan", "gold"}, {"seats", 3}};

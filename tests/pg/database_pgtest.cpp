@@ -5,12 +5,14 @@
 
 #include "db/database.hpp"
 #include "support/pg_fixture.hpp"
+#include "support/transient_failures.hpp"
 
 namespace {
 
 using tradesphere::db::Database;
 using tradesphere::db::PoolOptions;
 using tradesphere::db::Tx;
+using tradesphere::testing::fail_first;
 using tradesphere::domain::RequestContext;
 using tradesphere::domain::Role;
 
@@ -44,23 +46,55 @@ TEST_F(DatabaseTest, SetsTenantAndActorForTheTransactionOnly) {
   EXPECT_EQ(after, "");
 }
 
+// A table the application role may write: the unit's effect, to see what was committed.
+void create_scratch_table(const std::string& owner_url) {
+  pqxx::connection c(owner_url);
+  pqxx::work w(c);
+  w.exec("CREATE TABLE retry_scratch (n int NOT NULL)");
+  w.exec("GRANT SELECT, INSERT ON retry_scratch TO tradesphere_app");
+  w.commit();
+}
+
 TEST_F(DatabaseTest, RetriesTheWholeUnitAfterASerializationFailure) {
+  create_scratch_table(owner_url());
   Database db(options());
-  db.inject_serialization_failures(2);
   int calls = 0;
-  int value = db.transact(ctx, "test", [&](Tx& tx) {
-    ++calls;
-    return tx.exec1("SELECT 7")[0].as<int>();
-  });
-  EXPECT_EQ(value, 7);
-  EXPECT_EQ(calls, 1) << "the failure happens before the callback on the first two tries";
+  int value = db.transact(ctx, "test", fail_first(2, [&](Tx& tx) {
+                            ++calls;
+                            tx.exec("INSERT INTO retry_scratch VALUES (7)");
+                            return tx.exec1("SELECT count(*) FROM retry_scratch")[0].as<int>();
+                          }));
+  EXPECT_EQ(calls, 3) << "the unit runs again, from its first statement, after each failure";
+  EXPECT_EQ(value, 1) << "each try sees none of the rolled-back tries' writes";
+  EXPECT_EQ(db.transact(ctx, "test", [](Tx& tx) { return tx.exec1("SELECT count(*) FROM retry_scratch")[0].as<int>(); }),
+            1);
 }
 
 TEST_F(DatabaseTest, GivesUpAfterThreeTriesWithUnavailable) {
+  create_scratch_table(owner_url());
   Database db(options());
-  db.inject_serialization_failures(3);
-  EXPECT_THROW(db.transact(ctx, "test", [](Tx& tx) { tx.exec("SELECT 1"); }),
+  int calls = 0;
+  EXPECT_THROW(db.transact(ctx, "test", fail_first(3, [&](Tx& tx) {
+                             ++calls;
+                             tx.exec("INSERT INTO retry_scratch VALUES (1)");
+                           })),
                tradesphere::domain::UnavailableError);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(db.transact(ctx, "test", [](Tx& tx) { return tx.exec1("SELECT count(*) FROM retry_scratch")[0].as<int>(); }),
+            0);
+}
+
+TEST_F(DatabaseTest, NeverRetriesAnErrorOfTheUnitItself) {
+  Database db(options());
+  int calls = 0;
+  EXPECT_THROW(db.transact(ctx, "test",
+                           [&](Tx& tx) {
+                             ++calls;
+                             tx.exec("SELECT 1");
+                             throw tradesphere::domain::NotFoundError("customer x not found");
+                           }),
+               tradesphere::domain::NotFoundError);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(DatabaseTest, NeverRetriesAConstraintViolation) {

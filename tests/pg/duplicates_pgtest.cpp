@@ -10,7 +10,7 @@
 #include "db/database.hpp"
 #include "db/duplicate_repository.hpp"
 #include "domain/errors.hpp"
-#include "domain/planted_duplicates.hpp"
+#include "devdata/planted_duplicates.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/duplicate_queue_worker.hpp"
 #include "support/pg_fixture.hpp"
@@ -85,7 +85,7 @@ TEST_F(DuplicatesTest, FindDuplicatesReturnsScoredCandidatesBestFirst) {
 }
 
 TEST_F(DuplicatesTest, BulkGroupsPlantedDuplicatesAndHonoursDismissals) {
-  auto data = domain::generate_planted_duplicates({150, 0.3, 2, 0.1, 11});
+  auto data = tradesphere::devdata::generate_planted_duplicates({150, 0.3, 2, 0.1, 11});
   std::map<std::string, std::string> id_of;  // external id -> customer id
   for (const auto& m : data.records) id_of[m.id] = add(m);
   CustomerMergeService svc(*db_);
@@ -118,7 +118,7 @@ TEST_F(DuplicatesTest, BulkGroupsPlantedDuplicatesAndHonoursDismissals) {
 // Issue 13: the model is estimated from the company's records, stored, and used
 // for one customer's candidates; every pair carries its evidence.
 TEST_F(DuplicatesTest, TrainedModelIsStoredAndExplainsEveryPair) {
-  auto data = domain::generate_planted_duplicates({400, 0.3, 2, 0.1, 5});  // enough pairs for EM (150 people: priors)
+  auto data = tradesphere::devdata::generate_planted_duplicates({400, 0.3, 2, 0.1, 5});  // enough pairs for EM (150 people: priors)
   for (const auto& m : data.records) add(m);
   CustomerMergeService svc(*db_);
   EXPECT_EQ(svc.duplicate_model(ctx_)->source, "priors");  // nothing stored yet

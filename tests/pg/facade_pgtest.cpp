@@ -8,7 +8,7 @@
 #include "common/metrics.hpp"
 #include "core_fixture.hpp"
 #include "db/company_repository.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "domain/errors.hpp"
 #include "services/customer_service.hpp"
 #include "services/customer_sync_service.hpp"
@@ -104,7 +104,7 @@ TEST_F(FacadeTest, LegacyIssuesOneQueryPerCustomerWhileNewModeIsConstant) {
 
 TEST_F(FacadeTest, PerMethodSwitchRoutesToLegacyAndCompareCountsDifferences) {
   load_fixture();
-  tradesphere::db::CustomerRepository repo(*db);
+  tradesphere::services::CustomerCrudService repo(*db);
   CustomerService facade(*db, FacadeConfig::parse("get_customer_list=legacy, search_customers=compare"));
 
   auto legacy_list = facade.get_customer_list("tech-a", CustomerSearchFilters{});
@@ -156,7 +156,7 @@ TEST_F(FacadeTest, TheCompanyAndRoleComeFromTheTechId) {
   EXPECT_THROW(facade.get_customer_list("nobody", CustomerSearchFilters{}), domain::NotFoundError);
   EXPECT_THROW(facade.legacy().get_customer_list("nobody", CustomerSearchFilters{}), domain::NotFoundError);
   // B's customers are invisible through A's tech id.
-  auto b = tradesphere::db::CustomerRepository(*db).create_customer(agent_b, person("Beta Only", "beta@example.com"));
+  auto b = tradesphere::services::CustomerCrudService(*db).create_customer(agent_b, person("Beta Only", "beta@example.com"));
   EXPECT_FALSE(facade.get_customer_details("tech-a", b.id));
   EXPECT_FALSE(facade.get_customer_details("tech-a", "beta@example.com"));
 }

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "domain/planted_duplicates.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
@@ -25,12 +24,12 @@ struct CliRun {
 
 class ImportCliTest : public tradesphere::testing::PgTest {
  protected:
-  CliRun run(const std::string& args) {
+  CliRun run(const std::string& args, const std::string& binary = tradesphere::testing::tradesphere_binary()) {
     auto dir = std::filesystem::temp_directory_path() / ("ts-cli-" + db_name());
     std::filesystem::create_directories(dir);
     auto err_path = dir / "stderr.txt";
     std::string cmd = "DATABASE_URL='" + app_url() + "' DATABASE_ADMIN_URL='" + owner_url() +
-                      "' TRADESPHERE_LOG_LEVEL=warn '" + tradesphere::testing::tradesphere_binary() + "' " + args +
+                      "' TRADESPHERE_LOG_LEVEL=warn '" + binary + "' " + args +
                       " 2>'" + err_path.string() + "'";
     CliRun r;
     FILE* p = popen(cmd.c_str(), "r");
@@ -199,7 +198,8 @@ TEST_F(ImportCliTest, RoundTripImportDuplicatesMergeUndo) {
   ASSERT_EQ(run("company add acme").status, 0);
   auto csv = (std::filesystem::temp_directory_path() / ("ts-cli-" + db_name()) / "planted.csv").string();
   std::filesystem::create_directories(std::filesystem::path(csv).parent_path());
-  auto gen = run("evaluate-duplicates --people 200 --seed 5 --min-score 0.8 --write-csv '" + csv + "'");
+  auto gen = run("evaluate-duplicates --people 200 --seed 5 --min-score 0.8 --write-csv '" + csv + "'",
+                 tradesphere::testing::tradesphere_dev_binary());
   ASSERT_EQ(gen.status, 0) << gen.err;
   EXPECT_NE(gen.out.find("precision"), std::string::npos);
   auto imp = run("import --company acme '" + csv + "'");

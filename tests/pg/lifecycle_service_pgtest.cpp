@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "core_fixture.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "domain/errors.hpp"
 #include "services/customer_lifecycle_service.hpp"
 #include "services/customer_sync_service.hpp"
 
 namespace {
 
-using tradesphere::db::CustomerRepository;
+using tradesphere::services::CustomerCrudService;
 using tradesphere::domain::LifecycleStage;
 using tradesphere::services::CustomerLifecycleService;
 namespace domain = tradesphere::domain;
@@ -25,7 +25,7 @@ class CustomerLifecycleServiceTest : public tradesphere::testing::CoreTest {
 };
 
 TEST_F(CustomerLifecycleServiceTest, UpdateLifecycleStageRecordsFromAndTo) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   CustomerLifecycleService lifecycle(*db);
   auto c = repo.create_customer(agent_a, person("Stage Person"));
   auto updated = lifecycle.update_lifecycle_stage(agent_a, c.id, LifecycleStage::kCustomer, 1);
@@ -42,7 +42,7 @@ TEST_F(CustomerLifecycleServiceTest, UpdateLifecycleStageRecordsFromAndTo) {
 }
 
 TEST_F(CustomerLifecycleServiceTest, TagsAreNormalizedDeduplicatedAndRemovable) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   CustomerLifecycleService lifecycle(*db);
   auto c = repo.create_customer(agent_a, person("Tag Person"));
   auto tagged = lifecycle.add_tags(agent_a, c.id, {"  VIP ", "vip", "Big   Deal"});
@@ -59,7 +59,7 @@ TEST_F(CustomerLifecycleServiceTest, TagsAreNormalizedDeduplicatedAndRemovable) 
 }
 
 TEST_F(CustomerLifecycleServiceTest, ACustomerHasAtMostFiftyTags) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   CustomerLifecycleService lifecycle(*db);
   auto c = repo.create_customer(agent_a, person("Many Tags"));
   std::vector<std::string> forty;
@@ -72,7 +72,7 @@ TEST_F(CustomerLifecycleServiceTest, ACustomerHasAtMostFiftyTags) {
 }
 
 TEST_F(CustomerLifecycleServiceTest, BulkUpdateIsOneStatementAndReportsIdsNotFound) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   CustomerLifecycleService lifecycle(*db);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(repo.create_customer(agent_a, person("Bulk " + std::to_string(i))).id);
@@ -120,7 +120,7 @@ TEST_F(CustomerLifecycleServiceTest, BulkUpdateAcceptsTenThousandIdsAndNoMore) {
 }
 
 TEST_F(CustomerLifecycleServiceTest, TimelineMergesEventsConversationsAndMergesInOneOrderedPagedStream) {
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   CustomerLifecycleService lifecycle(*db);
   tradesphere::services::CustomerSyncService sync(*db);
   auto r = sync.sync_from_chat(agent_a, chat("t-1", "tech-a", "Tess", "tess@example.com", "hello"));

@@ -9,14 +9,15 @@
 #include <pqxx/pqxx>
 
 #include "core_fixture.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/metrics_repository.hpp"
 #include "services/business_gauges.hpp"
+#include "services/customer_lifecycle_service.hpp"
 
 namespace {
 
 using tradesphere::db::CustomerGaugeRow;
-using tradesphere::db::CustomerRepository;
+using tradesphere::services::CustomerCrudService;
 using tradesphere::domain::LifecycleStage;
 using tradesphere::services::BusinessGauges;
 namespace db = tradesphere::db;
@@ -29,16 +30,17 @@ class MetricsGaugesTest : public tradesphere::testing::CoreTest {
   // not a duplicate).
   void SetUp() override {
     CoreTest::SetUp();
-    CustomerRepository repo(*db);
+    CustomerCrudService repo(*db);
+    tradesphere::services::CustomerLifecycleService lifecycle(*db);
     auto make = [&](const tradesphere::domain::RequestContext& ctx, const std::string& name, const std::string& email,
                     const std::string& phone, LifecycleStage stage) {
       auto c = repo.create_customer(ctx, person(name, email, phone));
-      if (stage != LifecycleStage::kProspect) repo.set_lifecycle_stage(ctx, c.id, stage, std::nullopt);
+      if (stage != LifecycleStage::kProspect) lifecycle.update_lifecycle_stage(ctx, c.id, stage, std::nullopt);
       return c.id;
     };
     make(agent_a, "Ann Lee", "ann@example.com", "", LifecycleStage::kProspect);
     const auto annie = sharing_email(agent_a, "Annie Lee", "ANN@example.com");
-    repo.set_lifecycle_stage(agent_a, annie, LifecycleStage::kLead, std::nullopt);
+    lifecycle.update_lifecycle_stage(agent_a, annie, LifecycleStage::kLead, std::nullopt);
     make(agent_a, "Bob Stone", "", "+1 415 555 0100", LifecycleStage::kCustomer);
     auto gone = make(agent_a, "Bobby Stone", "", "+1 415 555 0100", LifecycleStage::kCustomer);
     repo.soft_delete_customer(agent_a, gone);
@@ -131,7 +133,7 @@ TEST_F(MetricsGaugesTest, ServiceCachesForItsPeriodAndRendersEveryStage) {
   EXPECT_EQ(by_key(cached.snapshot()), expected());
   EXPECT_EQ(by_key(fresh.snapshot()), expected());
 
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   sharing_email(agent_b, "Ann Twin", "ann@example.com");
   EXPECT_EQ(by_key(cached.snapshot()), expected()) << "within its period the cache is not refreshed";
   auto now = by_key(fresh.snapshot());

@@ -1,7 +1,7 @@
 // Search (migration 0017: term dictionaries, bounds) returns exactly what ranking
-// every customer returns: search_customer_hits and CustomerRepository::search_customers
+// every customer returns: search_customer_hits and CustomerCrudService::search_customers
 // are compared with the 0011/0014 ranking evaluated over all active customers of a
-// generated company with planted typos (tradesphere seed), plus hand-written rows for
+// generated company with planted typos (tradesphere-dev seed), plus hand-written rows for
 // the edges (NULL names and emails, mixed case, emails starting with a digit or
 // without digits, short phones). The dictionaries must stay equal to a recount after
 // updates, soft deletes, restores and merges.
@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 #include "domain/request_context.hpp"
 #include "support/pg_fixture.hpp"
 
@@ -74,12 +74,12 @@ class SearchOracleTest : public tradesphere::testing::PgTest {
  protected:
   void SetUp() override {
     PgTest::SetUp();
-    tradesphere::db::SeedOptions o;
+    tradesphere::devdata::SeedOptions o;
     o.customers = 3000;
     o.chats_per_customer = 0;
     o.duplicate_rate = 0.2;  // corrupted copies: typos in names, emails and phones
     o.seed = 14;
-    company_ = tradesphere::db::seed_database(owner_url(), o).companies.at(0).id;
+    company_ = tradesphere::devdata::seed_database(owner_url(), o).companies.at(0).id;
     // the edges the generator does not write
     app("INSERT INTO customers (company_id, name, email, phone) VALUES "
         "($1::uuid, NULL, 'mich.only@example.com', NULL), "
@@ -145,7 +145,7 @@ const std::vector<Query> kQueries = {
     {"Jenifer Smiht", 20}, {"Jenifer Smiht", 1}, {"Mihcael Jonson", 20}, {"Wiliam Brwon", 10}, {"Smiht", 20},
     {"Elizabth Garcai", 100}, {"Sarah Wilsno", 3}, {"Jonh", 20},
     // email fragments: local parts, with digits, domains, whole addresses
-    {"michael.smith", 20}, {"jsmith1", 20}, {"smith12", 20}, {"gmail", 20}, {"@example.com", 20}, {"42mich", 5},
+    {"michael.smith", 20}, {"jsmith", 20}, {"smith12", 20}, {"gmail", 20}, {"@example.com", 20}, {"42mich", 5},
     {"mich.only@example.com", 20}, {"jenifer.smiht@example.com", 20}, {"anna_maria", 20}, {"pure.example", 3},
     // phone fragments (digits) and numbers
     {"5550123", 20}, {"555-0199", 20}, {"010 7788", 20}, {"555", 20}, {"2125550123", 20}, {"+1 212 555 0123", 20},
@@ -161,7 +161,7 @@ TEST_F(SearchOracleTest, RanksExactlyLikeScoringEveryCustomer) {
 TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
   // renames, new emails and phones, soft delete and restore
   app("UPDATE customers SET name = 'Michaela Smithers', email = 'mich99@example.org' "
-      "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Michael %' ORDER BY id LIMIT 40)");
+      "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Michael %' ORDER BY id LIMIT 20)");
   app("UPDATE customers SET email = NULL, phone = '+1 555 012 3400' "
       "WHERE id IN (SELECT id FROM customers WHERE company_id = $1::uuid AND name LIKE 'Jennifer %' ORDER BY id LIMIT 30)");
   app("UPDATE customers SET status = 'deleted', deleted_at = now() "
@@ -177,7 +177,7 @@ TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
   options.url = app_url();
   options.size = 1;
   tradesphere::db::Database db(options);
-  tradesphere::db::CustomerRepository repo(db);
+  tradesphere::services::CustomerCrudService repo(db);
   const tradesphere::domain::RequestContext ctx{company_, "u-1", tradesphere::domain::Role::kAdmin, "corr-search"};
   // the repository answers through the same function: same order as the oracle
   const auto hits = repo.search_customers(ctx, "Michaela Smithers", 20);

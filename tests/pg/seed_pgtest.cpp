@@ -1,4 +1,4 @@
-// `tradesphere seed` (src/db/seed_generator.hpp): COPY-loaded data must be exactly
+// `tradesphere-dev seed` (tools/devdata/seed_generator.hpp): COPY-loaded data must be exactly
 // what the triggers would have produced (keys, events, audit rows, metrics without
 // drift), deterministic for a seed, visible to the application role, and leave every
 // trigger enabled.
@@ -8,17 +8,17 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 #include "domain/request_context.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
 
-using tradesphere::db::SeedOptions;
-using tradesphere::db::seed_database;
+using tradesphere::devdata::SeedOptions;
+using tradesphere::devdata::seed_database;
 
 long long scalar(const std::string& url, const std::string& sql, const std::string& company) {
   pqxx::connection c(url);
@@ -150,7 +150,7 @@ TEST_F(SeedTest, SeededDataWorksWithTheProductTriggersAndTheApplicationRole) {
   EXPECT_EQ(scalar(owner_url(), "SELECT count(*) FROM customer_metrics_drift($1::uuid)", seeded.id), 0);
 
   tradesphere::db::Database db(tradesphere::db::PoolOptions{app_url()});
-  tradesphere::db::CustomerRepository repo(db);
+  tradesphere::services::CustomerCrudService repo(db);
   tradesphere::domain::RequestContext ctx{seeded.id, "test", tradesphere::domain::Role::kAdmin, "t"};
   tradesphere::domain::CustomerFilters f;
   f.limit = 1000;

@@ -1,13 +1,13 @@
 #include <gtest/gtest.h>
 
 #include "core_fixture.hpp"
-#include "db/customer_repository.hpp"
+#include "services/customer_crud_service.hpp"
 #include "domain/errors.hpp"
 #include "services/customer_sync_service.hpp"
 
 namespace {
 
-using tradesphere::db::CustomerRepository;
+using tradesphere::services::CustomerCrudService;
 using tradesphere::db::PageRequest;
 using tradesphere::services::CustomerSyncService;
 namespace domain = tradesphere::domain;
@@ -65,7 +65,7 @@ TEST_F(CustomerSyncServiceTest, ChatWithoutContactDataIsStoredAsAnOrphanAndListe
 
 TEST_F(CustomerSyncServiceTest, LinkingASessionMovesEveryRowAndMetricsFollow) {
   CustomerSyncService sync(*db);
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   auto from = sync.sync_from_chat(agent_a, chat("shared", "tech-a", "Wrong Person", "wrong@example.com", "a"));
   sync.sync_from_chat(agent_a, chat("shared", "tech-a", "", "", "b"));
   auto target = repo.create_customer(agent_a, person("Right Person", "right@example.com"));
@@ -118,7 +118,7 @@ TEST_F(CustomerSyncServiceTest, RelinkOrphansLinksRowsStoredWhileSyncWasPaused) 
   auto result = sync.relink_orphans(agent_a);
   EXPECT_EQ(result.examined, 2);
   EXPECT_EQ(result.linked, 1);
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   EXPECT_EQ(repo.get_customer_with_metrics(agent_a, known.customer->customer.id).metrics.message_count, 2);
   EXPECT_EQ(sync.find_orphaned_conversations(agent_a).items.size(), 1u);
   EXPECT_EQ(sync.relink_orphans(agent_b).examined, 0) << "another company's orphans are not touched";
@@ -130,7 +130,7 @@ TEST_F(CustomerSyncServiceTest, RelinkOrphansLinksRowsStoredWhileSyncWasPaused) 
 // and /metrics must not count a failure for a row that has its customer.
 TEST_F(CustomerSyncServiceTest, LinkingAPausedConversationByHandResolvesItsSyncFailure) {
   CustomerSyncService sync(*db);
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   auto target = repo.create_customer(agent_a, person("Rowan Vale", "rowan@example.com"));
   owner_exec("SELECT set_chat_sync_paused('" + company_a + "', true)");
   EXPECT_FALSE(sync.sync_from_chat(agent_a, chat("p-1", "tech-a", "Rowan", "rowan@example.com", "while paused")).customer);
@@ -154,7 +154,7 @@ TEST_F(CustomerSyncServiceTest, ViewersMayNotSyncAndBadRecordsAreRejected) {
 
 TEST_F(CustomerSyncServiceTest, EnrichDelegatesToTheEnrichmentService) {
   CustomerSyncService sync(*db);
-  CustomerRepository repo(*db);
+  CustomerCrudService repo(*db);
   auto r = sync.sync_from_chat(agent_a, chat("e-1", "tech-a", "Rita", "rita@example.com", "hi"));
   sync.sync_from_chat(agent_a, chat("e-1", "tech-a", "", "", "you can call me on +1 650 253 0000"));
   auto summary = sync.enrich_customer_from_conversations(agent_a, r.customer->customer.id);
@@ -191,7 +191,7 @@ TEST_F(CustomerSyncServiceTest, ABatchIsAnsweredInRecordOrderAndLaterRecordsFind
   EXPECT_EQ(stored[4].customer_id, known.customer->customer.id);
   ASSERT_TRUE(stored[5].customer_id);
   EXPECT_NE(stored[5].customer_id, stored[0].customer_id);
-  const auto pia = CustomerRepository(*db).get_customer_with_metrics(agent_a, *stored[0].customer_id);
+  const auto pia = CustomerCrudService(*db).get_customer_with_metrics(agent_a, *stored[0].customer_id);
   EXPECT_EQ(pia.metrics.message_count, 3);
   EXPECT_EQ(pia.metrics.conversation_count, 2);
   EXPECT_EQ(pia.metrics.last_message_preview, "four");

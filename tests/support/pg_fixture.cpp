@@ -60,6 +60,7 @@ std::string test_data_dir() {
 }
 
 std::string tradesphere_binary() { return TRADESPHERE_BIN; }
+std::string tradesphere_dev_binary() { return TRADESPHERE_DEV_BIN; }
 
 FreshDatabase::FreshDatabase(DatabaseKind kind) {
   name_ = "t_" + common::random_hex(8);

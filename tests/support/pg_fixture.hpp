@@ -38,6 +38,8 @@ class FreshDatabase {
 std::string test_data_dir();
 // Absolute path of the built `tradesphere` binary.
 std::string tradesphere_binary();
+// Absolute path of the built `tradesphere-dev` binary (development data, tools/devdata).
+std::string tradesphere_dev_binary();
 
 // Base fixture: each test gets a fresh, fully migrated database.
 class PgTest : public ::testing::Test {

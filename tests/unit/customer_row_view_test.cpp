@@ -1,6 +1,6 @@
-// The tags column as array_to_json writes it (db/customer_row_view.hpp): read without a
+// The tags column as array_to_json writes it (domain/customer_row_view.hpp): read without a
 // JSON parser when it holds no escape, with one otherwise; same strings either way.
-#include "db/customer_row_view.hpp"
+#include "domain/customer_row_view.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 
 namespace {
 
-using tradesphere::db::tags_from_json;
-using tradesphere::db::tags_json_is_plain;
+using tradesphere::domain::tags_from_json;
+using tradesphere::domain::tags_json_is_plain;
 
 std::vector<std::string> parsed(const std::string& text) {
   return nlohmann::json::parse(text).get<std::vector<std::string>>();

@@ -6,10 +6,11 @@
 #include <set>
 
 #include "domain/duplicate_scoring.hpp"
-#include "domain/planted_duplicates.hpp"
+#include "devdata/planted_duplicates.hpp"
 
 namespace {
 using namespace tradesphere::domain;
+using tradesphere::devdata::generate_planted_duplicates;
 
 PreparedRecord rec(const std::string& id, std::optional<std::string> name, std::optional<std::string> email,
                    std::optional<std::string> phone, std::optional<std::string> address = std::nullopt) {

@@ -1,4 +1,4 @@
-#include "db/seed_generator.hpp"
+#include "devdata/seed_generator.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -7,12 +7,11 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 
-#include "domain/fake_data.hpp"
+#include "devdata/fake_data.hpp"
 
-namespace tradesphere::db {
+namespace tradesphere::devdata {
 namespace {
 
-using domain::FakeRng;
 
 // Streams of the generator (FakeRng(seed, company * kStreams + stream, index)).
 constexpr std::uint64_t kStreams = 8;
@@ -151,7 +150,7 @@ void append_nullable(std::string& line, const std::string& value) {
 // One generated customer (a fresh person, or a corrupted copy of an earlier one).
 struct SeedCustomer {
   std::string id;
-  domain::FakePerson person;
+  FakePerson person;
   bool duplicate = false;
   std::time_t created_at = 0;
   std::string stage;
@@ -164,12 +163,12 @@ class Generator {
 
   std::string id_of(std::uint64_t i) const {
     FakeRng r(o_.seed, base_ + kIdStream, i);
-    return domain::fake_uuid(r);
+    return fake_uuid(r);
   }
 
-  domain::FakePerson person_of(std::uint64_t i) const {
+  FakePerson person_of(std::uint64_t i) const {
     FakeRng r(o_.seed, base_ + kPersonStream, i);
-    return domain::fake_person(r, i);
+    return fake_person(r, i);
   }
 
   SeedCustomer customer(std::uint64_t i) const {
@@ -178,15 +177,15 @@ class Generator {
     FakeRng dup(o_.seed, base_ + kDupStream, i);
     if (i > 0 && dup.chance(o_.duplicate_rate)) {
       c.duplicate = true;
-      c.person = domain::fake_duplicate_of(person_of(dup.below(i)), dup);
+      c.person = fake_duplicate_of(person_of(dup.below(i)), dup);
     } else {
       c.person = person_of(i);
     }
     FakeRng a(o_.seed, base_ + kAttrStream, i);
     c.created_at = kBaseEpoch - kTwoYears + static_cast<std::time_t>(a.below(kTwoYears - 30 * 86400));
-    c.stage = domain::fake_lifecycle_stage(a);
+    c.stage = fake_lifecycle_stage(a);
     c.tags = "{";
-    const auto tags = domain::fake_tags(a);
+    const auto tags = fake_tags(a);
     for (std::size_t t = 0; t < tags.size(); ++t) c.tags += (t ? "," : "") + tags[t];
     c.tags += "}";
     return c;
@@ -205,7 +204,7 @@ class Generator {
       const std::uint64_t s = j * sessions / k;
       at += static_cast<std::time_t>(30 + r.below(static_cast<std::uint64_t>(span) / (4 * k) + 60));
       emit("c" + std::to_string(base_ / kStreams) + "-" + std::to_string(i) + "-" + std::to_string(s),
-           domain::fake_user_message(r), domain::fake_ai_response(r), std::min(at, kBaseEpoch - 1));
+           fake_user_message(r), fake_ai_response(r), std::min(at, kBaseEpoch - 1));
     }
   }
 
@@ -463,4 +462,4 @@ SeedReport seed_database(const std::string& admin_url, const SeedOptions& o,
   return report;
 }
 
-}  // namespace tradesphere::db
+}  // namespace tradesphere::devdata

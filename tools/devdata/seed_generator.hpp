@@ -1,4 +1,6 @@
-// `tradesphere seed`: deterministic, realistic test data loaded with COPY.
+// `tradesphere-dev seed`: deterministic, realistic test data loaded with COPY.
+// Development data: not part of the product (tools/devdata, never linked into
+// `tradesphere`); like the tests, it talks to the database with libpqxx directly.
 //
 // New shape (default): per company, one transaction as the schema owner that
 //   1. disables the per-row USER triggers of customers and "VC Usage" (for chat rows
@@ -27,7 +29,7 @@
 #include <string>
 #include <vector>
 
-namespace tradesphere::db {
+namespace tradesphere::devdata {
 
 struct SeedOptions {
   std::string company = "new";           // slug of an existing company, or "new"
@@ -70,4 +72,4 @@ struct SeedProgress {
 SeedReport seed_database(const std::string& admin_url, const SeedOptions& options,
                          const std::function<void(const SeedProgress&)>& progress = {});
 
-}  // namespace tradesphere::db
+}  // namespace tradesphere::devdata

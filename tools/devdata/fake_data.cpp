@@ -1,4 +1,4 @@
-#include "domain/fake_data.hpp"
+#include "devdata/fake_data.hpp"
 #include "domain/normalize.hpp"
 
 #include <array>
@@ -6,41 +6,58 @@
 #include <cstdio>
 #include <string_view>
 
-namespace tradesphere::domain {
+namespace tradesphere::devdata {
 namespace {
 
-constexpr std::array<std::string_view, 64> kFirstNames = {
-    "James",   "Mary",    "John",    "Patricia", "Robert",  "Jennifer", "Michael", "Linda",
-    "William", "Elizabeth", "David", "Barbara",  "Richard", "Susan",    "Joseph",  "Jessica",
-    "Thomas",  "Sarah",   "Charles", "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
-    "Anthony", "Margaret", "Mark",   "Sandra",   "Donald",  "Ashley",   "Steven",  "Emily",
-    "Andrew",  "Donna",   "Joshua",  "Michelle", "Kenneth", "Carol",    "Kevin",   "Amanda",
-    "Brian",   "Melissa", "George",  "Deborah",  "Timothy", "Stephanie", "Ronald", "Rebecca",
-    "Jason",   "Laura",   "Edward",  "Sharon",   "Jeffrey", "Cynthia",  "Ryan",    "Kathleen",
-    "Jacob",   "Amy",     "Gary",    "Angela",   "Nicholas", "Helen",   "Eric",    "Anna"};
+// The one vocabulary of every generator here (fake_person, fake_duplicate_of and
+// the planted duplicates): common US given names and surnames, nicknames,
+// addresses and mail domains. Changing it changes every seeded data set.
+constexpr std::array<std::string_view, 72> kFirstNames = {
+    "James",   "Mary",     "Robert",  "Patricia", "John",     "Jennifer", "Michael", "Linda",
+    "William", "Elizabeth", "David",  "Barbara",  "Richard",  "Susan",    "Joseph",  "Jessica",
+    "Thomas",  "Sarah",    "Charles", "Karen",    "Daniel",   "Nancy",    "Matthew", "Lisa",
+    "Anthony", "Margaret", "Mark",    "Sandra",   "Steven",   "Ashley",   "Andrew",  "Kimberly",
+    "Joshua",  "Emily",    "Kenneth", "Donna",    "Kevin",    "Michelle", "Brian",   "Carol",
+    "George",  "Amanda",   "Edward",  "Melissa",  "Ronald",   "Deborah",  "Timothy", "Stephanie",
+    "Jason",   "Rebecca",  "Jeffrey", "Laura",    "Ryan",     "Sharon",   "Jacob",   "Cynthia",
+    "Gary",    "Kathleen", "Nicholas", "Amy",     "Eric",     "Shirley",  "Jonathan", "Angela",
+    "Samuel",  "Katherine", "Gregory", "Victoria", "Benjamin", "Olivia",  "Walter",  "Rachel"};
 
-constexpr std::array<std::string_view, 64> kLastNames = {
-    "Smith",    "Johnson",  "Williams", "Brown",   "Jones",    "Garcia",   "Miller",    "Davis",
-    "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson",   "Anderson",  "Thomas",
-    "Taylor",   "Moore",    "Jackson",  "Martin",  "Lee",      "Perez",    "Thompson",  "White",
-    "Harris",   "Sanchez",  "Clark",    "Ramirez", "Lewis",    "Robinson", "Walker",    "Young",
-    "Allen",    "King",     "Wright",   "Scott",   "Torres",   "Nguyen",   "Hill",      "Flores",
-    "Green",    "Adams",    "Nelson",   "Baker",   "Hall",     "Rivera",   "Campbell",  "Mitchell",
-    "Carter",   "Roberts",  "Gomez",    "Phillips", "Evans",   "Turner",   "Diaz",      "Parker",
-    "Cruz",     "Edwards",  "Collins",  "Reyes",   "Stewart",  "Morris",   "Morales",   "Murphy"};
+constexpr std::array<std::string_view, 96> kLastNames = {
+    "Smith",    "Johnson",  "Williams", "Brown",     "Jones",     "Garcia",   "Miller",   "Davis",
+    "Rodriguez", "Martinez", "Hernandez", "Lopez",   "Gonzalez",  "Wilson",   "Anderson", "Thomas",
+    "Taylor",   "Moore",    "Jackson",  "Martin",    "Lee",       "Perez",    "Thompson", "White",
+    "Harris",   "Sanchez",  "Clark",    "Ramirez",   "Lewis",     "Robinson", "Walker",   "Young",
+    "Allen",    "King",     "Wright",   "Scott",     "Torres",    "Nguyen",   "Hill",     "Flores",
+    "Green",    "Adams",    "Nelson",   "Baker",     "Hall",      "Rivera",   "Campbell", "Mitchell",
+    "Carter",   "Roberts",  "Gomez",    "Phillips",  "Evans",     "Turner",   "Diaz",     "Parker",
+    "Cruz",     "Edwards",  "Collins",  "Reyes",     "Stewart",   "Morris",   "Morales",  "Murphy",
+    "Cook",     "Rogers",   "Gutierrez", "Ortiz",    "Morgan",    "Cooper",   "Peterson", "Bailey",
+    "Reed",     "Kelly",    "Howard",   "Ramos",     "Kim",       "Cox",      "Ward",     "Richardson",
+    "Watson",   "Brooks",   "Chavez",   "Wood",      "James",     "Bennett",  "Gray",     "Mendoza",
+    "Ruiz",     "Hughes",   "Price",    "Alvarez",   "Castillo",  "Sanders",  "Patel",    "Myers"};
 
 constexpr std::array<std::string_view, 8> kDomains = {"gmail.com",   "yahoo.com",  "outlook.com", "hotmail.com",
                                                       "icloud.com",  "proton.me",  "example.com", "mail.com"};
 
-constexpr std::array<std::string_view, 16> kStreets = {"Oak",    "Maple",  "Cedar",   "Pine",   "Elm",    "Washington",
-                                                       "Lake",   "Hill",   "Park",    "Main",   "Church", "Highland",
-                                                       "Sunset", "River",  "Lincoln", "Jackson"};
-constexpr std::array<std::string_view, 6> kStreetKinds = {"Street", "Avenue", "Road", "Lane", "Drive", "Court"};
+constexpr std::array<std::string_view, 26> kStreets = {
+    "Oak",  "Maple",  "Cedar",  "Pine",   "Elm",    "Washington", "Lake",   "Hill",    "Main",
+    "Park", "View",   "Sunset", "Ridge",  "Highland", "River",    "Church", "Spring",  "North",
+    "Mill", "Forest", "Meadow", "Willow", "Valley", "Chestnut",   "Lincoln", "Jackson"};
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kStreetKinds = {
+    {{"Street", "St."}, {"Avenue", "Ave"}, {"Road", "Rd"}, {"Drive", "Dr."}, {"Lane", "Ln"}, {"Court", "Ct"}}};
 constexpr std::array<std::string_view, 12> kCities = {"Springfield", "Riverside", "Franklin", "Greenville",
                                                       "Bristol",     "Clinton",   "Fairview", "Salem",
                                                       "Madison",     "Georgetown", "Arlington", "Ashland"};
 constexpr std::array<std::string_view, 12> kStates = {"IL", "CA", "TX", "NY", "FL", "OH",
                                                       "PA", "GA", "NC", "MI", "WA", "AZ"};
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 20> kNicknames = {{
+    {"Robert", "Bob"},     {"William", "Bill"},   {"James", "Jim"},    {"Michael", "Mike"},
+    {"David", "Dave"},     {"Thomas", "Tom"},     {"Joseph", "Joe"},   {"Daniel", "Dan"},
+    {"Elizabeth", "Liz"},  {"Katherine", "Kate"}, {"Jennifer", "Jen"}, {"Susan", "Sue"},
+    {"Margaret", "Peggy"}, {"Richard", "Rick"},   {"Anthony", "Tony"}, {"Matthew", "Matt"},
+    {"Rebecca", "Becky"},  {"Samuel", "Sam"},     {"Benjamin", "Ben"}, {"Andrew", "Andy"}}};
 
 constexpr std::array<std::string_view, 12> kTags = {"vip",      "wholesale", "newsletter", "returning",
                                                     "b2b",      "priority",  "trial",      "partner",
@@ -62,10 +79,6 @@ constexpr std::array<std::string_view, 8> kReplies = {
     "I'm sorry for the trouble with your", "Happy to help. Here is the latest on your",
     "I've forwarded your request about the", "Good news: I found your",
     "Let me walk you through updating your", "I've checked our records for your"};
-
-constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kNicknames = {{
-    {"William", "Bill"}, {"Robert", "Bob"}, {"Elizabeth", "Liz"}, {"Michael", "Mike"}, {"James", "Jim"},
-    {"Jennifer", "Jen"}, {"Richard", "Rick"}, {"Margaret", "Maggie"}, {"Joseph", "Joe"}, {"Thomas", "Tom"}}};
 
 template <typename A>
 std::string_view pick(const A& a, FakeRng& rng) {
@@ -96,6 +109,18 @@ std::string phone_in_format(const std::string& area, const std::string& exchange
 }
 
 }  // namespace
+
+const FakeVocabulary& fake_vocabulary() {
+  static const FakeVocabulary v{kFirstNames, kLastNames, kNicknames, kDomains, kStreets, kStreetKinds, kCities};
+  return v;
+}
+
+std::string_view fake_nickname(std::string_view first_name) {
+  for (const auto& [full, nick] : kNicknames) {
+    if (first_name == full) return nick;
+  }
+  return {};
+}
 
 FakeRng::FakeRng(std::uint64_t seed, std::uint64_t stream, std::uint64_t index)
     : state_(seed * 0x9E3779B97F4A7C15ULL ^ (stream + 1) * 0xBF58476D1CE4E5B9ULL ^ (index + 1) * 0x94D049BB133111EBULL) {
@@ -141,7 +166,7 @@ FakePerson fake_person(FakeRng& rng, std::uint64_t index) {
   const std::string line = digits(rng, 4);
   p.phone = phone_in_format(area, exchange, line, rng.next());
   p.address = std::to_string(1 + rng.below(9999)) + " " + std::string(pick(kStreets, rng)) + " " +
-              std::string(pick(kStreetKinds, rng)) + ", " + std::string(pick(kCities, rng)) + ", " +
+              std::string(kStreetKinds[rng.below(kStreetKinds.size())].first) + ", " + std::string(pick(kCities, rng)) + ", " +
               std::string(pick(kStates, rng)) + " " + std::to_string(10000 + rng.below(89999));
   return p;
 }
@@ -178,14 +203,8 @@ FakePerson fake_duplicate_of(const FakePerson& p, FakeRng& rng) {
       last = fake_typo(last, rng);
       break;
     case 1: {
-      bool nicknamed = false;
-      for (const auto& [full, nick] : kNicknames) {
-        if (first == full) {
-          first = std::string(nick);
-          nicknamed = true;
-        }
-      }
-      if (!nicknamed) first = fake_typo(first, rng);
+      const auto nick = fake_nickname(first);
+      first = nick.empty() ? fake_typo(first, rng) : std::string(nick);
       break;
     }
     default:
@@ -280,4 +299,4 @@ std::string fake_uuid(FakeRng& rng) {
   return buf;
 }
 
-}  // namespace tradesphere::domain
+}  // namespace tradesphere::devdata

@@ -1,14 +1,18 @@
-// Deterministic, realistic-looking fake data for `tradesphere seed` and the
-// benchmarks: names, emails, phones, addresses, tags and chat text. Everything
-// derives from a splitmix64 stream (no std distributions), so the same seed gives
-// the same data on every platform and standard library.
+// Deterministic, realistic-looking fake data for `tradesphere-dev seed`, the
+// planted duplicates and the benchmarks: names, emails, phones, addresses, tags and
+// chat text. Everything derives from a splitmix64 stream (no std distributions), so
+// the same seed gives the same data on every platform and standard library.
+// Development data (tools/devdata): never linked into `tradesphere`.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
-namespace tradesphere::domain {
+namespace tradesphere::devdata {
 
 // splitmix64: tiny, fast, good enough for fake data; copyable so that a stream
 // can be re-created for one record from (seed, stream, index).
@@ -27,6 +31,27 @@ class FakeRng {
  private:
   std::uint64_t state_;
 };
+
+// The one vocabulary of the generators (fake_person, fake_duplicate_of and
+// generate_planted_duplicates): there is no second name list.
+struct FakeVocabulary {
+  std::span<const std::string_view> first_names;
+  std::span<const std::string_view> last_names;
+  std::span<const std::pair<std::string_view, std::string_view>> nicknames;  // (given name, nickname)
+  std::span<const std::string_view> email_domains;
+  std::span<const std::string_view> streets;
+  std::span<const std::pair<std::string_view, std::string_view>> street_kinds;  // ("Street", "St.")
+  std::span<const std::string_view> cities;
+};
+const FakeVocabulary& fake_vocabulary();
+// The nickname of a given name ("Robert" -> "Bob"); empty when it has none.
+std::string_view fake_nickname(std::string_view first_name);
+
+// A uniformly chosen element of a non-empty span.
+template <typename T>
+const T& fake_pick(FakeRng& rng, std::span<const T> items) {
+  return items[rng.below(items.size())];
+}
 
 struct FakePerson {
   std::string first_name;
@@ -55,4 +80,4 @@ std::string fake_uuid(FakeRng& rng);
 // A one-letter typo of `word` (replace, drop, or swap neighbours); `word` when shorter than 4.
 std::string fake_typo(const std::string& word, FakeRng& rng);
 
-}  // namespace tradesphere::domain
+}  // namespace tradesphere::devdata

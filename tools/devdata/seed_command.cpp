@@ -1,19 +1,20 @@
-// `tradesphere seed`: deterministic test data (src/db/seed_generator.hpp).
+// `tradesphere-dev seed`: deterministic test data (seed_generator.hpp).
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
-#include "cli/commands.hpp"
-#include "db/seed_generator.hpp"
+#include "db/database_config.hpp"
+#include "devdata/commands.hpp"
+#include "devdata/seed_generator.hpp"
 
-namespace tradesphere::cli {
+namespace tradesphere::devdata {
 
-void register_seed_command(CLI::App& app, GlobalOptions& g) {
+void register_seed_command(CLI::App& app, cli::GlobalOptions& g) {
   auto* seed = app.add_subcommand(
       "seed", "Load deterministic, realistic customers and chat rows with COPY (for benchmarks and demos)");
-  auto o = std::make_shared<db::SeedOptions>();
+  auto o = std::make_shared<SeedOptions>();
   auto json = std::make_shared<bool>(false);
   seed->add_option("--company", o->company, "Slug of an existing company, or 'new' to create companies")
       ->capture_default_str();
@@ -28,7 +29,7 @@ void register_seed_command(CLI::App& app, GlobalOptions& g) {
   seed->add_flag("--json", *json, "Print the report as JSON");
   seed->callback([&g, o, json] {
     auto target = db::resolve_database(g.database());
-    auto report = db::seed_database(target.admin_url, *o, [](const db::SeedProgress& p) {
+    auto report = seed_database(target.admin_url, *o, [](const SeedProgress& p) {
       if (p.phase == "analyze") {
         std::fprintf(stderr, "\nseed: analyze\n");
       } else {
@@ -63,4 +64,4 @@ void register_seed_command(CLI::App& app, GlobalOptions& g) {
   });
 }
 
-}  // namespace tradesphere::cli
+}  // namespace tradesphere::devdata

@@ -1,60 +1,24 @@
-#include "domain/planted_duplicates.hpp"
+#include "devdata/planted_duplicates.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <random>
 #include <set>
+#include <span>
 
+#include "devdata/fake_data.hpp"
 #include "domain/similarity.hpp"
 #include "domain/normalize.hpp"
 
-namespace tradesphere::domain {
+namespace tradesphere::devdata {
 namespace {
 
-const char* kFirst[] = {"James",   "Mary",     "Robert",  "Patricia", "John",     "Jennifer", "Michael", "Linda",
-                        "William", "Elizabeth", "David",  "Barbara",  "Richard",  "Susan",    "Joseph",  "Jessica",
-                        "Thomas",  "Sarah",    "Charles", "Karen",    "Daniel",   "Nancy",    "Matthew", "Lisa",
-                        "Anthony", "Margaret", "Mark",    "Sandra",   "Steven",   "Ashley",   "Andrew",  "Kimberly",
-                        "Joshua",  "Emily",    "Kenneth", "Donna",    "Kevin",    "Michelle", "Brian",   "Carol",
-                        "George",  "Amanda",   "Edward",  "Melissa",  "Ronald",   "Deborah",  "Timothy", "Stephanie",
-                        "Jason",   "Rebecca",  "Jeffrey", "Laura",    "Ryan",     "Sharon",   "Jacob",   "Cynthia",
-                        "Gary",    "Kathleen", "Nicholas", "Amy",     "Eric",     "Shirley",  "Jonathan", "Angela",
-                        "Samuel",  "Katherine", "Gregory", "Victoria", "Benjamin", "Olivia",  "Walter",  "Rachel"};
-const char* kLast[] = {"Smith",    "Johnson",  "Williams", "Brown",     "Jones",     "Garcia",   "Miller",   "Davis",
-                       "Rodriguez", "Martinez", "Hernandez", "Lopez",   "Gonzalez",  "Wilson",   "Anderson", "Thomas",
-                       "Taylor",   "Moore",    "Jackson",  "Martin",    "Lee",       "Perez",    "Thompson", "White",
-                       "Harris",   "Sanchez",  "Clark",    "Ramirez",   "Lewis",     "Robinson", "Walker",   "Young",
-                       "Allen",    "King",     "Wright",   "Scott",     "Torres",    "Nguyen",   "Hill",     "Flores",
-                       "Green",    "Adams",    "Nelson",   "Baker",     "Hall",      "Rivera",   "Campbell", "Mitchell",
-                       "Carter",   "Roberts",  "Gomez",    "Phillips",  "Evans",     "Turner",   "Diaz",     "Parker",
-                       "Cruz",     "Edwards",  "Collins",  "Reyes",     "Stewart",   "Morris",   "Morales",  "Murphy",
-                       "Cook",     "Rogers",   "Gutierrez", "Ortiz",    "Morgan",    "Cooper",   "Peterson", "Bailey",
-                       "Reed",     "Kelly",    "Howard",   "Ramos",     "Kim",       "Cox",      "Ward",     "Richardson",
-                       "Watson",   "Brooks",   "Chavez",   "Wood",      "James",     "Bennett",  "Gray",     "Mendoza",
-                       "Ruiz",     "Hughes",   "Price",    "Alvarez",   "Castillo",  "Sanders",  "Patel",    "Myers"};
-const char* kStreets[] = {"Oak",   "Maple", "Cedar", "Pine",    "Elm",     "Washington", "Lake",  "Hill",
-                          "Main",  "Park",  "View",  "Sunset",  "Ridge",   "Highland",   "River", "Church",
-                          "Spring", "North", "Mill", "Forest", "Meadow", "Willow",     "Valley", "Chestnut"};
-const char* kSuffix[][2] = {{"Street", "St."}, {"Avenue", "Ave"}, {"Road", "Rd"}, {"Drive", "Dr."}, {"Lane", "Ln"}};
-const char* kCities[] = {"Springfield", "Riverside", "Franklin", "Greenville", "Bristol", "Clinton", "Fairview",
-                         "Salem",       "Madison",   "Georgetown"};
-const char* kDomains[] = {"gmail.com", "yahoo.com", "outlook.com", "example.com", "mail.com", "icloud.com"};
-const char* kNick[][2] = {{"Robert", "Bob"},    {"William", "Bill"}, {"James", "Jim"},     {"Michael", "Mike"},
-                          {"David", "Dave"},    {"Thomas", "Tom"},   {"Joseph", "Joe"},    {"Daniel", "Dan"},
-                          {"Elizabeth", "Liz"}, {"Katherine", "Kate"}, {"Jennifer", "Jen"}, {"Susan", "Sue"},
-                          {"Margaret", "Peggy"}, {"Richard", "Rick"}, {"Anthony", "Tony"}, {"Matthew", "Matt"},
-                          {"Rebecca", "Becky"}, {"Samuel", "Sam"},   {"Benjamin", "Ben"},  {"Andrew", "Andy"}};
+// Same vocabulary and random stream as fake_data (fake_vocabulary, FakeRng).
+using Rng = FakeRng;
 
-struct Rng {
-  std::mt19937_64 gen;
-  std::uint64_t below(std::uint64_t n) { return gen() % n; }
-  bool chance(double p) { return static_cast<double>(gen() % 1000000) < p * 1000000.0; }
-};
-
-template <typename T, std::size_t N>
-const T& pick(Rng& r, const T (&arr)[N]) {
-  return arr[r.below(N)];
+template <typename T>
+std::string pick(Rng& r, std::span<const T> items) {
+  return std::string(fake_pick(r, items));
 }
 
 struct Person {
@@ -85,16 +49,13 @@ std::string typo(Rng& r, std::string s) {
   return s;
 }
 
-std::string nickname_of(const std::string& first) {
-  for (const auto& n : kNick)
-    if (first == n[0]) return n[1];
-  return "";
-}
+std::string nickname_of(const std::string& first) { return std::string(fake_nickname(first)); }
 
 }  // namespace
 
 PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
-  Rng r{std::mt19937_64(config.seed)};
+  Rng r(config.seed);
+  const auto& words = fake_vocabulary();
   PlantedDataset out;
   std::set<std::string> emails, phones;
   std::size_t next_id = 0;
@@ -114,7 +75,7 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
   };
   auto unique_email = [&](const std::string& first, const std::string& last) {
     std::string f = domain::to_lower_ascii(first), l = domain::to_lower_ascii(last);
-    std::string domain = pick(r, kDomains);
+    std::string domain = pick(r, words.email_domains);
     std::string base;
     switch (r.below(4)) {
       case 0: base = f + "." + l; break;
@@ -123,11 +84,11 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
       default: base = l + "." + f; break;
     }
     std::string e = base + "@" + domain;
-    for (int n = 2; !emails.insert(email_match_key(e)).second; ++n) e = base + std::to_string(n) + "@" + domain;
+    for (int n = 2; !emails.insert(domain::email_match_key(e)).second; ++n) e = base + std::to_string(n) + "@" + domain;
     return e;
   };
   auto clean_record = [&](const Person& p, const std::string& id) {
-    MatchInput m;
+    domain::MatchInput m;
     m.id = id;
     m.external_id = id;
     m.name = p.first + " " + p.last;
@@ -139,16 +100,16 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
 
   for (std::size_t i = 0; i < config.people; ++i) {
     Person p;
-    p.first = pick(r, kFirst);
-    p.last = pick(r, kLast);
+    p.first = pick(r, words.first_names);
+    p.last = pick(r, words.last_names);
     p.email = unique_email(p.first, p.last);
     p.phone_digits = unique_phone();
     p.street_no = std::to_string(1 + r.below(9999));
-    p.street = pick(r, kStreets);
-    const auto& suffix = pick(r, kSuffix);
-    p.suffix_long = suffix[0];
-    p.suffix_short = suffix[1];
-    p.city = pick(r, kCities);
+    p.street = pick(r, words.streets);
+    const auto& suffix = fake_pick(r, words.street_kinds);
+    p.suffix_long = suffix.first;
+    p.suffix_short = suffix.second;
+    p.city = pick(r, words.cities);
     p.zip = std::to_string(10000 + r.below(89999));
 
     std::vector<std::string> cluster{new_id()};
@@ -157,7 +118,7 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
     if (r.chance(config.duplicate_share)) {
       std::size_t copies = 1 + r.below(std::max<std::size_t>(config.max_copies, 1));
       for (std::size_t c = 0; c < copies; ++c) {
-        MatchInput m = clean_record(p, new_id());
+        domain::MatchInput m = clean_record(p, new_id());
         // name
         std::string first = p.first, last = p.last;
         switch (r.below(7)) {
@@ -245,15 +206,15 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
       for (std::size_t f = 0; f < members; ++f) {
         std::string first;
         for (int tries = 0; tries < 50; ++tries) {
-          first = pick(r, kFirst);
+          first = pick(r, words.first_names);
           bool distinct = true;
           for (const auto& t : taken)
-            distinct = distinct && canonical_first_name(domain::to_lower_ascii(first)) != canonical_first_name(domain::to_lower_ascii(t)) &&
-                       jaro_winkler(domain::to_lower_ascii(first), domain::to_lower_ascii(t)) < 0.8;
+            distinct = distinct && domain::canonical_first_name(domain::to_lower_ascii(first)) != domain::canonical_first_name(domain::to_lower_ascii(t)) &&
+                       domain::jaro_winkler(domain::to_lower_ascii(first), domain::to_lower_ascii(t)) < 0.8;
           if (distinct) break;
         }
         taken.push_back(first);
-        MatchInput m;
+        domain::MatchInput m;
         m.id = new_id();
         m.external_id = m.id;
         m.name = first + " " + p.last;
@@ -274,4 +235,4 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
   return out;
 }
 
-}  // namespace tradesphere::domain
+}  // namespace tradesphere::devdata

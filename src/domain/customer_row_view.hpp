@@ -1,7 +1,9 @@
-// A customers row (kCustomerColumns) and its metrics (kMetricsColumns) as views
-// into a database result: no copy, no allocation per field. The one decoding of
-// those columns: the domain objects (customer_rows.hpp) are built from these views,
-// and the list page's JSON is written straight from them (http/customer_page_json).
+// A customers row and its metrics as views into a database result (filled by
+// db/customer_rows.hpp from kCustomerColumns / kMetricsColumns): no copy, no
+// allocation per field. The one decoding of those columns: the domain objects are
+// built from these views (to_customer, to_metrics), and the list page's JSON is
+// written straight from them (http/customer_page_json). No database type appears
+// here, so the HTTP layer reads the rows without including a repository.
 // A view is valid while the result it points into lives (CustomerRowsPage::storage).
 #pragma once
 
@@ -14,7 +16,7 @@
 
 #include "domain/customer.hpp"
 
-namespace tradesphere::db {
+namespace tradesphere::domain {
 
 using OptView = std::optional<std::string_view>;
 
@@ -27,10 +29,10 @@ struct CustomerView {
   std::string_view company_id;
   OptView external_id, name, email, phone, address, notes;
   std::string_view attributes;  // jsonb text, "{}" when empty
-  domain::LifecycleStage stage = domain::LifecycleStage::kProspect;
+  LifecycleStage stage = LifecycleStage::kProspect;
   std::string_view tags;  // array_to_json(tags)::text: ["a","b"]
-  domain::CustomerSource source = domain::CustomerSource::kManual;
-  domain::CustomerStatus status = domain::CustomerStatus::kActive;
+  CustomerSource source = CustomerSource::kManual;
+  CustomerStatus status = CustomerStatus::kActive;
   OptView merged_into_customer_id;
   OptView deleted_at;
   std::string_view created_at;
@@ -51,7 +53,7 @@ struct CustomerWithMetricsView {
   MetricsView metrics;
 };
 
-// A list page as views (CustomerRepository::get_customer_rows): what
+// A list page as views (CustomerCrudService::get_customer_rows): what
 // CustomerPage holds, without building domain objects.
 struct CustomerRowsPage {
   std::vector<CustomerWithMetricsView> items;
@@ -68,10 +70,10 @@ std::vector<std::string> tags_from_json(std::string_view text);
 // then it is already the exact JSON our writers produce for those strings.
 bool tags_json_is_plain(std::string_view text) noexcept;
 
-domain::Customer to_customer(const CustomerView& v);
-domain::CustomerMetrics to_metrics(const MetricsView& v);
-inline domain::CustomerWithMetrics to_customer_with_metrics(const CustomerWithMetricsView& v) {
+Customer to_customer(const CustomerView& v);
+CustomerMetrics to_metrics(const MetricsView& v);
+inline CustomerWithMetrics to_customer_with_metrics(const CustomerWithMetricsView& v) {
   return {to_customer(v.customer), to_metrics(v.metrics)};
 }
 
-}  // namespace tradesphere::db
+}  // namespace tradesphere::domain

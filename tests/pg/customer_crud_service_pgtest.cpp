@@ -5,20 +5,23 @@
 #include <gtest/gtest.h>
 
 #include "core_fixture.hpp"
+#include "services/customer_crud_service.hpp"
 #include "db/customer_repository.hpp"
+#include "db/database.hpp"
 #include "domain/errors.hpp"
+#include "support/transient_failures.hpp"
 #include "services/customer_sync_service.hpp"
 
 namespace {
 
-using tradesphere::db::CustomerRepository;
+using tradesphere::services::CustomerCrudService;
 using tradesphere::domain::CustomerFilters;
 using tradesphere::domain::CustomerPatch;
 using tradesphere::domain::LifecycleStage;
 using tradesphere::domain::SortKey;
 namespace domain = tradesphere::domain;
 
-class CustomerRepositoryTest : public tradesphere::testing::CoreTest {
+class CustomerCrudServiceTest : public tradesphere::testing::CoreTest {
  protected:
   std::vector<std::string> ids_of(const std::vector<domain::CustomerWithMetrics>& items) {
     std::vector<std::string> ids;
@@ -26,7 +29,7 @@ class CustomerRepositoryTest : public tradesphere::testing::CoreTest {
     return ids;
   }
   // Walks every page of `filters` with the given page size.
-  std::vector<std::string> walk(CustomerRepository& repo, CustomerFilters filters, int page_size) {
+  std::vector<std::string> walk(CustomerCrudService& repo, CustomerFilters filters, int page_size) {
     std::vector<std::string> ids;
     filters.limit = page_size;
     for (int guard = 0; guard < 100; ++guard) {
@@ -40,8 +43,8 @@ class CustomerRepositoryTest : public tradesphere::testing::CoreTest {
   }
 };
 
-TEST_F(CustomerRepositoryTest, CreateThenGetByIdReturnsTheStoredCustomer) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, CreateThenGetByIdReturnsTheStoredCustomer) {
+  CustomerCrudService repo(*db);
   auto nc = person("Ada Lovelace", "ada@example.com", "+1 415 555 0101");
   nc.tags = {"vip", "early"};
   nc.attributes = {{"plan", "gold"}};
@@ -56,8 +59,8 @@ TEST_F(CustomerRepositoryTest, CreateThenGetByIdReturnsTheStoredCustomer) {
   EXPECT_EQ(loaded.metrics.message_count, 0);
 }
 
-TEST_F(CustomerRepositoryTest, ViewerMayReadButNotWrite) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, ViewerMayReadButNotWrite) {
+  CustomerCrudService repo(*db);
   auto c = repo.create_customer(agent_a, person("Grace"));
   EXPECT_NO_THROW(repo.get_customer_by_id(viewer_a, c.id));
   EXPECT_THROW(repo.create_customer(viewer_a, person("Nope")), domain::PermissionError);
@@ -67,8 +70,8 @@ TEST_F(CustomerRepositoryTest, ViewerMayReadButNotWrite) {
   EXPECT_THROW(repo.soft_delete_customer(viewer_a, c.id), domain::PermissionError);
 }
 
-TEST_F(CustomerRepositoryTest, OtherCompanyNeverSeesTheCustomer) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, OtherCompanyNeverSeesTheCustomer) {
+  CustomerCrudService repo(*db);
   auto a = repo.create_customer(agent_a, person("Tenant Alpha", "alpha@example.com"));
   repo.create_customer(agent_b, person("Tenant Beta", "beta@example.com"));
   EXPECT_THROW(repo.get_customer_by_id(agent_b, a.id), domain::NotFoundError);
@@ -88,8 +91,8 @@ TEST_F(CustomerRepositoryTest, OtherCompanyNeverSeesTheCustomer) {
   EXPECT_EQ(repo.get_customer_by_id(agent_a, a.id).name, "Tenant Alpha");
 }
 
-TEST_F(CustomerRepositoryTest, ListPageIssuesAtMostTwoStatements) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, ListPageIssuesAtMostTwoStatements) {
+  CustomerCrudService repo(*db);
   for (int i = 0; i < 5; ++i) repo.create_customer(agent_a, person("Person " + std::to_string(i)));
   for (SortKey key : {SortKey::kName, SortKey::kCreatedAt, SortKey::kLastContact, SortKey::kConversationCount}) {
     CustomerFilters f;
@@ -111,8 +114,8 @@ TEST_F(CustomerRepositoryTest, ListPageIssuesAtMostTwoStatements) {
   }
 }
 
-TEST_F(CustomerRepositoryTest, KeysetPagesVisitEveryCustomerOnceInEverySortOrder) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, KeysetPagesVisitEveryCustomerOnceInEverySortOrder) {
+  CustomerCrudService repo(*db);
   tradesphere::services::CustomerSyncService sync(*db);
   // Names with ties and NULLs, contacts with ties and never-contacted customers.
   repo.create_customer(agent_a, person("bob"));
@@ -165,8 +168,8 @@ TEST_F(CustomerRepositoryTest, KeysetPagesVisitEveryCustomerOnceInEverySortOrder
   EXPECT_FALSE(names[7].customer.name.has_value());  // NULL names last when ascending
 }
 
-TEST_F(CustomerRepositoryTest, FiltersSelectTheMatchingCustomers) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, FiltersSelectTheMatchingCustomers) {
+  CustomerCrudService repo(*db);
   auto a = person("Anna Field", "anna@example.com");
   a.tags = {"vip", "b2b"};
   a.stage = LifecycleStage::kCustomer;
@@ -227,8 +230,8 @@ TEST_F(CustomerRepositoryTest, FiltersSelectTheMatchingCustomers) {
   (void)clara;
 }
 
-TEST_F(CustomerRepositoryTest, TotalCountsEveryMatchNotJustThePage) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, TotalCountsEveryMatchNotJustThePage) {
+  CustomerCrudService repo(*db);
   for (int i = 0; i < 7; ++i) repo.create_customer(agent_a, person("T" + std::to_string(i)));
   CustomerFilters f;
   f.limit = 3;
@@ -269,8 +272,8 @@ TEST_F(CustomerRepositoryTest, TotalCountsEveryMatchNotJustThePage) {
   EXPECT_EQ(repo.get_customers(agent_a, f).total, 1);
 }
 
-TEST_F(CustomerRepositoryTest, SoftDeletedAndMergedCustomersAreHiddenExceptByIdWithIncludeDeleted) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, SoftDeletedAndMergedCustomersAreHiddenExceptByIdWithIncludeDeleted) {
+  CustomerCrudService repo(*db);
   auto kept = repo.create_customer(agent_a, person("Kept Person", "kept@example.com"));
   auto gone = repo.create_customer(agent_a, person("Gone Person", "gone@example.com"));
   auto merged = repo.create_customer(agent_a, person("Merged Person", "merged@example.com"));
@@ -299,8 +302,8 @@ TEST_F(CustomerRepositoryTest, SoftDeletedAndMergedCustomersAreHiddenExceptByIdW
   EXPECT_THROW(repo.restore_customer(agent_a, merged.id), domain::NotFoundError);
 }
 
-TEST_F(CustomerRepositoryTest, RestoreBringsASoftDeletedCustomerBack) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, RestoreBringsASoftDeletedCustomerBack) {
+  CustomerCrudService repo(*db);
   auto c = repo.create_customer(agent_a, person("Phoenix", "phoenix@example.com"));
   repo.soft_delete_customer(agent_a, c.id);
   auto restored = repo.restore_customer(agent_a, c.id);
@@ -310,8 +313,8 @@ TEST_F(CustomerRepositoryTest, RestoreBringsASoftDeletedCustomerBack) {
   EXPECT_THROW(repo.restore_customer(agent_a, c.id), domain::ConflictError);
 }
 
-TEST_F(CustomerRepositoryTest, UpdateWithAStaleVersionIsAVersionConflict) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, UpdateWithAStaleVersionIsAVersionConflict) {
+  CustomerCrudService repo(*db);
   auto c = repo.create_customer(agent_a, person("Versioned"));
   CustomerPatch patch;
   patch.name = std::optional<std::string>("Versioned Twice");
@@ -336,8 +339,8 @@ TEST_F(CustomerRepositoryTest, UpdateWithAStaleVersionIsAVersionConflict) {
   EXPECT_EQ(cleared.version, 3);
 }
 
-TEST_F(CustomerRepositoryTest, UpdateRejectsUnknownCustomersAndEmptyPatches) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, UpdateRejectsUnknownCustomersAndEmptyPatches) {
+  CustomerCrudService repo(*db);
   auto c = repo.create_customer(agent_a, person("Someone"));
   CustomerPatch patch;
   patch.name = std::optional<std::string>("X");
@@ -351,8 +354,8 @@ TEST_F(CustomerRepositoryTest, UpdateRejectsUnknownCustomersAndEmptyPatches) {
   EXPECT_THROW(repo.create_customer(agent_a, domain::NewCustomer{}), domain::ValidationError);
 }
 
-TEST_F(CustomerRepositoryTest, DuplicateExternalIdIsAConflict) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, DuplicateExternalIdIsAConflict) {
+  CustomerCrudService repo(*db);
   auto c = person("First");
   c.external_id = "crm-1";
   repo.create_customer(agent_a, c);
@@ -361,8 +364,8 @@ TEST_F(CustomerRepositoryTest, DuplicateExternalIdIsAConflict) {
   EXPECT_NO_THROW(repo.create_customer(agent_b, c)) << "external ids are unique per company";
 }
 
-TEST_F(CustomerRepositoryTest, SearchIsPartialTypoTolerantAndRanked) {
-  CustomerRepository repo(*db);
+TEST_F(CustomerCrudServiceTest, SearchIsPartialTypoTolerantAndRanked) {
+  CustomerCrudService repo(*db);
   auto margaret = repo.create_customer(agent_a, person("Margaret Thompson", "mthompson@example.com", "+1 415 555 0199"));
   auto marge = repo.create_customer(agent_a, person("Marge Simpson", "marge@springfield.example"));
   repo.create_customer(agent_a, person("Zed Unrelated", "zed@example.com"));
@@ -389,20 +392,53 @@ TEST_F(CustomerRepositoryTest, SearchIsPartialTypoTolerantAndRanked) {
   EXPECT_THROW(repo.search_customers(agent_a, "x", 0), domain::ValidationError);
 }
 
-TEST_F(CustomerRepositoryTest, RetriesTheWholeWriteAfterAnInjectedSerializationFailure) {
-  CustomerRepository repo(*db);
-  db->inject_serialization_failures(2);
-  auto c = repo.create_customer(agent_a, person("Retried Once"));
+// The repository's insert (triggers included) inside a unit of work that meets a
+// serialization failure after it: the whole transaction is rolled back and run again.
+TEST_F(CustomerCrudServiceTest, RetriesTheWholeWriteAfterASerializationFailure) {
+  CustomerCrudService repo(*db);
+  tradesphere::db::CustomerRepository customers;
+  int inserts = 0;
+  auto insert = [&](const std::string& name) {
+    return [&, name](tradesphere::db::Tx& tx) {
+      ++inserts;
+      return customers.insert_customer(tx, company_a, person(name));
+    };
+  };
+  auto c = db->transact(agent_a, "create_customer", tradesphere::testing::fail_first(2, insert("Retried Once")));
+  EXPECT_EQ(inserts, 3);
   EXPECT_EQ(repo.get_customer_by_id(agent_a, c.id).name, "Retried Once");
   EXPECT_EQ(owner_exec("SELECT count(*) FROM customers WHERE name = 'Retried Once'")[0][0].as<int>(), 1);
-  db->inject_serialization_failures(3);
-  EXPECT_THROW(repo.create_customer(agent_a, person("Never")), domain::UnavailableError);
+  EXPECT_EQ(owner_exec("SELECT count(*) FROM customer_events WHERE event_type = 'created'")[0][0].as<int>(), 1)
+      << "the rolled-back tries' trigger writes are gone too";
+  inserts = 0;
+  EXPECT_THROW(db->transact(agent_a, "create_customer", tradesphere::testing::fail_first(3, insert("Never"))),
+               domain::UnavailableError);
+  EXPECT_EQ(inserts, 3);
   EXPECT_EQ(owner_exec("SELECT count(*) FROM customers WHERE name = 'Never'")[0][0].as<int>(), 0);
 }
 
-TEST_F(CustomerRepositoryTest, AnExhaustedPoolIsUnavailable) {
+// A rule the write breaks is not transient: one try, no retry.
+TEST_F(CustomerCrudServiceTest, NeverRetriesAWriteThatBreaksARule) {
+  CustomerCrudService repo(*db);
+  auto first = person("First");
+  first.external_id = "ext-1";
+  repo.create_customer(agent_a, first);
+  tradesphere::db::CustomerRepository customers;
+  int inserts = 0;
+  auto again = person("Again");
+  again.external_id = "ext-1";
+  EXPECT_THROW(db->transact(agent_a, "create_customer",
+                            [&](tradesphere::db::Tx& tx) {
+                              ++inserts;
+                              return customers.insert_customer(tx, company_a, again);
+                            }),
+               domain::ConflictError);
+  EXPECT_EQ(inserts, 1);
+}
+
+TEST_F(CustomerCrudServiceTest, AnExhaustedPoolIsUnavailable) {
   tradesphere::db::Database small(options(1));
-  CustomerRepository repo(small);
+  CustomerCrudService repo(small);
   auto held = small.pool().acquire();
   EXPECT_THROW(repo.get_customers(agent_a, CustomerFilters{}), domain::UnavailableError);
 }

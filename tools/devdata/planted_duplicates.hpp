@@ -3,7 +3,8 @@
 // (typos, transpositions, swapped names, nicknames, initials, dropped fields,
 // reformatted emails/phones/addresses) and hard negatives (family members who share
 // a surname, an address and often a phone; strangers who share a common name).
-// Same config -> same records on every platform (no std distributions).
+// Same config -> same records on every platform: the fake_data generator (FakeRng,
+// splitmix64) and its one vocabulary (fake_vocabulary).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 #include "domain/duplicate_scoring.hpp"
 
-namespace tradesphere::domain {
+namespace tradesphere::devdata {
 
 struct PlantedConfig {
   std::size_t people = 2000;       // clean customers (before copies and family members)
@@ -24,10 +25,10 @@ struct PlantedConfig {
 };
 
 struct PlantedDataset {
-  std::vector<MatchInput> records;               // id = "c<n>", external_id = id
+  std::vector<domain::MatchInput> records;               // id = "c<n>", external_id = id
   std::vector<std::vector<std::string>> truth;   // clusters of ids of the same person (size >= 2)
 };
 
 PlantedDataset generate_planted_duplicates(const PlantedConfig& config = {});
 
-}  // namespace tradesphere::domain
+}  // namespace tradesphere::devdata
