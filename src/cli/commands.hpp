@@ -18,6 +18,13 @@ struct GlobalOptions {
   db::DatabaseOptions database() const;
 };
 
+// What every executable of the project shares (tradesphere, tradesphere-dev):
+// --version, the global options, logging set up once they are parsed.
+void add_global_options(CLI::App& app, GlobalOptions& global);
+// Parses and runs the chosen subcommand: 0, CLI11's exit code for a parse error,
+// or 1 with "error: ..." on stderr.
+int run_app(CLI::App& app, int argc, char** argv);
+
 void register_db_commands(CLI::App& app, GlobalOptions& global);
 void register_migrate_commands(CLI::App& app, GlobalOptions& global);
 void register_serve_command(CLI::App& app, GlobalOptions& global);
