@@ -217,7 +217,9 @@ TEST(PairTable, GroupsAfterAChangeEqualAFullRegrouping) {
     if (touched.size() * 16 <= kept.id_count()) ++incremental;
     groups = kept.groups_after(groups, touched);
     ASSERT_EQ(as_text(kept, groups), as_text(kept)) << "batch " << batch;
-    if (batch % 40 == 39) ASSERT_EQ(as_text(kept, groups), as_text(table_of(truth))) << "batch " << batch;
+    if (batch % 40 == 39) {
+      ASSERT_EQ(as_text(kept, groups), as_text(table_of(truth))) << "batch " << batch;
+    }
   }
   EXPECT_GT(incremental, 90) << "the batches took the incremental path";
 }
