@@ -1,6 +1,8 @@
 // tradesphere duplicates | merge | undo-merge (issue 6; docs/duplicates.md). The quality
 // measurement on planted or labelled lists is `tradesphere-dev evaluate-duplicates` (tools/devdata).
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -27,6 +29,15 @@ std::unique_ptr<db::Database> app_database(const CompanyScope& scope) {
   return std::make_unique<db::Database>(o);
 }
 
+// Progress on stderr: each stage as it ends, with the seconds since the start.
+std::function<void(const std::string&, std::size_t, std::size_t)> stage_printer() {
+  const auto start = std::chrono::steady_clock::now();
+  return [start](const std::string& stage, std::size_t done, std::size_t total) {
+    const std::chrono::duration<double> since = std::chrono::steady_clock::now() - start;
+    std::fprintf(stderr, "duplicates: %s %zu/%zu (%.1f s)\n", stage.c_str(), done, total, since.count());
+  };
+}
+
 }  // namespace
 
 void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
@@ -51,7 +62,7 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
     auto scope = company_scope(g, *tslug);
     auto database = app_database(scope);
     services::CustomerMergeService svc(*database);
-    auto report = svc.train_duplicate_model(scope.ctx, *max_block);
+    auto report = svc.train_duplicate_model(scope.ctx, *max_block, stage_printer());
     std::cout << services::to_json(report).dump(2) << "\n";
   });
   dup->add_option("--min-score", *min_score, "Report pairs scoring at least this (0..1)")
@@ -70,9 +81,7 @@ void register_duplicates_commands(CLI::App& app, GlobalOptions& g) {
     options.retrain = *rebuild;
     services::DuplicateScanReport report;
     options.report = &report;
-    options.progress = [](const std::string& stage, std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "duplicates: %s %zu/%zu\n", stage.c_str(), done, total);
-    };
+    options.progress = stage_printer();
     auto groups = svc.bulk_find_duplicates(scope.ctx, options);
     std::fprintf(stderr, "duplicates: %zu records, %zu candidate pairs, model %s%s\n", report.records,
                  report.candidate_pairs, report.model ? report.model->source.c_str() : "-",

@@ -114,7 +114,8 @@ struct BulkDuplicateOptions {
   domain::ScoringConfig scoring;  // scoring.threshold = minimum score
   bool retrain = false;           // estimate the model again even when one is stored
   DuplicateScanReport* report = nullptr;  // filled when set
-  // Called with (stage, done, total): "load", "block", "group".
+  bool groups = true;             // false: no groups are formed (training needs only the stored pairs)
+  // Called with (stage, done, total): "load", "block", "compare", "train", "score", "index", "store", "group".
   std::function<void(const std::string&, std::size_t, std::size_t)> progress;
 };
 
@@ -199,7 +200,10 @@ class CustomerMergeService {
   // Agent or admin. Estimates the company's duplicate model from its active
   // customers (EM on the candidate pairs), stores it and rebuilds the stored pairs
   // (the queue is emptied); the report says what was learned.
-  DuplicateScanReport train_duplicate_model(const domain::RequestContext& ctx, std::size_t max_block_size = 1000);
+  // progress: as BulkDuplicateOptions::progress.
+  DuplicateScanReport train_duplicate_model(
+      const domain::RequestContext& ctx, std::size_t max_block_size = 1000,
+      const std::function<void(const std::string&, std::size_t, std::size_t)>& progress = {});
   // Any role. The stored model (or the priors when none was trained).
   std::shared_ptr<const domain::MatchModel> duplicate_model(const domain::RequestContext& ctx);
   // Agent or admin. Marks a pair "not a duplicate" for good; false when it already was.
