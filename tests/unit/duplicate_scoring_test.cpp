@@ -255,3 +255,82 @@ TEST(DuplicateScoring, PlantedDuplicatesMeetPrecisionAndRecallTargets) { expect_
 TEST(DuplicateScoring, NameAndAddressOnlyListMeetsPrecisionAndRecallTargets) { expect_quality_targets(false); }
 
 }  // namespace
+
+// With a model the scan compares a pair's names only when its email, phone and
+// address leave it a chance (compare_if_reachable): on every candidate pair and
+// several thresholds, either the vector is compare()'s or the whole vector's
+// weight is below the threshold; and the scan keeps exactly the pairs that
+// comparing everything keeps, with the same scores.
+TEST(DuplicateScoring, ComparingOnlyReachablePairsKeepsExactlyWhatComparingAllKeeps) {
+  for (const bool contact_fields : {true, false}) {
+    auto data = generate_planted_duplicates({2000, 0.3, 2, 0.1, 13, contact_fields});
+    std::vector<PreparedRecord> records;
+    std::vector<const MatchFields*> fields;
+    for (const auto& m : data.records) records.push_back(prepare(m));
+    for (const auto& r : records) fields.push_back(&r.fields);
+    const auto model = scan_duplicates(records, {}).model;
+    ASSERT_EQ(model->source, "em");
+    const auto weights = level_weights(*model);
+    const auto candidates = candidate_pairs(fields, 1000);
+    for (const double threshold : {0.3, 0.6, 0.9}) {
+      const ProbabilityAtLeast kept(threshold);
+      std::size_t skipped = 0;
+      std::map<std::pair<std::size_t, std::size_t>, double> expected;
+      for (const auto& [i, j] : candidates.pairs) {
+        const auto& a = compared_first(records[i].fields, records[j].fields) ? records[i].fields : records[j].fields;
+        const auto& b = &a == &records[i].fields ? records[j].fields : records[i].fields;
+        const auto adj = term_adjustments(*model, a);
+        const auto full = compare(a, b);
+        const double w = match_weight(*model, weights, a, b, full, adj);
+        ComparisonVector v;
+        if (compare_if_reachable(*model, weights, a, b, adj, weight_bounds(weights, a, adj), kept.lowest_weight(), v)) {
+          ASSERT_EQ(v.level, full.level);
+          ASSERT_EQ(v.swapped_names, full.swapped_names);
+        } else {
+          ++skipped;
+          ASSERT_LT(w, kept.lowest_weight()) << records[i].input.id << " " << records[j].input.id;
+        }
+        if (kept(w)) expected[{i, j}] = score(*model, a, b, full).probability;
+      }
+      EXPECT_GT(skipped, candidates.pairs.size() / 2) << "most candidate pairs need no name comparison";
+      ScoringConfig with_model;
+      with_model.model = model;
+      with_model.threshold = threshold;
+      std::map<std::pair<std::size_t, std::size_t>, double> found;
+      for (const auto& p : scan_duplicates(records, with_model).pairs) found[std::minmax(p.a, p.b)] = p.score.score;
+      EXPECT_EQ(found, expected) << "threshold " << threshold;
+    }
+  }
+}
+
+// Beyond TrainOptions::max_pairs candidate pairs EM counts a sample of them, chosen
+// by the records' contents: the same model in any record order, and a model that
+// finds (nearly) what the model trained on every pair finds.
+TEST(DuplicateScoring, ASampleOfTheCandidatePairsTrainsAnEquallyGoodModelInAnyOrder) {
+  auto data = generate_planted_duplicates({3000, 0.3, 2, 0.1, 17});
+  std::vector<PreparedRecord> forward;
+  for (const auto& m : data.records) forward.push_back(prepare(m));
+  std::vector<PreparedRecord> backward(forward.rbegin(), forward.rend());
+  const auto everything = scan_duplicates(forward, {});
+  ScoringConfig sampled;
+  sampled.train.max_pairs = everything.candidate_pairs / 4;
+  const auto one = scan_duplicates(forward, sampled), other = scan_duplicates(backward, sampled);
+  ASSERT_EQ(one.model->source, "em");
+  EXPECT_LT(one.model->trained_pairs, everything.candidate_pairs / 3);
+  EXPECT_GT(one.model->trained_pairs, everything.candidate_pairs / 6);
+  EXPECT_EQ(everything.model->trained_pairs, everything.candidate_pairs);
+  EXPECT_EQ(one.model->m, other.model->m);
+  EXPECT_EQ(one.model->u, other.model->u);
+  EXPECT_EQ(one.model->prior_log2_odds, other.model->prior_log2_odds);
+  EXPECT_NEAR(one.model->prior_log2_odds, everything.model->prior_log2_odds, 0.5);
+  auto quality = [&](const DuplicateScan& scan) {
+    std::vector<std::vector<std::string>> reported;
+    for (const auto& g : group_duplicates(forward, scan.pairs)) {
+      reported.emplace_back();
+      for (auto i : g.members) reported.back().push_back(forward[i].input.id);
+    }
+    return evaluate_groups(reported, data.truth).f1;
+  };
+  EXPECT_NEAR(quality(one), quality(everything), 0.01);
+  EXPECT_GT(quality(one), 0.95);
+}
