@@ -27,54 +27,37 @@ constexpr const char* kPurgeEnded = "SELECT codes, sessions FROM console_purge_e
 
 }  // namespace
 
-ConsoleSessionRepository::ConsoleSessionRepository(Database& db) : db_(db) {}
-
-void ConsoleSessionRepository::create_sign_in_code(const domain::RequestContext& ctx, const std::string& code_hash,
+void ConsoleSessionRepository::create_sign_in_code(Tx& tx, const std::string& company_id, const std::string& code_hash,
                                                    const std::string& user_id, domain::Role role,
                                                    std::chrono::seconds valid_for) {
-  db_.transact(ctx, "console_create_sign_in_code", [&](Tx& tx) {
-    tx.exec0(kInsertSignInCode, code_hash, ctx.company_id, user_id, domain::to_string(role),
-             static_cast<double>(valid_for.count()));
-  });
+  tx.exec0(kInsertSignInCode, code_hash, company_id, user_id, domain::to_string(role),
+           static_cast<double>(valid_for.count()));
 }
 
-std::optional<ConsoleSession> ConsoleSessionRepository::redeem_sign_in_code(const std::string& code_hash,
-                                                                            std::chrono::seconds session_length,
-                                                                            const std::string& correlation_id) {
-  domain::RequestContext system;  // no tenant yet
-  system.user_id = "console-sign-in";
-  system.correlation_id = correlation_id;
-  return db_.transact(system, "console_redeem_sign_in_code", [&](Tx& tx) -> std::optional<ConsoleSession> {
-    auto row = tx.exec01(kRedeemSignInCode, code_hash, static_cast<int>(session_length.count()));
-    if (!row) return std::nullopt;
-    ConsoleSession s;
-    s.id = (*row)[0].as<std::string>();
-    s.company_id = (*row)[1].as<std::string>();
-    s.user_id = (*row)[2].as<std::string>();
-    s.role = domain::parse_role((*row)[3].as<std::string>());
-    s.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds((*row)[4].as<long long>()));
-    return s;
-  });
+std::optional<ConsoleSession> ConsoleSessionRepository::redeem_sign_in_code(Tx& tx, const std::string& code_hash,
+                                                                            std::chrono::seconds session_length) {
+  auto row = tx.exec01(kRedeemSignInCode, code_hash, static_cast<int>(session_length.count()));
+  if (!row) return std::nullopt;
+  ConsoleSession s;
+  s.id = (*row)[0].as<std::string>();
+  s.company_id = (*row)[1].as<std::string>();
+  s.user_id = (*row)[2].as<std::string>();
+  s.role = domain::parse_role((*row)[3].as<std::string>());
+  s.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds((*row)[4].as<long long>()));
+  return s;
 }
 
-bool ConsoleSessionRepository::is_active(const domain::RequestContext& ctx, const std::string& session_id) {
-  return db_.transact(
-      ctx, "console_session_is_active",
-      [&](Tx& tx) { return tx.exec01(kSessionIsActive, ctx.company_id, session_id).has_value(); }, TxMode::kReadOnly);
+bool ConsoleSessionRepository::is_active(Tx& tx, const std::string& company_id, const std::string& session_id) {
+  return tx.exec01(kSessionIsActive, company_id, session_id).has_value();
 }
 
-bool ConsoleSessionRepository::revoke(const domain::RequestContext& ctx, const std::string& session_id) {
-  return db_.transact(ctx, "console_revoke_session",
-                      [&](Tx& tx) { return tx.exec01(kRevokeSession, ctx.company_id, session_id).has_value(); });
+bool ConsoleSessionRepository::revoke(Tx& tx, const std::string& company_id, const std::string& session_id) {
+  return tx.exec01(kRevokeSession, company_id, session_id).has_value();
 }
 
-ConsoleSessionRepository::Purged ConsoleSessionRepository::purge_ended(std::chrono::seconds grace) {
-  domain::RequestContext system;  // every company's ended rows: no tenant
-  system.user_id = "console-purge";
-  return db_.transact(system, "console_purge_ended", [&](Tx& tx) {
-    auto row = tx.exec1(kPurgeEnded, static_cast<int>(grace.count()));
-    return Purged{row[0].as<long long>(), row[1].as<long long>()};
-  });
+ConsoleSessionRepository::Purged ConsoleSessionRepository::purge_ended(Tx& tx, std::chrono::seconds grace) {
+  auto row = tx.exec1(kPurgeEnded, static_cast<int>(grace.count()));
+  return Purged{row[0].as<long long>(), row[1].as<long long>()};
 }
 
 }  // namespace tradesphere::db

@@ -23,39 +23,37 @@ constexpr const char* kDeleteIdempotencyKey =
 
 }  // namespace
 
-IdempotencyStore::IdempotencyStore(Database& db, std::chrono::seconds stale_after)
-    : db_(db), stale_after_(stale_after) {}
-
-Claim IdempotencyStore::claim(const domain::RequestContext& ctx, const std::string& key,
-                              const std::string& request_hash) {
-  return db_.transact(ctx, "idempotency_claim", [&](Tx& tx) {
-    if (tx.exec01(kInsertIdempotencyKey, ctx.company_id, key, request_hash)) return Claim{ClaimOutcome::kClaimed, {}};
-    auto row = tx.exec01(kSelectIdempotencyKey, ctx.company_id, key, static_cast<double>(stale_after_.count()));
-    if (!row) return Claim{ClaimOutcome::kInProgress, {}};  // deleted meanwhile: let the client retry
-    if ((*row)["request_hash"].as<std::string>() != request_hash) return Claim{ClaimOutcome::kMismatch, {}};
-    auto status = (*row)["status_code"].as<std::optional<int>>();
-    if (!status) {
-      if ((*row)["stale"].as<bool>()) {
-        tx.exec0(kTakeOverIdempotencyKey, ctx.company_id, key);
-        return Claim{ClaimOutcome::kClaimed, {}};
-      }
-      return Claim{ClaimOutcome::kInProgress, {}};
-    }
-    StoredResponse stored{*status, (*row)["response_body"].as<std::optional<std::string>>().value_or(""),
-                          (*row)["location"].as<std::optional<std::string>>()};
-    return Claim{ClaimOutcome::kReplay, std::move(stored)};
-  });
+bool IdempotencyStore::insert_claim(Tx& tx, const std::string& company_id, const std::string& key,
+                                    const std::string& request_hash) {
+  return tx.exec01(kInsertIdempotencyKey, company_id, key, request_hash).has_value();
 }
 
-void IdempotencyStore::complete(const domain::RequestContext& ctx, const std::string& key,
+std::optional<IdempotencyRecord> IdempotencyStore::find_for_update(Tx& tx, const std::string& company_id,
+                                                                   const std::string& key,
+                                                                   std::chrono::seconds stale_after) {
+  auto row = tx.exec01(kSelectIdempotencyKey, company_id, key, static_cast<double>(stale_after.count()));
+  if (!row) return std::nullopt;
+  IdempotencyRecord record;
+  record.request_hash = (*row)["request_hash"].as<std::string>();
+  if (auto status = (*row)["status_code"].as<std::optional<int>>()) {
+    record.response = StoredResponse{*status, (*row)["response_body"].as<std::optional<std::string>>().value_or(""),
+                                     (*row)["location"].as<std::optional<std::string>>()};
+  }
+  record.stale = (*row)["stale"].as<bool>();
+  return record;
+}
+
+void IdempotencyStore::take_over(Tx& tx, const std::string& company_id, const std::string& key) {
+  tx.exec0(kTakeOverIdempotencyKey, company_id, key);
+}
+
+void IdempotencyStore::complete(Tx& tx, const std::string& company_id, const std::string& key,
                                 const StoredResponse& response) {
-  db_.transact(ctx, "idempotency_complete", [&](Tx& tx) {
-    tx.exec0(kCompleteIdempotencyKey, ctx.company_id, key, response.status, response.body, response.location);
-  });
+  tx.exec0(kCompleteIdempotencyKey, company_id, key, response.status, response.body, response.location);
 }
 
-void IdempotencyStore::release(const domain::RequestContext& ctx, const std::string& key) {
-  db_.transact(ctx, "idempotency_release", [&](Tx& tx) { tx.exec0(kDeleteIdempotencyKey, ctx.company_id, key); });
+void IdempotencyStore::release(Tx& tx, const std::string& company_id, const std::string& key) {
+  tx.exec0(kDeleteIdempotencyKey, company_id, key);
 }
 
 }  // namespace tradesphere::db

@@ -1,7 +1,9 @@
 // Idempotency-Key records for the HTTP API (table idempotency_keys, migration
 // 0010). The first request with a key claims it, runs, then stores its
 // response; a retry with the same key and the same request gets that response
-// back; the same key with a different request is refused.
+// back; the same key with a different request is refused. Query code: every
+// method runs in the caller's transaction; services::IdempotencyService owns the
+// transaction and decides what a stored record means.
 #pragma once
 
 #include <chrono>
@@ -12,7 +14,7 @@
 
 namespace tradesphere::db {
 
-class Database;
+class Tx;
 
 struct StoredResponse {
   int status = 0;
@@ -32,19 +34,25 @@ struct Claim {
   std::optional<StoredResponse> stored;
 };
 
+// A stored key, locked (FOR UPDATE) by find_for_update.
+struct IdempotencyRecord {
+  std::string request_hash;
+  std::optional<StoredResponse> response;  // absent while the first request runs
+  bool stale = false;                       // unfinished and claimed longer ago than `stale_after`
+};
+
 class IdempotencyStore {
  public:
-  // An unfinished claim older than `stale_after` (a crashed request) may be taken over.
-  explicit IdempotencyStore(Database& db, std::chrono::seconds stale_after = std::chrono::seconds(300));
-
-  Claim claim(const domain::RequestContext& ctx, const std::string& key, const std::string& request_hash);
-  void complete(const domain::RequestContext& ctx, const std::string& key, const StoredResponse& response);
-  // The claimed request failed without effect: forget the key so a retry runs again.
-  void release(const domain::RequestContext& ctx, const std::string& key);
-
- private:
-  Database& db_;
-  std::chrono::seconds stale_after_;
+  // Claims the key for the request; false when the key exists already.
+  bool insert_claim(Tx& tx, const std::string& company_id, const std::string& key, const std::string& request_hash);
+  // The key's record, row-locked; nullopt when it does not exist (deleted meanwhile).
+  std::optional<IdempotencyRecord> find_for_update(Tx& tx, const std::string& company_id, const std::string& key,
+                                                   std::chrono::seconds stale_after);
+  // Takes an unfinished claim over (restarts its age).
+  void take_over(Tx& tx, const std::string& company_id, const std::string& key);
+  void complete(Tx& tx, const std::string& company_id, const std::string& key, const StoredResponse& response);
+  // Deletes an unfinished claim.
+  void release(Tx& tx, const std::string& company_id, const std::string& key);
 };
 
 }  // namespace tradesphere::db

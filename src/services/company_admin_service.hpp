@@ -21,11 +21,13 @@ class CompanyAdminService {
   db::Company create_company(const std::string& slug, const std::string& name, const std::string& country_code);
   // NotFoundError naming the slug (and the command that creates it) when no company has it.
   db::Company company_by_slug(const std::string& slug);
-  // Inserts or updates the user's company and role.
+  // Inserts or updates the user's company and role. ValidationError for a bad tech id,
+  // NotFoundError for a company id that is not a uuid.
   db::AppUser add_user(const std::string& tech_id, const std::string& company_id, domain::Role role);
 
  private:
   db::Database& db_;
+  db::CompanyRepository companies_;
 };
 
 }  // namespace tradesphere::services

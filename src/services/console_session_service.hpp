@@ -1,6 +1,7 @@
 // The operator console's sign-in codes and sessions, as the HTTP layer and
 // `tradesphere console-link` reach them (docs/console.md). Each call is one
-// transaction of db::ConsoleSessionRepository; purging also logs what it deleted.
+// transaction around db::ConsoleSessionRepository's queries; purging also logs
+// what it deleted.
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,7 @@ using PurgedSignIns = db::ConsoleSessionRepository::Purged;
 
 class ConsoleSessionService {
  public:
-  explicit ConsoleSessionService(db::Database& db) : sessions_(db) {}
+  explicit ConsoleSessionService(db::Database& db) : db_(db) {}
 
   // Stores a code for ctx's company; `user_id` and `role` are who signs in with it.
   void create_sign_in_code(const domain::RequestContext& ctx, const std::string& code_hash,
@@ -38,6 +39,7 @@ class ConsoleSessionService {
   PurgedSignIns purge_ended(std::chrono::seconds grace);
 
  private:
+  db::Database& db_;
   db::ConsoleSessionRepository sessions_;
 };
 

@@ -129,7 +129,7 @@ std::string describe_difference(const std::vector<CustomerProfile>& expected,
 }
 
 CustomerService::CustomerService(db::Database& db, FacadeConfig config)
-    : db_(db), companies_(db), customers_(db), legacy_(db), config_(std::move(config)) {}
+    : db_(db), customers_(db), legacy_(db), config_(std::move(config)) {}
 
 void CustomerService::set_config(FacadeConfig config) {
   std::lock_guard lock(mutex_);
@@ -147,7 +147,13 @@ ImplMode CustomerService::mode_for(const std::string& method) const {
 }
 
 domain::RequestContext CustomerService::context_for(const std::string& tech_id, const std::string& correlation_id) {
-  auto user = companies_.find_app_user(tech_id);
+  domain::RequestContext lookup;  // no tenant yet
+  lookup.user_id = tech_id;
+  lookup.role = domain::Role::kAdmin;
+  lookup.correlation_id = correlation_id;
+  auto user = db_.transact(
+      lookup, "find_app_user", [&](db::Tx& tx) { return companies_.find_app_user(tx, tech_id); },
+      db::TxMode::kReadOnly);
   if (!user) throw domain::NotFoundError("user " + tech_id + " not found");
   return domain::RequestContext{user->company_id, tech_id, user->role, correlation_id};
 }

@@ -49,7 +49,7 @@ bool contains_ci(const std::optional<std::string>& haystack, const std::string& 
 
 }  // namespace
 
-LegacyCustomerService::LegacyCustomerService(db::Database& db) : db_(db), companies_(db) {}
+LegacyCustomerService::LegacyCustomerService(db::Database& db) : db_(db) {}
 
 // Each legacy query is its own transaction, as the old code ran them (the N+1 baseline).
 std::vector<db::ChatRow> LegacyCustomerService::rows_of_contact(const domain::RequestContext& ctx,
@@ -63,7 +63,12 @@ std::vector<db::ChatRow> LegacyCustomerService::rows_of_contact(const domain::Re
 
 std::string LegacyCustomerService::company_of(const std::string& tech_id) {
   ++queries_;
-  auto company = companies_.get_user_company_id(tech_id);
+  domain::RequestContext lookup;  // no tenant yet
+  lookup.user_id = tech_id;
+  lookup.role = domain::Role::kAdmin;
+  auto company = db_.transact(
+      lookup, "get_user_company_id", [&](db::Tx& tx) { return companies_.get_user_company_id(tx, tech_id); },
+      db::TxMode::kReadOnly);
   if (!company) throw domain::NotFoundError("user " + tech_id + " not found");
   return *company;
 }

@@ -10,7 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "common/process.hpp"
-#include "db/console_session_repository.hpp"
+#include "services/console_session_service.hpp"
 #include "db/database.hpp"
 #include "http/console_session.hpp"
 #include "support/http_fixture.hpp"
@@ -22,6 +22,7 @@ using tradesphere::testing::HttpResponse;
 using tradesphere::testing::HttpTest;
 namespace db = tradesphere::db;
 namespace http = tradesphere::http;
+namespace services = tradesphere::services;
 
 constexpr const char* kHost = "console.test:8080";
 constexpr const char* kOrigin = "http://console.test:8080";
@@ -38,8 +39,8 @@ class ConsoleHttpTest : public HttpTest {
     db::Database database(pool);
     tradesphere::domain::RequestContext ctx{company, "cli", Role::kAdmin, "test"};
     const auto code = http::new_sign_in_code();
-    db::ConsoleSessionRepository(database).create_sign_in_code(ctx, http::sign_in_code_hash(code), user, role,
-                                                               http::kSignInCodeLifetime);
+    services::ConsoleSessionService(database).create_sign_in_code(ctx, http::sign_in_code_hash(code), user, role,
+                                                                  http::kSignInCodeLifetime);
     return code;
   }
 

@@ -9,14 +9,14 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "db/console_session_repository.hpp"
+#include "services/console_session_service.hpp"
 #include "db/database.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using tradesphere::db::ConsoleSessionRepository;
+using tradesphere::services::ConsoleSessionService;
 using tradesphere::db::Database;
 using tradesphere::db::PoolOptions;
 
@@ -59,7 +59,7 @@ TEST_F(ConsolePurgeTest, EndedCodesAndSessionsOfEveryCompanyGoAndLiveOnesStay) {
   o.url = app_url();
   o.size = 1;
   Database db(o);
-  ConsoleSessionRepository sessions(db);
+  ConsoleSessionService sessions(db);
   const auto purged = sessions.purge_ended(24h);
   EXPECT_EQ(purged.codes, 4) << "two ended codes in each company";
   EXPECT_EQ(purged.sessions, 4) << "the expired and the long-revoked session of each company";

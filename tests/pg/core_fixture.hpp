@@ -1,6 +1,6 @@
 // Shared set-up of the core library's pg tests (customer_repository, sync,
 // lifecycle, facade): two companies with users of every role, created through
-// CompanyRepository on an owner connection, and a Database on the application
+// CompanyAdminService on an owner connection, and a Database on the application
 // role (row-level security applies).
 #pragma once
 
@@ -9,9 +9,9 @@
 
 #include <pqxx/pqxx>
 
-#include "db/company_repository.hpp"
 #include "db/database.hpp"
 #include "domain/customer.hpp"
+#include "services/company_admin_service.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace tradesphere::testing {
@@ -24,13 +24,13 @@ class CoreTest : public PgTest {
     owner_options.url = owner_url();
     owner_options.size = 1;
     owner_db = std::make_unique<db::Database>(owner_options);
-    db::CompanyRepository owner_companies(*owner_db);
-    company_a = owner_companies.create_company("acme", "Acme").id;
-    company_b = owner_companies.create_company("globex", "Globex").id;
-    owner_companies.add_app_user("tech-a", company_a, domain::Role::kAgent);
-    owner_companies.add_app_user("admin-a", company_a, domain::Role::kAdmin);
-    owner_companies.add_app_user("viewer-a", company_a, domain::Role::kViewer);
-    owner_companies.add_app_user("tech-b", company_b, domain::Role::kAgent);
+    services::CompanyAdminService owner_companies(*owner_db);
+    company_a = owner_companies.create_company("acme", "Acme", "1").id;
+    company_b = owner_companies.create_company("globex", "Globex", "1").id;
+    owner_companies.add_user("tech-a", company_a, domain::Role::kAgent);
+    owner_companies.add_user("admin-a", company_a, domain::Role::kAdmin);
+    owner_companies.add_user("viewer-a", company_a, domain::Role::kViewer);
+    owner_companies.add_user("tech-b", company_b, domain::Role::kAgent);
     db = std::make_unique<db::Database>(options());
     agent_a = {company_a, "tech-a", domain::Role::kAgent, "test-a"};
     viewer_a = {company_a, "viewer-a", domain::Role::kViewer, "test-va"};

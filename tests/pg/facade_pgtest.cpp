@@ -8,6 +8,7 @@
 #include "common/metrics.hpp"
 #include "core_fixture.hpp"
 #include "db/company_repository.hpp"
+#include "services/company_admin_service.hpp"
 #include "services/customer_crud_service.hpp"
 #include "domain/errors.hpp"
 #include "services/customer_service.hpp"
@@ -162,28 +163,37 @@ TEST_F(FacadeTest, TheCompanyAndRoleComeFromTheTechId) {
 }
 
 TEST_F(FacadeTest, CompanyRepositoryLooksUpUsersAndCompanies) {
-  tradesphere::db::CompanyRepository app(*db);
-  EXPECT_EQ(app.get_user_company_id("tech-b"), company_b);
-  EXPECT_FALSE(app.get_user_company_id("nobody"));
-  auto user = app.find_app_user("admin-a");
+  // The repository's queries in a tenant-less transaction, as the facade runs them.
+  tradesphere::db::CompanyRepository companies;
+  const domain::RequestContext no_tenant{"", "test", domain::Role::kAdmin, "test"};
+  auto in_tx = [&](tradesphere::db::Database& database, auto&& fn) {
+    return database.transact(no_tenant, "test", [&](tradesphere::db::Tx& tx) { return fn(tx); });
+  };
+  auto company_of = [&](const std::string& tech_id) {
+    return in_tx(*db, [&](tradesphere::db::Tx& tx) { return companies.get_user_company_id(tx, tech_id); });
+  };
+  EXPECT_EQ(company_of("tech-b"), company_b);
+  EXPECT_FALSE(company_of("nobody"));
+  auto user = in_tx(*db, [&](tradesphere::db::Tx& tx) { return companies.find_app_user(tx, "admin-a"); });
   ASSERT_TRUE(user);
   EXPECT_EQ(user->role, domain::Role::kAdmin);
-  EXPECT_FALSE(app.find_company_by_slug("acme")) << "the application role sees no company without a tenant";
+  EXPECT_FALSE(in_tx(*db, [&](tradesphere::db::Tx& tx) { return companies.find_company_by_slug(tx, "acme"); }))
+      << "the application role sees no company without a tenant";
   // The application role has no INSERT on companies (the error kind depends on the
   // SQLSTATE libpqxx reports; only the refusal matters here).
-  EXPECT_THROW(app.create_company("nope", "Nope"), domain::Error);
+  tradesphere::services::CompanyAdminService app(*db);
+  EXPECT_THROW(app.create_company("nope", "Nope", "1"), domain::Error);
 
-  tradesphere::db::CompanyRepository owner(*owner_db);
-  auto acme = owner.find_company_by_slug("acme");
-  ASSERT_TRUE(acme);
-  EXPECT_EQ(acme->id, company_a);
-  EXPECT_EQ(acme->default_country_code, "1");
-  EXPECT_THROW(owner.create_company("acme", "Again"), domain::ConflictError);
-  EXPECT_THROW(owner.create_company("Bad Slug", "x"), domain::ValidationError);
-  EXPECT_FALSE(owner.find_company_by_slug("nope"));
-  auto moved = owner.add_app_user("tech-a", company_b, domain::Role::kViewer);
+  tradesphere::services::CompanyAdminService owner(*owner_db);
+  auto acme = owner.company_by_slug("acme");
+  EXPECT_EQ(acme.id, company_a);
+  EXPECT_EQ(acme.default_country_code, "1");
+  EXPECT_THROW(owner.create_company("acme", "Again", "1"), domain::ConflictError);
+  EXPECT_THROW(owner.create_company("Bad Slug", "x", "1"), domain::ValidationError);
+  EXPECT_THROW(owner.company_by_slug("nope"), domain::NotFoundError);
+  auto moved = owner.add_user("tech-a", company_b, domain::Role::kViewer);
   EXPECT_EQ(moved.company_id, company_b);
-  EXPECT_EQ(app.get_user_company_id("tech-a"), company_b);
+  EXPECT_EQ(company_of("tech-a"), company_b);
 }
 
 }  // namespace

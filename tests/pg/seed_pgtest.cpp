@@ -114,13 +114,15 @@ TEST_F(SeedTest, WritesWhatTheTriggersWouldHaveWritten) {
                    "AND operation = 'INSERT'",
                    company),
             300);
-  // row-level security is forced again on the tables the seed COPYs into
+  // the product's insert path queues every new active customer for duplicate scoring
+  EXPECT_EQ(scalar(owner_url(), "SELECT count(*) FROM duplicate_queue WHERE company_id = $1::uuid", company), 300);
+  // row-level security stays forced on the tables the seed loads
   EXPECT_EQ(scalar(owner_url(),
                    "SELECT count(*) FROM pg_class WHERE relname IN ('customers', 'VC Usage') AND relforcerowsecurity "
                    "AND $1::text IS NOT NULL",
                    company),
             2);
-  // every trigger is enabled again
+  // every trigger stays enabled
   EXPECT_EQ(scalar(owner_url(),
                    "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O' AND $1::text IS NOT NULL",
                    company),

@@ -37,76 +37,44 @@ constexpr const char* kInsertUser = R"SQL(
 INSERT INTO app_users (tech_id, company_id, role) VALUES ($1, $2::uuid, 'admin')
 ON CONFLICT (tech_id) DO NOTHING
 )SQL";
-constexpr const char* kDisableCustomerTriggers = "ALTER TABLE customers DISABLE TRIGGER USER";
-constexpr const char* kEnableCustomerTriggers = "ALTER TABLE customers ENABLE TRIGGER USER";
-// Every seeded chat row carries company_id and customer_id, so of the "VC Usage" triggers
-// only the metrics one would do work (tenant-from-tech-id, sync and quarantine are no-ops
-// for such rows); all are disabled to save their per-row plpgsql calls.
-constexpr const char* kDisableMetricsTrigger = "ALTER TABLE \"VC Usage\" DISABLE TRIGGER USER";
-constexpr const char* kEnableMetricsTrigger = "ALTER TABLE \"VC Usage\" ENABLE TRIGGER USER";
-// COPY refuses tables whose row-level security applies to the caller; RLS is FORCED for
-// the owner, so the seed lifts FORCE for its own transaction (same ACCESS EXCLUSIVE lock).
-constexpr const char* kUnforceRls =
-    "ALTER TABLE customers NO FORCE ROW LEVEL SECURITY; ALTER TABLE \"VC Usage\" NO FORCE ROW LEVEL SECURITY";
-constexpr const char* kForceRls =
-    "ALTER TABLE customers FORCE ROW LEVEL SECURITY; ALTER TABLE \"VC Usage\" FORCE ROW LEVEL SECURITY";
-constexpr const char* kCreateSeedIds = "CREATE TEMP TABLE seed_ids (id uuid PRIMARY KEY) ON COMMIT DROP";
-
-// What trg_customers_matching_keys_sync would have written (sync_customer_matching_keys).
-constexpr const char* kSeedMatchingKeys = R"SQL(
--- Same shape as customers_after_insert (0011): normalized once per row (OFFSET 0),
--- plain insert (the customers are new).
-INSERT INTO customer_matching_keys (company_id, key_type, key_value, customer_id)
-SELECT n.company_id, k.key_type, k.key_value, n.id
-  FROM (SELECT c.company_id, c.id, normalize_email(c.email) AS email,
-               normalize_phone(c.phone, co.default_country_code) AS phone, normalize_name(c.name) AS name
-          FROM seed_ids s
-          JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
-          JOIN companies co ON co.id = c.company_id
-        OFFSET 0) n
- CROSS JOIN LATERAL (VALUES ('email', n.email), ('phone', n.phone), ('name', n.name)) AS k (key_type, key_value)
- WHERE k.key_value IS NOT NULL
+// The product's set-based insert path, triggers ON and row-level security forced:
+// the rows are COPYed into temporary tables (no RLS, no triggers there), then moved
+// with one multi-row INSERT … SELECT per table, inside the company's tenant
+// (app.company_id, so the RLS policies pass). The statement-level triggers write
+// everything derived — customers_after_insert (0011/0034: audit row, matching keys,
+// 'created' event, metrics row, search row), customers_duplicate_enqueue_new (0016)
+// and vc_usage_after_insert_statement (0034: session counts, customer_metrics,
+// 'conversation_linked' events) — exactly as for an import or a chat batch.
+constexpr const char* kEnterTenant = R"SQL(
+SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'seed', true),
+       set_config('app.role', 'admin', true), set_config('app.correlation_id', 'seed', true)
 )SQL";
-constexpr const char* kSeedCreatedEvents = R"SQL(
-INSERT INTO customer_events (company_id, customer_id, event_type, payload, created_at)
-SELECT c.company_id, c.id, 'created',
-       jsonb_build_object('source', c.source, 'name', c.name, 'email', c.email, 'phone', c.phone,
-                          'lifecycle_stage', c.lifecycle_stage, 'status', c.status),
-       c.created_at
-  FROM seed_ids s
-  JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
- ORDER BY c.created_at, c.id
+constexpr const char* kCreateSeedCustomers = R"SQL(
+CREATE TEMP TABLE seed_customers (
+  id uuid, company_id uuid, name text, email text, phone text, address text, lifecycle_stage text,
+  tags text[], source text, status text, created_at timestamptz, updated_at timestamptz,
+  created_by text, updated_by text, version integer, ord bigserial) ON COMMIT DROP
 )SQL";
-// What trg_customers_audit_log would have written for the INSERT.
-constexpr const char* kSeedAuditRows = R"SQL(
-INSERT INTO customer_audit_log (company_id, table_name, operation, record_id, customer_id, before, after)
-SELECT c.company_id, 'customers', 'INSERT', c.id::text, c.id, NULL, to_jsonb(c)
-  FROM seed_ids s
-  JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
- ORDER BY c.created_at, c.id
+constexpr const char* kInsertSeedCustomers = R"SQL(
+INSERT INTO customers (id, company_id, name, email, phone, address, lifecycle_stage, tags, source, status,
+                       created_at, updated_at, created_by, updated_by, version)
+SELECT id, company_id, name, email, phone, address, lifecycle_stage, tags, source, status,
+       created_at, updated_at, created_by, updated_by, version
+  FROM seed_customers ORDER BY ord
 )SQL";
-// What customers_after_insert (0011) writes into the search table.
-constexpr const char* kSeedSearchRows = R"SQL(
-INSERT INTO customer_search (company_id, customer_id, name, email_lc, phone_digits)
-SELECT c.company_id, c.id, c.name, lower(c.email), phone_digits(c.phone)
-  FROM seed_ids s
-  JOIN customers c ON c.company_id = $1::uuid AND c.id = s.id
- WHERE c.status = 'active'
+constexpr const char* kCreateSeedChats = R"SQL(
+CREATE TEMP TABLE seed_chats (
+  session_id text, tech_id text, customer_name text, customer_email text, customer_phone text,
+  user_message text, ai_response text, created_at timestamptz, company_id uuid, customer_id uuid,
+  ord bigserial) ON COMMIT DROP
 )SQL";
-// What metrics_add writes for the first row of each (customer, conversation).
-constexpr const char* kSeedConversationEvents = R"SQL(
-INSERT INTO customer_events (company_id, customer_id, event_type, payload, created_at)
-SELECT f.company_id, f.customer_id, 'conversation_linked',
-       jsonb_build_object('session_key', f.k, 'vc_usage_id', f.id), f.created_at
-  FROM (SELECT DISTINCT ON (v.customer_id, conversation_key(v.session_id, v.id))
-               v.company_id, v.customer_id, conversation_key(v.session_id, v.id) AS k, v.id, v.created_at
-          FROM "VC Usage" v
-          JOIN seed_ids s ON s.id = v.customer_id
-         WHERE v.company_id = $1::uuid
-         ORDER BY v.customer_id, conversation_key(v.session_id, v.id), v.id) f
- ORDER BY f.id
+constexpr const char* kInsertSeedChats = R"SQL(
+INSERT INTO "VC Usage" (session_id, tech_id, customer_name, customer_email, customer_phone, user_message,
+                        ai_response, created_at, company_id, customer_id)
+SELECT session_id, tech_id, customer_name, customer_email, customer_phone, user_message,
+       ai_response, created_at, company_id, customer_id
+  FROM seed_chats ORDER BY ord
 )SQL";
-constexpr const char* kRebuildMetrics = "SELECT rebuild_customer_metrics($1::uuid)";
 
 std::string iso_utc(std::time_t t) {
   std::tm tm{};
@@ -241,23 +209,57 @@ void copy_rows(pqxx::work& tx, const std::string& table, const std::vector<std::
 }
 #pragma GCC diagnostic pop
 
+// The company's chat rows in the generator's order, one COPY: into "VC Usage" itself
+// (legacy shape, no company_id/customer_id) or into the staging table with both.
+void copy_chat_rows(pqxx::work& tx, const std::string& table, bool linked, const Generator& gen,
+                    const SeedOptions& o, SeededCompany& company, Progress& progress) {
+  std::vector<std::string> columns{"session_id",     "tech_id",     "customer_name", "customer_email",
+                                   "customer_phone", "user_message", "ai_response",   "created_at"};
+  if (linked) {
+    columns.push_back("company_id");
+    columns.push_back("customer_id");
+  }
+  const std::uint64_t total_chats = o.customers * o.chats_per_customer;
+  copy_rows(tx, table, columns, [&](auto&& write) {
+    std::string line;
+    for (std::uint64_t i = 0; i < o.customers; ++i) {
+      const SeedCustomer c = gen.customer(i);
+      gen.chats(i, c, [&](const std::string& session, const std::string& msg, const std::string& reply,
+                          std::time_t at) {
+        line.clear();
+        append_field(line, session);
+        append_field(line, company.tech_id);
+        append_nullable(line, c.person.name);
+        append_nullable(line, c.person.email);
+        append_nullable(line, c.person.phone);
+        append_field(line, msg);
+        append_field(line, reply);
+        append_field(line, iso_utc(at));
+        if (linked) {
+          append_field(line, company.id);
+          append_field(line, c.id);
+        }
+        write(line);
+        if (++company.chat_rows % kProgressEvery == 0) progress.report("chats", company.chat_rows, total_chats);
+      });
+    }
+  });
+  progress.report("chats", company.chat_rows, total_chats);
+}
+
 void seed_company_new_shape(pqxx::connection& conn, const SeedOptions& o, std::uint64_t company_index,
                             SeededCompany& company, const std::function<void(const SeedProgress&)>& cb) {
   Generator gen(o, company_index);
   Progress progress(cb, company.slug);
   pqxx::work tx(conn);
   tx.exec0("SET LOCAL synchronous_commit = off");
-  tx.exec0("SET LOCAL work_mem = '256MB'");  // the set-based steps sort every chat row of the company
-  tx.exec0(kDisableCustomerTriggers);
-  tx.exec0(kDisableMetricsTrigger);
-  tx.exec0(kUnforceRls);
-  tx.exec0(kCreateSeedIds);
+  tx.exec0("SET LOCAL work_mem = '256MB'");  // the statement triggers group every row of the statement
+  tx.exec_params(kEnterTenant, company.id);
+  tx.exec0(kCreateSeedCustomers);
+  tx.exec0(kCreateSeedChats);
 
-  copy_rows(tx, "seed_ids", {"id"}, [&](auto&& write) {
-    for (std::uint64_t i = 0; i < o.customers; ++i) write(gen.id_of(i));
-  });
   const std::string created_by = "seed";
-  copy_rows(tx, "customers",
+  copy_rows(tx, "seed_customers",
             {"id", "company_id", "name", "email", "phone", "address", "lifecycle_stage", "tags", "source", "status",
              "created_at", "updated_at", "created_by", "updated_by", "version"},
             [&](auto&& write) {
@@ -286,59 +288,19 @@ void seed_company_new_shape(pqxx::connection& conn, const SeedOptions& o, std::u
                 if ((i + 1) % kProgressEvery == 0) progress.report("customers", i + 1, o.customers);
               }
             });
+  progress.report("derived", 0, 2);
+  tx.exec0(kInsertSeedCustomers);
   company.customers = o.customers;
   progress.report("customers", o.customers, o.customers);
+  // Statistics that include this transaction's rows, for the chat statement's triggers.
+  tx.exec0("ANALYZE customers, customer_matching_keys, customer_metrics, customer_search");
+  progress.report("derived", 1, 2);
 
-  progress.report("derived", 0, 3);
-  tx.exec0("ANALYZE customers, seed_ids");
-  tx.exec_params(kSeedMatchingKeys, company.id);
-  tx.exec_params(kSeedCreatedEvents, company.id);
-  tx.exec_params(kSeedAuditRows, company.id);
-  tx.exec_params(kSeedSearchRows, company.id);
-  tx.exec0("ANALYZE customer_search");
-  progress.report("derived", 3, 3);
-
-  const std::uint64_t total_chats = o.customers * o.chats_per_customer;
   progress.restart();
-  copy_rows(tx, "\"VC Usage\"",
-            {"session_id", "tech_id", "customer_name", "customer_email", "customer_phone", "user_message",
-             "ai_response", "created_at", "company_id", "customer_id"},
-            [&](auto&& write) {
-              std::string line;
-              for (std::uint64_t i = 0; i < o.customers; ++i) {
-                const SeedCustomer c = gen.customer(i);
-                gen.chats(i, c, [&](const std::string& session, const std::string& msg, const std::string& reply,
-                                    std::time_t at) {
-                  line.clear();
-                  append_field(line, session);
-                  append_field(line, company.tech_id);
-                  append_nullable(line, c.person.name);
-                  append_nullable(line, c.person.email);
-                  append_nullable(line, c.person.phone);
-                  append_field(line, msg);
-                  append_field(line, reply);
-                  append_field(line, iso_utc(at));
-                  append_field(line, company.id);
-                  append_field(line, c.id);
-                  write(line);
-                  if (++company.chat_rows % kProgressEvery == 0) progress.report("chats", company.chat_rows, total_chats);
-                });
-              }
-            });
-  progress.report("chats", company.chat_rows, total_chats);
-
-  progress.report("derived", 3, 5);
-  // Statistics that include this transaction's rows: without them the planner takes the
-  // freshly loaded tables for empty and rebuild_customer_metrics() runs for minutes
-  // (nested loops over 1M chat rows at 100k customers) instead of seconds.
-  tx.exec0("ANALYZE customers, \"VC Usage\", customer_matching_keys, customer_events");
-  tx.exec_params(kSeedConversationEvents, company.id);
-  tx.exec_params(kRebuildMetrics, company.id);
-  tx.exec0(kEnableMetricsTrigger);
-  tx.exec0(kEnableCustomerTriggers);
-  tx.exec0(kForceRls);
+  copy_chat_rows(tx, "seed_chats", true, gen, o, company, progress);
+  tx.exec0(kInsertSeedChats);
+  progress.report("derived", 2, 2);
   tx.commit();
-  progress.report("derived", 5, 5);
 }
 
 void seed_company_legacy(pqxx::connection& conn, const SeedOptions& o, std::uint64_t company_index,
@@ -364,32 +326,8 @@ void seed_company_legacy(pqxx::connection& conn, const SeedOptions& o, std::uint
     }
   });
   company.customers = o.customers;
-  const std::uint64_t total_chats = o.customers * o.chats_per_customer;
-  copy_rows(tx, "\"VC Usage\"",
-            {"session_id", "tech_id", "customer_name", "customer_email", "customer_phone", "user_message",
-             "ai_response", "created_at"},
-            [&](auto&& write) {
-              std::string line;
-              for (std::uint64_t i = 0; i < o.customers; ++i) {
-                const SeedCustomer c = gen.customer(i);
-                gen.chats(i, c, [&](const std::string& session, const std::string& msg, const std::string& reply,
-                                    std::time_t at) {
-                  line.clear();
-                  append_field(line, session);
-                  append_field(line, company.tech_id);
-                  append_nullable(line, c.person.name);
-                  append_nullable(line, c.person.email);
-                  append_nullable(line, c.person.phone);
-                  append_field(line, msg);
-                  append_field(line, reply);
-                  append_field(line, iso_utc(at));
-                  write(line);
-                  if (++company.chat_rows % kProgressEvery == 0) progress.report("chats", company.chat_rows, total_chats);
-                });
-              }
-            });
+  copy_chat_rows(tx, "\"VC Usage\"", false, gen, o, company, progress);
   tx.commit();
-  progress.report("chats", company.chat_rows, total_chats);
 }
 
 }  // namespace

@@ -1,27 +1,30 @@
-// `tradesphere-dev seed`: deterministic, realistic test data loaded with COPY.
+// `tradesphere-dev seed`: deterministic, realistic test data loaded with COPY and
+// the product's set-based INSERT … SELECT.
 // Development data: not part of the product (tools/devdata, never linked into
 // `tradesphere`); like the tests, it talks to the database with libpqxx directly.
 //
-// New shape (default): per company, one transaction as the schema owner that
-//   1. disables the per-row USER triggers of customers and "VC Usage" (for chat rows
-//      that already carry customer_id only the metrics trigger would work), and lifts
-//      FORCE ROW LEVEL SECURITY of both (COPY refuses a table whose RLS applies to
-//      the caller) — ALTER TABLE takes an ACCESS EXCLUSIVE lock,
-//      so no other writer can slip past the triggers; all restored before COMMIT;
-//   2. COPYs the customers (ids generated from the seed), then writes set-based
-//      exactly what the triggers would have written: matching keys, 'created'
-//      events and audit rows;
-//   3. COPYs the chat rows already carrying customer_id (so the sync trigger does
-//      not fire), adds the 'conversation_linked' events and calls
-//      rebuild_customer_metrics(company).
+// New shape (default): per company, one transaction as the schema owner, inside
+// the company's tenant (app.company_id), that goes through the product's
+// set-based insert path with every trigger ON and row-level security forced:
+//   1. COPYs the customers (ids generated from the seed) into a temporary table and
+//      moves them with one INSERT INTO customers … SELECT: the statement-level
+//      triggers write the audit rows, matching keys, 'created' events, metrics and
+//      search rows and the duplicate queue entries (customers_after_insert,
+//      customers_duplicate_enqueue_new);
+//   2. COPYs the chat rows, already carrying customer_id (so the matching does not
+//      run), into a temporary table and moves them with one INSERT INTO "VC Usage"
+//      … SELECT: vc_usage_after_insert_statement (0034) applies their metrics and
+//      writes the 'conversation_linked' events.
+// Nothing the triggers write is restated here.
 // customer_metrics_drift(company) is empty afterwards (tested).
 // Legacy shape (--legacy): the tables of migration 0001 only — companies,
 // app_users, customers (id, company_id, name, email, phone, created_at) and
 // "VC Usage" rows without company_id/customer_id — for upgrade rehearsals.
 //
 // Same (seed, company index, counts, duplicate rate) -> the same rows, ids,
-// timestamps and texts; only company ids (gen_random_uuid) and "VC Usage".id
-// (a sequence) depend on the database.
+// timestamps and texts; only company ids (gen_random_uuid), "VC Usage".id (a
+// sequence) and what the triggers stamp with now() (customers.updated_at, the
+// events' created_at) depend on the database.
 #pragma once
 
 #include <cstdint>
