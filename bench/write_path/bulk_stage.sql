@@ -1,13 +1,17 @@
 -- One bulk stage update of 1000 active customers: the repository's kBulkStage statement
 -- (src/db/customer_repository.cpp), prepared and executed as the application role with the
 -- tenant set, in a transaction that is rolled back. Prints its time and the HOT updates.
--- psql APP_URL -v company_id=UUID -v tag=T -v stage=STAGE -v new=true|false -v explain= -f bulk_stage.sql
+-- psql SUPERUSER_URL -v company_id=UUID -v tag=T -v stage=STAGE -v new=true|false -v setup=FILE -v explain= -f bulk_stage.sql
+-- (setup: SQL run first in the same transaction as the superuser, e.g. a migration; then the
+-- transaction continues as tradesphere_app)
 -- new=false: the statement before issue 15's sixth session (not-found ids by a join that
 -- planned as a 1000 x 1000 nested loop); new=true: the current one.
 \set ON_ERROR_STOP on
 BEGIN;
 SELECT set_config('app.company_id', :'company_id', true), set_config('app.user_id', 'bench', true),
        set_config('app.role', 'admin', true) \gset
+\ir :setup
+SET LOCAL ROLE tradesphere_app;
 SELECT jsonb_agg(id)::text AS ids FROM (SELECT id FROM customers
  WHERE company_id = :'company_id'::uuid AND status = 'active' AND lifecycle_stage <> :'stage'
  ORDER BY md5(id::text || :'tag') LIMIT 1000) s \gset
@@ -15,7 +19,7 @@ SELECT jsonb_agg(id)::text AS ids FROM (SELECT id FROM customers
 PREPARE bulk_stage(text, text, text) AS
 WITH ids AS (
   SELECT DISTINCT x.raw FROM jsonb_array_elements_text($2::jsonb) AS x (raw)
-), valid AS (
+), valid AS MATERIALIZED (
   SELECT ids.raw, lower(ids.raw)::uuid AS id FROM ids
    WHERE ids.raw ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 ), target AS (
