@@ -3,6 +3,11 @@
 //
 // All operations run as the schema owner (DATABASE_ADMIN_URL), whose
 // `owner_maintenance` policies let it see every company's rows.
+//
+// Implemented in legacy_adopt.cpp (adopt and its snapshot), legacy_backfill.cpp
+// (backfill: one batch loop for one worker or N; sync pause/resume),
+// legacy_verify.cpp and legacy_rollback.cpp (export before a rollback, forget the
+// backfill's progress); the legacy tables' hashing is in legacy_upgrade_internal.hpp.
 #pragma once
 
 #include <cstdint>

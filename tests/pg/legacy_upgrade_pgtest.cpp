@@ -169,8 +169,13 @@ TEST_F(LegacyUpgradeTest, AdoptUpBackfillKilledAndResumedVerifyThenRollBack) {
   EXPECT_TRUE(tradesphere::db::legacy_shape_differences(owner_url()).empty());
 
   // upgrading again links every row again: the rollback forgot the backfill checkpoint
-  EXPECT_EQ(scalar("SELECT count(*) FROM backfill_checkpoint"), 0);
+  // (migration 0036's down drops the checkpoint tables; adopt's snapshot stays)
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_class WHERE relname IN ('backfill_checkpoint', "
+                   "'backfill_company_checkpoint')"),
+            0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pg_class WHERE relname IN ('legacy_snapshot', 'legacy_snapshot_rows')"), 2);
   MigrationRunner(owner_url()).up();
+  EXPECT_EQ(scalar("SELECT count(*) FROM backfill_checkpoint"), 0);
   tradesphere::db::backfill_chat_links(owner_url(), {});
   auto again = tradesphere::db::verify_upgrade(owner_url());
   EXPECT_TRUE(again.ok) << again.to_text();

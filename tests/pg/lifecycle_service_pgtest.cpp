@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -90,6 +92,10 @@ TEST_F(CustomerLifecycleServiceTest, BulkUpdateIsOneStatementAndReportsIdsNotFou
   request.push_back(foreign.id);
   request.push_back("not-a-uuid");
   request.push_back("00000000-0000-0000-0000-000000000000");
+  std::string upper = ids[1];
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  request.push_back(upper);  // the same customer in upper case: found, counted once
+  request.push_back(" " + ids[2]);  // padded: not a uuid
 
   auto before = db->statements_executed();
   auto result = lifecycle.bulk_update_lifecycle_stage(agent_a, request, LifecycleStage::kLead);
@@ -98,7 +104,8 @@ TEST_F(CustomerLifecycleServiceTest, BulkUpdateIsOneStatementAndReportsIdsNotFou
   EXPECT_EQ(result.unchanged, 1);
   std::set<std::string> not_found(result.not_found.begin(), result.not_found.end());
   EXPECT_EQ(not_found, (std::set<std::string>{deleted.id, foreign.id, "not-a-uuid",
-                                              "00000000-0000-0000-0000-000000000000"}));
+                                              "00000000-0000-0000-0000-000000000000", " " + ids[2]}));
+  EXPECT_EQ(result.not_found.size(), not_found.size()) << "each not-found id once";
   for (const auto& id : ids) {
     EXPECT_EQ(repo.get_customer_by_id(agent_a, id).stage, LifecycleStage::kLead);
     EXPECT_EQ(events(id, "stage_changed"), 1);

@@ -183,3 +183,38 @@ TEST_F(CustomerWritesTest, SearchFastPathRanksExactlyLikeScoringEveryCandidate) 
 }
 
 }  // namespace
+
+// Migration 0037: no index covers updated_at any more, so an update that changes no
+// indexed column is a heap-only-tuple update (no index entry written), stamps and
+// triggers included; a stage change still updates customers_active_stage_idx (kept for
+// the Overview's stage counts) and is not HOT.
+TEST_F(CustomerWritesTest, AnUpdateOfUnindexedColumnsIsHotAndAStageChangeIsNot) {
+  app("INSERT INTO customers (company_id, name, email, phone) VALUES ('" + kCompanyA +
+      "', 'Hot Person', 'hot@example.com', '(555) 123-0000')");
+  EXPECT_EQ(owner_count("SELECT count(*) FROM pg_indexes WHERE tablename = 'customers' AND indexdef LIKE '%updated_at%'"),
+            0);
+  EXPECT_EQ(owner_count("SELECT count(*) FROM pg_class WHERE relname = 'customers' "
+                        "AND 'fillfactor=90' = ANY (reloptions)"),
+            1);
+  pqxx::connection c(app_url());
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'u-1', true)", kCompanyA);
+  const auto hot = [&] {
+    return w.exec("SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'customers'")[0][0].as<long>();
+  };
+  const auto updated = [&] {
+    return w.exec("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'customers'")[0][0].as<long>();
+  };
+  w.exec("UPDATE customers SET notes = 'called back', email = 'hot2@example.com', attributes = '{\"k\": 1}' "
+         "WHERE name = 'Hot Person'");
+  EXPECT_EQ(updated(), 1);
+  EXPECT_EQ(hot(), 1) << "notes, email, attributes and the stamp's updated_at/version: no index entry";
+  w.exec("UPDATE customers SET lifecycle_stage = 'lead' WHERE name = 'Hot Person'");
+  EXPECT_EQ(updated(), 2);
+  EXPECT_EQ(hot(), 1) << "the stage is indexed (customers_active_stage_idx)";
+  EXPECT_EQ(w.exec("SELECT count(*) FROM customers WHERE email = 'hot2@example.com' AND lifecycle_stage = 'lead' "
+                   "AND updated_at > created_at AND version >= 3")[0][0]
+                .as<long>(),
+            1);
+  w.commit();
+}

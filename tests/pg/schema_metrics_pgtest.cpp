@@ -243,3 +243,33 @@ TEST_F(MetricsTest, DriftIsDetectedAndRebuildRepairsIt) {
 }
 
 }  // namespace
+
+// Migration 0039: the one-expression helpers of the metrics are inlined into the
+// statements that call them (no per-statement parse and plan, no executor per row), and
+// still give the same values.
+TEST_F(MetricsTest, ConversationKeyAndMetricsIsLaterAreInlinedAndKeepTheirValues) {
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  std::string plan;
+  for (const auto& r : tx.exec(
+           "EXPLAIN (VERBOSE, COSTS OFF) SELECT conversation_key(s, i), metrics_is_later(t, i, t2, i2) "
+           "FROM (VALUES ('a'::text, 1::bigint, now(), NULL::timestamptz, 2::bigint)) v (s, i, t, t2, i2)")) {
+    plan += r[0].as<std::string>() + "\n";
+  }
+  EXPECT_EQ(plan.find("conversation_key("), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("metrics_is_later("), std::string::npos) << plan;
+  const auto row = tx.exec1(
+      "SELECT conversation_key(NULL, 5), conversation_key('', 7), conversation_key('s-1', 7), "
+      "metrics_is_later(NULL, 3, NULL, 2), metrics_is_later(NULL, 3, now(), 2), "
+      "metrics_is_later(now(), 1, NULL, 2), metrics_is_later('2026-01-01', 1, '2026-01-01', 2), "
+      "metrics_is_later('2026-01-02', 1, '2026-01-01', 2), metrics_is_later(NULL, 1, NULL, NULL)");
+  EXPECT_EQ(row[0].as<std::string>(), "row:5");
+  EXPECT_EQ(row[1].as<std::string>(), "row:7");
+  EXPECT_EQ(row[2].as<std::string>(), "s-1");
+  EXPECT_TRUE(row[3].as<bool>());
+  EXPECT_FALSE(row[4].as<bool>());
+  EXPECT_TRUE(row[5].as<bool>());
+  EXPECT_FALSE(row[6].as<bool>());
+  EXPECT_TRUE(row[7].as<bool>());
+  EXPECT_TRUE(row[8].as<bool>());
+}

@@ -1,0 +1,24 @@
+-- Updates of customers can be HOT (issue 15: "bulk stage update without per-row overhead
+-- (HOT updates where possible: check which indexes stop them)").
+--
+-- A heap-only-tuple update writes no index entry, but PostgreSQL 15 makes one only when
+-- no indexed column changes and the row's page has room for the new version. Every
+-- UPDATE of a customer sets updated_at (customers_stamp), and updated_at was indexed:
+-- customers_list_updated_idx (company_id, status, updated_at, id), created by 0002 for
+-- a list sorted by updated_at that the API never offered (sorts: name, created_at,
+-- last_contact, conversation_count; no statement orders or filters customers by
+-- updated_at; idx_scan 0). So no update of a customer was ever HOT: each wrote an entry
+-- in all 8 indexes. Dropped.
+--
+-- fillfactor 90 leaves room on pages written from now on (inserts, and rewrites such as
+-- VACUUM FULL or CLUSTER): the new version of an updated row then fits on its page.
+-- Existing pages are not rewritten here (that would lock the table for as long as it
+-- takes); they gain room as vacuum removes the dead versions of earlier updates.
+--
+-- Kept, and still stopping HOT for a stage change: customers_active_stage_idx (0031),
+-- the Overview's and /metrics' stage counts as an index-only count (65 ms instead of
+-- 120 ms at 100k, 212 instead of 369 ms at 1M). A stage change updates it; every other
+-- update (name excepted: customers_list_name_idx; tags: customers_tags_idx) is now
+-- HOT where the page has room. docs/performance.md, "Sixth session of 2026-12-07".
+DROP INDEX customers_list_updated_idx;
+ALTER TABLE customers SET (fillfactor = 90);
