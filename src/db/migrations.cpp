@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <regex>
+#include <thread>
+#include <chrono>
 
 #include <pqxx/pqxx>
 
@@ -11,6 +13,29 @@
 #include "domain/timestamp.hpp"
 
 namespace tradesphere::db {
+
+// One migration step is one transaction, so a step that lost a deadlock (40P01) or a
+// serialization conflict (40001) to another session — DDL takes AccessExclusiveLocks
+// table by table, and a rollback may run while other sessions still use the tables —
+// has changed nothing and runs again (a few times, with a short pause). Any other error,
+// and a commit whose outcome is unknown, ends the run as before.
+void run_migration_step(const MigrationLog& log, const std::string& file, const std::function<void()>& step) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      step();
+      return;
+    } catch (const pqxx::deadlock_detected&) {
+      if (attempt >= kAttempts) throw;
+      log.info(file + ": deadlock with another session, running the step again (" + std::to_string(attempt) + ")");
+    } catch (const pqxx::serialization_failure&) {
+      if (attempt >= kAttempts) throw;
+      log.info(file + ": serialization conflict, running the step again (" + std::to_string(attempt) + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+  }
+}
+
 namespace {
 
 // One advisory-lock key for every migration runner of a database.
@@ -158,16 +183,18 @@ int MigrationRunner::up(std::optional<int> to) {
     if (m.version > target) break;
     if (applied.count(m.version)) continue;
     try {
-      pqxx::work tx(conn);
-      if (m.version == kLegacyBaselineVersion + 1) {
-        // An adopted legacy database: its recorded normalization plan first (same transaction).
-        if (int steps = apply_legacy_normalization(tx); steps > 0) {
-          log_.info("normalized the adopted legacy shape: " + std::to_string(steps) + " step(s)");
+      run_migration_step(log_, m.up_file, [&] {
+        pqxx::work tx(conn);
+        if (m.version == kLegacyBaselineVersion + 1) {
+          // An adopted legacy database: its recorded normalization plan first (same transaction).
+          if (int steps = apply_legacy_normalization(tx); steps > 0) {
+            log_.info("normalized the adopted legacy shape: " + std::to_string(steps) + " step(s)");
+          }
         }
-      }
-      tx.exec(m.up_sql);
-      tx.exec_params(kInsertApplied, m.version, m.name, m.checksum);
-      tx.commit();
+        tx.exec(m.up_sql);
+        tx.exec_params(kInsertApplied, m.version, m.name, m.checksum);
+        tx.commit();
+      });
     } catch (const pqxx::sql_error& e) {
       throw MigrationError("migrations/" + m.up_file + " failed: " + e.what());
     }
@@ -190,16 +217,18 @@ int MigrationRunner::down(std::optional<int> to) {
     if (m.version <= target) break;
     if (!applied.count(m.version)) continue;
     try {
-      pqxx::work tx(conn);
-      tx.exec(m.down_sql);
-      if (m.version == kLegacyBaselineVersion + 1) {
-        // Back to the legacy shape the database had before `migrate adopt`.
-        if (int steps = undo_legacy_normalization(tx); steps > 0) {
-          log_.info("undid the legacy normalization: " + std::to_string(steps) + " step(s)");
+      run_migration_step(log_, m.down_file, [&] {
+        pqxx::work tx(conn);
+        tx.exec(m.down_sql);
+        if (m.version == kLegacyBaselineVersion + 1) {
+          // Back to the legacy shape the database had before `migrate adopt`.
+          if (int steps = undo_legacy_normalization(tx); steps > 0) {
+            log_.info("undid the legacy normalization: " + std::to_string(steps) + " step(s)");
+          }
         }
-      }
-      tx.exec_params(kDeleteApplied, m.version);
-      tx.commit();
+        tx.exec_params(kDeleteApplied, m.version);
+        tx.commit();
+      });
     } catch (const pqxx::sql_error& e) {
       throw MigrationError("migrations/" + m.down_file + " failed: " + e.what());
     }

@@ -45,6 +45,11 @@ struct MigrationLog {
   std::function<void(const std::string&)> info = [](const std::string&) {};
 };
 
+// Runs step (one migration's whole transaction) again when it lost a deadlock (40P01)
+// or a serialization conflict (40001) to another session: 5 attempts, 100/200/...ms
+// apart; the last failure, and every other error, propagates.
+void run_migration_step(const MigrationLog& log, const std::string& file, const std::function<void()>& step);
+
 // The legacy shape that `migrate adopt` recognises: version 1.
 inline constexpr int kLegacyBaselineVersion = 1;
 

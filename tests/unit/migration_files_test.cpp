@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include <pqxx/except>
+
 #include "db/migrations.hpp"
 
 using tradesphere::db::EmbeddedFile;
@@ -62,4 +67,38 @@ TEST(MigrationFiles, BuiltinSetStartsWithTheLegacyBaselineAndHasEveryDown) {
   for (const auto& m : migrations) {
     EXPECT_FALSE(m.down_sql.empty()) << m.up_file;
   }
+}
+
+// A migration step that lost a deadlock or a serialization conflict to another
+// session changed nothing (its transaction rolled back): it runs again, a few
+// times; any other error, and the last transient one, ends the run.
+TEST(MigrationStep, RunsAgainAfterADeadlockOrSerializationConflictOnly) {
+  std::vector<std::string> lines;
+  tradesphere::db::MigrationLog log;
+  log.info = [&lines](const std::string& line) { lines.push_back(line); };
+  int calls = 0;
+  tradesphere::db::run_migration_step(log, "0009_x.down.sql", [&] {
+    ++calls;
+    if (calls == 1) throw pqxx::deadlock_detected("ERROR:  deadlock detected");
+    if (calls == 2) throw pqxx::serialization_failure("ERROR:  could not serialize access");
+  });
+  EXPECT_EQ(calls, 3);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("0009_x.down.sql: deadlock"), std::string::npos) << lines[0];
+
+  calls = 0;
+  EXPECT_THROW(tradesphere::db::run_migration_step(log, "f", [&] {
+                 ++calls;
+                 throw pqxx::syntax_error("ERROR:  syntax error");
+               }),
+               pqxx::syntax_error);
+  EXPECT_EQ(calls, 1) << "not transient: never repeated";
+
+  calls = 0;
+  EXPECT_THROW(tradesphere::db::run_migration_step(log, "f", [&] {
+                 ++calls;
+                 throw pqxx::deadlock_detected("ERROR:  deadlock detected");
+               }),
+               pqxx::deadlock_detected);
+  EXPECT_EQ(calls, 5) << "a bounded number of attempts";
 }
