@@ -143,15 +143,13 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   };
   // Training: EM counts the comparison patterns of the candidate pairs, all of them
   // up to config.train.max_pairs, beyond that a sample (training_sample()).
-  // the pairs EM saw (ascending) and their vectors: the scoring below reuses them
-  std::vector<std::size_t> sample;
-  std::vector<ComparisonVector> vectors;
+  std::vector<ComparisonVector> vectors;  // of every candidate pair when all were compared
   if (config.model) {
     scan.model = config.model;
   } else {
-    sample = training_sample(candidates.pairs, near, config.train.max_pairs);
-    auto& compared = vectors;
-    compared.resize(sample.size());
+    const auto sample = training_sample(candidates.pairs, near, config.train.max_pairs);
+    const bool all = sample.size() == candidates.pairs.size();
+    std::vector<ComparisonVector> compared(sample.size());
     parallel_ranges(sample.size(), [&](std::size_t, std::size_t from, std::size_t to) {
       for (std::size_t k = from; k < to; ++k) {
         const auto [x, y] = oriented(sample[k]);
@@ -164,6 +162,7 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
     for (const auto& v : compared) patterns.push_back(v.pattern());
     scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train, candidates.pairs.size()));
     if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
+    if (all) vectors = std::move(compared);  // (sample() keeps the pairs' order)
   }
   // each record's term-frequency adjustments once, not a hash lookup per pair
   std::vector<TermAdjustments> adjustments(records.size());
@@ -180,13 +179,11 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   const ProbabilityAtLeast kept(config.threshold);
   parallel_ranges(candidates.pairs.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
     auto& out = found[k];
-    auto seen = std::lower_bound(sample.begin(), sample.end(), from);  // the next pair EM saw
     for (std::size_t i = from; i < to; ++i) {
       const auto [x, y] = oriented(i);
       ComparisonVector v;
-      if (seen != sample.end() && *seen == i) {
-        v = vectors[static_cast<std::size_t>(seen - sample.begin())];
-        ++seen;
+      if (!vectors.empty()) {
+        v = vectors[i];
       } else if (!compare_if_reachable(*scan.model, weights, *near[x], *near[y], adjustments[x], bounds[x],
                                        kept.lowest_weight(), v)) {
         continue;  // its email, phone and address leave it below the threshold whatever its names
