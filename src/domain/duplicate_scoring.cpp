@@ -95,33 +95,6 @@ LaidOutFields lay_out_for_locality(const std::vector<const MatchFields*>& fields
   for (std::size_t p = 0; p < order.size(); ++p) out.near[order[p].second] = &out.copies[p];
   return out;
 }
-// The candidate pairs EM counts: every one when there are at most max_pairs, else
-// those whose two records' contents hash below max_pairs / pairs of the range (a
-// sample that is the same whichever order the records came in). Ascending.
-std::vector<std::size_t> training_sample(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
-                                         const std::vector<const MatchFields*>& near, std::size_t max_pairs) {
-  std::vector<std::size_t> out;
-  if (pairs.size() <= max_pairs) {
-    out.resize(pairs.size());
-    std::iota(out.begin(), out.end(), std::size_t{0});
-    return out;
-  }
-  const double share = static_cast<double>(max_pairs) / static_cast<double>(pairs.size());
-  const auto below = static_cast<std::uint64_t>(share * 18446744073709551615.0);
-  std::vector<std::vector<std::size_t>> parts(parallel_workers(pairs.size()));
-  parallel_ranges(pairs.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      const auto [lo, hi] = std::minmax(near[pairs[i].first]->content, near[pairs[i].second]->content);
-      // splitmix64 of the two contents: well spread whatever the contents' own hash
-      std::uint64_t h = lo * 0x9E3779B97F4A7C15ull ^ (hi + 0x632BE59BD9B4E019ull + (lo << 6) + (lo >> 2));
-      h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull, h ^= h >> 27, h *= 0x94D049BB133111EBull, h ^= h >> 31;
-      if (h < below) parts[k].push_back(i);
-    }
-  });
-  for (auto& part : parts) out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
-
 }  // namespace
 
 DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const ScoringConfig& config,
@@ -137,71 +110,46 @@ DuplicateScan scan_duplicates(const std::vector<PreparedRecord>& records, const 
   // small companies fit the cache as they are
   const auto laid_out = records.size() >= config.lay_out_from ? lay_out_for_locality(fields) : LaidOutFields{};
   const auto& near = laid_out.near.empty() ? fields : laid_out.near;
-  auto oriented = [&](std::size_t i) {  // as compared: from the side compared_first() chose
-    const auto [a, b] = candidates.pairs[i];
-    return compared_first(*near[a], *near[b]) ? std::pair{a, b} : std::pair{b, a};
-  };
-  // Training: EM counts the comparison patterns of the candidate pairs, all of them
-  // up to config.train.max_pairs, beyond that a sample (training_sample()).
-  std::vector<ComparisonVector> vectors;  // of every candidate pair when all were compared
+  std::vector<ComparisonVector> vectors(candidates.pairs.size());
+  parallel_ranges(vectors.size(), [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      const auto& x = *near[candidates.pairs[i].first];
+      const auto& y = *near[candidates.pairs[i].second];
+      vectors[i] = compared_first(x, y) ? compare(x, y) : compare(y, x);
+    }
+  });
+  if (progress) progress("compare", vectors.size(), vectors.size());
   if (config.model) {
     scan.model = config.model;
   } else {
-    const auto sample = training_sample(candidates.pairs, near, config.train.max_pairs);
-    const bool all = sample.size() == candidates.pairs.size();
-    std::vector<ComparisonVector> compared(sample.size());
-    parallel_ranges(sample.size(), [&](std::size_t, std::size_t from, std::size_t to) {
-      for (std::size_t k = from; k < to; ++k) {
-        const auto [x, y] = oriented(sample[k]);
-        compared[k] = compare(*near[x], *near[y]);
-      }
-    });
-    if (progress) progress("compare", compared.size(), candidates.pairs.size());
     std::vector<std::uint32_t> patterns;
-    patterns.reserve(compared.size());
-    for (const auto& v : compared) patterns.push_back(v.pattern());
-    scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train, candidates.pairs.size()));
+    patterns.reserve(vectors.size());
+    for (const auto& v : vectors) patterns.push_back(v.pattern());
+    scan.model = std::make_shared<MatchModel>(train_model(fields, patterns, config.train));
     if (progress) progress("train", scan.model->em_iterations, config.train.max_iterations);
-    if (all) vectors = std::move(compared);  // (sample() keeps the pairs' order)
   }
   // each record's term-frequency adjustments once, not a hash lookup per pair
   std::vector<TermAdjustments> adjustments(records.size());
-  const auto weights = level_weights(*scan.model);
-  std::vector<WeightBounds> bounds(records.size());
   parallel_ranges(records.size(), [&](std::size_t, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      adjustments[i] = term_adjustments(*scan.model, *near[i]);
-      bounds[i] = weight_bounds(weights, *near[i], adjustments[i]);
-    }
+    for (std::size_t i = from; i < to; ++i) adjustments[i] = term_adjustments(*scan.model, *near[i]);
   });
-  std::vector<std::vector<ScoredPair>> found(parallel_workers(candidates.pairs.size()));
-  std::vector<std::size_t> reachable(found.size(), 0);
+  std::vector<std::vector<ScoredPair>> found(parallel_workers(vectors.size()));
+  const auto weights = level_weights(*scan.model);
   const ProbabilityAtLeast kept(config.threshold);
-  parallel_ranges(candidates.pairs.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
+  parallel_ranges(vectors.size(), [&](std::size_t k, std::size_t from, std::size_t to) {
     auto& out = found[k];
     for (std::size_t i = from; i < to; ++i) {
-      const auto [x, y] = oriented(i);
-      ComparisonVector v;
-      if (!vectors.empty()) {
-        v = vectors[i];
-      } else if (!compare_if_reachable(*scan.model, weights, *near[x], *near[y], adjustments[x], bounds[x],
-                                       kept.lowest_weight(), v)) {
-        continue;  // its email, phone and address leave it below the threshold whatever its names
-      }
-      ++reachable[k];
+      const auto [a, b] = candidates.pairs[i];
+      // as compared: from the side compared_first() chose
+      const auto [x, y] = compared_first(*near[a], *near[b]) ? std::pair{a, b} : std::pair{b, a};
       // the weight alone first: the evidence is built only for pairs that are kept
-      if (!kept(match_weight(*scan.model, weights, *near[x], *near[y], v, adjustments[x]))) continue;
-      auto s = score(*scan.model, *near[x], *near[y], v);
-      out.push_back({candidates.pairs[i].first, candidates.pairs[i].second, to_pair_score(std::move(s))});
+      if (!kept(match_weight(*scan.model, weights, *near[x], *near[y], vectors[i], adjustments[x]))) continue;
+      auto s = score(*scan.model, *near[x], *near[y], vectors[i]);
+      out.push_back({a, b, to_pair_score(std::move(s))});
     }
   });
-  if (config.model && progress) {
-    std::size_t compared = 0;
-    for (auto r : reachable) compared += r;
-    progress("compare", compared, candidates.pairs.size());
-  }
   for (auto& part : found) scan.pairs.insert(scan.pairs.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-  if (progress) progress("score", scan.pairs.size(), candidates.pairs.size());
+  if (progress) progress("score", scan.pairs.size(), vectors.size());
   return scan;
 }
 

@@ -412,7 +412,7 @@ EmResult expectation_maximisation(const std::unordered_map<std::uint32_t, std::s
 }
 
 MatchModel train_model(const std::vector<const MatchFields*>& records, const std::vector<std::uint32_t>& patterns,
-                       const TrainOptions& options, std::size_t candidate_pairs) {
+                       const TrainOptions& options) {
   MatchModel model = default_model();
   model.tf = count_terms(records);
   model.trained_records = records.size();
@@ -487,8 +487,7 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
   model.m = em.m;
   // u among all pairs (random sampling), prior = matches expected among all pairs
   model.u = u_random;
-  const double drawn_from = static_cast<double>(std::max(candidate_pairs, patterns.size()));
-  const double expected_matches = std::max(em.lambda * drawn_from, 1.0);
+  const double expected_matches = std::max(em.lambda * static_cast<double>(patterns.size()), 1.0);
   model.prior_log2_odds = std::log2(expected_matches / std::max(all_pairs - expected_matches, 1.0));
   model.source = "em";
   model.em_iterations = em.iterations;
@@ -568,49 +567,6 @@ double match_weight(const MatchModel& model, const LevelWeights& weights, const 
          (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
   }
   return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
-}
-
-double weight_bound(const LevelWeights& weights, const MatchFields& a, const TermAdjustments& adj_a,
-                    std::initializer_list<int> comparisons) {
-  double bound = 0;
-  for (int c : comparisons) {
-    double best = 0;  // the null level
-    for (int l = 1; l <= level_count(c); ++l) {
-      const int slot = tf_slot(c, l, a);
-      best = std::max(best, weights[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] +
-                                (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]));
-    }
-    bound += best;
-  }
-  return bound;
-}
-
-WeightBounds weight_bounds(const LevelWeights& weights, const MatchFields& a, const TermAdjustments& adj_a) {
-  return {weight_bound(weights, a, adj_a, {kGiven, kSurname}), weight_bound(weights, a, adj_a, {kAddress})};
-}
-
-bool compare_if_reachable(const MatchModel& model, const LevelWeights& weights, const MatchFields& a,
-                          const MatchFields& b, const TermAdjustments& adj_a, const WeightBounds& bounds,
-                          double min_weight, ComparisonVector& v) {
-  auto add = [&](int c) {
-    const int l = v.level[static_cast<std::size_t>(c)];
-    if (!l) return 0.0;
-    const int slot = tf_slot(c, l, a);
-    return weights[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] +
-           (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
-  };
-  // (a margin far wider than the rounding of a sum in another order; the household
-  // guard only ever lowers a weight, so it cannot lift a pair over a bound)
-  const double floor = min_weight - 1e-6;
-  v.level[kEmail] = email_level(a, b);
-  v.level[kPhone] = phone_level(a, b);
-  double w = model.prior_log2_odds + add(kEmail) + add(kPhone);
-  if (w + bounds.address + bounds.names < floor) return false;
-  v.level[kAddress] = address_level(a, b);
-  w += add(kAddress);
-  if (w + bounds.names < floor) return false;
-  compare_names(a, b, v);
-  return true;
 }
 
 ProbabilityAtLeast::ProbabilityAtLeast(double threshold) : threshold_(threshold) {

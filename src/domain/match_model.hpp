@@ -12,7 +12,6 @@
 #pragma once
 
 #include <array>
-#include <initializer_list>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -137,20 +136,13 @@ struct TrainOptions {
   // households (same surname, address and landline, different given names) for
   // the match class: conditional independence does not hold inside a family.
   double given_differs_m = 0.06;
-  // Candidate pairs EM sees: beyond this many, a sample of about this size chosen
-  // by the records' contents (so the same in any record order). A 1M-customer
-  // company has ~40M candidate pairs; comparing them all only to count patterns
-  // was a third of its rebuild.
-  std::size_t max_pairs = 5'000'000;
 };
 // EM on the candidate pairs' comparison vectors (Fellegi-Sunter latent classes,
 // conditional independence); random pairs of `records` estimate the u of levels
 // that blocking makes rare among non-matches. `patterns` are the candidate
 // pairs' ComparisonVector::pattern() values.
-// candidate_pairs: how many pairs `patterns` were drawn from (0: all of them, the
-// default); the expected number of matches scales with it.
 MatchModel train_model(const std::vector<const MatchFields*>& records, const std::vector<std::uint32_t>& patterns,
-                       const TrainOptions& options = {}, std::size_t candidate_pairs = 0);
+                       const TrainOptions& options = {});
 // The same EM on explicit patterns with known starting values (unit tests).
 struct EmResult {
   std::array<std::array<double, kMaxLevels>, kComparisonCount> m{}, u{};
@@ -194,24 +186,6 @@ using LevelWeights = std::array<std::array<double, kMaxLevels>, kComparisonCount
 LevelWeights level_weights(const MatchModel& model);
 double match_weight(const MatchModel& model, const LevelWeights& weights, const MatchFields& a, const MatchFields& b,
                     const ComparisonVector& v, const TermAdjustments& adj_a);
-// The largest weight the comparisons in `comparisons` can add to a pair whose
-// first-compared record is `a` (with its adjustments): the best level of each (or
-// nothing, the null level).
-double weight_bound(const LevelWeights& weights, const MatchFields& a, const TermAdjustments& adj_a,
-                    std::initializer_list<int> comparisons);
-struct WeightBounds {
-  double names = 0;    // given name + surname
-  double address = 0;
-};
-WeightBounds weight_bounds(const LevelWeights& weights, const MatchFields& a, const TermAdjustments& adj_a);
-// compare(a, b) into v when the pair can reach min_weight: email and phone first,
-// then the address, then the names (Jaro-Winkler, edit distances: the costly
-// part), each only when what is known plus the bounds of the rest leaves the pair
-// a chance. false: v is incomplete and match_weight() of the whole vector is
-// below min_weight.
-bool compare_if_reachable(const MatchModel& model, const LevelWeights& weights, const MatchFields& a,
-                          const MatchFields& b, const TermAdjustments& adj_a, const WeightBounds& bounds,
-                          double min_weight, ComparisonVector& v);
 inline double match_probability(double weight) { return 1.0 / (1.0 + std::exp2(-weight)); }
 // match_probability(weight) >= threshold, without an exp2 for the weights clearly
 // on either side of the threshold's weight (the probability rises with the weight)
@@ -223,8 +197,6 @@ class ProbabilityAtLeast {
     if (weight > above_) return true;
     return match_probability(weight) >= threshold_;
   }
-  // every weight below this one is refused
-  double lowest_weight() const { return below_; }
 
  private:
   double threshold_, below_, above_;
