@@ -24,6 +24,7 @@ enum Rule : int {
   kGivenLocalityRule,
   kSurnameStreetRule,
   kPostcodeStreetRule,
+  kMailboxPrefixRule,
 };
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
@@ -47,6 +48,7 @@ const std::vector<BlockingRule>& blocking_rules() {
       {"email"},           {"email mailbox name"}, {"phone"},           {"given+surname sound"}, {"initial+surname sound"},
       {"surname+postcode"}, {"given+postcode"},    {"number+street"},   {"postcode+number"},
       {"surname+locality"}, {"given+locality"},    {"surname+street"},  {"postcode+street"},
+      {"mailbox prefix"},
   };
   return k;
 }
@@ -58,6 +60,16 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
     add(kEmailRule, r.email_text);
     auto at = r.email_text.find('@');
     if (at != std::string::npos && at >= 4) add(kEmailLocalRule, r.email_text.substr(0, at));
+  }
+  if (!r.email_local.empty() && !r.mailbox_is_name) {
+    // the mailbox's first six letters: a mistyped mailbox ("longdebrm@ixon.coa" for
+    // "longdebra@dixon.com") shares no email key and often no name key either (a
+    // mailbox that spells the name, "thomas.roberts", is reached by the name rules,
+    // and its prefix, "thomas", would pair every Thomas)
+    std::string letters;
+    for (char c : r.email_local)
+      if (c >= 'a' && c <= 'z' && letters.size() < 6) letters += c;
+    if (letters.size() == 6) add(kMailboxPrefixRule, letters);
   }
   if (!r.phone_key.empty()) add(kPhoneRule, r.phone_key);
   // a lone name token may be either part: try it as both

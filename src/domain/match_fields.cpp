@@ -251,6 +251,21 @@ bool mailbox_is_name(const std::string& local, const MatchFields& f) {
   return false;
 }
 
+// "anthony.lopez", "lopez_anthony", "anthonylopez2" for "A. Lopez": the letters
+// are the surname and a longer name that starts with the initial, either order.
+// Only exact surnames, and at least three letters of given name ("al.lopez" says
+// nothing an initial does not), so a mailbox that only resembles the name gives nothing.
+std::string mailbox_given_name(const std::string& local, const MatchFields& f) {
+  if (f.single_name || f.given_raw.size() != 1 || f.surname.size() < 2) return "";
+  const std::string letters = letters_of(local);
+  const std::string& s = f.surname;
+  if (letters.size() < s.size() + 3) return "";
+  std::string given;
+  if (letters.compare(0, s.size(), s) == 0) given = letters.substr(s.size());
+  else if (letters.compare(letters.size() - s.size(), s.size(), s) == 0) given = letters.substr(0, letters.size() - s.size());
+  return !given.empty() && given[0] == f.given_raw[0] ? given : "";
+}
+
 // The per-record values the comparisons derive (see MatchFields), from the final
 // (capped) fields.
 void derive_comparison_values(MatchFields& f) {
@@ -260,6 +275,7 @@ void derive_comparison_values(MatchFields& f) {
   for (char c : f.email_local)
     if (c >= '0' && c <= '9') f.email_local_digits += c;
   f.mailbox_is_name = mailbox_is_name(f.email_local, f);
+  f.mailbox_given = mailbox_given_name(f.email_local, f);
   if (!f.street.empty() || !f.house_number.empty()) f.address_term = f.house_number + " " + f.street;
   const auto sp = f.street.rfind(' ');
   if (sp != std::string::npos && street_types().count(f.street.substr(sp + 1))) {

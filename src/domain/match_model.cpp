@@ -47,6 +47,17 @@ bool one_adjacent_swap(const std::string& a, const std::string& b) {
   return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
          std::equal(a.begin() + static_cast<std::ptrdiff_t>(i) + 2, a.end(), b.begin() + static_cast<std::ptrdiff_t>(i) + 2);
 }
+// A letter left out of a short name ("ay" / "amy"): Jaro-Winkler's window is empty
+// below four letters, so it scores this "differs" too. Only a dropped letter: one
+// letter replaced is another short name ("tim" / "tom").
+bool one_letter_dropped(const std::string& a, const std::string& b) {
+  const std::string& shorter = a.size() < b.size() ? a : b;
+  const std::string& longer = a.size() < b.size() ? b : a;
+  if (shorter.size() < 2 || longer.size() > 3 || longer.size() != shorter.size() + 1) return false;
+  std::size_t i = 0;
+  while (i < shorter.size() && shorter[i] == longer[i]) ++i;
+  return std::equal(shorter.begin() + static_cast<std::ptrdiff_t>(i), shorter.end(), longer.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+}
 // given: 1 exact, 2 nickname, 3 JW >= 0.92 (or two neighbours swapped), 4 initial, 5 JW >= 0.80, 6 differs
 // raw_jw: jw(raw_a, raw_b) when the caller has it already (negative: compute it)
 std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, const std::string& raw_b,
@@ -56,7 +67,7 @@ std::uint8_t given_level(const std::string& raw_a, const std::string& canon_a, c
   if (raw_a == raw_b) return 1;
   if (canon_a == canon_b) return 2;
   double s = raw_jw >= 0 ? raw_jw : jw(raw_a, raw_b);
-  if (s >= 0.92 || one_adjacent_swap(raw_a, raw_b)) return 3;
+  if (s >= 0.92 || one_adjacent_swap(raw_a, raw_b) || one_letter_dropped(raw_a, raw_b)) return 3;
   if ((raw_a.size() == 1 || raw_b.size() == 1) && raw_a[0] == raw_b[0]) return 4;
   if (s >= 0.80) return 5;
   return 6;
@@ -126,6 +137,13 @@ void compare_names(const MatchFields& a, const MatchFields& b, ComparisonVector&
   // given_similarity is jw of the raw names unless the canonical names are equal
   v.level[kGiven] = given_level(a.given_raw, a.given, b.given_raw, b.given,
                                 !a.given_raw.empty() && !b.given_raw.empty() && a.given != b.given ? given : -1);
+  if (v.level[kGiven] == 4) {  // an initial: the mailbox may spell the name it stands for
+    const MatchFields& initial = a.given_raw.size() == 1 ? a : b;
+    const MatchFields& full = a.given_raw.size() == 1 ? b : a;
+    if (!initial.mailbox_given.empty() && full.given_raw.size() > 1 &&
+        given_level(initial.mailbox_given, canonical_first_name(initial.mailbox_given), full.given_raw, full.given) == 6)
+      v.level[kGiven] = 6;  // "A. Lopez" <anthony.lopez@...> is not Amy Lopez
+  }
   v.level[kSurname] = surname_level(surname);
 }
 
@@ -517,9 +535,18 @@ double tf_adjustment(const MatchModel& model, int c, int l, const MatchFields& a
 // on records that do not share an email are two people, however much else they
 // share: family members share a surname, an address and often a landline, and
 // those agreements are not independent evidence (one household explains them all).
+// One mailbox, however typed: the same email, or one within two edits (or the same
+// mailbox on another domain) when neither mailbox merely spells its owner's name.
+// Family members share a surname, so "jsmith" and "msmith" are one edit apart;
+// "cervantesjasmine" and "cervantesjasmie" are one person's mailbox mistyped.
+bool near_same_mailbox(const MatchFields& a, const MatchFields& b, const ComparisonVector& v) {
+  const int e = v.level[kEmail];
+  return e == 1 || ((e == 2 || e == 3) && !a.mailbox_is_name && !b.mailbox_is_name);
+}
+
 bool given_differs_guard_applies(const MatchModel& model, const MatchFields& a, const MatchFields& b,
                                  const ComparisonVector& v, double w) {
-  return v.level[kGiven] == 6 && v.level[kEmail] != 1 && !a.single_name && !b.single_name &&
+  return v.level[kGiven] == 6 && !near_same_mailbox(a, b, v) && !a.single_name && !b.single_name &&
          w > model.given_differs_guard;
 }
 

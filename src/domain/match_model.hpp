@@ -46,6 +46,10 @@ struct MatchFields {
   std::string email_domain;       // email_text from the '@' on ("" without one)
   std::string email_local_digits; // the digits of email_local ("john.smith2" -> "2")
   bool mailbox_is_name = false;   // email_local only spells this record's name ("jsmith")
+  // The given name the mailbox spells when the name has only an initial: "A. Lopez"
+  // <anthony.lopez@...> is Anthony ("" when the name is not an initial, or the
+  // mailbox is not exactly that initial's name beside the surname).
+  std::string mailbox_given;
   std::string address_term;       // house_number + " " + street: the address's frequency term
   std::string street_name;        // street without its last word, when that word is a street type
   std::string street_kind;        // that street type ("" when the street has none)

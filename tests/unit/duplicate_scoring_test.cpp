@@ -43,6 +43,21 @@ TEST(DuplicateScoring, FamilyMembersAtOneAddressAreNotDuplicates) {
   EXPECT_TRUE(guarded) << explain(s.evidence);
 }
 
+TEST(DuplicateScoring, OneMailboxMistypedOutweighsTheHouseholdGuard) {
+  auto guarded = [](const PairScore& s) {
+    return std::any_of(s.evidence.begin(), s.evidence.end(), [](const Evidence& e) { return e.comparison == "guard"; });
+  };
+  // family members' mailboxes spell their names and are one edit apart: still two people
+  auto family = score_pair(rec("a", "Mary Jones", "mjones@x.com", std::nullopt, "12 Oak Street, Salem"),
+                           rec("b", "Peter Jones", "pjones@x.com", std::nullopt, "12 Oak Street, Salem"));
+  EXPECT_TRUE(guarded(family)) << explain(family.evidence);
+  EXPECT_LT(family.score, ScoringConfig{}.threshold);
+  // one person's own mailbox mistyped (it does not spell the name): no household explains that
+  auto typo = score_pair(rec("a", "ganL Nicholson", "longdebrm@ixon.coa", std::nullopt, "Glasgow"),
+                         rec("b", "Logan Nicholson", "longdebra@dixon.com", std::nullopt, "Glasgow"));
+  EXPECT_FALSE(guarded(typo)) << explain(typo.evidence);
+}
+
 TEST(DuplicateScoring, ScoreIsInUnitIntervalWithReasonsAndEvidence) {
   auto s = score_pair(rec("a", "Smith, Robert", "bob@x.com", "+1 415 555 0100", "1 Main St"),
                       rec("b", "Bob Smith", "BOB@x.com", "4155550100", "1 Main Street"));

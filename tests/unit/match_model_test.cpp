@@ -117,6 +117,22 @@ TEST(MatchComparisons, NameLevels) {
   // two neighbours swapped in a short name (Jaro-Winkler alone: 0.6, "differs")
   EXPECT_EQ(label(f("Aym Dudley"), f("Amy Dudley"), kGiven), "jaro-winkler >= 0.92");
   EXPECT_NE(label(f("Jan Dudley"), f("Jon Dudley"), kGiven), "jaro-winkler >= 0.92") << "another name, not a typo";
+  // a letter left out of a short name is a typo; one letter replaced is another name
+  EXPECT_EQ(label(f("Ay Davis"), f("Amy Davis"), kGiven), "jaro-winkler >= 0.92");
+  EXPECT_EQ(label(f("Amy Davis"), f("Am Davis"), kGiven), "jaro-winkler >= 0.92");
+  EXPECT_EQ(label(f("Tim Davis"), f("Tom Davis"), kGiven), "differs");
+  EXPECT_NE(label(f("Al Davis"), f("Alan Davis"), kGiven), "jaro-winkler >= 0.92") << "two letters more: not a typo";
+  // an initial whose mailbox spells the given name: compared as that name
+  EXPECT_EQ(f("A. Lopez", "anthony.lopez@mail.com").mailbox_given, "anthony");
+  EXPECT_EQ(f("A. Lopez", "lopez_anthony2@mail.com").mailbox_given, "anthony");
+  EXPECT_EQ(f("A. Lopez", "alopez@mail.com").mailbox_given, "") << "only the initial";
+  EXPECT_EQ(f("A. Lopez", "bob.lopez@mail.com").mailbox_given, "") << "not the initial's name";
+  EXPECT_EQ(f("Amy Lopez", "anthony.lopez@mail.com").mailbox_given, "") << "the name is not an initial";
+  EXPECT_EQ(label(f("A. Lopez", "ANTHONY.LOPEZ@MAIL.COM"), f("Amy Lopez", "amy.lopez@icloud.com"), kGiven), "differs");
+  EXPECT_EQ(label(f("Amy Lopez"), f("A. Lopez", "anthony.lopez@mail.com"), kGiven), "differs");
+  EXPECT_EQ(label(f("A. Lopez", "tony.lopez@mail.com"), f("Anthony Lopez"), kGiven), "initial") << "a nickname agrees";
+  EXPECT_EQ(label(f("A. Lopez", "anthony.lopez@mail.com"), f("Anthony Lopez"), kGiven), "initial");
+  EXPECT_EQ(label(f("A. Lopez", "alopez@mail.com"), f("Amy Lopez"), kGiven), "initial");
   EXPECT_EQ(label(f("John Smith"), f("John Smyth"), kSurname), "jaro-winkler >= 0.92");
   EXPECT_EQ(label(f("Timothy Cox"), f("Timothy Csx"), kSurname), "jaro-winkler >= 0.92");  // one edit, short name
   EXPECT_EQ(label(f("John Smith"), f("John Brown"), kSurname), "differs");
@@ -287,6 +303,10 @@ TEST(MatchBlocking, SwappedNamesAndInitialsShareAKey) {
   EXPECT_TRUE(shares(f("caitkin", {}, {}, "rymill place, mount gravatt, 3146 vic"),
                      f("caitlin", {}, {}, "rymill place, mount gravatt, 3146 vic")));
   EXPECT_FALSE(shares(f("John Smith"), f("Peter Brown")));
+  // a mistyped mailbox on a mistyped domain, under a scrambled given name
+  EXPECT_TRUE(shares(f("ganL Nicholson", "longdebrm@ixon.coa"), f("Logan Nicholsno", "longdebra@dixon.com")));
+  // a mailbox that spells its owner's name has no prefix key: "thomas" would pair every Thomas
+  EXPECT_FALSE(shares(f("Thomas Roberts", "thomas.roberts@gmail.com"), f("Peter Brown", "thomasina.b@mail.com")));
   // names without Latin letters block by their own letters, not all together
   EXPECT_TRUE(shares(f("Дмитрий Иванов"), f("Дмитрий Иванов")));
   EXPECT_FALSE(shares(f("Дмитрий Иванов"), f("Ольга Петрова")));
