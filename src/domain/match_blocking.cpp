@@ -25,6 +25,8 @@ enum Rule : int {
   kSurnameStreetRule,
   kPostcodeStreetRule,
   kMailboxPrefixRule,
+  kGivenNumberRule,
+  kGivenStreetRule,
 };
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
@@ -48,7 +50,7 @@ const std::vector<BlockingRule>& blocking_rules() {
       {"email"},           {"email mailbox name"}, {"phone"},           {"given+surname sound"}, {"initial+surname sound"},
       {"surname+postcode"}, {"given+postcode"},    {"number+street"},   {"postcode+number"},
       {"surname+locality"}, {"given+locality"},    {"surname+street"},  {"postcode+street"},
-      {"mailbox prefix"},
+      {"mailbox prefix"},   {"given+number"},     {"given+street"},
   };
   return k;
 }
@@ -105,6 +107,12 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
   }
   for (const auto& g : givens) {
     if (!r.postcode.empty()) add(kGivenPostcodeRule, g + r.postcode);
+    // the surname replaced or married and the postcode mistyped ("ethan callahan, 298 meyrick
+    // place, 3961" = "ethan bartel, 298 meyrickplace, 3691"): the given name and the house
+    // number, or the street for an address without one
+    if (!r.house_number.empty()) add(kGivenNumberRule, g + "#" + r.house_number);
+    if (!street.empty() && (r.house_number.empty() || r.postcode.empty() || r.single_name))
+      add(kGivenStreetRule, g + street);
     if (!locality.empty() && (r.postcode.empty() || r.street.empty() || r.single_name))
       add(kGivenLocalityRule, g + locality);
   }

@@ -305,6 +305,11 @@ TEST(MatchBlocking, SwappedNamesAndInitialsShareAKey) {
   EXPECT_FALSE(shares(f("John Smith"), f("Peter Brown")));
   // a mistyped mailbox on a mistyped domain, under a scrambled given name
   EXPECT_TRUE(shares(f("ganL Nicholson", "longdebrm@ixon.coa"), f("Logan Nicholsno", "longdebra@dixon.com")));
+  // the surname replaced and the postcode mistyped: the given name and the house number meet
+  EXPECT_TRUE(shares(f("ethan callahan", {}, {}, "298 meyrickplace, tarragindi, 3961 nsw"),
+                     f("ethan bartel", {}, {}, "298 meyrick place, bingletree, tarragindi, 3691 nsw")));
+  EXPECT_FALSE(shares(f("ethan callahan", {}, {}, "298 meyrickplace, tarragindi, 3961 nsw"),
+                      f("ethan bartel", {}, {}, "12 meyrick place, bingletree, tarragindi, 3691 nsw")));
   // a mailbox that spells its owner's name has no prefix key: "thomas" would pair every Thomas
   EXPECT_FALSE(shares(f("Thomas Roberts", "thomas.roberts@gmail.com"), f("Peter Brown", "thomasina.b@mail.com")));
   // names without Latin letters block by their own letters, not all together
