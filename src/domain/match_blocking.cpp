@@ -73,7 +73,8 @@ std::vector<BlockingKey> blocking_keys(const MatchFields& r) {
       if (c >= 'a' && c <= 'z' && letters.size() < 6) letters += c;
     if (letters.size() == 6) add(kMailboxPrefixRule, letters);
   }
-  if (!r.phone_key.empty()) add(kPhoneRule, r.phone_key);
+  // the last nine digits: a number's national and international forms meet (see phone_level)
+  if (!r.phone_key.empty()) add(kPhoneRule, r.phone_key.size() > 9 ? r.phone_key.substr(r.phone_key.size() - 9) : r.phone_key);
   // a lone name token may be either part: try it as both
   std::vector<std::string> givens, surnames;
   auto push = [](std::vector<std::string>& v, std::string c) {

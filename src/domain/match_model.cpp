@@ -167,10 +167,18 @@ std::uint8_t email_level(const MatchFields& a, const MatchFields& b) {
   return 4;
 }
 
+// One number written nationally, with its trunk 0, and internationally, with its
+// country code: the last ten digits differ only in the first ("0123456789" from
+// "01 23 45 67 89", "3123456789" from "+33 1 23 45 67 89"). North American numbers
+// never start with 0, so "415..." and "315..." stay one edit apart.
+bool one_number_two_forms(const std::string& a, const std::string& b) {
+  return a.size() == 10 && b.size() == 10 && ((a[0] == '0') != (b[0] == '0')) &&
+         std::string_view(a).substr(1) == std::string_view(b).substr(1);
+}
 // phone: 1 exact, 2 same last 7 digits, 3 one edit, 4 differs
 std::uint8_t phone_level(const MatchFields& a, const MatchFields& b) {
   if (a.phone_key.empty() || b.phone_key.empty()) return 0;
-  if (a.phone_key == b.phone_key) return 1;
+  if (a.phone_key == b.phone_key || one_number_two_forms(a.phone_key, b.phone_key)) return 1;
   auto last7 = [](const std::string& s) { return std::string_view(s).substr(s.size() - 7); };
   if (last7(a.phone_key) == last7(b.phone_key)) return 2;
   if (within_edits(a.phone_key, b.phone_key, 1)) return 3;

@@ -169,6 +169,19 @@ TEST(MatchComparisons, EmailAndPhoneLevels) {
   EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "212 555 0100"), kPhone), "same last 7 digits");
   EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "415 555 0109"), kPhone), "one edit");
   EXPECT_EQ(label(f("a", {}, "415 555 0100"), f("b", {}, "212 777 9999"), kPhone), "differs");
+  // one number, national (trunk 0) and international (country code): exact, and one block
+  EXPECT_EQ(label(f("X", {}, "01 23 45 67 89"), f("Y", {}, "+33 1 23 45 67 89"), kPhone), "exact");
+  EXPECT_EQ(label(f("X", {}, "030 1234567"), f("Y", {}, "+49 30 1234567"), kPhone), "exact");
+  EXPECT_EQ(label(f("X", {}, "(02) 9876 5432"), f("Y", {}, "+61 2 9876 5432"), kPhone), "exact");
+  EXPECT_NE(label(f("X", {}, "415 555 0100"), f("Y", {}, "315 555 0100"), kPhone), "exact") << "two North American numbers";
+  auto phone_keys = [](const MatchFields& m) {
+    std::vector<std::string> out;
+    for (auto& k : blocking_keys(m))
+      if (k.rule == 2) out.push_back(k.key);
+    return out;
+  };
+  EXPECT_EQ(phone_keys(f("X", {}, "01 23 45 67 89")), phone_keys(f("Y", {}, "+33 1 23 45 67 89")));
+  EXPECT_FALSE(phone_keys(f("X", {}, "01 23 45 67 89")).empty());
 }
 
 TEST(MatchComparisons, AddressLevels) {
