@@ -3,7 +3,7 @@
 DROP TRIGGER trg_customer_metrics_copy_insert ON customer_metrics;
 DROP TRIGGER trg_customer_metrics_copy_update ON customer_metrics;
 DROP TRIGGER trg_customer_metrics_copy_delete ON customer_metrics;
-DROP FUNCTION customer_metrics_copy_to_customers();
+DROP FUNCTION customer_metrics_copy_to_customer();
 
 DROP TRIGGER trg_customers_stamp ON customers;
 CREATE TRIGGER trg_customers_stamp

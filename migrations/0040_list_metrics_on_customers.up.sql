@@ -10,9 +10,9 @@
 --   metric_last_contact_at, metric_last_message_preview
 -- with the values the LEFT JOIN gave (0, 0 and NULLs for a customer without a
 -- metrics row). customer_metrics stays the source of truth (its maintenance,
--- indexes and the metric-sorted pages are unchanged); three statement-level
--- triggers on it copy every inserted, updated or deleted row onto the customer, in
--- the same statement, so the copy is exact at every statement boundary.
+-- indexes and the metric-sorted pages are unchanged); three row triggers on it copy
+-- every inserted, updated or deleted row onto the customer, in the same statement,
+-- so the copy is exact at every statement boundary.
 -- customer_metrics_drift() reports a customer whose copy differs (kind 'list'),
 -- so `verify` and the metrics property tests check it.
 --
@@ -83,64 +83,75 @@ BEGIN
 END
 $$;
 
--- Copies the rows of a statement on customer_metrics onto their customers (only
--- those whose copy differs). INSERT and UPDATE read new_rows, DELETE old_rows (the
--- customer keeps the values it has without a metrics row).
-CREATE FUNCTION customer_metrics_copy_to_customers() RETURNS trigger
+-- Copies a metrics row onto its customer, in the statement that wrote it (AFTER ROW
+-- triggers run before the statement ends). Row triggers, not statement triggers with
+-- transition tables: a single-row chat insert (the common write) then pays one
+-- primary-key UPDATE and no transition table, and the WHEN clauses skip the writes
+-- that change nothing the list shows (a status copy, a new customer's empty row)
+-- without entering PL/pgSQL. A deleted metrics row leaves the values the list's LEFT
+-- JOIN gave without one (0, 0, NULLs).
+CREATE FUNCTION customer_metrics_copy_to_customer() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = public, pg_temp
 AS $$
 DECLARE
-  v_company uuid;
-  v_prev    text;
+  v_prev text;
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    FOR v_company IN SELECT DISTINCT o.company_id FROM old_rows o ORDER BY 1 LOOP
-      v_prev := app_enter_company(v_company);
+    v_prev := app_enter_company(OLD.company_id);
+    UPDATE customers c
+       SET metric_conversation_count = 0, metric_message_count = 0, metric_first_contact_at = NULL,
+           metric_last_contact_at = NULL, metric_last_message_preview = NULL
+     WHERE c.company_id = OLD.company_id AND c.id = OLD.customer_id
+       AND (c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at,
+            c.metric_last_contact_at, c.metric_last_message_preview)
+           IS DISTINCT FROM (0, 0::bigint, NULL::timestamptz, NULL::timestamptz, NULL::text);
+  ELSE
+    IF TG_OP = 'UPDATE' AND (OLD.company_id, OLD.customer_id) IS DISTINCT FROM (NEW.company_id, NEW.customer_id) THEN
+      -- a metrics row moved to another customer (no statement does this today): the one it left
+      v_prev := app_enter_company(OLD.company_id);
       UPDATE customers c
          SET metric_conversation_count = 0, metric_message_count = 0, metric_first_contact_at = NULL,
              metric_last_contact_at = NULL, metric_last_message_preview = NULL
-        FROM old_rows o
-       WHERE o.company_id = v_company AND c.company_id = v_company AND c.id = o.customer_id
-         AND NOT EXISTS (SELECT 1 FROM customer_metrics m WHERE m.company_id = c.company_id AND m.customer_id = c.id)
-         AND (c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at,
-              c.metric_last_contact_at, c.metric_last_message_preview)
-             IS DISTINCT FROM (0, 0::bigint, NULL::timestamptz, NULL::timestamptz, NULL::text);
+       WHERE c.company_id = OLD.company_id AND c.id = OLD.customer_id
+         AND NOT EXISTS (SELECT 1 FROM customer_metrics m WHERE m.company_id = OLD.company_id AND m.customer_id = OLD.customer_id);
       PERFORM app_leave_company(v_prev);
-    END LOOP;
-  ELSE
-    FOR v_company IN SELECT DISTINCT n.company_id FROM new_rows n ORDER BY 1 LOOP
-      v_prev := app_enter_company(v_company);
-      UPDATE customers c
-         SET metric_conversation_count = n.conversation_count, metric_message_count = n.message_count,
-             metric_first_contact_at = n.first_contact_at, metric_last_contact_at = n.last_contact_at,
-             metric_last_message_preview = n.last_message_preview
-        FROM new_rows n
-       WHERE n.company_id = v_company AND c.company_id = v_company AND c.id = n.customer_id
-         AND (c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at,
-              c.metric_last_contact_at, c.metric_last_message_preview)
-             IS DISTINCT FROM (n.conversation_count, n.message_count, n.first_contact_at,
-                               n.last_contact_at, n.last_message_preview);
-      PERFORM app_leave_company(v_prev);
-    END LOOP;
+    END IF;
+    v_prev := app_enter_company(NEW.company_id);
+    UPDATE customers c
+       SET metric_conversation_count = NEW.conversation_count, metric_message_count = NEW.message_count,
+           metric_first_contact_at = NEW.first_contact_at, metric_last_contact_at = NEW.last_contact_at,
+           metric_last_message_preview = NEW.last_message_preview
+     WHERE c.company_id = NEW.company_id AND c.id = NEW.customer_id
+       AND (c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at,
+            c.metric_last_contact_at, c.metric_last_message_preview)
+           IS DISTINCT FROM (NEW.conversation_count, NEW.message_count, NEW.first_contact_at,
+                             NEW.last_contact_at, NEW.last_message_preview);
   END IF;
+  PERFORM app_leave_company(v_prev);
   RETURN NULL;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION customer_metrics_copy_to_customers() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION customer_metrics_copy_to_customer() FROM PUBLIC;
 
 CREATE TRIGGER trg_customer_metrics_copy_insert
   AFTER INSERT ON customer_metrics
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION customer_metrics_copy_to_customers();
+  FOR EACH ROW
+  WHEN (NEW.conversation_count <> 0 OR NEW.message_count <> 0 OR NEW.first_contact_at IS NOT NULL
+        OR NEW.last_contact_at IS NOT NULL OR NEW.last_message_preview IS NOT NULL)
+  EXECUTE FUNCTION customer_metrics_copy_to_customer();
 CREATE TRIGGER trg_customer_metrics_copy_update
   AFTER UPDATE ON customer_metrics
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION customer_metrics_copy_to_customers();
+  FOR EACH ROW
+  WHEN ((OLD.conversation_count, OLD.message_count, OLD.first_contact_at, OLD.last_contact_at,
+         OLD.last_message_preview)
+        IS DISTINCT FROM (NEW.conversation_count, NEW.message_count, NEW.first_contact_at,
+                          NEW.last_contact_at, NEW.last_message_preview)
+        OR OLD.company_id IS DISTINCT FROM NEW.company_id OR OLD.customer_id IS DISTINCT FROM NEW.customer_id)
+  EXECUTE FUNCTION customer_metrics_copy_to_customer();
 CREATE TRIGGER trg_customer_metrics_copy_delete
   AFTER DELETE ON customer_metrics
-  REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION customer_metrics_copy_to_customers();
+  FOR EACH ROW EXECUTE FUNCTION customer_metrics_copy_to_customer();
 
 -- 0007's function and a third kind, 'list': a customer whose copy differs from its
 -- metrics row (0, 0 and NULLs without one).

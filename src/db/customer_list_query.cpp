@@ -60,9 +60,6 @@ AND ($9::timestamptz IS NULL OR c.metric_last_contact_at < $9::timestamptz)
 constexpr const char* kListFrom = R"SQL(
 FROM customers c
 )SQL";
-constexpr const char* kCopiedMetricsColumns =
-    "c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at::text, "
-    "c.metric_last_contact_at::text, c.metric_last_message_preview";
 
 // Pages sorted by a metric are driven by customer_metrics' (company_id,
 // customer_status, <metric>, customer_id) indexes: an inner join (every customer
