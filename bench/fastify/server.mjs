@@ -13,14 +13,23 @@ import pg from 'pg';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL || 4) });
 const company = process.env.COMPANY_ID;
 
+// Since migration 0040 the metrics the page shows are copied onto the customer's row, so
+// this side reads them there as tradesphere does (METRICS=join: the LEFT JOIN of
+// customer_metrics both sides used before, for a comparison with the earlier runs).
+const METRICS = process.env.METRICS === 'join'
+  ? `coalesce(m.conversation_count, 0) AS conversation_count, coalesce(m.message_count, 0) AS message_count,
+       m.first_contact_at, m.last_contact_at, m.last_message_preview
+  FROM customers c
+  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id`
+  : `c.metric_conversation_count AS conversation_count, c.metric_message_count AS message_count,
+       c.metric_first_contact_at AS first_contact_at, c.metric_last_contact_at AS last_contact_at,
+       c.metric_last_message_preview AS last_message_preview
+  FROM customers c`;
 const LIST = `
 SELECT c.id, c.company_id, c.external_id, c.name, c.email, c.phone, c.address, c.notes, c.attributes,
        c.lifecycle_stage, c.tags, c.source, c.status, c.merged_into_customer_id, c.deleted_at, c.created_at,
        c.updated_at, c.created_by, c.updated_by, c.version,
-       coalesce(m.conversation_count, 0) AS conversation_count, coalesce(m.message_count, 0) AS message_count,
-       m.first_contact_at, m.last_contact_at, m.last_message_preview
-  FROM customers c
-  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
+       ${METRICS}
  WHERE c.company_id = $1 AND c.status = 'active'
  ORDER BY c.created_at DESC, c.id DESC
  LIMIT $2`;

@@ -37,27 +37,28 @@ AND ($12::text IS NULL OR c.name ILIKE '%' || $12::text || '%'
      OR ($18::text IS NOT NULL AND phone_digits(c.phone) LIKE '%' || $18::text || '%'))
 )SQL";
 
-// The page reads the metrics row of each customer (joined as m).
+// A page driven by customer_metrics reads the metrics row of each customer (joined as m).
 constexpr const char* kLastContactFilters = R"SQL(
 AND ($8::timestamptz IS NULL OR m.last_contact_at >= $8::timestamptz)
 AND ($9::timestamptz IS NULL OR m.last_contact_at < $9::timestamptz)
 )SQL";
-
-// The total counts customers only: the metrics row is read (EXISTS) only when a
-// last-contact bound is given. A LEFT JOIN of customer_metrics for every counted
-// customer made the console's first page at 1M wait ~0.45 s for its total; without
-// it the count is an index-only scan of customers_active_stage_idx (migration 0031).
-constexpr const char* kCountLastContactFilters = R"SQL(
-AND (($8::timestamptz IS NULL AND $9::timestamptz IS NULL)
-     OR EXISTS (SELECT 1 FROM customer_metrics m
-                 WHERE m.company_id = c.company_id AND m.customer_id = c.id
-                   AND ($8::timestamptz IS NULL OR m.last_contact_at >= $8::timestamptz)
-                   AND ($9::timestamptz IS NULL OR m.last_contact_at < $9::timestamptz)))
+// A page driven by customers reads the copy of the metrics on the customer's row
+// (migration 0040: the same values, kept exact by customer_metrics' triggers).
+constexpr const char* kCopiedLastContactFilters = R"SQL(
+AND ($8::timestamptz IS NULL OR c.metric_last_contact_at >= $8::timestamptz)
+AND ($9::timestamptz IS NULL OR c.metric_last_contact_at < $9::timestamptz)
 )SQL";
 
+// The total counts customers only (without a last-contact bound an index-only scan of
+// customers_active_stage_idx, migration 0031); a last-contact bound reads the copy
+// on the customer's row (0040).
+
+// Pages sorted by a customer column read customers alone: the metrics the page shows
+// are copied onto the customer's row (migration 0040). The LEFT JOIN of
+// customer_metrics they replace was ~1000 primary-key probes per page, ~60 % of the
+// statement at 1M (docs/performance.md, "Seventh session of 2026-12-07").
 constexpr const char* kListFrom = R"SQL(
 FROM customers c
-LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
 )SQL";
 
 // Pages sorted by a metric are driven by customer_metrics' (company_id,
@@ -113,7 +114,8 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
   const SortSpec s = sort_spec(key);
   const bool by_metric = key == domain::SortKey::kLastContact || key == domain::SortKey::kConversationCount;
   const std::string from = by_metric ? kListFromMetrics : kListFrom;
-  const std::string filters = std::string(kCustomerFilters) + kLastContactFilters + (by_metric ? kMetricsActive : "");
+  const std::string filters = std::string(kCustomerFilters) +
+                              (by_metric ? std::string(kLastContactFilters) + kMetricsActive : kCopiedLastContactFilters);
   const std::string e = s.expr;
   // the id beside the sort key in its index: customers' for customer columns, the metrics row's for metrics
   const std::string id = by_metric ? "m.customer_id" : "c.id";
@@ -126,7 +128,8 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
   // already a column of the page (customer_list_cursor_column), so sort_value stays NULL:
   // one timestamp less to write as text, and 25 bytes less, per row.
   const std::string sort_value = key == domain::SortKey::kName ? "(" + e + ")::text" : std::string("NULL::text");
-  const std::string columns = std::string(kCustomerColumns) + ", " + kMetricsColumns + ", " + sort_value + " AS sort_value";
+  const std::string columns = std::string(kCustomerColumns) + ", " + (by_metric ? kMetricsColumns : kCopiedMetricsColumns) +
+                              ", " + sort_value + " AS sort_value";
   auto part = [&](const std::string& where, const std::string& order, const char* rank) {
     return "(SELECT " + columns + ", " + rank + " AS sort_part, " + e + " AS sort_key, " + id + " AS sort_id " + from +
            " WHERE " + filters + " AND " + where + " ORDER BY " + order + " LIMIT $16::integer)";
@@ -155,7 +158,7 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
   }
   std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) FROM customers c WHERE ";
   sql += kCustomerFilters;
-  sql += kCountLastContactFilters;
+  sql += kCopiedLastContactFilters;
   sql += ") END AS total) t LEFT JOIN LATERAL (";
   sql += page;
   sql += ") p ON true";

@@ -18,7 +18,8 @@ namespace tradesphere::db {
 //   $10 has_email  $11 has_phone  $12 free text (like_escape'd)  $18 search_digits of it
 //   $13 has cursor  $14 cursor value (NULL = the last row's sort value was NULL)  $15 cursor id
 //   $16 limit + 1  $17 include total
-// Columns: total (NULL unless $17), kCustomerColumns, kMetricsColumns, sort_value (the
+// Columns: total (NULL unless $17), kCustomerColumns, the metrics (kMetricsColumns for
+// the metric sorts, kCopiedMetricsColumns from the customer's row otherwise), sort_value (the
 // sort value as text for the name; NULL for the other keys, whose value is a column
 // already). An empty page is one row whose customer columns are NULL.
 const std::string& customer_list_sql(domain::SortKey key, bool descending);

@@ -13,9 +13,9 @@
 namespace tradesphere::db {
 namespace {
 
-const std::string kSelectCustomer = std::string("SELECT ") + kCustomerColumns + ", " + kMetricsColumns + R"SQL(
+// The metrics come from their copy on the customer's row (migration 0040).
+const std::string kSelectCustomer = std::string("SELECT ") + kCustomerColumns + ", " + kCopiedMetricsColumns + R"SQL(
   FROM customers c
-  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
  WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND ($3::boolean OR c.status = 'active')
 )SQL";
 
@@ -28,13 +28,13 @@ const std::string kFindByEmail = std::string("SELECT ") + kCustomerColumns + R"S
 
 // $1 company, $2 query, $3 LIKE-escaped query, $4 digits of a phone-like query (or NULL), $5 limit.
 // Matching runs in search_customer_hits (migration 0011) over customer_search, where
-// the trigram indexes are usable under row-level security; this joins the hits' rows.
-const std::string kSearch = std::string("SELECT ") + kCustomerColumns + ", " + kMetricsColumns + R"SQL(,
+// the trigram indexes are usable under row-level security; this joins the hits' rows
+// (their metrics from the copy on the customer's row, migration 0040).
+const std::string kSearch = std::string("SELECT ") + kCustomerColumns + ", " + kCopiedMetricsColumns + R"SQL(,
        h.score, h.by_name, h.by_email, h.by_phone
   FROM search_customer_hits($2::text, $3::text, $4::text, $5::integer) WITH ORDINALITY
        AS h (customer_id, score, by_name, by_email, by_phone, ord)
   JOIN customers c ON c.company_id = $1::uuid AND c.id = h.customer_id AND c.status = 'active'
-  LEFT JOIN customer_metrics m ON m.company_id = c.company_id AND m.customer_id = c.id
  ORDER BY h.ord
 )SQL";
 

@@ -23,6 +23,11 @@ inline constexpr const char* kMetricsColumns =
     "coalesce(m.conversation_count, 0), coalesce(m.message_count, 0), m.first_contact_at::text, "
     "m.last_contact_at::text, m.last_message_preview";
 inline constexpr int kMetricsColumnCount = 5;
+// The same values from the copy on the customer's row (alias c; migration 0040), for
+// statements that read customers without joining customer_metrics.
+inline constexpr const char* kCopiedMetricsColumns =
+    "c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at::text, "
+    "c.metric_last_contact_at::text, c.metric_last_message_preview";
 
 // kCustomerColumns / kMetricsColumns starting at column `offset`, as views into the
 // row's result (domain/customer_row_view.hpp): the one decoding of those columns.

@@ -242,6 +242,68 @@ TEST_F(MetricsTest, DriftIsDetectedAndRebuildRepairsIt) {
             "2/2/two");
 }
 
+// Migration 0040: the list's copy of the metrics on the customer's row follows every
+// insert, update and delete of the metrics row, and is not an edit of the customer (no
+// new version, no updated_at, no audit row); a copy that differs is reported by
+// customer_metrics_drift() as kind 'list'.
+TEST_F(MetricsTest, TheListCopyOnTheCustomerFollowsItsMetricsAndIsNotAnEdit) {
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction tx(owner);
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('c1', 'tech-a', 'copy@example.com', 'one'), ('c2', 'tech-a', 'copy@example.com', 'two')");
+  const std::string who = "company_id = '" + kCompanyA + "' AND email = 'copy@example.com'";
+  const std::string copy_sql =
+      "SELECT metric_conversation_count || '/' || metric_message_count || '/' || "
+      "coalesce(metric_last_message_preview, '<null>') || '/' || "
+      "(metric_first_contact_at IS NOT NULL) || '/' || (metric_last_contact_at IS NOT NULL) FROM customers WHERE " + who;
+  const std::string stamp_sql = "SELECT version || '/' || updated_at::text FROM customers WHERE " + who;
+  const std::string audits_sql =
+      "SELECT count(*) FROM customer_audit_log a JOIN customers c ON c.id = a.customer_id "
+      "WHERE a.table_name = 'customers' AND a.operation = 'UPDATE' AND c." + who;
+  const std::string list_drift_sql =
+      "SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "') WHERE kind = 'list'";
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "2/2/two/true/true");
+  const auto stamp = tx.exec1(stamp_sql)[0].as<std::string>();
+  const auto audits = tx.exec1(audits_sql)[0].as<int>();
+
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('c1', 'tech-a', 'copy@example.com', 'three')");
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "2/3/three/true/true");
+  EXPECT_EQ(tx.exec1(stamp_sql)[0].as<std::string>(), stamp);
+  EXPECT_EQ(tx.exec1(audits_sql)[0].as<int>(), audits);
+  EXPECT_EQ(tx.exec1(list_drift_sql)[0].as<int>(), 0);
+
+  // a copy changed behind the triggers' back is drift of kind 'list'; a rebuild repairs it
+  tx.exec("UPDATE customers SET metric_message_count = 99 WHERE " + who);
+  EXPECT_EQ(tx.exec1(list_drift_sql)[0].as<int>(), 1);
+  tx.exec("UPDATE customer_metrics SET message_count = 0 WHERE company_id = '" + kCompanyA + "'");
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "2/0/three/true/true");
+  tx.exec("SELECT rebuild_customer_metrics('" + kCompanyA + "')");
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "2/3/three/true/true");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0].as<int>(), 0);
+
+  // without a metrics row the copy holds what the list's LEFT JOIN gave: 0, 0, NULLs
+  tx.exec("DELETE FROM customer_metrics WHERE company_id = '" + kCompanyA + "'");
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "0/0/<null>/false/false");
+  EXPECT_EQ(tx.exec1(list_drift_sql)[0].as<int>(), 0);
+  tx.exec("SELECT rebuild_customer_metrics('" + kCompanyA + "')");
+  EXPECT_EQ(tx.exec1(copy_sql)[0].as<std::string>(), "2/3/three/true/true");
+  EXPECT_EQ(tx.exec1(stamp_sql)[0].as<std::string>(), stamp);
+  EXPECT_EQ(tx.exec1(audits_sql)[0].as<int>(), audits);
+
+  // an edit of the customer is still stamped and audited, without the copy among its changed fields
+  tx.exec("UPDATE customers SET notes = 'edited' WHERE " + who);
+  EXPECT_NE(tx.exec1(stamp_sql)[0].as<std::string>(), stamp);
+  EXPECT_EQ(tx.exec1(audits_sql)[0].as<int>(), audits + 1);
+  const auto changed = tx.exec1("SELECT array_to_string(a.changed_fields, ',') FROM customer_audit_log a JOIN customers c "
+                                "ON c.id = a.customer_id WHERE a.operation = 'UPDATE' AND c." + who +
+                                " ORDER BY a.id DESC LIMIT 1")[0]
+                           .as<std::string>();
+  EXPECT_NE(changed.find("notes"), std::string::npos) << changed;
+  EXPECT_NE(changed.find("version"), std::string::npos) << changed;
+  EXPECT_EQ(changed.find("metric_"), std::string::npos) << changed;
+}
+
 }  // namespace
 
 // Migration 0039: the one-expression helpers of the metrics are inlined into the
