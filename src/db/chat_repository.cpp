@@ -189,19 +189,13 @@ ConversationSummary conversation_from_row(const pqxx::row& r) {
   return s;
 }
 
-// Page cursors of this repository: base64url of {"v":1,"a":<timestamp>,"k":<key>}.
+// Page cursors of this repository: domain::encode_page_token {"a": <timestamp>, "k": <key>}.
 std::string encode_page_cursor(const std::string& at, const std::string& key) {
-  return domain::base64url_encode(nlohmann::json{{"v", 1}, {"a", at}, {"k", key}}.dump());
+  return domain::encode_page_token({{"a", at}, {"k", key}});
 }
 
 std::pair<std::string, std::string> decode_page_cursor(const std::string& text) {
-  if (auto raw = domain::base64url_decode(text)) {
-    auto j = nlohmann::json::parse(*raw, nullptr, false);
-    if (j.is_object() && j.value("v", 0) == 1 && j.contains("a") && j["a"].is_string() && j.contains("k") &&
-        j["k"].is_string() && domain::is_iso8601_timestamp(j["a"].get<std::string>())) {
-      return {j["a"].get<std::string>(), j["k"].get<std::string>()};
-    }
-  }
+  if (auto values = domain::decode_page_token(text, {"a", "k"})) return {(*values)[0], (*values)[1]};
   throw domain::ValidationError("cursor", "not a cursor of this list");
 }
 

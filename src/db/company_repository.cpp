@@ -10,8 +10,13 @@ constexpr const char* kEnterCompany = "SELECT set_config('app.company_id', $1, t
 constexpr const char* kUserRole = R"SQL(
 SELECT u.role FROM app_users u WHERE u.company_id = $1::uuid AND u.tech_id = $2
 )SQL";
+// The one lookup by slug. Through to_jsonb it also reads a database still at
+// version 1 (migration 0001's companies have no default_country_code; it reads as
+// the column's default, '1'), as `tradesphere-dev seed --legacy` writes for
+// upgrade rehearsals.
 constexpr const char* kCompanyBySlug = R"SQL(
-SELECT co.id::text, co.slug, co.name, co.default_country_code FROM companies co WHERE co.slug = $1
+SELECT co.id::text, co.slug, co.name, coalesce(to_jsonb(co) ->> 'default_country_code', '1')
+  FROM companies co WHERE co.slug = $1
 )SQL";
 constexpr const char* kInsertCompany = R"SQL(
 INSERT INTO companies (slug, name, default_country_code) VALUES ($1, $2, $3)

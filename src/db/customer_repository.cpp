@@ -194,20 +194,11 @@ struct TimelineCursor {
 };
 
 std::string encode_timeline_cursor(const TimelineEntry& e) {
-  nlohmann::json j = {{"v", 1}, {"at", e.at}, {"k", e.kind}, {"i", e.id}};
-  return domain::base64url_encode(j.dump());
+  return domain::encode_page_token({{"at", e.at}, {"k", e.kind}, {"i", e.id}});
 }
 
 TimelineCursor decode_timeline_cursor(const std::string& text) {
-  auto raw = domain::base64url_decode(text);
-  if (raw) {
-    auto j = nlohmann::json::parse(*raw, nullptr, false);
-    if (j.is_object() && j.value("v", 0) == 1 && j.contains("at") && j["at"].is_string() && j.contains("k") &&
-        j["k"].is_string() && j.contains("i") && j["i"].is_string() &&
-        domain::is_iso8601_timestamp(j["at"].get<std::string>())) {
-      return {j["at"].get<std::string>(), j["k"].get<std::string>(), j["i"].get<std::string>()};
-    }
-  }
+  if (auto v = domain::decode_page_token(text, {"at", "k", "i"})) return {(*v)[0], (*v)[1], (*v)[2]};
   throw domain::ValidationError("cursor", "not a cursor of this timeline");
 }
 

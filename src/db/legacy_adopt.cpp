@@ -45,7 +45,12 @@ AdoptResult adopt_legacy_database(const std::string& admin_url) {
   if (runner.has_history()) {
     throw MigrationError("this database already has migration history: nothing to adopt (use `migrate up`)");
   }
-  auto diffs = analyze_legacy_shape(admin_url);
+  AdoptResult result;
+  // One transaction: the plan recorded is the one of the shape analysed. A blocking
+  // difference throws before anything is written, and the transaction is rolled back.
+  pqxx::connection conn(admin_url);
+  pqxx::work tx(conn);
+  const auto diffs = analyze_legacy_shape(tx);
   const auto blocking = std::count_if(diffs.begin(), diffs.end(),
                                       [](const ShapeDifference& d) { return d.kind == ShapeClass::kBlocking; });
   if (blocking > 0) {
@@ -58,35 +63,38 @@ AdoptResult adopt_legacy_database(const std::string& admin_url) {
     }
     throw MigrationError(msg);
   }
-  AdoptResult result;
   result.differences = diffs;
-  {
-    pqxx::connection conn(admin_url);
-    pqxx::work tx(conn);
-    legacy::utc(tx);
-    tx.exec(kCreateSnapshotTables);
-    record_legacy_normalization_plan(tx, diffs);
-    tx.exec("TRUNCATE legacy_snapshot, legacy_snapshot_rows");
-    for (const auto& t : legacy::legacy_tables()) {
-      std::string label = t.label;
-      // DISTINCT: identical copies of a row (parked by the normalization) hash alike.
-      tx.exec_params(std::string("INSERT INTO legacy_snapshot_rows (table_name, row_key, row_hash) SELECT DISTINCT $1, ") +
-                         t.key + ", " + t.hash + " FROM " + t.name + " t",
-                     label);
-      auto count = tx.exec_params(
-          std::string("INSERT INTO legacy_snapshot (table_name, company_key, row_count, checksum) "
-                      "SELECT $1, coalesce(c, '(none)'), count(*), md5(string_agg(h, '' ORDER BY k)) FROM (SELECT ") +
-              t.key + " AS k, " + t.hash + " AS h, " + t.company + " AS c FROM " + t.name +
-              " t) s GROUP BY 1, 2 RETURNING row_count",
-          label);
-      std::int64_t total = 0;
-      for (const auto& r : count) total += r[0].as<std::int64_t>();
-      result.rows_per_table.emplace_back(label, total);
-    }
-    tx.commit();
+  legacy::utc(tx);
+  tx.exec(kCreateSnapshotTables);
+  record_legacy_normalization_plan(tx, diffs);
+  tx.exec("TRUNCATE legacy_snapshot, legacy_snapshot_rows");
+  for (const auto& t : legacy::legacy_tables()) {
+    std::string label = t.label;
+    // DISTINCT: identical copies of a row (parked by the normalization) hash alike.
+    tx.exec_params(std::string("INSERT INTO legacy_snapshot_rows (table_name, row_key, row_hash) SELECT DISTINCT $1, ") +
+                       t.key + ", " + t.hash + " FROM " + t.name + " t",
+                   label);
+    auto count = tx.exec_params(
+        std::string("INSERT INTO legacy_snapshot (table_name, company_key, row_count, checksum) "
+                    "SELECT $1, coalesce(c, '(none)'), count(*), md5(string_agg(h, '' ORDER BY k)) FROM (SELECT ") +
+            t.key + " AS k, " + t.hash + " AS h, " + t.company + " AS c FROM " + t.name +
+            " t) s GROUP BY 1, 2 RETURNING row_count",
+        label);
+    std::int64_t total = 0;
+    for (const auto& r : count) total += r[0].as<std::int64_t>();
+    result.rows_per_table.emplace_back(label, total);
   }
+  tx.commit();
   runner.mark_applied_without_running(kLegacyBaselineVersion);
   return result;
+}
+
+std::vector<std::string> legacy_shape_differences(const std::string& admin_url) {
+  pqxx::connection conn(admin_url);
+  pqxx::read_transaction tx(conn);
+  std::vector<std::string> out;
+  for (const auto& d : analyze_legacy_shape(tx)) out.push_back(d.text());
+  return out;
 }
 
 }  // namespace tradesphere::db

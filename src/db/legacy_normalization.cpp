@@ -7,6 +7,8 @@
 // identifiers and literals only; it is stored in legacy_normalization, printed to
 // the operator, and run by the migration runner inside the transaction of 0002
 // (undo: inside the transaction that reverts 0002). Nothing runs at server start.
+// Like a repository, every function here runs in the caller's transaction: the
+// jobs (legacy_adopt.cpp) and the migration runner open and commit it.
 #include "db/legacy_normalization.hpp"
 
 #include <map>
@@ -470,17 +472,7 @@ std::string ShapeDifference::text() const {
   return subject + ": " + finding + " — " + to_string(kind) + ": " + action;
 }
 
-std::vector<ShapeDifference> analyze_legacy_shape(const std::string& admin_url) {
-  pqxx::connection conn(admin_url);
-  pqxx::read_transaction tx(conn);
-  return Analyzer(tx).run();
-}
-
-std::vector<std::string> legacy_shape_differences(const std::string& admin_url) {
-  std::vector<std::string> out;
-  for (const auto& d : analyze_legacy_shape(admin_url)) out.push_back(d.text());
-  return out;
-}
+std::vector<ShapeDifference> analyze_legacy_shape(pqxx::transaction_base& tx) { return Analyzer(tx).run(); }
 
 void record_legacy_normalization_plan(pqxx::transaction_base& tx, const std::vector<ShapeDifference>& differences) {
   tx.exec(R"sql(

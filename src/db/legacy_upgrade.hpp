@@ -40,10 +40,8 @@ struct ShapeDifference {
 };
 
 // Every difference between the database's legacy tables and the shape of
-// migration 0001, classified, in the order the normalization steps run.
-std::vector<ShapeDifference> analyze_legacy_shape(const std::string& admin_url);
-
-// The same as text lines ("\"customers\".loyalty: unexpected column (integer) — kept: …").
+// migration 0001 as text lines ("\"customers\".loyalty: unexpected column (integer) —
+// kept: …"), in the order the normalization steps run; one read-only transaction.
 std::vector<std::string> legacy_shape_differences(const std::string& admin_url);
 
 struct AdoptResult {

@@ -103,6 +103,31 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::string encode_page_token(std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  nlohmann::json doc{{"v", kCursorVersion}};
+  for (const auto& [key, value] : fields) doc[std::string(key)] = std::string(value);
+  return base64url_encode(doc.dump());
+}
+
+std::optional<std::vector<std::string>> decode_page_token(std::string_view text,
+                                                          std::initializer_list<std::string_view> keys) {
+  if (text.empty() || text.size() > kMaxCursorLength) return std::nullopt;
+  const auto raw = base64url_decode(text);
+  if (!raw) return std::nullopt;
+  const nlohmann::json doc = nlohmann::json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || doc.size() != keys.size() + 1) return std::nullopt;
+  const auto v = doc.find("v");
+  if (v == doc.end() || !v->is_number_integer() || v->get<int>() != kCursorVersion) return std::nullopt;
+  std::vector<std::string> values;
+  for (const auto key : keys) {
+    const auto it = doc.find(std::string(key));
+    if (it == doc.end() || !it->is_string()) return std::nullopt;
+    values.push_back(it->get<std::string>());
+  }
+  if (values.empty() || !is_iso8601_timestamp(values.front())) return std::nullopt;
+  return values;
+}
+
 std::string encode_cursor(const Cursor& cursor) {
   if (!is_uuid(cursor.last_id)) bad("last id is not a uuid");
   if (const char* problem = value_problem(cursor.sort, cursor.last_value, cursor.last_value_null)) bad(problem);

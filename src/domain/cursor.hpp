@@ -3,9 +3,12 @@
 // (last_value, last_id) in the page's order, with id as the tie-breaker.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "domain/customer_filters.hpp"
 
@@ -36,6 +39,18 @@ std::string encode_cursor(const Cursor& cursor);
 // by encode_cursor, and for a token issued for another sort key or direction
 // (the client changed sort/order but kept the cursor).
 Cursor decode_cursor(std::string_view text, SortKey expected_sort, bool expected_descending);
+
+// The keyset token of every other list (a customer's conversations and their
+// messages, orphaned chat rows, the timeline, the merge history): base64url of
+// {"v":1,"<key>":"<value>",…} with the keyset's values as strings, first the
+// timestamp under "at" or "a". The customer list's Cursor above adds the sort key
+// and direction. decode_page_token returns the values of `keys`, in their order,
+// when the token has exactly these keys with string values and version 1, and the
+// first value passes is_iso8601_timestamp; std::nullopt otherwise (the caller
+// raises ValidationError("cursor", …) naming its list).
+std::string encode_page_token(std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
+std::optional<std::vector<std::string>> decode_page_token(std::string_view text,
+                                                          std::initializer_list<std::string_view> keys);
 
 // RFC 4648 §5 base64url without padding. Hand-written (about 40 lines) rather
 // than OpenSSL's EVP_EncodeBlock, which only does the standard alphabet with

@@ -306,9 +306,7 @@ MatchFields parse_match_fields(const std::optional<std::string>& name, const std
   if (name) parse_name(*name, f);
   if (email) {
     f.email_key = email_match_key(*email);
-    f.email_text = trim(*email);
-    std::transform(f.email_text.begin(), f.email_text.end(), f.email_text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    f.email_text = to_lower_ascii(trim(*email));
     f.email_text.erase(std::remove(f.email_text.begin(), f.email_text.end(), ' '), f.email_text.end());
     if (!f.email_key.empty()) f.email_text = f.email_key;
   }

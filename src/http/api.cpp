@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "domain/normalize.hpp"
 #include "http/problem.hpp"
 
 namespace tradesphere::http {
@@ -30,13 +31,16 @@ std::optional<std::string> ApiRequest::header(const std::string& lower_name) con
   return it->second;
 }
 
-nlohmann::json ApiRequest::json_body() const {
-  auto ct = header("content-type").value_or("");
-  std::string media = ct.substr(0, ct.find(';'));
+std::string ApiRequest::media_type() const {
+  const auto ct = header("content-type").value_or("");
+  std::string media = domain::to_lower_ascii(ct.substr(0, ct.find(';')));
   media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
-  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (body.empty() && ct.empty()) throw bad_request("A JSON request body is required.");
-  if (media != "application/json") {
+  return media;
+}
+
+nlohmann::json ApiRequest::json_body() const {
+  if (body.empty() && header("content-type").value_or("").empty()) throw bad_request("A JSON request body is required.");
+  if (media_type() != "application/json") {
     throw HttpProblem(make_problem(415, "unsupported-media-type", "Send the body as application/json."));
   }
   if (body.empty()) throw bad_request("A JSON request body is required.");

@@ -34,6 +34,8 @@ struct ApiRequest {
 
   const std::string& param(const std::string& name) const;
   std::optional<std::string> header(const std::string& lower_name) const;
+  // The Content-Type's media type: lower-case, without parameters or spaces ("" when absent).
+  std::string media_type() const;
   // Body as JSON: requires Content-Type application/json (415), parses strictly
   // (parse_json_strict, 400). An empty body is 400 ("a JSON body is required").
   nlohmann::json json_body() const;

@@ -383,11 +383,7 @@ void register_import_routes(RouteTable& t, ApiServices& s) {
              else bad.push_back({"on_existing_email", "must be keep, skip or update"});
            }
            if (!bad.empty()) throw bad_request("Invalid query parameters.", bad);
-           auto ct = req.header("content-type").value_or("");
-           std::string media = ct.substr(0, ct.find(';'));
-           media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
-           std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
-           if (media != "text/csv") {
+           if (req.media_type() != "text/csv") {
              throw HttpProblem(make_problem(415, "unsupported-media-type", "Send the file as text/csv."));
            }
            if (req.body.empty()) throw bad_request("A CSV request body is required.");

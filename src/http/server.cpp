@@ -19,6 +19,7 @@
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
 #include "db/database.hpp"
+#include "domain/normalize.hpp"
 #include "http/api_services.hpp"
 #include "http/dispatcher.hpp"
 #include "http/fair_scheduler.hpp"
@@ -205,9 +206,9 @@ class Session : public std::enable_shared_from_this<Session> {
       req.target = std::string(msg.target());
       req.headers.reserve(std::distance(msg.begin(), msg.end()));
       for (const auto& field : msg) {
-        std::string name(field.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers.emplace_back(std::move(name), std::string(field.value()));
+        const auto name = field.name_string();
+        req.headers.emplace_back(domain::to_lower_ascii(std::string_view(name.data(), name.size())),
+                                 std::string(field.value()));
       }
       req.body = std::move(msg.body());
       keep_alive_ = msg.keep_alive();

@@ -707,12 +707,11 @@ CustomerMergeService::MergePage CustomerMergeService::list_merges(const domain::
                                                                  const std::optional<std::string>& cursor) {
   std::optional<std::pair<std::string, std::string>> after;
   if (cursor) {
-    auto decoded = domain::base64url_decode(*cursor);
-    const auto bar = decoded ? decoded->find('|') : std::string::npos;
-    if (bar == std::string::npos || !domain::is_uuid(decoded->substr(bar + 1))) {
+    auto values = domain::decode_page_token(*cursor, {"at", "i"});
+    if (!values || !domain::is_uuid((*values)[1])) {
       throw domain::ValidationError("cursor", "not a cursor issued by this API");
     }
-    after = std::make_pair(decoded->substr(0, bar), decoded->substr(bar + 1));
+    after = std::make_pair((*values)[0], (*values)[1]);
   }
   auto rows = db_.transact(
       ctx, "list_merges", [&](db::Tx& tx) { return db::list_merges(tx, ctx.company_id, limit + 1, after); },
@@ -721,7 +720,7 @@ CustomerMergeService::MergePage CustomerMergeService::list_merges(const domain::
   for (auto& r : rows) {
     if (static_cast<int>(page.items.size()) == limit) {
       const auto& last = page.items.back();
-      page.next_cursor = domain::base64url_encode(last.created_at + "|" + last.merge_id);
+      page.next_cursor = domain::encode_page_token({{"at", last.created_at}, {"i", last.merge_id}});
       break;
     }
     page.items.push_back(MergeDetails{r.merge_id, r.target_customer_id, r.source_customer_ids, r.field_choices,

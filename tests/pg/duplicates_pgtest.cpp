@@ -13,34 +13,20 @@
 #include "devdata/planted_duplicates.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/duplicate_queue_worker.hpp"
+#include "one_company_fixture.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
 
 using tradesphere::db::Database;
-using tradesphere::db::PoolOptions;
 using tradesphere::db::Tx;
 using tradesphere::domain::RequestContext;
 using tradesphere::domain::Role;
 using tradesphere::services::CustomerMergeService;
 namespace domain = tradesphere::domain;
 
-class DuplicatesTest : public tradesphere::testing::PgTest {
+class DuplicatesTest : public tradesphere::testing::OneCompanyTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    pqxx::connection c(owner_url());
-    pqxx::work w(c);
-    company_ = w.exec1("INSERT INTO companies (slug, name) VALUES ('acme', 'Acme') RETURNING id::text")[0]
-                   .as<std::string>();
-    w.commit();
-    PoolOptions o;
-    o.url = app_url();
-    o.size = 2;
-    db_ = std::make_unique<Database>(o);
-    ctx_ = {company_, "agent-1", Role::kAgent, ""};
-  }
-
   std::string add(const domain::MatchInput& m) {
     return db_->transact(ctx_, "seed", [&](Tx& tx) {
       return tx
@@ -53,9 +39,6 @@ class DuplicatesTest : public tradesphere::testing::PgTest {
 
   void maintained_queue_story(bool indexed);
 
-  std::string company_;
-  std::unique_ptr<Database> db_;
-  RequestContext ctx_;
 };
 
 TEST_F(DuplicatesTest, FindDuplicatesReturnsScoredCandidatesBestFirst) {

@@ -5,34 +5,19 @@
 #include "db/database.hpp"
 #include "domain/errors.hpp"
 #include "services/customer_enrichment_service.hpp"
+#include "one_company_fixture.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
 
-using tradesphere::db::Database;
-using tradesphere::db::PoolOptions;
 using tradesphere::db::Tx;
 using tradesphere::domain::RequestContext;
 using tradesphere::domain::Role;
 using tradesphere::services::CustomerEnrichmentService;
 namespace domain = tradesphere::domain;
 
-class EnrichmentTest : public tradesphere::testing::PgTest {
+class EnrichmentTest : public tradesphere::testing::OneCompanyTest {
  protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    pqxx::connection c(owner_url());
-    pqxx::work w(c);
-    company_ = w.exec1("INSERT INTO companies (slug, name) VALUES ('acme', 'Acme') RETURNING id::text")[0]
-                   .as<std::string>();
-    w.commit();
-    PoolOptions o;
-    o.url = app_url();
-    o.size = 2;
-    db_ = std::make_unique<Database>(o);
-    ctx_ = {company_, "agent-1", Role::kAgent, ""};
-  }
-
   std::string add(const std::optional<std::string>& name, const std::optional<std::string>& email) {
     return db_->transact(ctx_, "seed", [&](Tx& tx) {
       return tx
@@ -56,9 +41,6 @@ class EnrichmentTest : public tradesphere::testing::PgTest {
     return w.exec(sql)[0][0].as<std::string>();
   }
 
-  std::string company_;
-  std::unique_ptr<Database> db_;
-  RequestContext ctx_;
 };
 
 TEST_F(EnrichmentTest, FillsOnlyEmptyFieldsAndRecordsAnEnrichedEvent) {

@@ -138,5 +138,30 @@ TEST(Cursor, EncodeRejectsInconsistentCursors) {
   cursor_error([] { encode_cursor({SortKey::kName, true, "x", true, kId}); });  // null with a value
 }
 
+TEST(PageToken, RoundTripsTheKeysValues) {
+  const auto token = encode_page_token({{"at", "2026-12-06T16:54:57.651908Z"}, {"i", "abc"}});
+  const auto values = decode_page_token(token, {"at", "i"});
+  ASSERT_TRUE(values.has_value());
+  EXPECT_EQ(*values, (std::vector<std::string>{"2026-12-06T16:54:57.651908Z", "abc"}));
+  EXPECT_EQ(base64url_decode(token), R"({"at":"2026-12-06T16:54:57.651908Z","i":"abc","v":1})");
+}
+
+TEST(PageToken, RejectsAnythingElse) {
+  const auto token = encode_page_token({{"a", "2026-12-06 16:54:57+00"}, {"k", "s1"}});
+  EXPECT_TRUE(decode_page_token(token, {"a", "k"}).has_value());
+  EXPECT_FALSE(decode_page_token(token, {"at", "k"}).has_value()) << "other keys";
+  EXPECT_FALSE(decode_page_token(token, {"a", "k", "i"}).has_value()) << "fewer keys";
+  EXPECT_FALSE(decode_page_token(encode_page_token({{"a", "yesterday"}, {"k", "s1"}}), {"a", "k"}).has_value())
+      << "first value not a timestamp";
+  EXPECT_FALSE(decode_page_token(base64url_encode(R"({"v":"1","a":"2026-12-06","k":"s"})"), {"a", "k"}).has_value());
+  EXPECT_FALSE(decode_page_token(base64url_encode(R"({"v":2,"a":"2026-12-06 16:54:57+00","k":"s"})"), {"a", "k"})
+                   .has_value());
+  EXPECT_FALSE(decode_page_token(base64url_encode(R"({"v":1,"a":"2026-12-06 16:54:57+00","k":3})"), {"a", "k"})
+                   .has_value());
+  EXPECT_FALSE(decode_page_token("", {"a", "k"}).has_value());
+  EXPECT_FALSE(decode_page_token("bad!", {"a", "k"}).has_value());
+  EXPECT_FALSE(decode_page_token(base64url_encode("[1]"), {"a", "k"}).has_value());
+}
+
 }  // namespace
 }  // namespace tradesphere::domain

@@ -1,5 +1,6 @@
 #include "devdata/seed_generator.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <stdexcept>
@@ -7,6 +8,8 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 
+#include "db/company_repository.hpp"
+#include "db/database.hpp"
 #include "devdata/fake_data.hpp"
 
 namespace tradesphere::devdata {
@@ -29,14 +32,11 @@ constexpr const char* kCheckLegacyShape = R"SQL(
 SELECT EXISTS (SELECT 1 FROM information_schema.columns
                 WHERE table_schema = 'public' AND table_name = 'customers' AND column_name = 'lifecycle_stage')
 )SQL";
-constexpr const char* kCompanyBySlug = "SELECT id::text, slug FROM companies WHERE slug = $1";
-constexpr const char* kSlugTaken = "SELECT EXISTS (SELECT 1 FROM companies WHERE slug = $1)";
-constexpr const char* kInsertCompany =
+// Companies and users go through db::CompanyRepository (lookup by slug, insert,
+// user upsert), which reads a database at version 1 too. Only the legacy shape's
+// insert is here: migration 0001's companies have no default_country_code.
+constexpr const char* kInsertLegacyCompany =
     "INSERT INTO companies (id, slug, name) VALUES (gen_random_uuid(), $1, $2) RETURNING id::text";
-constexpr const char* kInsertUser = R"SQL(
-INSERT INTO app_users (tech_id, company_id, role) VALUES ($1, $2::uuid, 'admin')
-ON CONFLICT (tech_id) DO NOTHING
-)SQL";
 // The product's set-based insert path, triggers ON and row-level security forced:
 // the rows are COPYed into temporary tables (no RLS, no triggers there), then moved
 // with one multi-row INSERT … SELECT per table, inside the company's tenant
@@ -363,24 +363,29 @@ SeedReport seed_database(const std::string& admin_url, const SeedOptions& o,
   for (int n = 0; n < o.companies; ++n) {
     SeededCompany company;
     {
-      pqxx::work tx(conn);
+      pqxx::work work(conn);
+      std::atomic<std::uint64_t> statements{0};
+      db::Tx tx(work, statements);
+      db::CompanyRepository companies;
       if (o.company != "new") {
-        auto r = tx.exec_params(kCompanyBySlug, o.company);
-        if (r.empty()) throw std::runtime_error("no company with slug '" + o.company + "'");
-        company.id = r[0][0].as<std::string>();
+        auto existing = companies.find_company_by_slug(tx, o.company);
+        if (!existing) throw std::runtime_error("no company with slug '" + o.company + "'");
+        company.id = existing->id;
         company.slug = o.company;
       } else {
         // seed-<seed>-<n>, or the next free suffix when seeded into this database before
         const std::string stem = "seed-" + std::to_string(o.seed) + "-" + std::to_string(n + 1);
         company.slug = stem;
-        for (int suffix = 2; tx.exec_params1(kSlugTaken, company.slug)[0].as<bool>(); ++suffix) {
+        for (int suffix = 2; companies.find_company_by_slug(tx, company.slug); ++suffix) {
           company.slug = stem + "-" + std::to_string(suffix);
         }
-        company.id = tx.exec_params1(kInsertCompany, company.slug, "Seed company " + company.slug)[0].as<std::string>();
+        const std::string name = "Seed company " + company.slug;
+        company.id = o.legacy ? tx.exec1(kInsertLegacyCompany, company.slug, name)[0].as<std::string>()
+                              : companies.insert_company(tx, company.slug, name, "1").id;
       }
       company.tech_id = "agent-" + company.slug;
-      tx.exec_params(kInsertUser, company.tech_id, company.id);
-      tx.commit();
+      companies.upsert_app_user(tx, company.tech_id, company.id, domain::Role::kAdmin);
+      work.commit();
     }
     if (o.legacy) {
       seed_company_legacy(conn, o, static_cast<std::uint64_t>(n), company, cb);
