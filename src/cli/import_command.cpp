@@ -89,12 +89,12 @@ void register_import_command(CLI::App& app, GlobalOptions& g) {
       std::fprintf(stderr, "import: duplicate model re-estimated on %zu records (%s)\n", trained.records,
                    trained.model ? trained.model->source.c_str() : "-");
     }
-    if (existing_email == services::ExistingEmail::kKeep)
+    if (existing_email == domain::ExistingEmail::kKeep)
       std::printf("imported %zu, rejected %zu, warnings %zu\n", imported, rejected, warned);
     else
       std::printf("imported %zu, rejected %zu, warnings %zu, %s %zu (email already held)\n", imported, rejected, warned,
-                  existing_email == services::ExistingEmail::kSkip ? "skipped" : "updated",
-                  existing_email == services::ExistingEmail::kSkip ? skipped : updated);
+                  existing_email == domain::ExistingEmail::kSkip ? "skipped" : "updated",
+                  existing_email == domain::ExistingEmail::kSkip ? skipped : updated);
     if (rejected > 0) throw CLI::RuntimeError(1);
   });
 }

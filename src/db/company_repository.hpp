@@ -8,26 +8,16 @@
 #include <optional>
 #include <string>
 
+#include "domain/company.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
 
 class Tx;
 
-struct Company {
-  std::string id;
-  std::string slug;
-  std::string name;
-  std::string default_country_code;
-
-  bool operator==(const Company&) const = default;
-};
-
-struct AppUser {
-  std::string tech_id;
-  std::string company_id;
-  domain::Role role = domain::Role::kAgent;
-};
+// The values (domain/company.hpp), by their names in this layer.
+using domain::AppUser;
+using domain::Company;
 
 class CompanyRepository {
  public:

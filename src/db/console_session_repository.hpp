@@ -10,19 +10,15 @@
 #include <optional>
 #include <string>
 
+#include "domain/console_session.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
 
 class Tx;
 
-struct ConsoleSession {
-  std::string id;  // uuid
-  std::string company_id;
-  std::string user_id;
-  domain::Role role = domain::Role::kViewer;
-  std::chrono::system_clock::time_point expires_at;
-};
+// The values (domain/console_session.hpp), by their names in this layer.
+using domain::ConsoleSession;
 
 class ConsoleSessionRepository {
  public:
@@ -40,10 +36,7 @@ class ConsoleSessionRepository {
   bool revoke(Tx& tx, const std::string& company_id, const std::string& session_id);
   // Deletes, in every company, the codes expired and the sessions expired or
   // revoked more than `grace` ago (migration 0026). Returns what was deleted.
-  struct Purged {
-    long long codes = 0;
-    long long sessions = 0;
-  };
+  using Purged = domain::PurgedSignIns;
   Purged purge_ended(Tx& tx, std::chrono::seconds grace);
 };
 

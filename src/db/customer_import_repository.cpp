@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "db/database.hpp"
+
 namespace tradesphere::db {
 namespace {
 

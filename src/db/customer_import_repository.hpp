@@ -8,9 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/database.hpp"
+#include "domain/existing_email.hpp"
 
 namespace tradesphere::db {
+
+class Tx;
 
 struct ImportRow {
   std::optional<std::string> external_id, name, email, phone, address, notes;
@@ -19,13 +21,8 @@ struct ImportRow {
   nlohmann::json attributes = nlohmann::json::object();
 };
 
-// What a row whose email (normalized) already belongs to an active customer of
-// the company does (`tradesphere import --on-existing-email`).
-enum class ExistingEmail {
-  kKeep,    // import it as another customer (the default; duplicates finds the pair)
-  kSkip,    // do not import it; report the customer that holds the email
-  kUpdate,  // update that customer: the row's non-empty name, phone, address, notes; tags added
-};
+// The value (domain/existing_email.hpp), by its name in this layer.
+using domain::ExistingEmail;
 
 struct ExistingEmailRow {
   std::size_t index = 0;    // into the batch

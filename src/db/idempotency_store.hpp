@@ -10,29 +10,17 @@
 #include <optional>
 #include <string>
 
+#include "domain/idempotency.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
 
 class Tx;
 
-struct StoredResponse {
-  int status = 0;
-  std::string body;
-  std::optional<std::string> location;
-};
-
-enum class ClaimOutcome {
-  kClaimed,     // first use (or a stale unfinished claim taken over): run the request, then complete()
-  kReplay,      // finished before: return `stored`
-  kInProgress,  // the first request with this key is still running
-  kMismatch,    // the key was used for a different request
-};
-
-struct Claim {
-  ClaimOutcome outcome = ClaimOutcome::kClaimed;
-  std::optional<StoredResponse> stored;
-};
+// The values (domain/idempotency.hpp), by their names in this layer.
+using domain::ClaimOutcome;
+using domain::StoredResponse;
+using Claim = domain::IdempotencyClaim;
 
 // A stored key, locked (FOR UPDATE) by find_for_update.
 struct IdempotencyRecord {

@@ -1,5 +1,7 @@
 #include "db/metrics_repository.hpp"
 
+#include "db/database.hpp"
+
 namespace tradesphere::db {
 namespace {
 

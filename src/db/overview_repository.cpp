@@ -1,5 +1,6 @@
 #include "db/overview_repository.hpp"
 
+#include "db/database.hpp"
 #include "domain/timestamp.hpp"
 
 namespace tradesphere::db {

@@ -211,7 +211,7 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
   const auto hash = common::sha256_hex(areq.method + " " + areq.path + "\n" + areq.body);
   auto claim = services.idempotency->claim(areq.ctx, key, hash);
   switch (claim.outcome) {
-    case services::ClaimOutcome::kReplay: {
+    case domain::ClaimOutcome::kReplay: {
       ApiResponse r;
       r.status = claim.stored->status;
       r.raw_body = claim.stored->body;
@@ -219,12 +219,12 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
       r.headers.emplace_back("Idempotent-Replayed", "true");
       return r;
     }
-    case services::ClaimOutcome::kInProgress:
+    case domain::ClaimOutcome::kInProgress:
       throw HttpProblem(make_problem(409, "conflict", "A request with this Idempotency-Key is still in progress."));
-    case services::ClaimOutcome::kMismatch:
+    case domain::ClaimOutcome::kMismatch:
       throw HttpProblem(make_problem(422, "idempotency-key-reused",
                                      "This Idempotency-Key was used for a different request."));
-    case services::ClaimOutcome::kClaimed:
+    case domain::ClaimOutcome::kClaimed:
       break;
   }
   ApiResponse out;
@@ -238,7 +238,7 @@ ApiResponse run_idempotent(ApiServices& services, const Route& route, ApiRequest
     }
     throw;
   }
-  services::StoredResponse stored{out.status, out.serialized(), std::nullopt};
+  domain::StoredResponse stored{out.status, out.serialized(), std::nullopt};
   for (const auto& [k, v] : out.headers) {
     if (k == "Location") stored.location = v;
   }

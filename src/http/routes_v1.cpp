@@ -182,14 +182,14 @@ ApiResponse customer_response(const domain::Customer& c, int status = 200) {
 
 json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
-json to_json(const db::ConversationSummary& c) {
+json to_json(const domain::Conversation& c) {
   return {{"session_key", c.session_key},       {"session_id", opt(c.session_id)},
           {"first_message_at", c.first_message_at}, {"last_message_at", c.last_message_at},
           {"message_count", c.message_count},   {"last_user_message", opt(c.last_user_message)},
           {"last_ai_response", opt(c.last_ai_response)}};
 }
 
-json to_json(const db::ChatRow& r) {
+json to_json(const domain::ChatRow& r) {
   return {{"id", r.id},
           {"session_id", opt(r.session_id)},
           {"tech_id", opt(r.tech_id)},
@@ -202,7 +202,7 @@ json to_json(const db::ChatRow& r) {
           {"customer_id", opt(r.customer_id)}};
 }
 
-json to_json(const db::TimelineEntry& e) {
+json to_json(const domain::TimelineEntry& e) {
   return {{"kind", e.kind}, {"id", e.id}, {"type", e.type}, {"at", e.at}, {"data", e.data}};
 }
 
@@ -243,7 +243,7 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
   t.add({"GET", "/v1/customers/search", Access::kViewer, [&customers](ApiRequest& req) {
            auto q = req.query_map({"q", "limit"});
            std::string text = q.count("q") ? q["q"] : "";
-           int limit = q.count("limit") ? parse_limit(q["limit"], db::kMaxSearchLimit) : 20;
+           int limit = q.count("limit") ? parse_limit(q["limit"], domain::kMaxSearchLimit) : 20;
            auto hits = with_query_params([&] {
              try {
                return customers.search_customers(req.ctx, text, limit);
@@ -292,10 +292,10 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
 
   t.add({"GET", "/v1/customers/{id}/timeline", Access::kViewer, [&lifecycle](ApiRequest& req) {
            const auto& id = path_uuid(req, "id");
-           auto p = page_params(req, db::kMaxTimelineLimit);
+           auto p = page_params(req, domain::kMaxTimelineLimit);
            auto page = with_query_params([&] { return lifecycle.get_customer_timeline(req.ctx, id, p.limit, p.cursor); });
            return ApiResponse::ok(page_json(page.items, page.next_cursor,
-                                            [](const db::TimelineEntry& e) { return to_json(e); }));
+                                            [](const domain::TimelineEntry& e) { return to_json(e); }));
          }});
 
   t.add({"PUT", "/v1/customers/{id}/stage", Access::kAgent, [&lifecycle](ApiRequest& req) {
@@ -312,7 +312,7 @@ void register_customer_routes(RouteTable& t, ApiServices& s) {
   t.add({"POST", "/v1/customers/bulk/stage", Access::kAdmin, [&lifecycle](ApiRequest& req) {
            auto body = req.json_body();
            BodyReader r(body, {"customer_ids", "lifecycle_stage"});
-           auto ids = r.string_array("customer_ids", true, db::kMaxBulkIds, 64);
+           auto ids = r.string_array("customer_ids", true, domain::kMaxBulkIds, 64);
            auto stage_text = r.string("lifecycle_stage", true, 50);
            r.check();
            auto stage = domain::parse_lifecycle_stage(*stage_text);
@@ -465,9 +465,9 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
            const auto& id = path_uuid(req, "id");
            auto p = page_params(req, 1000);
            auto page = with_query_params(
-               [&] { return sync.get_customer_conversations(req.ctx, id, db::PageRequest{p.limit, p.cursor}); });
+               [&] { return sync.get_customer_conversations(req.ctx, id, domain::PageRequest{p.limit, p.cursor}); });
            return ApiResponse::ok(page_json(page.items, page.next_cursor,
-                                            [](const db::ConversationSummary& c) { return to_json(c); }));
+                                            [](const domain::Conversation& c) { return to_json(c); }));
          }});
 
   t.add({"GET", "/v1/customers/{id}/conversations/{session_key}/messages", Access::kViewer,
@@ -475,20 +475,20 @@ void register_chat_routes(RouteTable& t, ApiServices& s) {
            const auto& id = path_uuid(req, "id");
            const auto& key = req.param("session_key");
            if (key.size() > domain::kMaxSessionIdLength) throw domain::NotFoundError("not found");
-           auto p = page_params(req, db::kMaxMessagesLimit);
+           auto p = page_params(req, domain::kMaxMessagesLimit);
            auto page = with_query_params([&] {
-             return sync.get_conversation_messages(req.ctx, id, key, db::PageRequest{p.limit, p.cursor});
+             return sync.get_conversation_messages(req.ctx, id, key, domain::PageRequest{p.limit, p.cursor});
            });
            return ApiResponse::ok(
-               page_json(page.items, page.next_cursor, [](const db::ChatRow& r) { return to_json(r); }));
+               page_json(page.items, page.next_cursor, [](const domain::ChatRow& r) { return to_json(r); }));
          }});
 
   t.add({"GET", "/v1/conversations/orphaned", Access::kViewer, [&sync](ApiRequest& req) {
            auto p = page_params(req, 1000);
            auto page = with_query_params(
-               [&] { return sync.find_orphaned_conversations(req.ctx, db::PageRequest{p.limit, p.cursor}); });
+               [&] { return sync.find_orphaned_conversations(req.ctx, domain::PageRequest{p.limit, p.cursor}); });
            return ApiResponse::ok(
-               page_json(page.items, page.next_cursor, [](const db::ChatRow& r) { return to_json(r); }));
+               page_json(page.items, page.next_cursor, [](const domain::ChatRow& r) { return to_json(r); }));
          }});
 
   t.add({"POST", "/v1/conversations/{session_id}/link", Access::kAgent, [&sync](ApiRequest& req) {

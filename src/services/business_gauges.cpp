@@ -5,6 +5,8 @@
 
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/database.hpp"
+#include "db/metrics_repository.hpp"
 #include "domain/customer.hpp"
 #include "domain/request_context.hpp"
 
@@ -65,21 +67,21 @@ void BusinessGauges::refresh_if_stale() {
   }
 }
 
-std::vector<db::CustomerGaugeRow> BusinessGauges::snapshot() {
+std::vector<domain::CustomerGaugeRow> BusinessGauges::snapshot() {
   std::lock_guard lock(mutex_);
   refresh_if_stale();
   return rows_;
 }
 
-std::vector<db::ChatSyncFailureGaugeRow> BusinessGauges::failures_snapshot() {
+std::vector<domain::ChatSyncFailureGaugeRow> BusinessGauges::failures_snapshot() {
   std::lock_guard lock(mutex_);
   refresh_if_stale();
   return failure_rows_;
 }
 
 std::string BusinessGauges::render_prometheus() {
-  std::vector<db::CustomerGaugeRow> rows;
-  std::vector<db::ChatSyncFailureGaugeRow> failures;
+  std::vector<domain::CustomerGaugeRow> rows;
+  std::vector<domain::ChatSyncFailureGaugeRow> failures;
   {
     std::lock_guard lock(mutex_);
     refresh_if_stale();

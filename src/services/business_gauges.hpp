@@ -26,8 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "db/database.hpp"
-#include "db/metrics_repository.hpp"
+#include "domain/overview.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 
@@ -42,9 +45,9 @@ class BusinessGauges {
   std::string render_prometheus();
 
   // The rows behind the gauges (refreshed when stale); for tests and tools.
-  std::vector<db::CustomerGaugeRow> snapshot();
+  std::vector<domain::CustomerGaugeRow> snapshot();
   // The open chat sync failures behind tradesphere_chat_sync_failures_open.
-  std::vector<db::ChatSyncFailureGaugeRow> failures_snapshot();
+  std::vector<domain::ChatSyncFailureGaugeRow> failures_snapshot();
 
  private:
   void refresh_if_stale();  // under mutex_
@@ -53,8 +56,8 @@ class BusinessGauges {
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
   std::optional<std::chrono::steady_clock::time_point> last_attempt_;
-  std::vector<db::CustomerGaugeRow> rows_;
-  std::vector<db::ChatSyncFailureGaugeRow> failure_rows_;
+  std::vector<domain::CustomerGaugeRow> rows_;
+  std::vector<domain::ChatSyncFailureGaugeRow> failure_rows_;
 };
 
 }  // namespace tradesphere::services

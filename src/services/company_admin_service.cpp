@@ -3,6 +3,7 @@
 #include <regex>
 #include <vector>
 
+#include "db/database.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 
@@ -19,7 +20,7 @@ domain::RequestContext admin_context() {
 
 }  // namespace
 
-db::Company CompanyAdminService::create_company(const std::string& slug, const std::string& name,
+domain::Company CompanyAdminService::create_company(const std::string& slug, const std::string& name,
                                                 const std::string& country_code) {
   const std::string display_name = name.empty() ? slug : name;
   static const std::regex kSlug("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
@@ -36,7 +37,7 @@ db::Company CompanyAdminService::create_company(const std::string& slug, const s
   });
 }
 
-db::Company CompanyAdminService::company_by_slug(const std::string& slug) {
+domain::Company CompanyAdminService::company_by_slug(const std::string& slug) {
   auto company = db_.transact(
       admin_context(), "find_company_by_slug",
       [&](db::Tx& tx) { return companies_.find_company_by_slug(tx, slug); }, db::TxMode::kReadOnly);
@@ -46,7 +47,7 @@ db::Company CompanyAdminService::company_by_slug(const std::string& slug) {
   return *company;
 }
 
-db::AppUser CompanyAdminService::add_user(const std::string& tech_id, const std::string& company_id, domain::Role role) {
+domain::AppUser CompanyAdminService::add_user(const std::string& tech_id, const std::string& company_id, domain::Role role) {
   if (tech_id.empty() || tech_id.size() > 200) throw domain::ValidationError("tech_id", "must be 1..200 characters");
   if (!domain::is_uuid(company_id)) throw domain::NotFoundError("company " + company_id + " not found");
   return db_.transact(admin_context(), "add_app_user",

@@ -8,8 +8,12 @@
 #include <string>
 
 #include "db/company_repository.hpp"
-#include "db/database.hpp"
+#include "domain/company.hpp"
 #include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 
@@ -18,12 +22,12 @@ class CompanyAdminService {
   explicit CompanyAdminService(db::Database& owner_db) : db_(owner_db) {}
 
   // ValidationError for a bad slug or calling code; ConflictError when the slug exists.
-  db::Company create_company(const std::string& slug, const std::string& name, const std::string& country_code);
+  domain::Company create_company(const std::string& slug, const std::string& name, const std::string& country_code);
   // NotFoundError naming the slug (and the command that creates it) when no company has it.
-  db::Company company_by_slug(const std::string& slug);
+  domain::Company company_by_slug(const std::string& slug);
   // Inserts or updates the user's company and role. ValidationError for a bad tech id,
   // NotFoundError for a company id that is not a uuid.
-  db::AppUser add_user(const std::string& tech_id, const std::string& company_id, domain::Role role);
+  domain::AppUser add_user(const std::string& tech_id, const std::string& company_id, domain::Role role);
 
  private:
   db::Database& db_;

@@ -13,7 +13,7 @@ void ConsoleSessionService::create_sign_in_code(const domain::RequestContext& ct
   });
 }
 
-std::optional<ConsoleSession> ConsoleSessionService::redeem_sign_in_code(const std::string& code_hash,
+std::optional<domain::ConsoleSession> ConsoleSessionService::redeem_sign_in_code(const std::string& code_hash,
                                                                          std::chrono::seconds session_length,
                                                                          const std::string& correlation_id) {
   domain::RequestContext system;  // no tenant yet
@@ -34,7 +34,7 @@ bool ConsoleSessionService::revoke(const domain::RequestContext& ctx, const std:
                       [&](db::Tx& tx) { return sessions_.revoke(tx, ctx.company_id, session_id); });
 }
 
-PurgedSignIns ConsoleSessionService::purge_ended(std::chrono::seconds grace) {
+domain::PurgedSignIns ConsoleSessionService::purge_ended(std::chrono::seconds grace) {
   domain::RequestContext system;  // every company's ended rows: no tenant
   system.user_id = "console-purge";
   const auto purged =

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "db/console_session_repository.hpp"
+#include "domain/console_session.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
@@ -16,9 +17,6 @@ class Database;
 }
 
 namespace tradesphere::services {
-
-using ConsoleSession = db::ConsoleSession;
-using PurgedSignIns = db::ConsoleSessionRepository::Purged;
 
 class ConsoleSessionService {
  public:
@@ -28,7 +26,7 @@ class ConsoleSessionService {
   void create_sign_in_code(const domain::RequestContext& ctx, const std::string& code_hash,
                            const std::string& user_id, domain::Role role, std::chrono::seconds valid_for);
   // Marks the code used and opens a session; nullopt when the code is unknown, used or expired.
-  std::optional<ConsoleSession> redeem_sign_in_code(const std::string& code_hash, std::chrono::seconds session_length,
+  std::optional<domain::ConsoleSession> redeem_sign_in_code(const std::string& code_hash, std::chrono::seconds session_length,
                                                     const std::string& correlation_id);
   // True when the session of ctx's company exists, is not revoked and has not expired.
   bool is_active(const domain::RequestContext& ctx, const std::string& session_id);
@@ -36,7 +34,7 @@ class ConsoleSessionService {
   bool revoke(const domain::RequestContext& ctx, const std::string& session_id);
   // Deletes the codes and sessions that ended more than `grace` ago, in every company,
   // and logs how many (console_sign_ins_purged, info) when any.
-  PurgedSignIns purge_ended(std::chrono::seconds grace);
+  domain::PurgedSignIns purge_ended(std::chrono::seconds grace);
 
  private:
   db::Database& db_;

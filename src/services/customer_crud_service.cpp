@@ -38,10 +38,10 @@ void validate_customer_patch(const domain::CustomerPatch& patch) {
   }
 }
 
-CustomerPage CustomerCrudService::get_customers(const domain::RequestContext& ctx,
+domain::CustomerPage CustomerCrudService::get_customers(const domain::RequestContext& ctx,
                                                 const domain::CustomerFilters& filters) {
   auto rows = get_customer_rows(ctx, filters);
-  CustomerPage page;
+  domain::CustomerPage page;
   page.items.reserve(rows.items.size());
   for (const auto& v : rows.items) page.items.push_back(domain::to_customer_with_metrics(v));
   page.next_cursor = std::move(rows.next_cursor);
@@ -84,13 +84,13 @@ std::optional<domain::Customer> CustomerCrudService::find_by_email(const domain:
       db::TxMode::kReadOnly);
 }
 
-std::vector<SearchHit> CustomerCrudService::search_customers(const domain::RequestContext& ctx,
+std::vector<domain::SearchHit> CustomerCrudService::search_customers(const domain::RequestContext& ctx,
                                                              const std::string& query, int limit) {
   const std::string q = domain::trim(query);
   std::vector<domain::FieldError> errors;
   if (q.empty()) errors.push_back({"q", "must not be blank"});
   if (q.size() > domain::kMaxQueryLength) errors.push_back({"q", "must be at most 200 characters"});
-  if (limit < 1 || limit > db::kMaxSearchLimit) errors.push_back({"limit", "must be between 1 and 100"});
+  if (limit < 1 || limit > domain::kMaxSearchLimit) errors.push_back({"limit", "must be between 1 and 100"});
   if (!errors.empty()) throw domain::ValidationError(std::move(errors));
   return db_.transact(
       ctx, "search_customers", [&](db::Tx& tx) { return customers_.search_customers(tx, ctx.company_id, q, limit); },

@@ -20,6 +20,7 @@
 #include "db/customer_repository.hpp"
 #include "domain/customer.hpp"
 #include "domain/customer_filters.hpp"
+#include "domain/customer_pages.hpp"
 #include "domain/customer_row_view.hpp"
 #include "domain/request_context.hpp"
 
@@ -29,9 +30,6 @@ class Database;
 
 namespace tradesphere::services {
 
-using CustomerPage = db::CustomerPage;
-using SearchHit = db::SearchHit;
-
 class CustomerCrudService {
  public:
   explicit CustomerCrudService(db::Database& db) : db_(db) {}
@@ -39,7 +37,7 @@ class CustomerCrudService {
   // A page of active customers with their metrics, in ONE statement (plus the
   // transaction's settings statement): filters, keyset cursor, sort in either
   // direction; total when asked. Validates the filters (ValidationError).
-  CustomerPage get_customers(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
+  domain::CustomerPage get_customers(const domain::RequestContext& ctx, const domain::CustomerFilters& filters);
   // The same page (same statement, cursor and total) as views into the database
   // result, without building domain objects: for writers that render the rows
   // straight away (GET /v1/customers). get_customers is this plus to_customer_with_metrics.
@@ -55,7 +53,7 @@ class CustomerCrudService {
   std::optional<domain::Customer> find_by_email(const domain::RequestContext& ctx, const std::string& email);
   // Name (typo tolerant, pg_trgm similarity), email and phone digits (partial), ranked best first.
   // ValidationError for a blank query or one longer than 200 characters, or limit outside 1..100.
-  std::vector<SearchHit> search_customers(const domain::RequestContext& ctx, const std::string& query,
+  std::vector<domain::SearchHit> search_customers(const domain::RequestContext& ctx, const std::string& query,
                                           int limit = 20);
 
   // Writes need role agent or admin (PermissionError otherwise).

@@ -1,6 +1,7 @@
 #include "services/customer_enrichment_service.hpp"
 
 #include "common/json_log.hpp"
+#include "db/database.hpp"
 #include "db/enrichment_repository.hpp"
 #include "db/merge_repository.hpp"
 #include "domain/customer.hpp"

@@ -12,10 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/database.hpp"
 #include "domain/contact_extraction.hpp"
 #include "domain/customer.hpp"
 #include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 

@@ -155,10 +155,10 @@ bool valid_utf8(const std::string& s) {
 
 }  // namespace
 
-std::optional<ExistingEmail> parse_existing_email(std::string_view text) noexcept {
-  if (text == "keep") return ExistingEmail::kKeep;
-  if (text == "skip") return ExistingEmail::kSkip;
-  if (text == "update") return ExistingEmail::kUpdate;
+std::optional<domain::ExistingEmail> parse_existing_email(std::string_view text) noexcept {
+  if (text == "keep") return domain::ExistingEmail::kKeep;
+  if (text == "skip") return domain::ExistingEmail::kSkip;
+  if (text == "update") return domain::ExistingEmail::kUpdate;
   return std::nullopt;
 }
 
@@ -219,7 +219,7 @@ ImportReport CustomerImportService::import_csv(const domain::RequestContext& ctx
     std::set<std::size_t> by_email;
     for (const auto& e : result.existing_emails) {
       by_email.insert(e.index);
-      const bool update = existing_email == db::ExistingEmail::kUpdate;
+      const bool update = existing_email == domain::ExistingEmail::kUpdate;
       ++(update ? report.updated : report.skipped);
       emit(batch_lines[e.index], update ? ImportMessage::Kind::kUpdated : ImportMessage::Kind::kSkipped,
            std::string(update ? "updated the customer" : "skipped") + ": email '" +

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "db/customer_import_repository.hpp"
+#include "domain/existing_email.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
@@ -39,13 +40,12 @@ class ImportFileError : public std::runtime_error {
 };
 
 // What a row whose email already belongs to an active customer does (keep | skip | update).
-using ExistingEmail = db::ExistingEmail;
 // "keep" | "skip" | "update"; nullopt for anything else.
-std::optional<ExistingEmail> parse_existing_email(std::string_view text) noexcept;
+std::optional<domain::ExistingEmail> parse_existing_email(std::string_view text) noexcept;
 
 struct ImportOptions {
   bool strict = false;
-  ExistingEmail on_existing_email = ExistingEmail::kKeep;
+  domain::ExistingEmail on_existing_email = domain::ExistingEmail::kKeep;
 };
 
 // One line-numbered message, in the order the lines were settled.

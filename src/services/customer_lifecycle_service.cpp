@@ -73,11 +73,11 @@ domain::Customer CustomerLifecycleService::remove_tags(const domain::RequestCont
   });
 }
 
-db::TimelinePage CustomerLifecycleService::get_customer_timeline(const domain::RequestContext& ctx,
+domain::TimelinePage CustomerLifecycleService::get_customer_timeline(const domain::RequestContext& ctx,
                                                                  const std::string& customer_id, int limit,
                                                                  const std::optional<std::string>& cursor) {
   require_customer_uuid(customer_id);
-  if (limit < 1 || limit > db::kMaxTimelineLimit) throw domain::ValidationError("limit", "must be between 1 and 500");
+  if (limit < 1 || limit > domain::kMaxTimelineLimit) throw domain::ValidationError("limit", "must be between 1 and 500");
   return db_.transact(
       ctx, "get_customer_timeline",
       [&](db::Tx& tx) {
@@ -90,14 +90,14 @@ db::TimelinePage CustomerLifecycleService::get_customer_timeline(const domain::R
       db::TxMode::kReadOnly);
 }
 
-db::BulkStageResult CustomerLifecycleService::bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
+domain::BulkStageResult CustomerLifecycleService::bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
                                                                           const std::vector<std::string>& customer_ids,
                                                                           domain::LifecycleStage stage) {
   require_customer_writer(ctx);
-  if (customer_ids.size() > db::kMaxBulkIds) {
-    throw domain::ValidationError("customer_ids", "at most " + std::to_string(db::kMaxBulkIds) + " ids per call");
+  if (customer_ids.size() > domain::kMaxBulkIds) {
+    throw domain::ValidationError("customer_ids", "at most " + std::to_string(domain::kMaxBulkIds) + " ids per call");
   }
-  db::BulkStageResult result;
+  domain::BulkStageResult result;
   if (!customer_ids.empty()) {
     result = db_.transact(ctx, "bulk_update_lifecycle_stage", [&](db::Tx& tx) {
       return customers_.bulk_update_lifecycle_stage(tx, ctx.company_id, customer_ids, stage);

@@ -9,6 +9,7 @@
 
 #include "db/customer_repository.hpp"
 #include "domain/customer.hpp"
+#include "domain/customer_pages.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
@@ -31,10 +32,10 @@ class CustomerLifecycleService {
                             const std::vector<std::string>& tags);
   domain::Customer remove_tags(const domain::RequestContext& ctx, const std::string& customer_id,
                                const std::vector<std::string>& tags);
-  db::TimelinePage get_customer_timeline(const domain::RequestContext& ctx, const std::string& customer_id,
+  domain::TimelinePage get_customer_timeline(const domain::RequestContext& ctx, const std::string& customer_id,
                                          int limit = 50, const std::optional<std::string>& cursor = std::nullopt);
   // At most 10,000 ids (ValidationError above); one statement; one stage_changed event per changed customer.
-  db::BulkStageResult bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
+  domain::BulkStageResult bulk_update_lifecycle_stage(const domain::RequestContext& ctx,
                                                   const std::vector<std::string>& customer_ids,
                                                   domain::LifecycleStage stage);
 

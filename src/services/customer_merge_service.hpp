@@ -26,11 +26,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/database.hpp"
 #include "domain/duplicate_pair_table.hpp"
 #include "domain/duplicate_scoring.hpp"
 #include "domain/merge_plan.hpp"
 #include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+class Database;
+class Tx;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 

@@ -259,7 +259,7 @@ std::optional<CustomerProfile> CustomerService::get_customer_details(const std::
             if (auto cm = records_.find_customer_with_metrics(tx, ctx.company_id, c->id, false)) return to_profile(*cm);
             return std::nullopt;
           }
-          for (auto& hit : records_.search_customers(tx, ctx.company_id, k, db::kMaxSearchLimit)) {
+          for (auto& hit : records_.search_customers(tx, ctx.company_id, k, domain::kMaxSearchLimit)) {
             if (hit.customer.customer.name == k) return to_profile(hit.customer);
           }
           return std::nullopt;
@@ -283,7 +283,7 @@ std::vector<CustomerProfile> CustomerService::search_customers(const std::string
 
   auto ctx = context_for(tech_id);
   std::vector<CustomerProfile> result;
-  for (auto& hit : customers_.search_customers(ctx, query, db::kMaxSearchLimit)) result.push_back(to_profile(hit.customer));
+  for (auto& hit : customers_.search_customers(ctx, query, domain::kMaxSearchLimit)) result.push_back(to_profile(hit.customer));
   if (mode == ImplMode::kCompare) {
     record_comparison("search_customers", describe_difference(legacy_.search_customers(tech_id, query), result));
   }

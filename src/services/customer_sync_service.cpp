@@ -53,7 +53,7 @@ SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx
   if (!errors.empty()) throw domain::ValidationError(std::move(errors));
 
   // One transaction: the row (the trigger links or creates its customer) and that customer.
-  db::StoredChat stored;
+  domain::StoredChat stored;
   SyncResult result = db_.transact(ctx, "sync_from_chat", [&](db::Tx& tx) {
     stored = chats_.insert_chat(tx, ctx.company_id, record);
     SyncResult r;
@@ -73,7 +73,7 @@ SyncResult CustomerSyncService::sync_from_chat(const domain::RequestContext& ctx
   return result;
 }
 
-std::vector<db::StoredChat> CustomerSyncService::sync_batch_from_chat(const domain::RequestContext& ctx,
+std::vector<domain::StoredChat> CustomerSyncService::sync_batch_from_chat(const domain::RequestContext& ctx,
                                                                     const std::vector<domain::ChatRecord>& records) {
   require_writer(ctx);
   std::vector<domain::FieldError> errors;
@@ -93,7 +93,7 @@ std::vector<db::StoredChat> CustomerSyncService::sync_batch_from_chat(const doma
   return stored;
 }
 
-db::LinkResult CustomerSyncService::link_conversation_to_customer(const domain::RequestContext& ctx,
+domain::LinkResult CustomerSyncService::link_conversation_to_customer(const domain::RequestContext& ctx,
                                                                   const std::string& customer_id,
                                                                   const std::string& session_id) {
   require_writer(ctx);
@@ -119,9 +119,9 @@ EnrichmentSummary CustomerSyncService::enrich_customer_from_conversations(const 
   return summary;
 }
 
-db::ConversationPage CustomerSyncService::get_customer_conversations(const domain::RequestContext& ctx,
+domain::ConversationPage CustomerSyncService::get_customer_conversations(const domain::RequestContext& ctx,
                                                                      const std::string& customer_id,
-                                                                     const db::PageRequest& page) {
+                                                                     const domain::PageRequest& page) {
   check_limit(page.limit);
   require_customer_id(customer_id);
   return db_.transact(
@@ -135,12 +135,12 @@ db::ConversationPage CustomerSyncService::get_customer_conversations(const domai
       db::TxMode::kReadOnly);
 }
 
-db::ChatRowPage CustomerSyncService::get_conversation_messages(const domain::RequestContext& ctx,
+domain::ChatRowPage CustomerSyncService::get_conversation_messages(const domain::RequestContext& ctx,
                                                                const std::string& customer_id,
                                                                const std::string& session_key,
-                                                               const db::PageRequest& page) {
-  if (page.limit < 1 || page.limit > db::kMaxMessagesLimit) {
-    throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(db::kMaxMessagesLimit));
+                                                               const domain::PageRequest& page) {
+  if (page.limit < 1 || page.limit > domain::kMaxMessagesLimit) {
+    throw domain::ValidationError("limit", "must be between 1 and " + std::to_string(domain::kMaxMessagesLimit));
   }
   require_customer_id(customer_id);
   return db_.transact(
@@ -154,15 +154,15 @@ db::ChatRowPage CustomerSyncService::get_conversation_messages(const domain::Req
       db::TxMode::kReadOnly);
 }
 
-db::ChatRowPage CustomerSyncService::find_orphaned_conversations(const domain::RequestContext& ctx,
-                                                                 const db::PageRequest& page) {
+domain::ChatRowPage CustomerSyncService::find_orphaned_conversations(const domain::RequestContext& ctx,
+                                                                 const domain::PageRequest& page) {
   check_limit(page.limit);
   return db_.transact(
       ctx, "find_orphaned_conversations", [&](db::Tx& tx) { return chats_.orphans(tx, ctx.company_id, page); },
       db::TxMode::kReadOnly);
 }
 
-db::RelinkResult CustomerSyncService::relink_orphans(const domain::RequestContext& ctx, int limit) {
+domain::RelinkResult CustomerSyncService::relink_orphans(const domain::RequestContext& ctx, int limit) {
   require_writer(ctx);
   if (limit < 1 || limit > 10000) throw domain::ValidationError("limit", "must be between 1 and 10000");
   auto result = db_.transact(ctx, "relink_orphans",

@@ -8,6 +8,7 @@
 
 #include "db/chat_repository.hpp"
 #include "db/customer_repository.hpp"
+#include "domain/conversation.hpp"
 #include "domain/customer.hpp"
 #include "domain/request_context.hpp"
 
@@ -40,24 +41,24 @@ class CustomerSyncService {
   // "<index>/<field>" for the first bad ones, nothing stored), then all rows are
   // stored in one transaction — a database failure stores none of them, so a
   // retry (with the same Idempotency-Key) cannot store a row twice.
-  std::vector<db::StoredChat> sync_batch_from_chat(const domain::RequestContext& ctx,
+  std::vector<domain::StoredChat> sync_batch_from_chat(const domain::RequestContext& ctx,
                                                    const std::vector<domain::ChatRecord>& records);
   // Moves every row of the session to the customer; metrics and events follow (triggers).
-  db::LinkResult link_conversation_to_customer(const domain::RequestContext& ctx, const std::string& customer_id,
+  domain::LinkResult link_conversation_to_customer(const domain::RequestContext& ctx, const std::string& customer_id,
                                                const std::string& session_id);
   // Delegates to CustomerEnrichmentService::enrich_from_conversations (issue 6):
   // fills empty name/email/phone from the customer's chats; NotFoundError for an
   // unknown customer, ConflictError for a merged or deleted one.
   EnrichmentSummary enrich_customer_from_conversations(const domain::RequestContext& ctx,
                                                        const std::string& customer_id);
-  db::ConversationPage get_customer_conversations(const domain::RequestContext& ctx, const std::string& customer_id,
-                                                  const db::PageRequest& page = {});
+  domain::ConversationPage get_customer_conversations(const domain::RequestContext& ctx, const std::string& customer_id,
+                                                  const domain::PageRequest& page = {});
   // One conversation's messages, oldest first (ChatRepository::messages_of).
-  db::ChatRowPage get_conversation_messages(const domain::RequestContext& ctx, const std::string& customer_id,
-                                            const std::string& session_key, const db::PageRequest& page = {});
+  domain::ChatRowPage get_conversation_messages(const domain::RequestContext& ctx, const std::string& customer_id,
+                                            const std::string& session_key, const domain::PageRequest& page = {});
   // Orphans of ctx.company_id (the tenant comes from the context).
-  db::ChatRowPage find_orphaned_conversations(const domain::RequestContext& ctx, const db::PageRequest& page = {});
-  db::RelinkResult relink_orphans(const domain::RequestContext& ctx, int limit = 1000);
+  domain::ChatRowPage find_orphaned_conversations(const domain::RequestContext& ctx, const domain::PageRequest& page = {});
+  domain::RelinkResult relink_orphans(const domain::RequestContext& ctx, int limit = 1000);
 
  private:
   db::Database& db_;

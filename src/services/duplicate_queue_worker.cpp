@@ -1,6 +1,7 @@
 #include "services/duplicate_queue_worker.hpp"
 
 #include "common/json_log.hpp"
+#include "db/database.hpp"
 #include "db/duplicate_repository.hpp"
 #include "services/customer_merge_service.hpp"
 

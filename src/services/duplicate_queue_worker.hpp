@@ -10,8 +10,11 @@
 #include <mutex>
 #include <thread>
 
-#include "db/database.hpp"
 #include "services/customer_merge_service.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "db/idempotency_store.hpp"
+#include "domain/idempotency.hpp"
 #include "domain/request_context.hpp"
 
 namespace tradesphere::db {
@@ -16,18 +17,14 @@ class Database;
 
 namespace tradesphere::services {
 
-using IdempotencyClaim = db::Claim;
-using ClaimOutcome = db::ClaimOutcome;
-using StoredResponse = db::StoredResponse;
-
 class IdempotencyService {
  public:
   // An unfinished claim older than `stale_after` (a crashed request) may be taken over.
   explicit IdempotencyService(db::Database& db, std::chrono::seconds stale_after = std::chrono::seconds(300))
       : db_(db), stale_after_(stale_after) {}
 
-  IdempotencyClaim claim(const domain::RequestContext& ctx, const std::string& key, const std::string& request_hash);
-  void complete(const domain::RequestContext& ctx, const std::string& key, const StoredResponse& response);
+  domain::IdempotencyClaim claim(const domain::RequestContext& ctx, const std::string& key, const std::string& request_hash);
+  void complete(const domain::RequestContext& ctx, const std::string& key, const domain::StoredResponse& response);
   // The claimed request failed without effect: forget the key so a retry runs again.
   void release(const domain::RequestContext& ctx, const std::string& key);
 

@@ -18,13 +18,13 @@ std::optional<std::string> non_blank(const std::optional<std::string>& s) {
   return t;
 }
 
-std::string conversation_key(const db::ChatRow& row) {
+std::string conversation_key(const domain::ChatRow& row) {
   if (row.session_id && !row.session_id->empty()) return *row.session_id;
   return "row:" + std::to_string(row.id);
 }
 
 // What the old code computed per customer from its rows (oldest first).
-CustomerProfile profile_from_rows(const std::vector<db::ChatRow>& rows) {
+CustomerProfile profile_from_rows(const std::vector<domain::ChatRow>& rows) {
   CustomerProfile p;
   std::set<std::string> conversations;
   for (const auto& row : rows) {
@@ -52,7 +52,7 @@ bool contains_ci(const std::optional<std::string>& haystack, const std::string& 
 LegacyCustomerService::LegacyCustomerService(db::Database& db) : db_(db) {}
 
 // Each legacy query is its own transaction, as the old code ran them (the N+1 baseline).
-std::vector<db::ChatRow> LegacyCustomerService::rows_of_contact(const domain::RequestContext& ctx,
+std::vector<domain::ChatRow> LegacyCustomerService::rows_of_contact(const domain::RequestContext& ctx,
                                                                 const std::optional<std::string>& email,
                                                                 const std::optional<std::string>& name) {
   return db_.transact(

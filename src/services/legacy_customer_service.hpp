@@ -17,6 +17,7 @@
 
 #include "db/chat_repository.hpp"
 #include "db/company_repository.hpp"
+#include "domain/conversation.hpp"
 
 namespace tradesphere::db {
 class Database;
@@ -66,7 +67,7 @@ class LegacyCustomerService {
   std::string company_of(const std::string& tech_id);
   std::vector<CustomerProfile> aggregate(const std::string& tech_id);
 
-  std::vector<db::ChatRow> rows_of_contact(const domain::RequestContext& ctx, const std::optional<std::string>& email,
+  std::vector<domain::ChatRow> rows_of_contact(const domain::RequestContext& ctx, const std::optional<std::string>& email,
                                            const std::optional<std::string>& name);
 
   db::Database& db_;

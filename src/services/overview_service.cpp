@@ -1,5 +1,7 @@
 #include "services/overview_service.hpp"
 
+#include "db/database.hpp"
+#include "db/overview_repository.hpp"
 #include "domain/duplicate_scoring.hpp"
 #include "services/customer_merge_service.hpp"
 

@@ -10,16 +10,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "db/database.hpp"
-#include "db/overview_repository.hpp"
+#include "domain/overview.hpp"
 #include "domain/request_context.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 
 class DuplicateGroupCache;
 
 struct Overview {
-  db::OverviewCounts counts;
+  domain::OverviewCounts counts;
   double min_duplicate_score = 0;  // the Duplicates screen's default (ScoringConfig::threshold)
   std::int64_t active_customers = 0;
   // customers in an open duplicate pair / active customers (0 without customers)

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "db/database.hpp"
 #include "services/customer_merge_service.hpp"
 
 namespace tradesphere::services {

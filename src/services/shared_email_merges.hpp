@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "db/database.hpp"
 #include "db/legacy_upgrade.hpp"
+
+namespace tradesphere::db {
+class Database;
+}  // namespace tradesphere::db
 
 namespace tradesphere::services {
 
