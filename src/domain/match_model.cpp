@@ -437,6 +437,51 @@ EmResult expectation_maximisation(const std::unordered_map<std::uint32_t, std::s
   return r;
 }
 
+// One surname (exact or one slip) at one street address (the full address, number
+// and street, or street and postcode/town): where a household lives.
+bool same_home(const ComparisonVector& v) {
+  const int s = v.level[kSurname], a = v.level[kAddress];
+  return (s == 1 || s == 2) && a >= 1 && a <= 3;
+}
+
+// How high the given-name guard lets a same-home pair rise, estimated from the
+// company's own candidate pairs. Among same-home pairs without a shared email,
+// some given names agree (one person, give or take a typo or a nickname) and
+// some differ. A person's own copies garble the given name beyond recognition in
+// at most a share m of their pairs (TrainOptions::household_copy_share), so up to
+// m/(1-m) x the agreeing pairs of the "differs" pairs are copies of one person and
+// the rest are other people at that address: households. copies/households are
+// the odds that such a pair is one person, and their log2 is the ceiling.
+// - A customer list with families (a CRM's contacts, our generator: 0.6-1.8
+//   "differs" pairs per agreeing pair) has more "differs" pairs than copies
+//   explain: the ceiling stays at the default, -2 bits (probability 0.2), and
+//   family members stay apart.
+// - A list whose "differs" pairs are no more than its copies' garbled names
+//   (FEBRL, where every person has an address of their own: 0.09-0.14 per
+//   agreeing pair) gets a ceiling far above the threshold, and a copy whose given
+//   name was replaced is found by its surname and its address.
+// - Between the two the ceiling falls smoothly; too few same-home pairs to tell
+//   (TrainOptions::min_household_pairs): the default.
+// Pairs that are not same-home keep the default ceiling (guard_ceiling): nothing
+// was learned about them, and "Bianca Wyllie" and "Brooke Wyllie" in one town are
+// two people.
+double household_ceiling(const std::unordered_map<std::uint32_t, std::size_t>& counts, const TrainOptions& options) {
+  constexpr double kDefault = kDefaultGivenDiffersGuard;
+  double agree = 0, differ = 0;
+  for (const auto& [p, k] : counts) {
+    const auto v = ComparisonVector::from_pattern(p);
+    if (!same_home(v) || v.level[kEmail] == 1) continue;
+    const int g = v.level[kGiven];
+    if (g == 1 || g == 2 || g == 3 || g == 5) agree += static_cast<double>(k);
+    else if (g == 6) differ += static_cast<double>(k);
+  }
+  if (agree + differ < options.min_household_pairs) return kDefault;
+  const double m = options.household_copy_share;
+  const double copies = agree * m / (1 - m);  // "differs" pairs expected of one person's copies
+  const double households = std::max(differ - copies, 0.0);
+  return std::max(kDefault, std::log2((copies + 1) / (households + 1)));
+}
+
 MatchModel train_model(const std::vector<const MatchFields*>& records, const std::vector<std::uint32_t>& patterns,
                        const TrainOptions& options) {
   MatchModel model = default_model();
@@ -492,6 +537,7 @@ MatchModel train_model(const std::vector<const MatchFields*>& records, const std
   std::unordered_map<std::uint32_t, std::size_t> counts;
   for (std::uint32_t p = 0; p < by_pattern.size(); ++p)
     if (by_pattern[p]) counts.emplace(p, by_pattern[p]);
+  model.given_differs_guard = household_ceiling(counts, options);
   MatchModel start = model;
   start.u = u_random;
   auto em = expectation_maximisation(counts, start, 0.1, options);
@@ -552,10 +598,16 @@ bool near_same_mailbox(const MatchFields& a, const MatchFields& b, const Compari
   return e == 1 || ((e == 2 || e == 3) && !a.mailbox_is_name && !b.mailbox_is_name);
 }
 
+// The guard's ceiling for this pair: what the company's pairs taught for one
+// surname at one street address (household_ceiling), the default elsewhere.
+double guard_ceiling(const MatchModel& model, const ComparisonVector& v) {
+  return same_home(v) ? model.given_differs_guard : std::min(model.given_differs_guard, kDefaultGivenDiffersGuard);
+}
+
 bool given_differs_guard_applies(const MatchModel& model, const MatchFields& a, const MatchFields& b,
                                  const ComparisonVector& v, double w) {
   return v.level[kGiven] == 6 && !near_same_mailbox(a, b, v) && !a.single_name && !b.single_name &&
-         w > model.given_differs_guard;
+         w > guard_ceiling(model, v);
 }
 
 }  // namespace
@@ -570,7 +622,7 @@ double match_weight(const MatchModel& model, const MatchFields& a, const MatchFi
     if (!l) continue;
     w += model.level_weight(c, l) + tf_adjustment(model, c, l, a);
   }
-  return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
+  return given_differs_guard_applies(model, a, b, v, w) ? guard_ceiling(model, v) : w;
 }
 
 TermAdjustments term_adjustments(const MatchModel& model, const MatchFields& a) {
@@ -601,7 +653,7 @@ double match_weight(const MatchModel& model, const LevelWeights& weights, const 
     w += weights[static_cast<std::size_t>(c)][static_cast<std::size_t>(l)] +
          (slot < 0 ? 0.0 : adj_a[static_cast<std::size_t>(slot)]);
   }
-  return given_differs_guard_applies(model, a, b, v, w) ? model.given_differs_guard : w;
+  return given_differs_guard_applies(model, a, b, v, w) ? guard_ceiling(model, v) : w;
 }
 
 ProbabilityAtLeast::ProbabilityAtLeast(double threshold) : threshold_(threshold) {
@@ -633,9 +685,9 @@ MatchScore score(const MatchModel& model, const MatchFields& a, const MatchField
     s.evidence.push_back(std::move(e));
   }
   if (given_differs_guard_applies(model, a, b, v, w)) {
-    s.evidence.push_back({"guard", "given names differ, no shared email", model.given_differs_guard - w,
+    s.evidence.push_back({"guard", "given names differ, no shared email", guard_ceiling(model, v) - w,
                           "household members share address and phone"});
-    w = model.given_differs_guard;
+    w = guard_ceiling(model, v);
   }
   std::sort(s.evidence.begin(), s.evidence.end(),
             [](const Evidence& x, const Evidence& y) { return std::abs(x.weight) > std::abs(y.weight); });
@@ -681,6 +733,7 @@ nlohmann::json to_json(const MatchModel& model, bool with_terms) {
   nlohmann::json j{{"source", model.source},
                    {"prior_log2_odds", model.prior_log2_odds},
                    {"tf_weight_cap", model.tf_weight_cap},
+                   {"given_differs_guard", model.given_differs_guard},
                    {"trained_records", model.trained_records},
                    {"trained_pairs", model.trained_pairs},
                    {"em_iterations", model.em_iterations},
@@ -701,6 +754,7 @@ MatchModel model_from_json(const nlohmann::json& j) {
   model.source = j.value("source", "priors");
   model.prior_log2_odds = j.at("prior_log2_odds").get<double>();
   model.tf_weight_cap = j.value("tf_weight_cap", model.tf_weight_cap);
+  model.given_differs_guard = j.value("given_differs_guard", model.given_differs_guard);
   model.trained_records = j.value("trained_records", std::size_t{0});
   model.trained_pairs = j.value("trained_pairs", std::size_t{0});
   model.em_iterations = j.value("em_iterations", std::size_t{0});

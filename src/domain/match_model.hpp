@@ -112,13 +112,17 @@ struct TermFrequencies {
 std::pair<int, const std::string*> tf_value(int comparison, int level, const MatchFields& a);
 TermFrequencies count_terms(const std::vector<const MatchFields*>& records, std::size_t max_terms = 5000);
 
+inline constexpr double kDefaultGivenDiffersGuard = -2;  // bits: probability 0.2
+
 struct MatchModel {
   // m[c][l]: P(level l | same person), u[c][l]: P(level l | different people),
   // for l >= 1 (level 0 carries no evidence). Each row sums to 1 over l >= 1.
   std::array<std::array<double, kMaxLevels>, kComparisonCount> m{}, u{};
   double prior_log2_odds = -10;  // log2 odds that a candidate pair is the same person
   double tf_weight_cap = 6;      // |term-frequency adjustment| <= cap bits
-  double given_differs_guard = -2;  // weight ceiling when given names differ and no email is shared
+  // weight ceiling when given names differ and no email is shared: -2 bits by
+  // default, higher when the company's pairs show few households (household_ceiling)
+  double given_differs_guard = kDefaultGivenDiffersGuard;
   TermFrequencies tf;
   // how the parameters were obtained
   std::string source = "priors";  // "priors" | "em"
@@ -140,7 +144,21 @@ struct TrainOptions {
   // households (same surname, address and landline, different given names) for
   // the match class: conditional independence does not hold inside a family.
   double given_differs_m = 0.06;
+  // pairs with one surname and one street address (given names compared) needed
+  // to estimate how many of them are households; fewer: the default guard
+  double min_household_pairs = 50;
+  // The most a list's own copies garble a given name beyond recognition (the
+  // share of one person's pairs whose given names "differ"): "differs" pairs up
+  // to this share of the agreeing ones are taken for copies, the rest for
+  // households. An upper bound, not an estimate: FEBRL's copies measure 9-13 %.
+  double household_copy_share = 0.15;
 };
+// One surname (exact or one slip) at one street address: where a household lives.
+bool same_home(const ComparisonVector& v);
+// The ceiling of the given-name guard for same-home pairs, from the counts of the
+// candidate pairs' patterns (MatchModel::given_differs_guard; docs/duplicates.md).
+double household_ceiling(const std::unordered_map<std::uint32_t, std::size_t>& pattern_counts,
+                         const TrainOptions& options = {});
 // EM on the candidate pairs' comparison vectors (Fellegi-Sunter latent classes,
 // conditional independence); random pairs of `records` estimate the u of levels
 // that blocking makes rare among non-matches. `patterns` are the candidate

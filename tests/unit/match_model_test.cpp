@@ -263,6 +263,74 @@ TEST(MatchModelTraining, FewRecordsFallBackToPriors) {
   EXPECT_EQ(empty.source, "priors");
 }
 
+// Pattern counts of same-home pairs: `agree` with the given name exact, `differ`
+// with it different, plus pairs the estimate must not read.
+std::unordered_map<std::uint32_t, std::size_t> home_pairs(std::size_t agree, std::size_t differ) {
+  auto pattern = [](int given, int surname, int email, int address) {
+    ComparisonVector v;
+    v.level[kGiven] = static_cast<std::uint8_t>(given);
+    v.level[kSurname] = static_cast<std::uint8_t>(surname);
+    v.level[kEmail] = static_cast<std::uint8_t>(email);
+    v.level[kAddress] = static_cast<std::uint8_t>(address);
+    return v.pattern();
+  };
+  std::unordered_map<std::uint32_t, std::size_t> counts;
+  counts[pattern(1, 1, 0, 1)] = agree;
+  counts[pattern(6, 1, 0, 1)] = differ;
+  counts[pattern(6, 1, 0, 4)] += 5000;  // same surname and postcode only: not a home
+  counts[pattern(6, 4, 0, 1)] += 5000;  // another surname at the address: not a family
+  counts[pattern(6, 1, 1, 1)] += 5000;  // a shared email: the guard never applies
+  return counts;
+}
+
+TEST(MatchModelTraining, HouseholdCeilingComesFromTheCompanysSameHomePairs) {
+  const double threshold_weight = std::log2(0.6 / 0.4);
+  // FEBRL-like: a tenth of the same-home pairs have another given name (copies
+  // whose given name was replaced), no more than copies explain
+  EXPECT_GT(household_ceiling(home_pairs(1000, 100)), threshold_weight + 3);
+  // a list with families: more "differs" pairs than agreeing ones
+  EXPECT_DOUBLE_EQ(household_ceiling(home_pairs(1000, 1500)), kDefaultGivenDiffersGuard);
+  // in between, the ceiling falls as households grow
+  const double few = household_ceiling(home_pairs(1000, 250)), more = household_ceiling(home_pairs(1000, 400));
+  EXPECT_GT(few, more);
+  EXPECT_GT(more, kDefaultGivenDiffersGuard);
+  // too few same-home pairs to tell: the default, whatever the rest says
+  EXPECT_DOUBLE_EQ(household_ceiling(home_pairs(40, 0)), kDefaultGivenDiffersGuard);
+  EXPECT_TRUE(same_home(compare(f("Ann Lee", std::nullopt, std::nullopt, "12 Oak Street, Salem, 97301"),
+                                f("Bo Lee", std::nullopt, std::nullopt, "12 Oak St, Salem, 97301"))));
+  EXPECT_FALSE(same_home(compare(f("Ann Lee", std::nullopt, std::nullopt, "12 Oak Street, Salem, 97301"),
+                                 f("Bo Lee", std::nullopt, std::nullopt, "40 Elm Road, Salem, 97301"))));
+}
+
+TEST(MatchModelScoring, LearnedCeilingOpensOnlySameHomePairs) {
+  MatchModel model = default_model();
+  const auto caleb = f("caleb challenor", std::nullopt, std::nullopt, "1 wellington street, kinross farm, cronulla, 5109 vic");
+  const auto nathan = f("nathan challenor", std::nullopt, std::nullopt, "1 wellington street, kinross farm, cronulla, 5109 vic");
+  const auto moved = f("nathan challenor", std::nullopt, std::nullopt, "40 rumker place, huntington, woodcroft, 5109 vic");
+  ASSERT_TRUE(same_home(compare(caleb, nathan)));
+  ASSERT_FALSE(same_home(compare(caleb, moved)));
+  auto guarded = [](const MatchScore& s) {
+    return std::any_of(s.evidence.begin(), s.evidence.end(), [](const Evidence& e) { return e.comparison == "guard"; });
+  };
+  // the default: one home, two given names, two people
+  auto home = score(model, caleb, nathan);
+  EXPECT_DOUBLE_EQ(home.weight, kDefaultGivenDiffersGuard);
+  EXPECT_TRUE(guarded(home)) << explain(home.evidence);
+  // a company whose pairs show no households (and many duplicates: prior odds
+  // 1:1): the same pair scores on its evidence
+  model.given_differs_guard = 8;
+  model.prior_log2_odds = 0;
+  home = score(model, caleb, nathan);
+  EXPECT_GT(home.weight, kDefaultGivenDiffersGuard);
+  EXPECT_LE(home.weight, 8.0);
+  EXPECT_DOUBLE_EQ(match_weight(model, caleb, nathan, compare(caleb, nathan)), home.weight);
+  // ... but only at one address: elsewhere the default ceiling holds
+  auto away = score(model, caleb, moved);
+  EXPECT_LE(away.weight, kDefaultGivenDiffersGuard);
+  EXPECT_TRUE(guarded(away)) << explain(away.evidence);  // its evidence alone would rise above it
+  EXPECT_DOUBLE_EQ(match_weight(model, caleb, moved, compare(caleb, moved)), away.weight);
+}
+
 TEST(MatchModelTermFrequency, RareSurnameIsStrongerEvidenceThanCommonOne) {
   std::vector<MatchFields> data;
   for (int i = 0; i < 100; ++i) data.push_back(f("Person" + std::to_string(i) + " Smith"));
@@ -293,6 +361,11 @@ TEST(MatchModelJson, RoundTripKeepsParametersAndTerms) {
   EXPECT_DOUBLE_EQ(back.m[kSurname][1], 0.77);
   EXPECT_DOUBLE_EQ(back.prior_log2_odds, model.prior_log2_odds);
   EXPECT_DOUBLE_EQ(back.tf.frequency(kSurname, "lee"), model.tf.frequency(kSurname, "lee"));
+  model.given_differs_guard = 5.5;  // learned from the company's same-home pairs
+  EXPECT_DOUBLE_EQ(model_from_json(to_json(model)).given_differs_guard, 5.5);
+  auto stored_before = to_json(model);  // a model stored before the ceiling was learned
+  stored_before.erase("given_differs_guard");
+  EXPECT_DOUBLE_EQ(model_from_json(stored_before).given_differs_guard, kDefaultGivenDiffersGuard);
   auto bad = to_json(model);
   bad["comparisons"][0]["levels"].erase(0);
   EXPECT_THROW(model_from_json(bad), std::invalid_argument);
