@@ -150,8 +150,10 @@ struct TrainOptions {
   // The most a list's own copies garble a given name beyond recognition (the
   // share of one person's pairs whose given names "differ"): "differs" pairs up
   // to this share of the agreeing ones are taken for copies, the rest for
-  // households. An upper bound, not an estimate: FEBRL's copies measure 9-13 %.
-  double household_copy_share = 0.15;
+  // households. A bound, not an estimate: FEBRL's lists have 0.09-0.14 "differs"
+  // pairs per agreeing pair (below 0.12/0.88 = 0.136 or just above it); a
+  // name+address list with families at 5 % of its people has more (docs/duplicates.md).
+  double household_copy_share = 0.12;
 };
 // One surname (exact or one slip) at one street address: where a household lives.
 bool same_home(const ComparisonVector& v);

@@ -96,18 +96,26 @@ void register_evaluate_duplicates_command(CLI::App& app) {
   auto show_model = std::make_shared<bool>(false);
   auto name_address_only = std::make_shared<bool>(false);
   eval->add_flag("--name-address-only", *name_address_only, "Generated variant without emails and phones");
+  auto generated = std::make_shared<PlantedConfig>();
+  eval->add_option("--family-share", generated->family_share,
+                   "Generated: share of people with 1-2 family members at their address")
+      ->capture_default_str();
+  eval->add_option("--replaced-given-share", generated->replaced_given_share,
+                   "Generated: share of copies whose given name is replaced by another (FEBRL's kind)")
+      ->capture_default_str();
   eval->add_option("--csv", *csv_path, "Evaluate on this customer list (import CSV format) instead of generated data");
   eval->add_option("--truth", *truth_path, "external_id,entity file with the true duplicates of --csv");
   eval->add_flag("--show-model", *show_model, "Print the trained model's parameters as JSON");
   auto show_errors = std::make_shared<std::size_t>(0);
   eval->add_option("--show-errors", *show_errors, "Print up to N wrong links and N missed pairs with their evidence");
-  eval->callback([people, seed, scores, write_csv, csv_path, truth_path, show_model, show_errors, name_address_only] {
+  eval->callback([people, seed, scores, write_csv, csv_path, truth_path, show_model, show_errors, name_address_only,
+                  generated] {
     PlantedDataset data;
     if (!csv_path->empty()) {
       if (truth_path->empty()) throw CLI::ValidationError("--truth", "--csv needs --truth");
       data = read_labelled_list(*csv_path, *truth_path);
     } else {
-      PlantedConfig config;
+      PlantedConfig config = *generated;
       config.people = *people;
       config.seed = *seed;
       config.contact_fields = !*name_address_only;

@@ -121,7 +121,11 @@ PlantedDataset generate_planted_duplicates(const PlantedConfig& config) {
         domain::MatchInput m = clean_record(p, new_id());
         // name
         std::string first = p.first, last = p.last;
-        switch (r.below(7)) {
+        const bool replaced = config.replaced_given_share > 0 && r.chance(config.replaced_given_share);
+        if (replaced) {
+          for (int tries = 0; tries < 50 && domain::jaro_winkler(domain::to_lower_ascii(first), domain::to_lower_ascii(p.first)) >= 0.8; ++tries)
+            first = pick(r, words.first_names);
+        } else switch (r.below(7)) {
           case 0: break;
           case 1: first = typo(r, first); break;
           case 2: m.name = last + ", " + first; break;

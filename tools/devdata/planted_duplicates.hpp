@@ -22,6 +22,10 @@ struct PlantedConfig {
   double family_share = 0.10;      // share of people who get 1-2 family members at the same address
   std::uint64_t seed = 42;
   bool contact_fields = true;      // false: the name+address-only variant (no email, no phone on any record)
+  // share of copies whose given name is replaced by another name (FEBRL's copies:
+  // the same surname and address, another given name); 0 draws nothing, so the
+  // records of every other configuration stay what they were
+  double replaced_given_share = 0;
 };
 
 struct PlantedDataset {
