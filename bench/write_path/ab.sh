@@ -24,8 +24,10 @@
 #   STAGE_BEFORE the git revision whose kBulkStage is the "before" statement (default 14d115f^);
 #                "current": the repository's statement on both sides
 #   HTTP_BEFORE  the version "http before" migrates down to (default 36)
+#   HTTP         0: no http step (on a freshly seeded database `serve` scores the seed's
+#                duplicate queue meanwhile, and stops only after the batch it is scoring)
 # e.g. the eighth session (migration 0041):
-#   DOWNS=0041_metrics_copy_per_statement STAGE_BEFORE=current HTTP_BEFORE=40 bench/write_path/ab.sh build/tradesphere 3
+#   DOWNS=0041_metrics_copy_in_statement STAGE_BEFORE=current HTTP=0 bench/write_path/ab.sh build/tradesphere 3
 set -euo pipefail
 BIN=$1 ROUNDS=${2:-3}
 DIR=$(cd "$(dirname "$0")" && pwd) SRC=$(cd "$DIR/../.." && pwd)
@@ -56,6 +58,7 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "single after:  $(ab_single "sa$t")"
   echo "stage before (ms per 1000): $(stage "gb$t" --setup "$DOWN" "${STAGE_STATEMENT[@]}")"
   echo "stage after  (ms per 1000): $(stage "ga$t")"
+  [ "${HTTP:-1}" = 0 ] && continue
   "$BIN" migrate down --to "$HTTP_BEFORE" > /dev/null; echo "http before: $(ab_http "$BIN" "hb$t" "$KNOWN")"
   "$BIN" migrate up > /dev/null;          echo "http after:  $(ab_http "$BIN" "ha$t" "$KNOWN")"
 done
