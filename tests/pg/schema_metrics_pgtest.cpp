@@ -304,10 +304,12 @@ TEST_F(MetricsTest, TheListCopyOnTheCustomerFollowsItsMetricsAndIsNotAnEdit) {
   EXPECT_EQ(changed.find("metric_"), std::string::npos) << changed;
 }
 
-// Migration 0041: an UPDATE of customer_metrics is copied once per statement (one
-// UPDATE of customers from the transition tables instead of one per row): every row a
-// statement changes is copied, a status-only update writes no customer version, and a
-// metrics row moved to another customer leaves 0, 0 and NULLs on the one it left.
+// Migration 0041: a multi-row chat insert's metrics statement writes the list copy of
+// all its customers in that statement (the copy triggers then find it current and
+// return early), and every other multi-row write of customer_metrics is still copied
+// by the triggers: every row a statement changes is copied, a status-only update writes
+// no customer version, and a metrics row moved to another customer leaves 0, 0 and
+// NULLs on the one it left.
 TEST_F(MetricsTest, TheListCopyFollowsMultiRowAndMovingMetricsUpdatesPerStatement) {
   pqxx::connection owner(owner_url());
   pqxx::nontransaction tx(owner);
@@ -329,6 +331,19 @@ TEST_F(MetricsTest, TheListCopyFollowsMultiRowAndMovingMetricsUpdatesPerStatemen
   const std::string audits = "SELECT count(*) FROM customer_audit_log WHERE " + a + " AND operation = 'UPDATE'";
   EXPECT_EQ(copy_of(c1), "1/1/one/true");
   EXPECT_EQ(copy_of(c2), "2/2/two b/true");
+  EXPECT_EQ(copy_of(c3), "1/1/three/true");
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+  // a second multi-row insert for known customers: their copies follow, no new version
+  const auto v_before = tx.exec1(versions)[0].as<std::string>();
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('m1', 'tech-a', 'm1@example.com', 'one again'), ('m3b', 'tech-a', 'm3@example.com', 'three b')");
+  EXPECT_EQ(copy_of(c1), "1/2/one again/true");
+  EXPECT_EQ(copy_of(c3), "2/2/three b/true");
+  EXPECT_EQ(tx.exec1(versions)[0].as<std::string>(), v_before);
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+  tx.exec("DELETE FROM \"VC Usage\" WHERE company_id = '" + kCompanyA + "' AND user_message IN ('one again', 'three b')");
+  EXPECT_EQ(copy_of(c1), "1/1/one/true");
+  EXPECT_EQ(copy_of(c3), "1/1/three/true");
   const auto v0 = tx.exec1(versions)[0].as<std::string>();
   const auto a0 = tx.exec1(audits)[0].as<int>();
 
