@@ -25,7 +25,7 @@
 #                "current": the repository's statement on both sides
 #   HTTP_BEFORE  the version "http before" migrates down to (default 36)
 #   HTTP         0: no http step (on a freshly seeded database `serve` scores the seed's
-#                duplicate queue meanwhile, and stops only after the batch it is scoring)
+#                duplicate queue meanwhile, and did not exit within minutes of being stopped)
 # e.g. the eighth session (migration 0041):
 #   DOWNS=0041_metrics_copy_in_statement STAGE_BEFORE=current HTTP=0 bench/write_path/ab.sh build/tradesphere 3
 set -euo pipefail
