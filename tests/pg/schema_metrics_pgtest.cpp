@@ -304,6 +304,82 @@ TEST_F(MetricsTest, TheListCopyOnTheCustomerFollowsItsMetricsAndIsNotAnEdit) {
   EXPECT_EQ(changed.find("metric_"), std::string::npos) << changed;
 }
 
+// Migration 0041: a multi-row chat insert's metrics statement writes the list copy of
+// all its customers in that statement (the copy triggers then find it current and
+// return early), and every other multi-row write of customer_metrics is still copied
+// by the triggers: every row a statement changes is copied, a status-only update writes
+// no customer version, and a metrics row moved to another customer leaves 0, 0 and
+// NULLs on the one it left.
+TEST_F(MetricsTest, TheListCopyFollowsMultiRowAndMovingMetricsUpdatesPerStatement) {
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction tx(owner);
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('m1', 'tech-a', 'm1@example.com', 'one'), ('m2', 'tech-a', 'm2@example.com', 'two'), "
+          "('m2b', 'tech-a', 'm2@example.com', 'two b'), ('m3', 'tech-a', 'm3@example.com', 'three')");
+  const std::string a = "company_id = '" + kCompanyA + "'";
+  const auto id_of = [&](const std::string& email) {
+    return tx.exec1("SELECT id::text FROM customers WHERE " + a + " AND email = '" + email + "'")[0].as<std::string>();
+  };
+  const std::string c1 = id_of("m1@example.com"), c2 = id_of("m2@example.com"), c3 = id_of("m3@example.com");
+  const auto copy_of = [&](const std::string& id) {
+    return tx.exec1("SELECT metric_conversation_count || '/' || metric_message_count || '/' || "
+                    "coalesce(metric_last_message_preview, '<null>') || '/' || (metric_last_contact_at IS NOT NULL) "
+                    "FROM customers WHERE " + a + " AND id = '" + id + "'")[0].as<std::string>();
+  };
+  const std::string list_drift = "SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "') WHERE kind = 'list'";
+  const std::string versions = "SELECT string_agg(version::text, ',' ORDER BY id) FROM customers WHERE " + a;
+  const std::string audits = "SELECT count(*) FROM customer_audit_log WHERE " + a + " AND operation = 'UPDATE'";
+  EXPECT_EQ(copy_of(c1), "1/1/one/true");
+  EXPECT_EQ(copy_of(c2), "2/2/two b/true");
+  EXPECT_EQ(copy_of(c3), "1/1/three/true");
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+  // a second multi-row insert for known customers: their copies follow, no new version
+  const auto v_before = tx.exec1(versions)[0].as<std::string>();
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('m1', 'tech-a', 'm1@example.com', 'one again'), ('m3b', 'tech-a', 'm3@example.com', 'three b')");
+  EXPECT_EQ(copy_of(c1), "1/2/one again/true");
+  EXPECT_EQ(copy_of(c3), "2/2/three b/true");
+  EXPECT_EQ(tx.exec1(versions)[0].as<std::string>(), v_before);
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+  tx.exec("DELETE FROM \"VC Usage\" WHERE company_id = '" + kCompanyA + "' AND user_message IN ('one again', 'three b')");
+  EXPECT_EQ(copy_of(c1), "1/1/one/true");
+  EXPECT_EQ(copy_of(c3), "1/1/three/true");
+  const auto v0 = tx.exec1(versions)[0].as<std::string>();
+  const auto a0 = tx.exec1(audits)[0].as<int>();
+
+  // one statement changing three metrics rows: all three copies
+  tx.exec("UPDATE customer_metrics SET message_count = message_count + 10, last_message_preview = 'x' || message_count "
+          "WHERE " + a);
+  EXPECT_EQ(copy_of(c1), "1/11/x1/true");
+  EXPECT_EQ(copy_of(c2), "2/12/x2/true");
+  EXPECT_EQ(copy_of(c3), "1/11/x1/true");
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+
+  // a statement that changes none of the copied columns writes no customer version
+  tx.exec("UPDATE customer_metrics SET customer_status = customer_status WHERE " + a);
+  EXPECT_EQ(tx.exec1(versions)[0].as<std::string>(), v0);
+  EXPECT_EQ(tx.exec1(audits)[0].as<int>(), a0);
+
+  // c2's metrics row removed, c1's moved onto c2 and c3's changed in the same statement:
+  // c2 gets c1's values, c1 (without a metrics row now) the values of no metrics row
+  tx.exec("DELETE FROM customer_metrics WHERE " + a + " AND customer_id = '" + c2 + "'");
+  EXPECT_EQ(copy_of(c2), "0/0/<null>/false");
+  tx.exec("UPDATE customer_metrics SET customer_id = CASE customer_id WHEN '" + c1 + "' THEN '" + c2 +
+          "'::uuid ELSE customer_id END, message_count = message_count + 1 WHERE " + a);
+  EXPECT_EQ(copy_of(c2), "1/12/x1/true");
+  EXPECT_EQ(copy_of(c1), "0/0/<null>/false");
+  EXPECT_EQ(copy_of(c3), "1/12/x1/true");
+  EXPECT_EQ(tx.exec1(list_drift)[0].as<int>(), 0);
+  EXPECT_EQ(tx.exec1(versions)[0].as<std::string>(), v0);
+  EXPECT_EQ(tx.exec1(audits)[0].as<int>(), a0);
+
+  // and the rebuild puts everything back, copies included
+  tx.exec("SELECT rebuild_customer_metrics('" + kCompanyA + "')");
+  EXPECT_EQ(copy_of(c1), "1/1/one/true");
+  EXPECT_EQ(copy_of(c2), "2/2/two b/true");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0].as<int>(), 0);
+}
+
 }  // namespace
 
 // Migration 0039: the one-expression helpers of the metrics are inlined into the
