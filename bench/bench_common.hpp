@@ -181,6 +181,10 @@ std::vector<Result> run_write_ops(const Config& cfg, const ScaleDb& s, long long
 // appends one Result per request type and returns the summary (throughput, errors, RSS).
 json run_load(const Config& cfg, const ScaleDb& s, const std::vector<SampleRow>& sample, long long active_customers,
               const ScratchCompany& scratch, std::vector<Result>& out);
+// --load: the same load against an existing company of a migrated database (a scratch
+// company for the ingest is made and deleted); prints the summary; 0 when every answer was right.
+int load_only(const Config& cfg, const std::string& app_url, const std::string& owner_url,
+              const std::string& superuser_url, const std::string& company);
 
 // ---- list_timings.cpp -------------------------------------------------------
 // --list: one list page through the statement, the library and HTTP, interleaved rounds.

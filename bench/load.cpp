@@ -351,4 +351,42 @@ json run_load(const Config& cfg, const ScaleDb& s, const std::vector<SampleRow>&
   return summary;
 }
 
+int load_only(const Config& cfg, const std::string& app_url, const std::string& owner_url,
+              const std::string& superuser_url, const std::string& company) {
+  ScaleDb s;
+  s.name = "existing";
+  s.app_url = app_url;
+  s.owner_url = owner_url;
+  s.superuser_url = superuser_url;
+  s.company_id = company;
+  long long active = 0;
+  std::vector<SampleRow> sample;
+  {
+    pqxx::connection owner(owner_url);
+    pqxx::read_transaction tx(owner);
+    active = tx.exec_params1("SELECT count(*) FROM customers WHERE company_id = $1::uuid AND status = 'active'",
+                             company)[0].as<long long>();
+    // the suite's sample: the company's first 1000 customers with a name, email and phone
+    for (const auto& row : tx.exec_params(
+             "SELECT id::text, name, email, phone FROM customers WHERE company_id = $1::uuid AND status = 'active' "
+             "AND email IS NOT NULL AND phone IS NOT NULL AND name IS NOT NULL ORDER BY created_at, id LIMIT 1000",
+             company)) {
+      sample.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                        row[3].as<std::string>()});
+    }
+  }
+  ScratchCompany::remove_leftovers(s);
+  ScratchCompany scratch(s, 200, 10, cfg.seed);
+  std::vector<Result> out;
+  const json summary = run_load(cfg, s, sample, active, scratch, out);
+  std::printf("%s\n", summary.dump(2).c_str());
+  bool ok = !summary.contains("server_died");
+  for (const auto& r : out) {
+    std::printf("%-12s requests %6zu  p50 %8.2f  p95 %8.2f  p99 %8.2f ms  right answers %lld\n", r.op.c_str(),
+                r.stats.ms.size(), r.stats.pct(50), r.stats.pct(95), r.stats.pct(99), r.rows);
+    if (!r.ok()) ok = false;
+  }
+  return ok ? 0 : 2;
+}
+
 }  // namespace tradesphere::bench

@@ -5,6 +5,8 @@
 //                                     a throw-away database, 1k customers; checks row counts only)
 //   tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q]
 //                                    (one list page: statement, library, HTTP; list_timings.cpp)
+//   tradesphere_bench --load APP_URL OWNER_URL SUPERUSER_URL COMPANY_ID [--load-seconds S] [--load-clients N]
+//                                    [--server-binary PATH] (the concurrent load, load.cpp, on an existing company)
 //   tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]
 //                                    (search only, library path, on an existing company; checks
 //                                     each answer against the ranking oracle)
@@ -701,6 +703,8 @@ int usage() {
                "                         [--load-seconds S] [--load-clients N] [--server-binary PATH]\n"
                "       tradesphere_bench --smoke   (TRADESPHERE_TEST_DATA_DIR's cluster; row-count checks only)\n"
                "       tradesphere_bench --search APP_URL COMPANY_ID [--reps N] [QUERY...]   (library search + oracle)\n"
+               "       tradesphere_bench --load APP_URL OWNER_URL SUPERUSER_URL COMPANY_ID [--load-seconds S]\n"
+               "                         [--load-clients N] [--server-binary PATH]   (the mixed load on an existing company)\n"
                "       tradesphere_bench --list APP_URL OWNER_URL COMPANY_ID [--reps N] [--rounds R] [--query Q] [--only P,P]\n";
   return 64;
 }
@@ -725,6 +729,23 @@ int main(int argc, char** argv) {
       return list_only(argv[2], argv[3], argv[4], reps, rounds, query, only);
     } catch (const std::exception& e) {
       std::cerr << "list: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  if (argc >= 6 && std::string(argv[1]) == "--load") {
+    for (int i = 6; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (i + 1 >= argc) return usage();
+      if (a == "--load-seconds") cfg.load_seconds = std::stod(argv[++i]);
+      else if (a == "--load-clients") cfg.load_clients = std::stoi(argv[++i]);
+      else if (a == "--server-binary") cfg.server_binary = argv[++i];
+      else return usage();
+    }
+    ts::common::init_logging("warn");
+    try {
+      return load_only(cfg, argv[2], argv[3], argv[4], argv[5]);
+    } catch (const std::exception& e) {
+      std::cerr << "load: " << e.what() << "\n";
       return 1;
     }
   }
