@@ -9,7 +9,8 @@
 #
 # Variables set by the including file: _TS_EXE, _TS_LABEL, _TS_TIMEOUT, _TS_UNIT_COST
 # (seconds a test of this tier takes, for the COST estimate), _TS_HEAVY (list of
-# Suite=seconds measured for the suites that take much longer) and _TS_SPLIT (suites
+# Suite=seconds measured for the suites that take much longer, or Suite.Test=seconds for
+# one test of a split suite) and _TS_SPLIT (suites
 # so long that each of their tests is a ctest test of its own, `<Suite>.<Test>`, so
 # that both cores share them).
 # COST orders the run longest first, so -j2 does not end with one core busy on a
@@ -60,8 +61,14 @@ foreach(_ts_line IN LISTS _ts_lines)
     math(EXPR _ts_count "${_ts_count} + 1")
     if(_ts_split)
       set(_ts_name "${_ts_suite}.${CMAKE_MATCH_1}")
+      set(_ts_cost ${_TS_UNIT_COST})
+      foreach(_ts_heavy IN LISTS _TS_HEAVY)  # Suite.Test=seconds: one long test of a split suite
+        if(_ts_heavy MATCHES "^([^=]+)=([0-9]+)$" AND CMAKE_MATCH_1 STREQUAL _ts_name)
+          math(EXPR _ts_cost "${_ts_cost} + ${CMAKE_MATCH_2}")
+        endif()
+      endforeach()
       add_test("${_ts_name}" "${_TS_EXE}" "--gtest_filter=${_ts_name}")
-      set_tests_properties("${_ts_name}" PROPERTIES LABELS ${_TS_LABEL} TIMEOUT ${_TS_TIMEOUT} COST ${_TS_UNIT_COST})
+      set_tests_properties("${_ts_name}" PROPERTIES LABELS ${_TS_LABEL} TIMEOUT ${_TS_TIMEOUT} COST ${_ts_cost})
     endif()
   endif()
 endforeach()
