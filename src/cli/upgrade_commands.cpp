@@ -107,8 +107,12 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
   resume->add_option("--company", *company, "Company slug (default: every company)");
   resume->callback([&g, company] {
     auto target = db::resolve_database(g.database());
-    auto linked = db::resume_chat_sync(target.admin_url, company_id_for_slug(g, *company));
-    std::cout << "chat sync resumed; " << linked << " row(s) linked\n";
+    const auto r = db::resume_chat_sync(target.admin_url, company_id_for_slug(g, *company));
+    std::cout << "chat sync resumed; " << r.linked << " row(s) linked";
+    if (r.still_failing > 0) {
+      std::cout << "; " << r.still_failing << " row(s) still failing (`tradesphere verify` names the causes)";
+    }
+    std::cout << "\n";
   });
 }
 

@@ -51,6 +51,28 @@ constexpr const char* kSaveCompanyCheckpoint =
     "INSERT INTO backfill_company_checkpoint (company_id, last_id) VALUES ($1::uuid, $2) "
     "ON CONFLICT (company_id) DO UPDATE SET last_id = EXCLUDED.last_id, updated_at = now()";
 
+// `sync resume`: the companies whose sync is not paused ($1: only that one).
+constexpr const char* kResumableCompanies =
+    "SELECT id::text FROM companies WHERE ($1::uuid IS NULL OR id = $1::uuid) AND NOT chat_sync_paused(id) ORDER BY id";
+// The id before the company's oldest unlinked row with an open 'error'/'paused'
+// failure (NULL when none): where a resume starts.
+constexpr const char* kFirstOpenFailure = R"sql(
+SELECT min(f.vc_usage_id) - 1
+  FROM chat_sync_failures f
+  JOIN "VC Usage" v ON v.company_id = f.company_id AND v.id = f.vc_usage_id AND v.customer_id IS NULL
+ WHERE f.company_id = $1::uuid AND f.resolved_at IS NULL AND f.reason IN ('error', 'paused'))sql";
+// Open failures of rows that are linked by now (link_chat_row() resolved these when it
+// retried a row one by one; the backfill's batch examines unlinked rows only).
+constexpr const char* kResolveLinkedFailures = R"sql(
+UPDATE chat_sync_failures f SET resolved_at = now()
+  FROM "VC Usage" v
+ WHERE f.company_id = $1::uuid AND f.resolved_at IS NULL AND f.reason IN ('error', 'paused')
+   AND v.company_id = f.company_id AND v.id = f.vc_usage_id AND v.customer_id IS NOT NULL)sql";
+constexpr const char* kOpenFailures = R"sql(
+SELECT count(DISTINCT f.vc_usage_id) FROM chat_sync_failures f
+ WHERE f.company_id = $1::uuid AND f.resolved_at IS NULL AND f.reason IN ('error', 'paused'))sql";
+constexpr int kResumeBatch = 500;
+
 constexpr const char* kSharedEmailGroups = R"sql(
 WITH shared AS (
   SELECT k.company_id, k.key_value
@@ -251,24 +273,52 @@ void pause_chat_sync(const std::string& admin_url, const std::optional<std::stri
   tx.commit();
 }
 
-std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id) {
+ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id) {
   pqxx::connection conn(admin_url);
-  pqxx::work tx(conn);
-  if (company_id) {
-    tx.exec_params("SELECT set_chat_sync_paused($1::uuid, false)", *company_id);
-  } else {
-    tx.exec("SELECT set_chat_sync_paused(NULL, false)");
-    // A company-level pause stays until resumed for that company; the global resume only lifts the global switch.
+  {
+    pqxx::work tx(conn);
+    if (company_id) {
+      tx.exec_params("SELECT set_chat_sync_paused($1::uuid, false)", *company_id);
+    } else {
+      // A company-level pause stays until resumed for that company; the global resume only lifts the global switch.
+      tx.exec("SELECT set_chat_sync_paused(NULL, false)");
+    }
+    tx.commit();
   }
-  tx.commit();
-  pqxx::work relink(conn);
-  std::int64_t linked = 0;
-  auto companies = company_id ? relink.exec_params("SELECT $1::uuid", *company_id) : relink.exec("SELECT id FROM companies");
-  for (const auto& c : companies) {
-    linked += relink.exec_params("SELECT retry_chat_sync($1::uuid, 1000000)", c[0].as<std::string>())[0][0].as<std::int64_t>();
+  ResumeReport report;
+  std::vector<std::string> companies;
+  {
+    pqxx::read_transaction tx(conn);
+    for (const auto& r : tx.exec_params(kResumableCompanies, company_id)) companies.push_back(r[0].as<std::string>());
   }
-  relink.commit();
-  return linked;
+  for (const auto& company : companies) {
+    // Every unlinked row of the company from its oldest open 'error'/'paused' failure
+    // on, in id order, in committed batches of the backfill's own batch (set-based; row
+    // by row when a row fails again, which records its new cause). Not only the failed
+    // rows: a row without contact data is linked through its session once the session's
+    // earlier row is, so the rows between failures are examined too, as a backfill
+    // would (LegacyUpgradeTest: the same links as a backfill that never failed).
+    std::optional<std::int64_t> after;
+    {
+      pqxx::read_transaction tx(conn);
+      const auto first = tx.exec_params1(kFirstOpenFailure, company)[0];
+      if (!first.is_null()) after = first.as<std::int64_t>();
+    }
+    while (after) {
+      pqxx::work tx(conn);
+      const auto r = tx.exec_params1(kBackfillBatch, company, *after, kResumeBatch, true);
+      tx.commit();
+      if (r[0].as<std::int64_t>() == 0) break;
+      report.linked += r[1].as<std::int64_t>();
+      if (r[4].as<bool>()) ++report.batches_row_by_row;
+      after = r[3].as<std::int64_t>();
+    }
+    pqxx::work tx(conn);
+    tx.exec_params0(kResolveLinkedFailures, company);
+    report.still_failing += tx.exec_params1(kOpenFailures, company)[0].as<std::int64_t>();
+    tx.commit();
+  }
+  return report;
 }
 
 }  // namespace tradesphere::db

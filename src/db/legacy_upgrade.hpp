@@ -136,10 +136,17 @@ struct VerifyReport {
 // metrics equal a recomputation, no customer without a company; lists the quarantine.
 VerifyReport verify_upgrade(const std::string& admin_url);
 
-// `tradesphere sync pause|resume`: company nullopt = every company. Resume re-links
-// the rows stored while paused and returns how many were linked.
+// `tradesphere sync pause|resume`: company nullopt = every company. Resume lifts the
+// pause, then links every row with an open 'error' or 'paused' failure (stored while
+// paused, or failed before the cause was fixed) of each company whose sync is not
+// paused, in committed batches of the backfill's set-based batch.
+struct ResumeReport {
+  std::int64_t linked = 0;
+  std::int64_t still_failing = 0;       // rows whose open failure remains (the cause is not fixed)
+  std::int64_t batches_row_by_row = 0;  // batches in which a row failed again
+};
 void pause_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
-std::int64_t resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
+ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
 
 // Before a rollback below the new schema: writes what the legacy shape cannot
 // hold (customers' new fields, events, merges, audit, links) as JSON lines into

@@ -721,16 +721,53 @@ TEST_F(LegacyUpgradeTest, BackfillAndVerifyNameTheCauseOfSyncFailures) {
   auto report = tradesphere::db::verify_upgrade(owner_url());
   EXPECT_EQ(report.open_sync_failures, failed);
 
-  // Fixed, resumed: the failures are retried and verify passes.
+  // Resumed before the cause is fixed: every failed row is tried again, fails again,
+  // keeps its open failure, and the command says so.
+  const auto rows = scalar("SELECT count(*) FROM \"VC Usage\"");
+  auto unfixed = cli({"sync", "resume"});
+  ASSERT_EQ(unfixed.exit_code, 0) << unfixed.output;
+  EXPECT_NE(unfixed.output.find("0 row(s) linked; " + std::to_string(failed) + " row(s) still failing"),
+            std::string::npos)
+      << unfixed.output;
+  EXPECT_EQ(scalar("SELECT count(DISTINCT vc_usage_id) FROM chat_sync_failures WHERE resolved_at IS NULL"), failed);
+
+  // Fixed, resumed: the failures are retried in committed set-based batches (the
+  // one-transaction, row-by-row retry took ~25 ms a row here), every failed row is
+  // linked, nothing is lost and verify passes.
   {
     pqxx::connection conn(owner_url());
     pqxx::work tx(conn);
     tx.exec("ALTER TABLE customers ALTER COLUMN id SET DEFAULT gen_random_uuid()");
     tx.commit();
   }
-  ASSERT_EQ(cli({"sync", "resume"}).exit_code, 0);
+  auto resumed = cli({"sync", "resume"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto linked = scalar("SELECT count(*) FROM \"VC Usage\" WHERE customer_id IS NOT NULL");
+  // the failed rows, and the rows without contact data of their sessions (which the
+  // session's first row links once it is linked)
+  EXPECT_GT(linked, failed);
+  EXPECT_NE(resumed.output.find("chat sync resumed; " + std::to_string(linked) + " row(s) linked\n"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM chat_sync_failures WHERE resolved_at IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\""), rows);
   auto fixed = tradesphere::db::verify_upgrade(owner_url());
   EXPECT_TRUE(fixed.ok) << fixed.to_text();
+  auto again = cli({"sync", "resume"});
+  EXPECT_NE(again.output.find("chat sync resumed; 0 row(s) linked\n"), std::string::npos) << again.output;
+
+  // The same customers and links as a backfill of the same legacy data that never failed.
+  tradesphere::testing::FreshDatabase clean(tradesphere::testing::DatabaseKind::kEmpty);
+  make_legacy_database(clean.owner_url());
+  tradesphere::db::adopt_legacy_database(clean.owner_url());
+  MigrationRunner(clean.owner_url()).up();
+  EXPECT_TRUE(tradesphere::db::backfill_chat_links(clean.owner_url(), {}).finished);
+  EXPECT_EQ(scalar_at(clean.owner_url(), "SELECT count(*) FROM customers"), scalar("SELECT count(*) FROM customers"));
+  pqxx::connection a(owner_url());
+  pqxx::connection b(clean.owner_url());
+  pqxx::read_transaction ta(a);
+  pqxx::read_transaction tb(b);
+  EXPECT_EQ(ta.exec(kLinkPartition)[0][0].as<std::string>(), tb.exec(kLinkPartition)[0][0].as<std::string>());
 }
 
 }  // namespace
