@@ -11,13 +11,14 @@
 # Prints the two URLs to use: export DATABASE_URL=… DATABASE_ADMIN_URL=…
 set -euo pipefail
 bin=$1 db=$2 companies=$3 customers=$4 chats=$5 new_share=${6:-0}
+dev=${DEV_BIN:-$(dirname "$bin")/tradesphere-dev}   # `seed` lives in the developer binary
 admin=$("$bin" db url --admin)
 app=$("$bin" db url)
 base=${admin%/*}
 psql -X -q "$admin" -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\" OWNER tradesphere_owner" >&2
 export DATABASE_ADMIN_URL="$base/$db" DATABASE_URL="${app%/*}/$db"
 "$bin" migrate up --to 1 >&2
-"$bin" seed --legacy --companies "$companies" --customers "$customers" --chats-per-customer "$chats" --seed 42 >&2
+"$dev" seed --legacy --companies "$companies" --customers "$customers" --chats-per-customer "$chats" --seed 42 >&2
 psql -X -q "$DATABASE_ADMIN_URL" -c 'DROP TABLE schema_migrations' >&2   # a real legacy database has none
 if [ "$new_share" != 0 ]; then
   psql -X -q "$DATABASE_ADMIN_URL" -c "DELETE FROM customers WHERE abs(hashtext(id::text)) % 1000 < $new_share * 1000" >&2

@@ -4,6 +4,7 @@
 #   TRADESPHERE_DATA_DIR=/tmp/ts bench/backfill/upgrade.sh BINARY DBNAME COMPANIES CUSTOMERS CHATS_PER_CUSTOMER [backfill options…]
 set -euo pipefail
 bin=$1 db=$2 companies=$3 customers=$4 chats=$5; shift 5
+dev=${DEV_BIN:-$(dirname "$bin")/tradesphere-dev}   # `seed` lives in the developer binary
 admin=$("$bin" db url --admin)
 app=$("$bin" db url)
 psql -X -q "$admin" -c "DROP DATABASE IF EXISTS \"$db\"" -c "CREATE DATABASE \"$db\" OWNER tradesphere_owner"
@@ -17,7 +18,7 @@ step() {  # name, command…
   printf '%-8s %7.1f s   (load %s)\n' "$name" "$(bc -l <<<"$t1 - $t0")" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 "$bin" migrate up --to 1 >/dev/null
-step seed "$bin" seed --legacy --companies "$companies" --customers "$customers" --chats-per-customer "$chats" --seed 42
+step seed "$dev" seed --legacy --companies "$companies" --customers "$customers" --chats-per-customer "$chats" --seed 42
 psql -X -q "$DATABASE_ADMIN_URL" -c 'DROP TABLE schema_migrations'   # a real legacy database has none
 echo "runbook start $(date -u +%H:%M:%S)"
 T0=$(date +%s.%N)

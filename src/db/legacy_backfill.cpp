@@ -251,6 +251,9 @@ BackfillReport backfill_chat_links(const std::string& admin_url, const BackfillO
 
 std::vector<SharedEmailGroup> shared_email_groups(const std::string& admin_url) {
   pqxx::connection conn(admin_url);
+  // planned on current statistics: with those of before `migrate up` filled the keys,
+  // a nested loop over them took 105 s instead of 0.4 s on 50k legacy customers
+  analyze_owned_tables(conn, {"customers", "customer_matching_keys"});
   pqxx::read_transaction tx(conn);
   std::vector<SharedEmailGroup> out;
   for (const auto& r : tx.exec(kSharedEmailGroups)) {

@@ -169,6 +169,22 @@ MigrationRunner::MigrationRunner(std::string admin_url, std::vector<Migration> m
 
 int MigrationRunner::latest_version() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 
+void analyze_owned_tables(pqxx::connection& conn, const std::vector<std::string>& tables) {
+  std::string only;  // table names have no commas
+  for (const auto& t : tables) only += (only.empty() ? "" : ",") + t;
+  pqxx::work tx(conn);
+  const auto names = tx.exec_params(R"sql(
+SELECT c.oid::regclass::text FROM pg_class c
+ WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+   AND pg_has_role(current_user, c.relowner, 'USAGE')
+   AND ($1 = '' OR c.relname = ANY (string_to_array($1, ',')))
+ ORDER BY 1)sql", only);
+  std::string sql;
+  for (const auto& n : names) sql += (sql.empty() ? "ANALYZE " : ", ") + n[0].as<std::string>();
+  if (!sql.empty()) tx.exec(sql);
+  tx.commit();
+}
+
 int MigrationRunner::up(std::optional<int> to) {
   int target = to.value_or(latest_version());
   if (target < 0 || target > latest_version()) {
@@ -201,6 +217,7 @@ int MigrationRunner::up(std::optional<int> to) {
     log_.info("applied " + m.up_file);
     ++ran;
   }
+  if (ran > 0) analyze_owned_tables(conn);
   return ran;
 }
 

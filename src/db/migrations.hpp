@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/connection>
+
 #include "db/embedded_migrations.hpp"
+
 
 namespace tradesphere::db {
 
@@ -49,6 +52,14 @@ struct MigrationLog {
 // or a serialization conflict (40001) to another session: 5 attempts, 100/200/...ms
 // apart; the last failure, and every other error, propagates.
 void run_migration_step(const MigrationLog& log, const std::string& file, const std::function<void()>& step);
+
+// ANALYZE the tables of schema public that the connected role owns (`tables`: only
+// these names, when given; tables it does not own are skipped, not warned about).
+// After `migrate up` and before `backfill` plans its first queries: migrations fill
+// tables in bulk, and until autovacuum gets to them the planner works from the
+// statistics of before (the backfill's shared-email query ran 105 s instead of 0.4 s
+// on 50k legacy customers right after `migrate up`).
+void analyze_owned_tables(pqxx::connection& conn, const std::vector<std::string>& tables = {});
 
 // The legacy shape that `migrate adopt` recognises: version 1.
 inline constexpr int kLegacyBaselineVersion = 1;
