@@ -44,15 +44,22 @@
 --      the lookup (it runs in one exception block): every record goes the row path.
 -- The statement trigger then applies the metrics of all rows set-based, unchanged.
 
+-- plan_cache_mode: the statements take the batch as arrays, for which the plan cache would
+-- plan again on every call (0034, chat_flush_new_customers); the generic plan probes the
+-- indexes per record, the right plan for any batch.
 CREATE FUNCTION chat_match_known_batch(p_company uuid, p_records jsonb) RETURNS uuid[]
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = public, pg_temp
+  SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   v_prev   text := current_setting('app.company_id', true);
   v_set    text;
   v_cc     text;
   v_n      integer;
+  v_sessions text[];
+  v_emails   text[];
+  v_phones   text[];
   v_result uuid[];
 BEGIN
   v_n := CASE WHEN jsonb_typeof(p_records) = 'array' THEN jsonb_array_length(p_records) ELSE 0 END;
@@ -66,26 +73,29 @@ BEGIN
   v_set := set_config('app.company_id', p_company::text, true);
   BEGIN
     SELECT co.default_country_code INTO STRICT v_cc FROM companies co WHERE co.id = p_company;
+    -- the keys as the rule normalizes them (chat_match_customer), once
+    SELECT array_agg(nullif(x.r->>'session_id', '') ORDER BY x.ord),
+           array_agg(normalize_email(x.r->>'customer_email') ORDER BY x.ord),
+           array_agg(normalize_phone(x.r->>'customer_phone', v_cc) ORDER BY x.ord)
+      INTO v_sessions, v_emails, v_phones
+      FROM jsonb_array_elements(p_records) WITH ORDINALITY AS x (r, ord);
 
     -- 1. every bucket of the batch, ascending (as chat_match_customer and the backfill)
     INSERT INTO chat_sync_locks AS l (company_id, lock_key)
     SELECT p_company, b.bucket
       FROM (SELECT DISTINCT k & 1048575 AS bucket
-              FROM jsonb_array_elements(p_records) AS e (r)
-             CROSS JOIN LATERAL unnest(ARRAY[
-                     chat_lock_key(p_company, 'session', nullif(e.r->>'session_id', '')),
-                     chat_lock_key(p_company, 'email', normalize_email(e.r->>'customer_email')),
-                     chat_lock_key(p_company, 'phone', normalize_phone(e.r->>'customer_phone', v_cc))]) AS k
+              FROM unnest(v_sessions, v_emails, v_phones) AS u (session, email, phone)
+             CROSS JOIN LATERAL unnest(ARRAY[chat_lock_key(p_company, 'session', u.session),
+                                             chat_lock_key(p_company, 'email', u.email),
+                                             chat_lock_key(p_company, 'phone', u.phone)]) AS k
              WHERE k IS NOT NULL) b
      ORDER BY b.bucket
     ON CONFLICT (company_id, lock_key) DO UPDATE SET lock_key = EXCLUDED.lock_key WHERE false;
 
     -- 2. and 3. (a new statement: a new snapshot, taken after the locks)
     WITH RECURSIVE e AS MATERIALIZED (
-      SELECT x.ord, nullif(x.r->>'session_id', '') AS session,
-             normalize_email(x.r->>'customer_email') AS email,
-             normalize_phone(x.r->>'customer_phone', v_cc) AS phone
-        FROM jsonb_array_elements(p_records) WITH ORDINALITY AS x (r, ord)
+      SELECT u.ord, u.session, u.email, u.phone
+        FROM unnest(v_sessions, v_emails, v_phones) WITH ORDINALITY AS u (session, email, phone, ord)
     ), m AS MATERIALIZED (
       SELECT e.ord, e.session, e.email, e.phone,
              s.customer_id AS by_session, sc.status = 'active' AS session_active,
@@ -140,13 +150,12 @@ BEGIN
         FROM bad b
         JOIN keys k1 ON k1.kind = b.kind AND k1.value = b.value
         JOIN keys k2 ON k2.ord = k1.ord
+    ), tainted AS (
+      SELECT DISTINCT k.ord FROM keys k JOIN bad b ON b.kind = k.kind AND b.value = k.value
     )
-    SELECT array_agg(CASE WHEN NOT EXISTS (SELECT 1 FROM keys k JOIN bad b ON b.kind = k.kind AND b.value = k.value
-                                            WHERE k.ord = f.ord)
-                          THEN f.customer_id END
-                     ORDER BY f.ord)
+    SELECT array_agg(CASE WHEN t.ord IS NULL THEN f.customer_id END ORDER BY f.ord)
       INTO v_result
-      FROM f;
+      FROM f LEFT JOIN tainted t ON t.ord = f.ord;
   EXCEPTION WHEN OTHERS THEN
     v_result := array_fill(NULL::uuid, ARRAY[v_n]);  -- the row path decides (and records any failure)
   END;
