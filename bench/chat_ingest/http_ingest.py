@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """POST /v1/chat in 100-row batches (half known contacts, half new) over one keep-alive connection.
 usage: http_ingest.py PORT TOKEN TAG BATCHES KNOWN_JSON TECH_ID  (KNOWN_JSON: [[name, email, phone], ...])"""
-import http.client, json, sys, time, subprocess, statistics
+import http.client, json, sys, time, subprocess, statistics, zlib
 port, token, tag, batches = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 known = json.load(open(sys.argv[5]))
+run_offset = zlib.crc32(tag.encode()) % 10**9
 conn = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
 lat, rows, linked = [], 0, 0
 t_start = time.time()
@@ -16,7 +17,9 @@ for b in range(batches):
             w = known[(k // 2) % len(known)]
             it.update({"customer_name": w[0], "customer_email": w[1], "customer_phone": w[2]})
         else:
-            it.update({"customer_name": f"Ingest Person {tag} {k}", "customer_email": f"ingest{k}-{tag}@bench.example", "customer_phone": f"+1 415 56{10000 + k % 90000}"})
+            # a phone of this run only (k alone repeats across runs: a later run's "new" contacts
+            # were then known by phone, and every record of it a known contact)
+            it.update({"customer_name": f"Ingest Person {tag} {k}", "customer_email": f"ingest{k}-{tag}@bench.example", "customer_phone": f"+1 6{(run_offset + k) % 10**9:09d}"})
         items.append(it)
     body = json.dumps(items)
     t0 = time.time()

@@ -23,7 +23,9 @@
 #                (default "0039_inlinable_metrics_helpers 0038_search_terms_static_sql 0037_customers_hot_updates")
 #   STAGE_BEFORE the git revision whose kBulkStage is the "before" statement (default 14d115f^);
 #                "current": the repository's statement on both sides
-#   HTTP_BEFORE  the version "http before" migrates down to (default 36)
+#   HTTP_BEFORE  the version "http before" migrates down to (default 36); since migration 0043 this
+#                binary's POST /v1/chat needs version 43 or later, so "http before" below 43 fails:
+#                use HTTP=0, or bench/chat_ingest/api_ab.sh HTTP=1 for 0043's before/after
 #   HTTP         0: no http step (on a freshly seeded database `serve` scores the seed's
 #                duplicate queue meanwhile, and did not exit within minutes of being stopped)
 # e.g. the eighth session (migration 0041):

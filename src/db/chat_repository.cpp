@@ -26,13 +26,21 @@ RETURNING id, customer_id::text
 
 // A batch in one statement (migration 0034 makes a multi-row insert set-based): the
 // records in order, so the ids (and the row-by-row matching in id order) follow it.
+// The records whose contact certainly belongs to an existing customer (the rule's answer
+// without the row-by-row path, migration 0043) come with their customer_id, found for the
+// whole batch with one lookup; the trigger matches the others row by row, as before.
 constexpr const char* kInsertChats = R"SQL(
+WITH m AS MATERIALIZED (
+  SELECT u.customer_id, u.ord
+    FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) WITH ORDINALITY AS u (customer_id, ord)
+)
 INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
-                        user_message, ai_response, created_at)
+                        user_message, ai_response, created_at, customer_id)
 SELECT $1::uuid, e.r->>'session_id', e.r->>'tech_id', e.r->>'customer_name', e.r->>'customer_email',
        e.r->>'customer_phone', e.r->>'user_message', e.r->>'ai_response',
-       coalesce((e.r->>'created_at')::timestamptz, now())
+       coalesce((e.r->>'created_at')::timestamptz, now()), m.customer_id
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e (r, ord)
+  LEFT JOIN m ON m.ord = e.ord
  ORDER BY e.ord
 RETURNING id, customer_id::text
 )SQL";

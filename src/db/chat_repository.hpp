@@ -36,8 +36,9 @@ class ChatRepository {
  public:
   // Inserts the row with company_id = company_id; the insert trigger links it.
   StoredChat insert_chat(Tx& tx, const std::string& company_id, const domain::ChatRecord& record);
-  // All rows with one statement, in order, each its own INSERT so the triggers see
-  // exactly what a sequence of single inserts would see.
+  // All rows with one statement, in order; the links and metrics are those of a sequence
+  // of single inserts (the records whose contact certainly belongs to a customer are
+  // matched for the whole batch at once, migration 0043; the trigger matches the others).
   std::vector<StoredChat> insert_chats(Tx& tx, const std::string& company_id,
                                        const std::vector<domain::ChatRecord>& records);
   // Moves every row of the session (company-scoped) to the active customer `customer_id`

@@ -26,6 +26,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "db/chat_repository.hpp"
+#include "db/database.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
@@ -72,6 +74,35 @@ std::vector<ChatRow> generate(unsigned seed, int n) {
     r.created_at = pick(times);
     if (std::uniform_int_distribution<int>(0, 19)(rng) == 0) r.explicit_customer = "Pre Eve";
     r.message = "message " + std::to_string(i);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// Mostly one-off sessions and the pre-existing customers' contacts (in other case and
+// padding), with some repeated new contacts, sessions linked before (s-pre: Dana) whose
+// rows carry another customer's email, the merged and the deleted customer's emails and
+// NULL timestamps: batches where many records are known contacts, some of them in the
+// same component as records that are not (migration 0043's batch lookup).
+std::vector<ChatRow> generate_wide(unsigned seed, int n) {
+  std::mt19937 rng(seed);
+  auto pick = [&](const std::vector<Opt>& pool) { return pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]; };
+  const std::vector<Opt> emails = {"dana@w.com", " DANA@W.com ", "Eve@w.com", "eve@w.com  ", "finn@w.com", "FINN.OLD@w.com",
+                                   "gone@w.com", "new1@n.io", " NEW1@n.io", "new2@n.io", std::nullopt, std::nullopt, ""};
+  const std::vector<Opt> phones = {"+1 555 999 0000", "(555) 999-0000", "555-777-1111", "+1 555 777 1111", std::nullopt,
+                                   std::nullopt, std::nullopt, std::nullopt};
+  const std::vector<Opt> times = {"2026-01-01 10:00:00+00", "2026-01-02 09:00:00+00", "2025-12-31 23:00:00+00", std::nullopt};
+  std::vector<ChatRow> rows;
+  for (int i = 0; i < n; ++i) {
+    ChatRow r;
+    r.company = std::uniform_int_distribution<int>(0, 99)(rng) < 60 ? 0 : 1;
+    const int s = std::uniform_int_distribution<int>(0, 19)(rng);
+    r.session = s == 0 ? Opt("s-pre") : (s == 1 ? Opt("w-shared") : Opt("w-" + std::to_string(i)));
+    r.name = "Wide " + std::to_string(i % 7);
+    r.email = pick(emails);
+    r.phone = pick(phones);
+    r.created_at = pick(times);
+    r.message = "wide " + std::to_string(i);
     rows.push_back(r);
   }
   return rows;
@@ -197,6 +228,72 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
     }
     tx.commit();
     return customers;
+  }
+
+  // world 5, `POST /v1/chat`'s statement (ChatRepository::insert_chats): per company, its rows
+  // in order, in batches of `batch` records, each batch in its own transaction as the
+  // application; returns how many records the batch lookup (0043) answered itself.
+  // The rows must carry a session ('' for none) and a timestamp, as the API's do.
+  int insert_api_batches(const World& w, const std::vector<ChatRow>& rows, std::size_t batch) {
+    tradesphere::db::PoolOptions o;
+    o.url = app_url();
+    o.size = 1;
+    o.statement_timeout = std::chrono::milliseconds(30000);
+    tradesphere::db::Database db(o);
+    tradesphere::db::ChatRepository chats;
+    int known = 0;
+    for (int company = 0; company < 2; ++company) {
+      std::vector<tradesphere::domain::ChatRecord> records;
+      auto flush = [&] {
+        if (records.empty()) return;
+        const tradesphere::domain::RequestContext ctx{w.company[company], "prop-test",
+                                                      tradesphere::domain::Role::kAgent, "api-world"};
+        db.transact(ctx, "api_world", [&](tradesphere::db::Tx& tx) {
+          nlohmann::json j = nlohmann::json::array();
+          for (const auto& r : records) {
+            j.push_back({{"session_id", r.session_id}, {"customer_email", r.customer_email ? nlohmann::json(*r.customer_email) : nlohmann::json()},
+                         {"customer_phone", r.customer_phone ? nlohmann::json(*r.customer_phone) : nlohmann::json()}});
+          }
+          // what the INSERT below will be told (the same answer: the locks are this transaction's)
+          known += tx.exec1("SELECT count(u) FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) u", w.company[company],
+                            j.dump())[0].as<int>();
+          const auto stored = chats.insert_chats(tx, w.company[company], records);
+          EXPECT_EQ(stored.size(), records.size());
+          return 0;
+        });
+        records.clear();
+      };
+      for (const auto& r : rows) {
+        if (r.company != company) continue;
+        EXPECT_TRUE(r.session && r.created_at && !r.explicit_customer);
+        tradesphere::domain::ChatRecord rec;
+        rec.session_id = r.session.value_or("");
+        rec.tech_id = w.tech[company];
+        rec.customer_name = r.name;
+        rec.customer_email = r.email;
+        rec.customer_phone = r.phone;
+        rec.user_message = r.message;
+        rec.ai_response = "ok";
+        rec.created_at = r.created_at;
+        records.push_back(rec);
+        if (records.size() == batch) flush();
+      }
+      flush();
+    }
+    return known;
+  }
+
+  // The API's rows: a session ('' for none), a timestamp, no explicit link, no unknown tech id.
+  static std::vector<ChatRow> api_shaped(std::vector<ChatRow> rows) {
+    std::vector<ChatRow> out;
+    for (auto& r : rows) {
+      if (r.company == 2) continue;
+      if (!r.session) r.session = "";
+      if (!r.created_at) r.created_at = "2026-01-03 08:00:00+00";
+      r.explicit_customer.reset();
+      out.push_back(r);
+    }
+    return out;
   }
 
   // world 3, the rule as backfill applies it (link_chat_row, whose new customers get
@@ -776,3 +873,121 @@ TEST_F(ChatIngestBatchTest, ABackfillBatchWithAFailingRowGoesRowByRowAndRecordsT
 }
 
 }  // namespace
+
+// Migration 0043: `POST /v1/chat`'s batches match the records whose contact certainly belongs
+// to a customer with one lookup and give the trigger only the others. Batches of 1, 7, 40
+// and all rows, on mostly known contacts (generate_wide) and on the colliding pools
+// (generate): the same links, customers, keys, metrics, events, duplicate candidates and
+// failures as single-row inserts in the same order, and the lookup really answered.
+TEST_F(ChatIngestBatchTest, ApiBatchesMatchKnownContactsAtOnceExactlyLikeRowByRow) {
+  int answered = 0;
+  for (unsigned seed : {11u, 12u, 13u}) {
+    for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{40}, std::size_t{1000}}) {
+      for (bool wide : {true, false}) {
+        SCOPED_TRACE("seed " + std::to_string(seed) + ", batch " + std::to_string(batch) + (wide ? ", wide" : ", colliding"));
+        const auto rows = api_shaped(wide ? generate_wide(seed, 150) : generate(seed, 100));
+        const std::string tag = std::to_string(seed) + "-" + std::to_string(batch) + (wide ? "w" : "c");
+        const World api = make_world("api" + tag);
+        const World single = make_world("apisingle" + tag);
+        answered += insert_api_batches(api, rows, batch);
+        insert_row_by_row(single, rows);
+        expect_same_world(api, single);
+      }
+    }
+  }
+  EXPECT_GT(answered, 300) << "the batch lookup answered too few records to test it";
+}
+
+// The batch lookup's answers on a hand-made batch (pre-existing: Dana with session s-pre,
+// Eve, Finn, Old Finn merged into Finn, Gone deleted), then the same world check.
+TEST_F(ChatIngestBatchTest, TheBatchLookupAnswersOnlyWhatTheRowByRowRuleCertainlyAnswers) {
+  const World w = make_world("hand");
+  const World single = make_world("handsingle");
+  struct Rec { std::string session; Opt email, phone; };
+  const std::vector<Rec> recs = {
+      {"h1", " DANA@W.COM", std::nullopt},         // 0 Dana, but shares Dana's email with 7 -> row path
+      {"h2", "eve@w.com", "+1 555 999 0000"},      // 1 email Eve, phone Dana: a conflict event -> row path
+      {"h3", "Eve@W.com ", std::nullopt},          // 2 Eve, but shares Eve's email with 1 -> row path
+      {"h4", "finn.old@w.com", std::nullopt},      // 3 merged first candidate -> row path
+      {"h5", "gone@w.com", std::nullopt},          // 4 deleted -> row path (creates)
+      {"h6", "new-b@n.io", std::nullopt},          // 5 new -> row path (creates N)
+      {"s-pre", "NEW-B@n.io ", std::nullopt},      // 6 session Dana, email new here: shares new-b with 5 -> row path (N wins)
+      {"s-pre", "dana@w.com", std::nullopt},       // 7 session Dana, email Dana: but the session is 6's -> row path
+      {"h9", "finn@w.com", "(555) 777-1111"},      // 8 known: Finn (phone unknown)
+      {"h9", " FINN@w.com", std::nullopt},         // 9 known: Finn, same session as 8
+      {"", std::nullopt, "555-777-1111"},          // 10 phone first written by 8? no: keys are written only on create -> row path (creates)
+      {"h12", std::nullopt, std::nullopt},         // 11 no contact -> row path (orphan)
+  };
+  // 8 and 10 share the phone, 10 is not known: so 8, and 9 through the session, go the row path;
+  // 5 -> 6 (email) -> 7 (session) -> 0 (email): no record of the batch is answered
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& r : recs) {
+    j.push_back({{"session_id", r.session}, {"customer_email", r.email ? nlohmann::json(*r.email) : nlohmann::json()},
+                 {"customer_phone", r.phone ? nlohmann::json(*r.phone) : nlohmann::json()}});
+  }
+  std::vector<Opt> answers;
+  {
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.company_id', $1, true)", w.company[0]);
+    for (const auto& r : tx.exec_params("SELECT (SELECT name FROM customers WHERE id = u.c) FROM unnest(chat_match_known_batch($1::uuid, "
+                                        "$2::jsonb)) WITH ORDINALITY AS u (c, o) ORDER BY u.o",
+                                        w.company[0], j.dump())) {
+      answers.push_back(r[0].as<Opt>());
+    }
+    // records 0, 8 and 9 alone: all known
+    nlohmann::json j3 = nlohmann::json::array({j[0], j[8], j[9]});
+    const auto r3 = tx.exec_params("SELECT (SELECT name FROM customers WHERE id = u.c) FROM unnest(chat_match_known_batch($1::uuid, "
+                                   "$2::jsonb)) WITH ORDINALITY AS u (c, o) ORDER BY u.o",
+                                   w.company[0], j3.dump());
+    ASSERT_EQ(r3.size(), 3u);
+    EXPECT_EQ(r3[0][0].as<Opt>(), Opt("Pre Dana"));
+    EXPECT_EQ(r3[1][0].as<Opt>(), Opt("Pre Finn"));
+    EXPECT_EQ(r3[2][0].as<Opt>(), Opt("Pre Finn"));
+    // a batch without record 10: 8 and 9 are known
+    auto j2 = j;
+    j2.erase(10);
+    const auto r2 = tx.exec_params("SELECT (SELECT name FROM customers WHERE id = u.c) FROM unnest(chat_match_known_batch($1::uuid, "
+                                   "$2::jsonb)) WITH ORDINALITY AS u (c, o) ORDER BY u.o",
+                                   w.company[0], j2.dump());
+    ASSERT_EQ(r2.size(), 11u);
+    EXPECT_EQ(r2[8][0].as<Opt>(), Opt("Pre Finn"));
+    EXPECT_EQ(r2[9][0].as<Opt>(), Opt("Pre Finn"));
+    tx.exec("SELECT set_config('app.test_fail_sync', 'on', true)");
+    EXPECT_EQ(tx.exec_params1("SELECT count(u) FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) u", w.company[0],
+                              j.dump())[0].as<int>(), 0) << "the failure hook sends every record the row path";
+  }
+  const std::vector<Opt> expected = {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                                     std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  EXPECT_EQ(answers, expected);
+
+  // paused: no answers (the trigger records the rows as paused)
+  pause(w.company[1], true);
+  {
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec_params("SELECT set_config('app.company_id', $1, true)", w.company[1]);
+    EXPECT_EQ(tx.exec_params1("SELECT count(u) FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) u", w.company[1],
+                              j.dump())[0].as<int>(), 0);
+  }
+  pause(w.company[1], false);
+
+  std::vector<ChatRow> rows;
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    ChatRow r;
+    r.company = 0;
+    r.session = recs[i].session;
+    r.name = "Hand " + std::to_string(i);
+    r.email = recs[i].email;
+    r.phone = recs[i].phone;
+    r.created_at = i % 3 ? Opt("2026-01-01 10:00:00+00") : Opt("2025-01-01 10:00:00+00");
+    r.message = "hand " + std::to_string(i);
+    rows.push_back(r);
+  }
+  insert_api_batches(w, rows, rows.size());
+  insert_row_by_row(single, rows);
+  expect_same_world(w, single);
+  // the chain 5 -> 6 -> 7 happened: 6 went to the new customer, 7 back to Dana, each with a conflict
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE company_id = '" + w.company[0] +
+                        "' AND event_type = 'match_conflict' AND payload->>'conflict' = 'session'"), 2);
+}
