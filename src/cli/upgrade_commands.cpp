@@ -114,6 +114,23 @@ void register_upgrade_commands(CLI::App& app, GlobalOptions& g) {
     }
     std::cout << "\n";
   });
+
+  auto* quarantine = app.add_subcommand("quarantine", "Chat rows whose tech_id matches no user (listed by `verify`)");
+  quarantine->require_subcommand(1);
+  auto* assign = quarantine->add_subcommand(
+      "assign", "Give a tech id's quarantined chat rows a company and link them (add the user first: `user add`)");
+  auto tech_id = std::make_shared<std::string>();
+  auto slug = std::make_shared<std::string>();
+  assign->add_option("--tech-id", *tech_id, "The tech id whose rows are quarantined")->required();
+  assign->add_option("--company", *slug, "Slug of the company the rows belong to")->required();
+  assign->callback([&g, tech_id, slug] {
+    auto target = db::resolve_database(g.database());
+    const auto r = db::assign_quarantined_rows(target.admin_url, *tech_id, *company_id_for_slug(g, *slug));
+    std::cout << "assigned " << r.assigned << " chat row(s) of tech id " << *tech_id << " to " << *slug << "; "
+              << r.linked << " linked";
+    if (r.failed > 0) std::cout << "; " << r.failed << " failed to sync (`tradesphere verify` names the causes)";
+    std::cout << "\n";
+  });
 }
 
 }  // namespace tradesphere::cli

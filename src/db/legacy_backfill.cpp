@@ -72,6 +72,15 @@ constexpr const char* kOpenFailures = R"sql(
 SELECT count(DISTINCT f.vc_usage_id) FROM chat_sync_failures f
  WHERE f.company_id = $1::uuid AND f.resolved_at IS NULL AND f.reason IN ('error', 'paused'))sql";
 constexpr int kResumeBatch = 500;
+// `quarantine assign`: of the tech id's rows in the assigned id range, how many are
+// linked and how many have an open sync failure.
+constexpr const char* kAssignedRowsLinked = R"sql(
+SELECT count(*) FILTER (WHERE v.customer_id IS NOT NULL),
+       count(*) FILTER (WHERE v.customer_id IS NULL AND EXISTS (
+         SELECT 1 FROM chat_sync_failures f
+          WHERE f.company_id = v.company_id AND f.vc_usage_id = v.id AND f.resolved_at IS NULL))
+  FROM "VC Usage" v
+ WHERE v.company_id = $1::uuid AND v.tech_id IS NOT DISTINCT FROM $2 AND v.id BETWEEN $3 AND $4)sql";
 
 constexpr const char* kSharedEmailGroups = R"sql(
 WITH shared AS (
@@ -122,6 +131,32 @@ std::vector<std::vector<WorkUnit>> plan_work(pqxx::connection& conn, int jobs, s
     share[w].push_back(std::move(c));
   }
   return share;
+}
+
+struct BatchesLinked {
+  std::int64_t linked = 0;
+  std::int64_t batches_row_by_row = 0;
+};
+
+// Links the company's unlinked rows after id `after` in id order, in committed
+// batches of the backfill's batch (set-based; row by row when a row of the batch
+// fails, which records its failure), up to the end or until a batch has passed row
+// `until`. `sync resume` and `quarantine assign`: not in one transaction with
+// link_chat_row() per row, which took ~25 ms a row and more the longer it ran
+// (docs/performance.md, "Ninth session").
+BatchesLinked link_unlinked_rows_after(pqxx::connection& conn, const std::string& company, std::int64_t after,
+                                       std::optional<std::int64_t> until) {
+  BatchesLinked out;
+  while (!until || after < *until) {
+    pqxx::work tx(conn);
+    const auto r = tx.exec_params1(kBackfillBatch, company, after, kResumeBatch, true);
+    tx.commit();
+    if (r[0].as<std::int64_t>() == 0) break;
+    out.linked += r[1].as<std::int64_t>();
+    if (r[4].as<bool>()) ++out.batches_row_by_row;
+    after = r[3].as<std::int64_t>();
+  }
+  return out;
 }
 
 }  // namespace
@@ -301,26 +336,47 @@ ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<
     // rows: a row without contact data is linked through its session once the session's
     // earlier row is, so the rows between failures are examined too, as a backfill
     // would (LegacyUpgradeTest: the same links as a backfill that never failed).
-    std::optional<std::int64_t> after;
+    std::optional<std::int64_t> first;
     {
       pqxx::read_transaction tx(conn);
-      const auto first = tx.exec_params1(kFirstOpenFailure, company)[0];
-      if (!first.is_null()) after = first.as<std::int64_t>();
+      const auto f = tx.exec_params1(kFirstOpenFailure, company)[0];
+      if (!f.is_null()) first = f.as<std::int64_t>();
     }
-    while (after) {
-      pqxx::work tx(conn);
-      const auto r = tx.exec_params1(kBackfillBatch, company, *after, kResumeBatch, true);
-      tx.commit();
-      if (r[0].as<std::int64_t>() == 0) break;
-      report.linked += r[1].as<std::int64_t>();
-      if (r[4].as<bool>()) ++report.batches_row_by_row;
-      after = r[3].as<std::int64_t>();
+    if (first) {
+      const auto linked = link_unlinked_rows_after(conn, company, *first, std::nullopt);
+      report.linked += linked.linked;
+      report.batches_row_by_row += linked.batches_row_by_row;
     }
     pqxx::work tx(conn);
     tx.exec_params0(kResolveLinkedFailures, company);
     report.still_failing += tx.exec_params1(kOpenFailures, company)[0].as<std::int64_t>();
     tx.commit();
   }
+  return report;
+}
+
+QuarantineAssignReport assign_quarantined_rows(const std::string& admin_url, const std::string& tech_id,
+                                              const std::string& company_id) {
+  pqxx::connection conn(admin_url);
+  QuarantineAssignReport report;
+  std::int64_t first = 0, last = 0;
+  {
+    pqxx::work tx(conn);
+    const auto r = tx.exec_params1(
+        "SELECT cardinality(a), a[1], a[cardinality(a)] FROM assign_quarantined_chat_rows_unlinked($1, $2::uuid) a",
+        tech_id, company_id);
+    tx.commit();
+    report.assigned = r[0].as<std::int64_t>();
+    if (report.assigned == 0) return report;
+    first = r[1].as<std::int64_t>();
+    last = r[2].as<std::int64_t>();
+  }
+  const auto linked = link_unlinked_rows_after(conn, company_id, first - 1, last);
+  report.linked_batches_row_by_row = linked.batches_row_by_row;
+  pqxx::read_transaction tx(conn);
+  const auto r = tx.exec_params1(kAssignedRowsLinked, company_id, tech_id, first, last);
+  report.linked = r[0].as<std::int64_t>();
+  report.failed = r[1].as<std::int64_t>();
   return report;
 }
 

@@ -293,6 +293,89 @@ constexpr const char* kLinkPartition =
     "SELECT md5(coalesce(string_agg(g, ',' ORDER BY g), '')) FROM (SELECT string_agg(id::text, ' ' ORDER BY id) AS g "
     "FROM \"VC Usage\" WHERE customer_id IS NOT NULL GROUP BY customer_id) s";
 
+// `quarantine assign` links a tech id's quarantined rows in committed set-based
+// batches (migration 0044) like the row-by-row SQL function does, and also the rows
+// of their sessions that had no contact data of their own.
+TEST_F(LegacyUpgradeTest, QuarantineAssignLinksTheRowsLikeTheRowByRowSqlFunction) {
+  auto upgrade = [this](const std::string& url) {
+    make_legacy_database(url);
+    tradesphere::db::adopt_legacy_database(url);
+    MigrationRunner(url).up();
+    ASSERT_TRUE(tradesphere::db::backfill_chat_links(url, {}).finished);
+    pqxx::connection conn(url);
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO app_users (tech_id, company_id, role) VALUES "
+            "('tech-ghost', 'a0000000-0000-0000-0000-00000000000a', 'agent')");
+    tx.commit();
+  };
+  upgrade(owner_url());
+  const auto quarantined = scalar("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL");
+  ASSERT_GT(quarantined, 0);
+  const auto with_contact = scalar(
+      "SELECT count(*) FROM \"VC Usage\" WHERE company_id IS NULL AND tech_id = 'tech-ghost' "
+      "AND (customer_name IS NOT NULL OR customer_email IS NOT NULL OR customer_phone IS NOT NULL)");
+
+  auto unknown = cli({"quarantine", "assign", "--tech-id", "tech-ghost", "--company", "no-such-company"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL"), quarantined);
+
+  auto assigned = cli({"quarantine", "assign", "--tech-id", "tech-ghost", "--company", "acme"});
+  ASSERT_EQ(assigned.exit_code, 0) << assigned.output;
+  EXPECT_NE(assigned.output.find("assigned " + std::to_string(quarantined) + " chat row(s) of tech id tech-ghost to acme"),
+            std::string::npos)
+      << assigned.output;
+  EXPECT_EQ(scalar("SELECT count(*) FROM vc_usage_quarantine WHERE resolved_at IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM \"VC Usage\" WHERE tech_id = 'tech-ghost' "
+                   "AND company_id = 'a0000000-0000-0000-0000-00000000000a'"),
+            quarantined);
+  // every row with contact data is linked (its own contact, or its session's customer)
+  EXPECT_GE(scalar("SELECT count(*) FROM \"VC Usage\" WHERE tech_id = 'tech-ghost' AND customer_id IS NOT NULL"),
+            with_contact);
+  auto verify = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(verify.ok) << verify.to_text();
+  auto again = cli({"quarantine", "assign", "--tech-id", "tech-ghost", "--company", "acme"});
+  EXPECT_NE(again.output.find("assigned 0 chat row(s)"), std::string::npos) << again.output;
+
+  // Against the SQL function assign_quarantined_chat_rows(), which links the assigned
+  // rows one by one in id order: the same customers and the same links for them; the
+  // command also links the rows of their sessions that carry no contact data of their
+  // own (the backfill's batch examines every unlinked row of the range), through the
+  // session's customer, as a backfill in id order would.
+  tradesphere::testing::FreshDatabase sql(tradesphere::testing::DatabaseKind::kEmpty);
+  upgrade(sql.owner_url());
+  {
+    pqxx::connection conn(sql.owner_url());
+    pqxx::work tx(conn);
+    EXPECT_EQ(tx.exec("SELECT assign_quarantined_chat_rows('tech-ghost', 'a0000000-0000-0000-0000-00000000000a')")[0][0]
+                  .as<std::int64_t>(),
+              quarantined);
+    tx.commit();
+  }
+  EXPECT_EQ(scalar_at(sql.owner_url(), "SELECT count(*) FROM customers"), scalar("SELECT count(*) FROM customers"));
+  const std::string ghost_partition =
+      "SELECT md5(coalesce(string_agg(g, ',' ORDER BY g), '')) FROM (SELECT string_agg(id::text, ' ' ORDER BY id) AS g "
+      "FROM \"VC Usage\" WHERE customer_id IS NOT NULL AND tech_id = 'tech-ghost' GROUP BY customer_id) s";
+  const std::string extra_links =
+      "SELECT count(*) FROM \"VC Usage\" WHERE customer_id IS NOT NULL";
+  pqxx::connection a(owner_url());
+  pqxx::connection b(sql.owner_url());
+  pqxx::read_transaction ta(a);
+  pqxx::read_transaction tb(b);
+  EXPECT_EQ(ta.exec(ghost_partition)[0][0].as<std::string>(), tb.exec(ghost_partition)[0][0].as<std::string>());
+  EXPECT_GE(ta.exec(extra_links)[0][0].as<std::int64_t>(), tb.exec(extra_links)[0][0].as<std::int64_t>());
+  EXPECT_EQ(ta.exec("SELECT count(*) FROM \"VC Usage\" v WHERE v.customer_id IS NOT NULL "
+                    "AND v.customer_name IS NULL AND v.customer_email IS NULL AND v.customer_phone IS NULL")[0][0]
+                    .as<std::int64_t>() -
+                tb.exec("SELECT count(*) FROM \"VC Usage\" v WHERE v.customer_id IS NOT NULL "
+                        "AND v.customer_name IS NULL AND v.customer_email IS NULL AND v.customer_phone IS NULL")[0][0]
+                    .as<std::int64_t>(),
+            ta.exec(extra_links)[0][0].as<std::int64_t>() - tb.exec(extra_links)[0][0].as<std::int64_t>())
+      << "the only extra links are rows without contact data";
+  EXPECT_EQ(ta.exec("SELECT count(*) FROM customer_metrics_drift('a0000000-0000-0000-0000-00000000000a')")[0][0]
+                .as<std::int64_t>(),
+            0);
+}
+
 TEST_F(LegacyUpgradeTest, ParallelBackfillStoppedAndResumedLinksLikeOneWorker) {
   make_legacy_database();
   tradesphere::db::adopt_legacy_database(owner_url());
