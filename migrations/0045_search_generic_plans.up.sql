@@ -216,18 +216,15 @@ BEGIN
 
   v_high := v_ids;
   IF cardinality(ARRAY(SELECT DISTINCT unnest(v_ids))) >= p_limit THEN
+    -- every candidate here is an exact or prefix match (1.0 or 0.9): the ranking's other
+    -- parts (0.7, at most 0.8 * similarity) cannot be its greatest, so they are not computed
     RETURN QUERY
       SELECT s.customer_id,
              greatest(
                CASE WHEN lower(s.name) = v_lq OR s.email_lc = v_lq
                          OR (p_digits IS NOT NULL AND s.phone_digits = p_digits) THEN 1.0 ELSE 0 END,
-               CASE WHEN lower(s.name) LIKE lower(p_like) || '%' OR s.email_lc LIKE lower(p_like) || '%' THEN 0.9 ELSE 0 END,
-               CASE WHEN s.name ILIKE '%' || p_like || '%' OR s.email_lc LIKE '%' || lower(p_like) || '%'
-                         OR (p_digits IS NOT NULL AND s.phone_digits LIKE '%' || p_digits || '%')
-                    THEN 0.7 ELSE 0 END,
-               0.8 * coalesce(similarity(s.name, p_query), 0),
-               0.8 * coalesce(word_similarity(p_query, s.name), 0),
-               0.6 * coalesce(similarity(s.email_lc, v_lq), 0))::float8,
+               CASE WHEN lower(s.name) LIKE lower(p_like) || '%' OR s.email_lc LIKE lower(p_like) || '%' THEN 0.9 ELSE 0 END
+             )::float8,
              (s.name ILIKE '%' || p_like || '%' OR s.name % p_query OR p_query <% s.name),
              (s.email_lc LIKE '%' || lower(p_like) || '%' OR s.email_lc % v_lq),
              (p_digits IS NOT NULL AND s.phone_digits LIKE '%' || p_digits || '%')
