@@ -49,6 +49,7 @@ DECLARE
   v_ids       uuid[];
   v_more      uuid[];
   v_high      uuid[];   -- step 1's exact and prefix matches
+  v_top       uuid[];   -- step 2: the best p_limit of every part but the email similarity
   v_k_score   float8;
   v_k_name    text;
   v_k_id      uuid;
@@ -311,7 +312,10 @@ BEGIN
 
   --    Email similarity (at most 0.6 * similarity): only emails that can reach the
   --    p_limit-th score so far, by raising the trigram threshold for this statement.
-  SELECT CASE WHEN count(*) >= p_limit THEN min(x.score) END INTO v_k_score FROM (
+  --    The best p_limit so far (v_top) and the p_limit-th score: the answer is among v_top
+  --    and the emails found below, so only those are ranked again at the end.
+  SELECT CASE WHEN count(*) >= p_limit THEN min(x.score) END, array_agg(x.customer_id)
+    INTO v_k_score, v_top FROM (
     SELECT greatest(
              CASE WHEN lower(s.name) = v_lq OR s.email_lc = v_lq
                        OR (p_digits IS NOT NULL AND s.phone_digits = p_digits) THEN 1.0 ELSE 0 END,
@@ -335,7 +339,7 @@ BEGIN
     SELECT array_agg(c.customer_id) INTO v_more FROM customer_search c
      WHERE c.company_id = v_company AND c.email_lc % v_lq;
     PERFORM set_config('pg_trgm.similarity_threshold', v_old, true);
-    v_ids := v_ids || coalesce(v_more, '{}');
+    v_top := coalesce(v_top, '{}') || coalesce(v_more, '{}');
   END IF;
 
   RETURN QUERY
@@ -354,7 +358,7 @@ BEGIN
            (s.email_lc LIKE '%' || lower(p_like) || '%' OR s.email_lc % v_lq),
            (p_digits IS NOT NULL AND s.phone_digits LIKE '%' || p_digits || '%')
       FROM customer_search s
-     WHERE s.company_id = v_company AND s.customer_id = ANY(v_ids)
+     WHERE s.company_id = v_company AND s.customer_id = ANY(v_top)
      ORDER BY 2 DESC, lower(s.name) ASC NULLS LAST, s.customer_id
      LIMIT p_limit;
 END
