@@ -14,8 +14,9 @@
 --    v_lq with its last character replaced by the next code point (UTF-8 byte order is
 --    code point order). name_lc COLLATE "C" (search_name_terms_prefix_idx) and
 --    text_pattern_ops (~>=~, ~<~) compare byte-wise, so the range is an index condition
---    with parameters; the LIKE stays as a filter (p_like is p_query LIKE-escaped, as
---    the repository sends it). When the database does not sort byte-wise, the encoding
+--    with parameters; a prefix test stays as a filter (the LIKE of p_like, which is
+--    p_query LIKE-escaped as the repository sends it; for emails left() =, since a LIKE
+--    with a parameter lets the generic plan add a trigram scan of the emails). When the database does not sort byte-wise, the encoding
 --    is not UTF-8 or the prefix has no successor (empty, or only U+10FFFF), 0017's
 --    dynamic statements run unchanged.
 -- 2. Every other statement is static SQL, planned once per session: the function runs
@@ -191,9 +192,11 @@ BEGIN
            AND st.stem LIKE lower(p_like) || '%';
       END IF;
     ELSIF v_hi IS NOT NULL THEN
+      -- the prefix test as left() = : a LIKE with a parameter would let the generic plan
+      -- AND the range with a trigram scan of every email holding the query's trigrams
       SELECT array_agg(c.customer_id) INTO v_more FROM customer_search c
        WHERE c.company_id = v_company AND c.email_lc ~>=~ v_lq AND c.email_lc ~<~ v_hi
-         AND c.email_lc LIKE lower(p_like) || '%';
+         AND left(c.email_lc, length(v_lq)) = v_lq;
     ELSIF search_email_stem(v_lq) = v_lq THEN
       EXECUTE $q$
         SELECT array_agg(h.customer_id)
