@@ -28,7 +28,11 @@
 --    function accepts an item for %, %> and <% alike when (shared trigrams / query
 --    trigrams) >= the threshold, so `name %> query` with the word threshold set to the
 --    lower of the two thresholds finds every name of `name % query` and of
---    `query <% name`; a BitmapOr adds the ILIKE substring scan. The exact conditions are
+--    `query <% name`; its recheck on the heap (word_similarity(query, name) >= that
+--    threshold) keeps every name of `%` too, since word_similarity(q, n) >=
+--    similarity(n, q): the extent of n from its first to its last trigram shared with q
+--    holds every shared trigram and at most n's (SearchOracleTest checks it on the
+--    seeded names). A BitmapOr adds the ILIKE substring scan. The exact conditions are
 --    then checked on the rows found: similarity(name, query) >= similarity threshold OR
 --    word_similarity(query, name) >= word threshold OR the substring (what % and <%
 --    compute: pg_trgm compares the same float4 with the same threshold).

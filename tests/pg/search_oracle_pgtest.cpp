@@ -174,6 +174,26 @@ TEST_F(SearchOracleTest, RanksExactlyLikeScoringEveryCustomer) {
   expect_same_as_oracle(kQueries);
 }
 
+// Migration 0045 finds the names of `name % q` through `name %> q` (one trigram scan), whose
+// recheck is word_similarity(q, name) >= the threshold: exact only while word_similarity(q, n)
+// >= similarity(n, q) for every name, which this checks on every seeded name and query.
+TEST_F(SearchOracleTest, WordSimilarityIsNeverBelowSimilarity) {
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  long long pairs = 0;
+  for (const auto& [q, limit] : kQueries) {
+    SCOPED_TRACE("q='" + q + "'");
+    const auto r = tx.exec_params1(
+        "SELECT count(*) FILTER (WHERE word_similarity($1, name) < similarity(name, $1)), "
+        "       count(*) FILTER (WHERE similarity(name, $1) > 0) "
+        "  FROM search_name_terms WHERE company_id = $2::uuid",
+        q, company_);
+    EXPECT_EQ(r[0].as<long long>(), 0);
+    pairs += r[1].as<long long>();
+  }
+  EXPECT_GT(pairs, 10000);  // not vacuous: many names share trigrams with the queries
+}
+
 // The function's statements are planned once per session and then run from their cached
 // generic plans (migration 0045): every query twice on one connection, the second round
 // from plans made for other values, gives the oracle's answer each time.
