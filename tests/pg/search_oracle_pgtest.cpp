@@ -90,6 +90,19 @@ class SearchOracleTest : public tradesphere::testing::PgTest {
         "($1::uuid, 'Jenifer Smiht', 'jenifer.smiht@example.com', '+1 415 555 0199'), "
         "($1::uuid, 'Anna-Maria O''Neil', 'anna_maria@example.com', '0044 20 7946 0018'), "
         "($1::uuid, '100% Pure_Ltd', 'sales@pure.example', NULL)");
+    // the ends of the byte-order prefix ranges (migration 0045): a prefix's last character
+    // is replaced by the next code point, skipping the surrogates (U+D7FF -> U+E000);
+    // U+10FFFF has none (the one before it is incremented); multi-byte characters
+    app("INSERT INTO customers (company_id, name, email, phone) VALUES "
+        "($1::uuid, 'Zoë Åberg', 'zoë.åberg@example.com', NULL), "
+        "($1::uuid, 'Zoëy Ångström', 'zoëy@example.com', NULL), "
+        "($1::uuid, 'Zof Zz', 'zof@example.com', NULL), "
+        "($1::uuid, 'Edge\uD7FF one', 'edge\uD7FFone@example.com', NULL), "
+        "($1::uuid, 'Edge\uE000 two', 'edge\uE000two@example.com', NULL), "
+        "($1::uuid, 'Edgf three', 'edgf@example.com', NULL), "
+        "($1::uuid, 'Edg\U0010FFFF four', 'edg\U0010FFFFfour@example.com', NULL), "
+        "($1::uuid, 'Edg\U0010FFFF\U0010FFFF five', NULL, NULL), "
+        "($1::uuid, 'Edh six', 'edh@example.com', NULL)");
   }
 
   std::string app(const std::string& sql, const std::string& a = {}, const std::optional<std::string>& b = {},
@@ -151,11 +164,67 @@ const std::vector<Query> kQueries = {
     {"5550123", 20}, {"555-0199", 20}, {"010 7788", 20}, {"555", 20}, {"2125550123", 20}, {"+1 212 555 0123", 20},
     {"20 7946", 20}, {"0018", 4},
     // LIKE wildcards are text
-    {"100%", 20}, {"_", 20}, {"Pure_", 20}};
+    {"100%", 20}, {"_", 20}, {"Pure_", 20},
+    // prefix ranges: multi-byte last characters, surrogate gap, U+10FFFF, the empty query
+    {"Zoë", 20}, {"zo", 20}, {"Zoëy Å", 5}, {"Edge\uD7FF", 20}, {"edge\uD7FF", 3}, {"Edg\U0010FFFF", 20},
+    {"edg\U0010FFFF\U0010FFFF", 20}, {"Edg", 20}, {"\U0010FFFF", 20}, {"", 5}};
 
 TEST_F(SearchOracleTest, RanksExactlyLikeScoringEveryCustomer) {
   ASSERT_EQ(drift(), 0);
   expect_same_as_oracle(kQueries);
+}
+
+// Migration 0045 finds the names of `name % q` through `name %> q` (one trigram scan), whose
+// recheck is word_similarity(q, name) >= the threshold: exact only while word_similarity(q, n)
+// >= similarity(n, q) for every name, which this checks on every seeded name and query.
+TEST_F(SearchOracleTest, WordSimilarityIsNeverBelowSimilarity) {
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  long long pairs = 0;
+  for (const auto& [q, limit] : kQueries) {
+    SCOPED_TRACE("q='" + q + "'");
+    const auto r = tx.exec_params1(
+        "SELECT count(*) FILTER (WHERE word_similarity($1, name) < similarity(name, $1)), "
+        "       count(*) FILTER (WHERE similarity(name, $1) > 0) "
+        "  FROM search_name_terms WHERE company_id = $2::uuid",
+        q, company_);
+    EXPECT_EQ(r[0].as<long long>(), 0);
+    pairs += r[1].as<long long>();
+  }
+  EXPECT_GT(pairs, 10000);  // not vacuous: many names share trigrams with the queries
+}
+
+// The function's statements are planned once per session and then run from their cached
+// generic plans (migration 0045): every query twice on one connection, the second round
+// from plans made for other values, gives the oracle's answer each time.
+TEST_F(SearchOracleTest, CachedPlansOnOneConnectionRankExactly) {
+  std::vector<std::string> expected;
+  for (const auto& [q, limit] : kQueries) expected.push_back(app(kOracle, q, digits_of(q), limit));
+  pqxx::connection c(app_url());
+  std::size_t answered = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < kQueries.size(); ++i) {
+      const auto& [q, limit] = kQueries[i];
+      SCOPED_TRACE("round " + std::to_string(round) + " q='" + q + "' limit " + std::to_string(limit));
+      pqxx::work w(c);
+      w.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'u-1', true)", company_);
+      const auto r = w.exec_params(kActual, q, digits_of(q), limit);
+      w.commit();
+      const std::string actual = r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+      EXPECT_EQ(actual, expected[i]);
+      if (!actual.empty()) ++answered;
+    }
+  }
+  EXPECT_GE(answered + 4, 2 * kQueries.size());
+  // the thresholds the function moves while it runs are back at their defaults afterwards,
+  // in the same transaction, and its plan_cache_mode does not leak out
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.company_id', $1, true)", company_);
+  EXPECT_FALSE(w.exec_params(kActual, "Jenifer Smiht", std::optional<std::string>{}, 20)[0][0].is_null());
+  EXPECT_EQ(w.exec1("SELECT current_setting('pg_trgm.similarity_threshold') || ' ' || "
+                    "current_setting('pg_trgm.word_similarity_threshold') || ' ' || current_setting('plan_cache_mode')")[0]
+                .as<std::string>(),
+            "0.3 0.6 auto");
 }
 
 TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
