@@ -66,6 +66,12 @@ BEGIN
   IF p_company IS NULL OR v_n = 0 THEN
     RETURN array_fill(NULL::uuid, ARRAY[v_n]);
   END IF;
+  -- the application's own tenant only (it is SECURITY DEFINER and callable by the
+  -- application): another company's customers are never looked up for it
+  IF session_user <> 'tradesphere_owner' AND p_company IS DISTINCT FROM app_current_company() THEN
+    RAISE EXCEPTION 'chat_match_known_batch: company % is not the current tenant', p_company
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
   IF current_setting('app.test_fail_sync', true) = 'on'
      OR EXISTS (SELECT 1 FROM sync_settings WHERE paused AND (company_id = p_company OR company_id IS NULL)) THEN
     RETURN array_fill(NULL::uuid, ARRAY[v_n]);
