@@ -1,22 +1,29 @@
 -- 0046 Typos whose 20th customer scores below 0.48 (issue 14): intermediate trigram passes.
 --
 -- Same signature, same ranking, same candidate sets as 0045 (and 0017). 0045 matched the
--- names of a typo in two passes: a scan `name %> query` at 0.6 (the stricter thresholds),
--- and when the p_limit-th customer found there scored below 0.48, a scan at 0.3, the lower
--- of the default thresholds. At 1M customers (132,757 names) that scan returns 1,800-4,400
--- names for a two-word typo ("Wiliam Brwon", "Mihcael Jonson"), each rechecked with
--- word_similarity() on the heap and then tested with similarity() and word_similarity()
--- (~4-6 us a name), 13-35 ms in all, while the candidate names themselves are 29-312 and
--- the answer's 20th score is 0.33-0.46. Now step 2 scans at 0.6, then 0.5, then 0.4, then
--- the default 0.3, and stops at the first pass whose p_limit-th customer scores at least
--- 0.8 * its scan threshold. Every pass after the first applies the default candidate test
--- (similarity >= sim threshold OR word_similarity >= word threshold OR the substring); a
--- name a pass at w leaves out matches no substring and has word_similarity(query, name)
--- < w, hence similarity(name, query) < w (word_similarity is never below similarity, see
--- 0045 3.), so it scores below 0.8 * w and cannot enter an answer whose p_limit-th score is
--- at least that. The last pass is 0045's default pass and always answers. Steps 0.5 and 0.4
--- run only when they lie strictly between the first pass's and the last pass's scan
--- thresholds (non-default pg_trgm settings). Nothing else changes.
+-- names of a typo in two passes: a scan `name %> query` at 0.6 (the stricter thresholds)
+-- and, when the p_limit-th customer found there scored below 0.8 * 0.6 = 0.48, a scan at
+-- 0.3, the lower default threshold. At 1M customers (132,757 names) that scan returns
+-- 1,800-4,400 names for a two-word typo ("Wiliam Brwon", "Mihcael Jonson"), each rechecked
+-- on the heap with word_similarity() and then tested with similarity() and
+-- word_similarity() (~4-6 us a name): 13-35 ms, while the candidates are 29-312 names and
+-- the answer's 20th score is 0.33-0.46 (auto_explain, pg_stat_statements with track = all:
+-- the default pass was 60-90 % of the function's time).
+--
+-- Now up to three passes in between, each stopping the search as soon as its p_limit-th
+-- customer scores at least 0.8 * its scan threshold w. Exact for the same reason as 0045's
+-- first pass: a name a scan at w leaves out matches no substring and has
+-- word_similarity(query, name) < w, hence similarity(name, query) < w (word_similarity is
+-- never below similarity, 0045 3.), so it scores below 0.8 * w. These passes apply the
+-- default candidate test; the last pass is 0045's default pass and always answers.
+-- Their thresholds follow pg_trgm's GIN test: the scan at w reads the names sharing at
+-- least r of the query's n distinct trigrams, r the least with r / n >= w (float4). The
+-- steps are the r of 0.5, 0.45 and 0.4, each scanned at the lowest threshold with that r,
+-- (r - 1) / n + 1e-6: the same index work as at 0.5 / 0.45 / 0.4 and a lower score to stop
+-- at; equal r are one step, and a step runs only strictly between the first and the last
+-- pass's thresholds (n = 15 trigrams, "Mihcael Jonson": 0.4667, 0.4000, 0.3333; n = 7,
+-- "Jnoson": 0.4286 only, 0.4 needing the same 3 trigrams as the default 0.3; n = 20: 0.45
+-- and 0.35, since 9 / 20 in float4 is below 0.45). Nothing else changes.
 CREATE OR REPLACE FUNCTION search_customer_hits(p_query text, p_like text, p_digits text, p_limit integer)
   RETURNS TABLE (customer_id uuid, score float8, by_name boolean, by_email boolean, by_phone boolean)
   LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -45,6 +52,7 @@ DECLARE
   v_pass      integer;
   v_floors    float8[];   -- step 2's scan thresholds, one per pass
   v_floor_last float8;
+  v_nq        integer;    -- the query's distinct trigrams
   v_bytewise  boolean := EXISTS (SELECT 1 FROM pg_database d
                                   WHERE d.datname = current_database() AND d.datlocprovider = 'c'
                                     AND d.datcollate IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8'));
@@ -232,9 +240,9 @@ BEGIN
   --    scan leaves out matches no substring and has word_similarity(query, name) < w,
   --    so also similarity < w (see 3. above): it scores below 0.8 * w. When the
   --    p_limit-th customer found scores at least that, nothing left out can enter.
-  --    Pass 1: the stricter thresholds (0.6: fewer names to fetch and score). Then
-  --    scans at word thresholds 0.5 and 0.4 with the default candidate test (0046:
-  --    most typos' p_limit-th customer scores 0.32..0.48, and a scan at 0.3 rechecks
+  --    Pass 1: the stricter thresholds (0.6: fewer names to fetch and score). Then up
+  --    to three scans between 0.6 and 0.3 with the default candidate test (0046: most
+  --    typos' p_limit-th customer scores 0.32..0.48, and a scan at 0.3 rechecks
   --    thousands of names), the last pass with the defaults, which always answers.
   PERFORM show_limit();   -- loads pg_trgm, so its settings exist
   v_old := current_setting('pg_trgm.similarity_threshold');
@@ -242,10 +250,21 @@ BEGIN
   v_strict := greatest(v_old::float8, 0.6);
   v_strict_word := greatest(v_old_word::float8, 0.6);
   v_floor_last := least(v_old::float8, v_old_word::float8);
-  -- the passes' scan thresholds: strict, the ladder's steps strictly between, the defaults
+  -- The passes' scan thresholds: strict, the steps strictly between, the defaults. The
+  -- GIN scan at w returns the names sharing at least r of the query's n trigrams, r the
+  -- least with r / n >= w (float4, as pg_trgm computes it); each step scans for the r of
+  -- 0.5, 0.45 and 0.4 at the lowest threshold with that r, (r - 1) / n + 1e-6: the same
+  -- index work, the weakest bound 0.8 * w to stop at. Steps with equal r are one step.
+  v_nq := cardinality(show_trgm(p_query));
   v_floors := ARRAY[least(v_strict, v_strict_word)]
-              || ARRAY(SELECT f FROM unnest(ARRAY[0.5, 0.4]::float8[]) f
-                        WHERE f < least(v_strict, v_strict_word) AND f > v_floor_last ORDER BY f DESC)
+              || ARRAY(SELECT DISTINCT s.w FROM (
+                         SELECT ((min(k.k) - 1)::float4 / v_nq::float4)::float8 + 1e-6 AS w
+                           FROM unnest(ARRAY[0.5, 0.45, 0.4]::float8[]) f(f)
+                           CROSS JOIN generate_series(1, v_nq) k(k)
+                          WHERE (k.k::float4 / v_nq::float4) >= f.f
+                          GROUP BY f.f) s
+                        WHERE s.w < least(v_strict, v_strict_word) AND s.w > v_floor_last
+                        ORDER BY s.w DESC)
               || ARRAY[v_floor_last];
   FOR v_pass IN 1..cardinality(v_floors) LOOP
     v_sim := CASE WHEN v_pass = 1 THEN v_strict ELSE v_old::float8 END;
