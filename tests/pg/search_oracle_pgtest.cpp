@@ -5,6 +5,7 @@
 // the edges (NULL names and emails, mixed case, emails starting with a digit or
 // without digits, short phones). The dictionaries must stay equal to a recount after
 // updates, soft deletes, restores and merges.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -225,6 +226,59 @@ TEST_F(SearchOracleTest, CachedPlansOnOneConnectionRankExactly) {
                     "current_setting('pg_trgm.word_similarity_threshold') || ' ' || current_setting('plan_cache_mode')")[0]
                 .as<std::string>(),
             "0.3 0.6 auto");
+}
+
+// Migration 0047 scans the names of a typo at word thresholds 0.6, 0.5, 0.4 and then 0.3, and
+// stops at the first pass whose limit-th customer scores at least 0.8 * the pass's threshold.
+// Common names held by many customers (as at 1M customers) make every pass the deciding one
+// for some query and limit; the answers must stay the oracle's.
+const std::vector<std::string> kCommonNames = {
+    "William Brown", "William Brooks", "William Baker", "Elizabeth Garcia", "Elizabeth Gomez", "Michael Johnson",
+    "Michael Jones", "Jonathan Evans", "Steven Reed", "Gregory Mendoza", "Richard James", "Melissa Brown",
+    "Joseph Thompson", "John Morgan", "Daniel Peterson", "Robert Gonzalez", "Timothy Kelly", "George Carter"};
+
+const std::vector<Query> kLowScoringTypos = {
+    {"Wiliam Brwon", 20}, {"Wiliam Brwon", 60}, {"Wiliam Brwon", 200}, {"Elizabth Garcai", 20},
+    {"Elizabth Garcai", 45}, {"Mihcael Jonson", 20}, {"Mihcael Jonson", 40}, {"Mihcael Jonson", 120},
+    {"Jonathn Evnas", 20}, {"Jonathn Evnas", 30}, {"Stevn Reid", 20}, {"Stevn Reid", 80}, {"Gregroy Mendosa", 20},
+    {"Richard Jmaes", 20}, {"Richard Jmaes", 26}, {"Mellisa Bronw", 20}, {"Josph Tompson", 20}, {"John Morgn", 20},
+    {"Danial Petersen", 20}, {"Robret Gonzales", 25}, {"Timoty Kelley", 20}, {"Gorge Cartr", 20}, {"Wlliam", 20},
+    {"Brwon Wiliam", 20}, {"Johnsn", 20}, {"Micheal Jonsn", 20}, {"William Browne", 20}, {"William Browne", 70}};
+
+TEST_F(SearchOracleTest, LowScoringTyposRankExactlyWhicheverPassAnswers) {
+  // 25 customers for each common name, with emails like the generator's (email similarity)
+  std::string names = "ARRAY[";
+  for (std::size_t i = 0; i < kCommonNames.size(); ++i) names += (i ? ",'" : "'") + kCommonNames[i] + "'";
+  names += "]";
+  app("INSERT INTO customers (company_id, name, email, phone) "
+      "SELECT $1::uuid, n, lower(replace(n, ' ', '.')) || i || '@example.com', NULL "
+      "  FROM unnest(" + names + ") n, generate_series(1, 25) i");
+  ASSERT_EQ(drift(), 0);
+  expect_same_as_oracle(kLowScoringTypos);
+  // not vacuous: the limit-th score / 0.8 falls in every pass's band, [0.6, 1), [0.5, 0.6),
+  // [0.4, 0.5) and below 0.4 (the default pass)
+  std::vector<int> bands(4, 0);
+  for (const auto& [q, limit] : kLowScoringTypos) {
+    const auto expected = app(kOracle, q, digits_of(q), limit);
+    const auto colon = expected.rfind(':');
+    EXPECT_NE(colon, std::string::npos) << q;
+    if (colon == std::string::npos) continue;
+    if (std::count(expected.begin(), expected.end(), ',') + 1 < limit) continue;
+    const double k = std::stod(expected.substr(colon + 1)) / 0.8;
+    ++bands[k >= 0.6 ? 0 : k >= 0.5 ? 1 : k >= 0.4 ? 2 : 3];
+  }
+  for (int b = 0; b < 4; ++b) EXPECT_GE(bands[b], 1) << "band " << b;
+  // word_similarity is never below similarity for these queries either (0045, 0047 rely on it)
+  pqxx::connection c(owner_url());
+  pqxx::nontransaction tx(c);
+  for (const auto& [q, limit] : kLowScoringTypos) {
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM search_name_terms WHERE company_id = $2::uuid "
+                              "AND word_similarity($1, name) < similarity(name, $1)",
+                              q, company_)[0]
+                  .as<long long>(),
+              0)
+        << q;
+  }
 }
 
 TEST_F(SearchOracleTest, DictionariesFollowEveryWriteAndResultsStayExact) {
