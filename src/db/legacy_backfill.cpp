@@ -133,30 +133,24 @@ std::vector<std::vector<WorkUnit>> plan_work(pqxx::connection& conn, int jobs, s
   return share;
 }
 
-struct BatchesLinked {
-  std::int64_t linked = 0;
-  std::int64_t batches_row_by_row = 0;
-};
-
 // Links the company's unlinked rows after id `after` in id order, in committed
 // batches of the backfill's batch (set-based; row by row when a row of the batch
 // fails, which records its failure), up to the end or until a batch has passed row
-// `until`. `sync resume` and `quarantine assign`: not in one transaction with
+// `until`; returns the rows linked. `sync resume` and `quarantine assign`: not in one transaction with
 // link_chat_row() per row, which took ~25 ms a row and more the longer it ran
 // (docs/performance.md, "Ninth session").
-BatchesLinked link_unlinked_rows_after(pqxx::connection& conn, const std::string& company, std::int64_t after,
-                                       std::optional<std::int64_t> until) {
-  BatchesLinked out;
+std::int64_t link_unlinked_rows_after(pqxx::connection& conn, const std::string& company, std::int64_t after,
+                                      std::optional<std::int64_t> until) {
+  std::int64_t linked = 0;
   while (!until || after < *until) {
     pqxx::work tx(conn);
     const auto r = tx.exec_params1(kBackfillBatch, company, after, kResumeBatch, true);
     tx.commit();
     if (r[0].as<std::int64_t>() == 0) break;
-    out.linked += r[1].as<std::int64_t>();
-    if (r[4].as<bool>()) ++out.batches_row_by_row;
+    linked += r[1].as<std::int64_t>();
     after = r[3].as<std::int64_t>();
   }
-  return out;
+  return linked;
 }
 
 }  // namespace
@@ -342,11 +336,7 @@ ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<
       const auto f = tx.exec_params1(kFirstOpenFailure, company)[0];
       if (!f.is_null()) first = f.as<std::int64_t>();
     }
-    if (first) {
-      const auto linked = link_unlinked_rows_after(conn, company, *first, std::nullopt);
-      report.linked += linked.linked;
-      report.batches_row_by_row += linked.batches_row_by_row;
-    }
+    if (first) report.linked += link_unlinked_rows_after(conn, company, *first, std::nullopt);
     pqxx::work tx(conn);
     tx.exec_params0(kResolveLinkedFailures, company);
     report.still_failing += tx.exec_params1(kOpenFailures, company)[0].as<std::int64_t>();
@@ -371,8 +361,7 @@ QuarantineAssignReport assign_quarantined_rows(const std::string& admin_url, con
     first = r[1].as<std::int64_t>();
     last = r[2].as<std::int64_t>();
   }
-  const auto linked = link_unlinked_rows_after(conn, company_id, first - 1, last);
-  report.linked_batches_row_by_row = linked.batches_row_by_row;
+  link_unlinked_rows_after(conn, company_id, first - 1, last);
   pqxx::read_transaction tx(conn);
   const auto r = tx.exec_params1(kAssignedRowsLinked, company_id, tech_id, first, last);
   report.linked = r[0].as<std::int64_t>();

@@ -142,10 +142,10 @@ VerifyReport verify_upgrade(const std::string& admin_url);
 // paused, in committed batches of the backfill's set-based batch.
 struct ResumeReport {
   std::int64_t linked = 0;
-  std::int64_t still_failing = 0;       // rows whose open failure remains (the cause is not fixed)
-  std::int64_t batches_row_by_row = 0;  // batches in which a row failed again
+  std::int64_t still_failing = 0;  // rows whose open failure remains (the cause is not fixed)
 };
 void pause_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
+ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
 
 // `tradesphere quarantine assign`: gives the quarantined chat rows of `tech_id` the
 // company (their quarantine entries resolved), then links them in committed batches
@@ -155,11 +155,9 @@ struct QuarantineAssignReport {
   std::int64_t assigned = 0;
   std::int64_t linked = 0;   // of the assigned rows
   std::int64_t failed = 0;   // of the assigned rows: unlinked with an open sync failure
-  std::int64_t linked_batches_row_by_row = 0;
 };
 QuarantineAssignReport assign_quarantined_rows(const std::string& admin_url, const std::string& tech_id,
                                               const std::string& company_id);
-ResumeReport resume_chat_sync(const std::string& admin_url, const std::optional<std::string>& company_id);
 
 // Before a rollback below the new schema: writes what the legacy shape cannot
 // hold (customers' new fields, events, merges, audit, links) as JSON lines into
