@@ -28,11 +28,13 @@ RETURNING id, customer_id::text
 // records in order, so the ids (and the row-by-row matching in id order) follow it.
 // The records whose contact certainly belongs to an existing customer (the rule's answer
 // without the row-by-row path, migration 0043) come with their customer_id, found for the
-// whole batch with one lookup; the trigger matches the others row by row, as before.
+// whole batch with one lookup, and so do the records whose customer the rule would
+// certainly create (migration 0048: created with one INSERT in that call); the trigger
+// matches the others row by row, as before.
 constexpr const char* kInsertChats = R"SQL(
 WITH m AS MATERIALIZED (
   SELECT u.customer_id, u.ord
-    FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) WITH ORDINALITY AS u (customer_id, ord)
+    FROM unnest(chat_match_batch($1::uuid, $2::jsonb)) WITH ORDINALITY AS u (customer_id, ord)
 )
 INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
                         user_message, ai_response, created_at, customer_id)

@@ -350,9 +350,15 @@ TEST_F(TenantIsolationTest, TheSearchFunctionsAnswerOnlyFromTheCurrentTenant) {
                                "', '[{\"customer_email\": \"One@tech-b.example\"}]')) u WHERE u = '" + b.c1 + "'";
   EXPECT_EQ(as_app(kCompanyB.c_str(), lookup_b, false), "rows:1");
   EXPECT_EQ(as_app(kCompanyA.c_str(), lookup_b, false), "error:42501");
+  // and 0048's, which also creates the batch's new contacts: refused before it creates anything
+  const std::string create_b = "SELECT count(u) FROM unnest(chat_match_batch('" + kCompanyB +
+                               "', '[{\"customer_email\": \"One@tech-b.example\"}, {\"customer_email\": \"new-b@tech-b.example\"}]')) u";
+  EXPECT_EQ(as_app(kCompanyB.c_str(), create_b, false), "rows:2");
+  EXPECT_EQ(as_app(kCompanyA.c_str(), create_b, false), "error:42501");
   for (const char* setting : {static_cast<const char*>(nullptr), "", "not-a-uuid", "' OR true --"}) {
     SCOPED_TRACE(setting == nullptr ? "<unset>" : setting);
     EXPECT_EQ(as_app(setting, lookup_b, false), "error:42501");
+    EXPECT_EQ(as_app(setting, create_b, false), "error:42501");
     EXPECT_EQ(as_app(setting, "SELECT count(*) FROM search_customer_hits('tech', 'tech', NULL, 50)", false), "rows:0");
     EXPECT_EQ(as_app(setting, "SELECT count(*) FROM duplicate_candidate_ids('" + a.c1 + "', 100)", false), "rows:0");
   }
@@ -506,7 +512,8 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "duplicate_blocking_rows" || name == "finish_duplicate_blocking_of" ||  // 0029
                           name == "console_redeem_sign_in_code" ||  // console sign-in (0024): code hash in, session out
                           name == "console_purge_ended" ||  // ended console sign-ins (0026)
-                          name == "chat_match_known_batch";  // POST /v1/chat's lookup (0043): the tenant's own company only
+                          name == "chat_match_known_batch" ||  // POST /v1/chat's lookup (0043): the tenant's own company only
+                          name == "chat_match_batch";  // and its lookup that creates new contacts (0048): likewise
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",
