@@ -108,6 +108,49 @@ std::vector<ChatRow> generate_wide(unsigned seed, int n) {
   return rows;
 }
 
+// Mostly new contacts (migration 0048's set-based creation): a new contact writes several
+// messages, in its own session or in one per message, with its email and phone in other case,
+// padding and format, or without them (the session alone, or the name alone); some rows mix
+// two new contacts (the email of one, the phone of another: chains the row path resolves in
+// id order), some carry a pre-existing customer's email or session, some no contact at all.
+std::vector<ChatRow> generate_new(unsigned seed, int n) {
+  std::mt19937 rng(seed);
+  auto roll = [&](int k) { return std::uniform_int_distribution<int>(0, k - 1)(rng); };
+  const std::vector<Opt> pre_emails = {"dana@w.com", " DANA@W.com ", "eve@w.com", "FINN.OLD@w.com", "gone@w.com"};
+  std::vector<ChatRow> rows;
+  for (int i = 0; i < n; ++i) {
+    ChatRow r;
+    r.company = roll(100) < 60 ? 0 : 1;
+    const int k = roll(n / 3 + 1);  // the new contact
+    const std::string ks = std::to_string(k);
+    const int shape = roll(20);
+    r.session = roll(3) == 0 ? Opt("n-" + ks + "-" + std::to_string(i)) : Opt("n-" + ks);
+    r.name = roll(4) == 0 ? Opt(std::nullopt) : Opt(roll(2) == 0 ? "New " + ks : "  new   " + ks + " ");
+    switch (roll(4)) {
+      case 0: r.email = "new" + ks + "@n.io"; break;
+      case 1: r.email = " NEW" + ks + "@N.io "; break;
+      case 2: r.email = std::nullopt; break;
+      default: r.email = roll(2) == 0 ? Opt("") : Opt("new" + ks + "@n.io"); break;
+    }
+    switch (roll(4)) {
+      case 0: r.phone = "+1 415 555 " + std::to_string(1000 + k); break;
+      case 1: r.phone = "(415) 555-" + std::to_string(1000 + k); break;
+      default: r.phone = std::nullopt; break;
+    }
+    if (shape == 0) r.email = "new" + std::to_string(roll(n / 3 + 1)) + "@n.io";        // another new contact's email
+    if (shape == 1) r.phone = "415-555-" + std::to_string(1000 + roll(n / 3 + 1));       // another one's phone
+    if (shape == 2) r.email = pre_emails[roll(static_cast<int>(pre_emails.size()))];     // a pre-existing customer's
+    if (shape == 3) r.session = "s-pre";                                                  // Dana's session
+    if (shape == 4) { r.email = std::nullopt; r.phone = std::nullopt; }                   // the session (or name) alone
+    if (shape == 5) { r.name = std::nullopt; r.email = std::nullopt; r.phone = std::nullopt; }  // no contact
+    if (shape == 6) r.email = "invalid";
+    r.created_at = roll(5) == 0 ? Opt(std::nullopt) : Opt("2026-01-0" + std::to_string(1 + roll(3)) + " 10:00:00+00");
+    r.message = "new " + std::to_string(i);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 class ChatIngestBatchTest : public tradesphere::testing::PgTest {
  protected:
   void SetUp() override {
@@ -234,7 +277,9 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
   // in order, in batches of `batch` records, each batch in its own transaction as the
   // application; returns how many records the batch lookup (0043) answered itself.
   // The rows must carry a session ('' for none) and a timestamp, as the API's do.
-  int insert_api_batches(const World& w, const std::vector<ChatRow>& rows, std::size_t batch) {
+  // created (when given): how many records chat_match_batch() answered beyond the known
+  // contacts, i.e. linked to a customer it created (asked in a savepoint rolled back first)
+  int insert_api_batches(const World& w, const std::vector<ChatRow>& rows, std::size_t batch, int* created = nullptr) {
     tradesphere::db::PoolOptions o;
     o.url = app_url();
     o.size = 1;
@@ -255,8 +300,18 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
                          {"customer_phone", r.customer_phone ? nlohmann::json(*r.customer_phone) : nlohmann::json()}});
           }
           // what the INSERT below will be told (the same answer: the locks are this transaction's)
-          known += tx.exec1("SELECT count(u) FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) u", w.company[company],
-                            j.dump())[0].as<int>();
+          const int known_here = tx.exec1("SELECT count(u) FROM unnest(chat_match_known_batch($1::uuid, $2::jsonb)) u",
+                                          w.company[company], j.dump())[0].as<int>();
+          known += known_here;
+          if (created != nullptr) {
+            for (std::size_t i = 0; i < records.size(); ++i) {
+              j[i]["customer_name"] = records[i].customer_name ? nlohmann::json(*records[i].customer_name) : nlohmann::json();
+            }
+            tx.exec("SAVEPOINT count_created");
+            *created += tx.exec1("SELECT count(u) FROM unnest(chat_match_batch($1::uuid, $2::jsonb)) u", w.company[company],
+                                 j.dump())[0].as<int>() - known_here;
+            tx.exec("ROLLBACK TO SAVEPOINT count_created");
+          }
           const auto stored = chats.insert_chats(tx, w.company[company], records);
           EXPECT_EQ(stored.size(), records.size());
           return 0;
@@ -896,6 +951,30 @@ TEST_F(ChatIngestBatchTest, ApiBatchesMatchKnownContactsAtOnceExactlyLikeRowByRo
     }
   }
   EXPECT_GT(answered, 300) << "the batch lookup answered too few records to test it";
+}
+
+// POST /v1/chat batches of mostly new contacts (generate_new; the colliding pools and the
+// wide ones again) in batches of 1, 7, 40 and all: the customers chat_match_batch() creates
+// set-based (0048) are the ones, with the same keys, links, metrics, events, search rows,
+// audit and queue entries, as single-row inserts create in the same order; and it really
+// created many of them.
+TEST_F(ChatIngestBatchTest, ApiBatchesCreateCertainlyNewContactsAtOnceExactlyLikeRowByRow) {
+  int created = 0;
+  for (unsigned seed : {21u, 22u, 23u}) {
+    for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{40}, std::size_t{1000}}) {
+      for (int gen = 0; gen < 3; ++gen) {
+        SCOPED_TRACE("seed " + std::to_string(seed) + ", batch " + std::to_string(batch) + ", generator " + std::to_string(gen));
+        const auto rows = api_shaped(gen == 0 ? generate_new(seed, 150) : (gen == 1 ? generate(seed, 100) : generate_wide(seed, 120)));
+        const std::string tag = std::to_string(seed) + "-" + std::to_string(batch) + "n" + std::to_string(gen);
+        const World api = make_world("apinew" + tag);
+        const World single = make_world("apinewsingle" + tag);
+        insert_api_batches(api, rows, batch, &created);
+        insert_row_by_row(single, rows);
+        expect_same_world(api, single);
+      }
+    }
+  }
+  EXPECT_GT(created, 300) << "the batch created too few customers to test it";
 }
 
 // The batch lookup's answers on a hand-made batch (pre-existing: Dana with session s-pre,
