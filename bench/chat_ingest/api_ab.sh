@@ -16,6 +16,10 @@
 # trigger's row-by-row path, as before 0043), "after" with 0043's function restored from
 # its migration file. Empty the duplicate queue first on a freshly seeded company: serve's
 # worker scores it meanwhile (docs/performance.md, eighth session).
+# Since migration 0048 the binary calls chat_match_batch() (which also creates the batch's new
+# contacts), not chat_match_known_batch(): the HTTP=1 stub no longer changes what the server
+# does. Compare binaries with bench/chat_ingest/http_ab.sh instead; for the statement, e.g.
+# BEFORE=<a revision before 0048> on a cluster at 0048 (the "before" statement calls 0043's function).
 set -euo pipefail
 BIN=$1 ROUNDS=${2:-3} SIZES=${3:-100 500}
 DIR=$(cd "$(dirname "$0")" && pwd) SRC=$(cd "$DIR/../.." && pwd)
