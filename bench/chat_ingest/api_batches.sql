@@ -2,7 +2,9 @@
 -- on five JSON batches of :n records (known contacts of the company and new ones), as the
 -- owner, in one transaction that is rolled back. kmod: every kmod-th record is a known contact
 -- (2: half, the suite's shape; 1: all).
--- psql -v tag=T -v company=SLUG -v n=N -v kmod=K -v stmt=FILE -f api_batches.sql
+-- psql -v tag=T -v company=SLUG -v n=N -v kmod=K -v stmt=FILE [-v setup=FILE] -f api_batches.sql
+-- (setup: SQL run first in the same transaction, untimed: e.g. DROP INDEX … to measure what an
+-- index costs the batch, rolled back with it; bench/chat_ingest/setup_ab.sh)
 \set ON_ERROR_STOP on
 BEGIN;
 SELECT set_config('app.company_id', (SELECT id::text FROM companies WHERE slug = :'company'), true) AS cid \gset
@@ -23,6 +25,9 @@ SELECT j AS j2 FROM batches WHERE b = 2 \gset
 SELECT j AS j3 FROM batches WHERE b = 3 \gset
 SELECT j AS j4 FROM batches WHERE b = 4 \gset
 SELECT j AS j5 FROM batches WHERE b = 5 \gset
+\if :{?setup}
+\ir :setup
+\endif
 \timing on
 \ir :stmt
 \timing off
