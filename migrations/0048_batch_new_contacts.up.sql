@@ -60,6 +60,10 @@ DECLARE
   v_names    text[];
   v_known  uuid[];
   v_unknown boolean[];
+  v_heads  bigint[];
+  v_ids    uuid[];
+  v_member_head bigint[];
+  v_group  uuid[];
   v_result uuid[];
 BEGIN
   v_n := CASE WHEN jsonb_typeof(p_records) = 'array' THEN jsonb_array_length(p_records) ELSE 0 END;
@@ -166,7 +170,9 @@ BEGIN
     RETURN array_fill(NULL::uuid, ARRAY[v_n]);  -- the row path decides (and records any failure)
   END;
 
-  -- 3. the groups of certainly new contacts, created with one INSERT
+  -- 3. the groups of certainly new contacts, created with one INSERT. Every step is a scan,
+  --    a hash aggregate or an array subscript: the arrays' row estimates are blind (10), and a
+  --    join of two of these sets was planned as a nested loop, quadratic (500 records: 25 ms).
   v_result := v_known;
   IF true = ANY (v_unknown) THEN
     BEGIN
@@ -181,43 +187,59 @@ BEGIN
       ), shared AS MATERIALIZED (   -- keys of two or more records, with their head
         SELECT k.kind, k.value, min(k.ord) AS head
           FROM keys k GROUP BY k.kind, k.value HAVING count(*) > 1
-      ), member AS MATERIALIZED (   -- each record's group: the one head of its shared keys (itself if none)
-        SELECT r.ord, r.unknown,
+      ), member AS MATERIALIZED (   -- each record's group: the one head of its shared keys (itself if
+                                    -- none; NULL if two), and the heads of its shared keys
+        SELECT r.ord, r.unknown, r.name, r.email, r.phone,
                CASE WHEN count(s.head) = 0 THEN r.ord
-                    WHEN min(s.head) = max(s.head) THEN min(s.head) END AS head
+                    WHEN min(s.head) = max(s.head) THEN min(s.head) END AS head,
+               array_agg(s.head) FILTER (WHERE s.head IS NOT NULL) AS heads
           FROM r
           LEFT JOIN keys k ON k.ord = r.ord
           LEFT JOIN shared s ON s.kind = k.kind AND s.value = k.value
-         GROUP BY r.ord, r.unknown
-      ), grp AS MATERIALIZED (      -- heads whose group may be created
-        SELECT h.ord AS head, gen_random_uuid() AS id, h.name, h.email, h.phone
-          FROM r h
-         WHERE h.unknown
-           AND (h.name IS NOT NULL OR h.email IS NOT NULL OR h.phone IS NOT NULL)
-           -- the head is the head of its own group
-           AND EXISTS (SELECT 1 FROM member mh WHERE mh.ord = h.ord AND mh.head = h.ord)
-           -- every holder of one of its keys is an unknown member of its group
-           AND NOT EXISTS (SELECT 1
-                             FROM keys hk
-                             JOIN keys ok ON ok.kind = hk.kind AND ok.value = hk.value AND ok.ord <> hk.ord
-                             JOIN member mo ON mo.ord = ok.ord
-                            WHERE hk.ord = h.ord
-                              AND (mo.head IS DISTINCT FROM h.ord OR NOT mo.unknown))
-           -- a group of more than one: the keys written are the keys looked up
-           AND (NOT EXISTS (SELECT 1 FROM shared s WHERE s.head = h.ord)
-                OR (normalize_email(h.email) IS NOT DISTINCT FROM h.email
-                    AND normalize_phone(h.phone, v_cc) IS NOT DISTINCT FROM h.phone))
-      ), created AS (
+         GROUP BY r.ord, r.unknown, r.name, r.email, r.phone
+      ), grp AS MATERIALIZED (      -- the groups created
+        SELECT g.head, gen_random_uuid() AS id, g.name, g.email, g.phone
+          FROM (SELECT a.head,
+                       bool_or(a.ord = a.head) AS has_head,     -- the head is in its own group
+                       bool_or(a.split) AS split,               -- a holder of one of its keys is in two groups
+                       bool_and(a.unknown) AS all_unknown,
+                       count(*) AS size,
+                       (array_agg(a.name) FILTER (WHERE a.ord = a.head))[1] AS name,
+                       (array_agg(a.email) FILTER (WHERE a.ord = a.head))[1] AS email,
+                       (array_agg(a.phone) FILTER (WHERE a.ord = a.head))[1] AS phone
+                  FROM (SELECT m.head, m.ord, m.unknown, m.name, m.email, m.phone, false AS split
+                          FROM member m WHERE m.head IS NOT NULL
+                        UNION ALL
+                        SELECT h.head, m.ord, m.unknown, NULL, NULL, NULL, true
+                          FROM member m CROSS JOIN LATERAL unnest(m.heads) AS h (head)
+                         WHERE m.head IS NULL) a
+                 GROUP BY a.head) g
+         -- every holder of one of the head's keys is an unknown member of its group (a holder
+         -- of a key with head H is in H's group or in none), the head has a contact, and, for
+         -- a group of more than one, the keys written are the keys looked up
+         WHERE g.has_head AND NOT g.split AND g.all_unknown
+           AND (g.name IS NOT NULL OR g.email IS NOT NULL OR g.phone IS NOT NULL)
+           AND (g.size = 1
+                OR (normalize_email(g.email) IS NOT DISTINCT FROM g.email
+                    AND normalize_phone(g.phone, v_cc) IS NOT DISTINCT FROM g.phone))
+      ), created AS (  -- run to completion whether read or not (an error fails the statement)
         INSERT INTO customers (id, company_id, name, email, phone, source, lifecycle_stage)
         SELECT g.id, p_company, g.name, g.email, g.phone, 'chat', 'lead'
           FROM grp g
          ORDER BY g.head
-        RETURNING id
       )
-      SELECT array_agg(coalesce(g.id, v_known[mm.ord]) ORDER BY mm.ord)
+      SELECT (SELECT array_agg(g.head ORDER BY g.head) FROM grp g),
+             (SELECT array_agg(g.id ORDER BY g.head) FROM grp g),
+             (SELECT array_agg(m.head ORDER BY m.ord) FROM member m)
+        INTO v_heads, v_ids, v_member_head;
+      -- each group's customer at its head's position, then each record's group's
+      v_group := array_fill(NULL::uuid, ARRAY[v_n]);
+      FOR i IN 1 .. coalesce(cardinality(v_heads), 0) LOOP
+        v_group[v_heads[i]] := v_ids[i];
+      END LOOP;
+      SELECT array_agg(coalesce(v_group[u.head], v_known[u.ord]) ORDER BY u.ord)
         INTO v_result
-        FROM member mm
-        LEFT JOIN grp g ON g.head = mm.head AND g.id IN (SELECT c.id FROM created c);
+        FROM unnest(v_member_head) WITH ORDINALITY AS u (head, ord);
     EXCEPTION WHEN OTHERS THEN
       v_result := v_known;  -- the row path creates them (or records the failure)
     END;
