@@ -200,7 +200,8 @@ BEGIN
       ), grp AS MATERIALIZED (      -- the groups created
         SELECT g.head, gen_random_uuid() AS id, g.name, g.email, g.phone
           FROM (SELECT a.head,
-                       bool_or(a.ord = a.head) AS has_head,     -- the head is in its own group
+                       bool_or(a.ord = a.head) AS has_head,     -- the head is in its own group (implied by
+                                                                -- NOT split; kept as the rule's statement)
                        bool_or(a.split) AS split,               -- a holder of one of its keys is in two groups
                        bool_and(a.unknown) AS all_unknown,
                        count(*) AS size,
