@@ -314,6 +314,7 @@ BEGIN
   RETURN NULL;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION customers_after_delete_statement() FROM PUBLIC;
 CREATE TRIGGER trg_customers_after_delete_statement
   AFTER DELETE ON customers REFERENCING OLD TABLE AS old_customers
   FOR EACH STATEMENT EXECUTE FUNCTION customers_after_delete_statement();
@@ -328,6 +329,7 @@ BEGIN
   RETURN NULL;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION customers_after_truncate() FROM PUBLIC;
 CREATE TRIGGER trg_customers_after_truncate
   AFTER TRUNCATE ON customers
   FOR EACH STATEMENT EXECUTE FUNCTION customers_after_truncate();
