@@ -49,9 +49,22 @@ AND ($8::timestamptz IS NULL OR c.metric_last_contact_at >= $8::timestamptz)
 AND ($9::timestamptz IS NULL OR c.metric_last_contact_at < $9::timestamptz)
 )SQL";
 
-// The total counts customers only (without a last-contact bound an index-only scan of
-// customers_active_stage_idx, migration 0031); a last-contact bound reads the copy
-// on the customer's row (0040).
+// The total counts customers only; a last-contact bound reads the copy on the
+// customer's row (0040). Without any filter but the stage it is the sum of the
+// company's stage counts (migration 0049, a few dozen rows) instead of a count of
+// every active customer (0031's index, which 0049 dropped, made that an index-only
+// count; without it a stage filter read every active customer from the heap).
+
+// True when no filter but the stage ($2) is set ($18 is derived from $12).
+constexpr const char* kOnlyStageFiltered = R"SQL(
+$3::jsonb IS NULL AND $4::jsonb IS NULL AND $5::text IS NULL AND $6::timestamptz IS NULL
+AND $7::timestamptz IS NULL AND $8::timestamptz IS NULL AND $9::timestamptz IS NULL
+AND $10::boolean IS NULL AND $11::boolean IS NULL AND $12::text IS NULL
+)SQL";
+constexpr const char* kStageCountTotal = R"SQL(
+(SELECT coalesce(sum(s.customers), 0)::bigint FROM customer_stage_counts s
+  WHERE s.company_id = $1::uuid AND ($2::text IS NULL OR s.lifecycle_stage = $2::text))
+)SQL";
 
 // Pages sorted by a customer column read customers alone: the metrics the page shows
 // are copied onto the customer's row (migration 0040). The LEFT JOIN of
@@ -156,7 +169,11 @@ std::string build_list_sql(domain::SortKey key, bool descending) {
     page = "SELECT u.* FROM (" + valued + " UNION ALL " + nulls + ") u ORDER BY u.sort_part, u.sort_key" + dir +
            ", u.sort_id" + dir + " LIMIT $16::integer";
   }
-  std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN $17::boolean THEN (SELECT count(*) FROM customers c WHERE ";
+  std::string sql = "SELECT t.total, p.* FROM (SELECT CASE WHEN NOT $17::boolean THEN NULL WHEN ";
+  sql += kOnlyStageFiltered;
+  sql += " THEN ";
+  sql += kStageCountTotal;
+  sql += " ELSE (SELECT count(*) FROM customers c WHERE ";
   sql += kCustomerFilters;
   sql += kCopiedLastContactFilters;
   sql += ") END AS total) t LEFT JOIN LATERAL (";

@@ -122,6 +122,7 @@ struct VerifyReport {
   std::int64_t legacy_rows_checked = 0;
   std::int64_t unlinked_rows_with_contact = 0;
   std::int64_t metrics_drift_rows = 0;
+  std::int64_t stage_count_drift_rows = 0;   // (company, stage) whose stored count differs from a recount
   std::int64_t customers_without_company = 0;
   std::int64_t shared_emails = 0;             // normalized emails on more than one active customer of a company
   std::int64_t open_sync_failures = 0;       // chat rows stored but not linked because the sync failed
@@ -133,7 +134,8 @@ struct VerifyReport {
 
 // Checks the upgrade: legacy rows unchanged against the snapshot; and, when the
 // new schema is present, every chat row with an email or phone linked, stored
-// metrics equal a recomputation, no customer without a company; lists the quarantine.
+// metrics and stage counts equal a recomputation, no customer without a company;
+// lists the quarantine.
 VerifyReport verify_upgrade(const std::string& admin_url);
 
 // `tradesphere sync pause|resume`: company nullopt = every company. Resume lifts the

@@ -91,6 +91,18 @@ VerifyReport verify_upgrade(const std::string& admin_url) {
       report.failures.push_back(std::to_string(report.metrics_drift_rows) +
                                 " stored metric row(s) differ from a recomputation (rebuild_customer_metrics)");
     }
+    // The Overview's and /metrics' stage counts (migration 0049; absent before it).
+    if (!tx.exec("SELECT to_regprocedure('customer_stage_count_drift(uuid)') IS NULL")[0][0].as<bool>()) {
+      report.stage_count_drift_rows =
+          tx.exec("SELECT count(*) FROM companies c CROSS JOIN LATERAL customer_stage_count_drift(c.id) d")[0][0]
+              .as<std::int64_t>();
+      if (report.stage_count_drift_rows > 0) {
+        report.ok = false;
+        report.failures.push_back(std::to_string(report.stage_count_drift_rows) +
+                                  " stored stage count(s) differ from a recount of the active customers "
+                                  "(SELECT customer_stage_counts_rebuild(id) FROM companies)");
+      }
+    }
     report.customers_without_company =
         tx.exec("SELECT count(*) FROM customers WHERE company_id IS NULL")[0][0].as<std::int64_t>();
     if (report.customers_without_company > 0) {
@@ -146,6 +158,7 @@ nlohmann::json VerifyReport::to_json() const {
           {"legacy_rows_checked", legacy_rows_checked},
           {"unlinked_rows_with_contact", unlinked_rows_with_contact},
           {"metrics_drift_rows", metrics_drift_rows},
+          {"stage_count_drift_rows", stage_count_drift_rows},
           {"customers_without_company", customers_without_company},
           {"shared_emails", shared_emails},
           {"open_sync_failures", open_sync_failures},
@@ -159,6 +172,7 @@ std::string VerifyReport::to_text() const {
   out << "  legacy rows checked against the snapshot: " << legacy_rows_checked << "\n";
   out << "  chat rows with email/phone not linked:    " << unlinked_rows_with_contact << "\n";
   out << "  metric rows differing from recomputation: " << metrics_drift_rows << "\n";
+  out << "  stage counts differing from a recount:    " << stage_count_drift_rows << "\n";
   out << "  customers without a company:              " << customers_without_company << "\n";
   out << "  emails on more than one active customer:  " << shared_emails << "\n";
   out << "  chat rows with an open sync failure:      " << open_sync_failures << "\n";

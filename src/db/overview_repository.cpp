@@ -9,11 +9,13 @@ namespace {
 // $1 company, $2 the lowest duplicate score shown. One statement (one snapshot);
 // every part reads one company through an index on company_id first.
 //
-// stages: an index-only count over customers_active_stage_idx (migration 0031,
-// (company_id, lifecycle_stage) WHERE status = 'active'). Before it, this part read
-// every active customer of the company from the heap: GET /v1/overview at 1M took
-// 185 ms p50 (idle) to 369 ms, nearly all of it this count (docs/performance.md,
-// "GET /v1/overview"). The rest reads only what happened today, the pairs and the failures.
+// stages: the sum of the company's rows of customer_stage_counts (migration 0049:
+// signed deltas appended by the statement triggers of customers, folded now and
+// then; a few dozen rows whatever the company's size). Before, this part counted
+// the company's active customers: from the heap (GET /v1/overview at 1M 185–369 ms
+// p50, nearly all of it this count), then from 0031's index (212 ms), which kept a
+// stage change from being a HOT update (docs/performance.md, "GET /v1/overview",
+// "Tenth session"). The rest reads only what happened today, the pairs and the failures.
 //
 // today_rows: a chat row created today belongs to a customer whose
 // last_contact_at (the latest created_at of its rows, customer_metrics) is today or
@@ -28,12 +30,12 @@ namespace {
 // (vc_usage_session_idx); a row without session id is a conversation of its own.
 constexpr const char* kOverview = R"SQL(
 WITH stages AS (
-  SELECT count(*) FILTER (WHERE c.lifecycle_stage = 'prospect') AS prospect,
-         count(*) FILTER (WHERE c.lifecycle_stage = 'lead')     AS lead,
-         count(*) FILTER (WHERE c.lifecycle_stage = 'customer') AS customer,
-         count(*) FILTER (WHERE c.lifecycle_stage = 'churned')  AS churned
-    FROM customers c
-   WHERE c.company_id = $1 AND c.status = 'active'
+  SELECT coalesce(sum(s.customers) FILTER (WHERE s.lifecycle_stage = 'prospect'), 0)::bigint AS prospect,
+         coalesce(sum(s.customers) FILTER (WHERE s.lifecycle_stage = 'lead'), 0)::bigint     AS lead,
+         coalesce(sum(s.customers) FILTER (WHERE s.lifecycle_stage = 'customer'), 0)::bigint AS customer,
+         coalesce(sum(s.customers) FILTER (WHERE s.lifecycle_stage = 'churned'), 0)::bigint  AS churned
+    FROM customer_stage_counts s
+   WHERE s.company_id = $1
 ), pairs AS MATERIALIZED (
   SELECT d.customer_a, d.customer_b FROM duplicate_candidates d WHERE d.company_id = $1 AND d.score >= $2
 ), paired AS (
@@ -82,9 +84,9 @@ SELECT now()::text, date_trunc('day', now(), 'UTC')::text,
   FROM stages s, paired, chat, failures
 )SQL";
 
-// The statement's estimated cost grows with the company's customers (the stage count)
-// and passes jit_above_cost: compiling it took ~250 ms at 100k, several times the
-// query itself. Off for this transaction only.
+// The statement's estimated cost grew with the company's customers (the stage count,
+// before 0049; the pairs still do) and passed jit_above_cost: compiling it took
+// ~250 ms at 100k, several times the query itself. Off for this transaction only.
 constexpr const char* kNoJit = "SET LOCAL jit = off";
 
 }  // namespace

@@ -224,6 +224,39 @@ TEST_F(LegacyUpgradeTest, VerifyFailsOnAnEmailHeldByTwoActiveCustomers) {
       << report.failures.back();
 }
 
+// The stage counts (migration 0049): initialized from the legacy customers by the
+// migration and kept through the backfill; verify names a stored count that differs
+// from a recount, and customer_stage_counts_rebuild repairs it.
+TEST_F(LegacyUpgradeTest, VerifyFailsOnAStageCountThatDiffersFromARecount) {
+  make_legacy_database();
+  tradesphere::db::adopt_legacy_database(owner_url());
+  MigrationRunner(owner_url()).up();
+  tradesphere::db::backfill_chat_links(owner_url(), {});
+  auto clean = tradesphere::db::verify_upgrade(owner_url());
+  ASSERT_TRUE(clean.ok) << clean.to_text();
+  EXPECT_EQ(clean.stage_count_drift_rows, 0);
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    EXPECT_GT(tx.exec1("SELECT sum(customers) FROM customer_stage_counts")[0].as<long>(), 0);
+    tx.exec("INSERT INTO customer_stage_counts SELECT id, 'churned', 1 FROM companies ORDER BY id LIMIT 1");
+    tx.commit();
+  }
+  auto report = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.stage_count_drift_rows, 1);
+  ASSERT_FALSE(report.failures.empty());
+  EXPECT_NE(report.failures.back().find("stage count"), std::string::npos) << report.failures.back();
+  {
+    pqxx::connection conn(owner_url());
+    pqxx::work tx(conn);
+    tx.exec("SELECT customer_stage_counts_rebuild(id) FROM companies");
+    tx.commit();
+  }
+  auto fixed = tradesphere::db::verify_upgrade(owner_url());
+  EXPECT_TRUE(fixed.ok) << fixed.to_text();
+}
+
 TEST_F(LegacyUpgradeTest, AdoptRefusesADifferentShapeNamingEachDifference) {
   make_legacy_database();
   {

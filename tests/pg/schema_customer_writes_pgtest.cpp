@@ -186,9 +186,10 @@ TEST_F(CustomerWritesTest, SearchFastPathRanksExactlyLikeScoringEveryCandidate) 
 
 // Migration 0037: no index covers updated_at any more, so an update that changes no
 // indexed column is a heap-only-tuple update (no index entry written), stamps and
-// triggers included; a stage change still updates customers_active_stage_idx (kept for
-// the Overview's stage counts) and is not HOT.
-TEST_F(CustomerWritesTest, AnUpdateOfUnindexedColumnsIsHotAndAStageChangeIsNot) {
+// triggers included. Migration 0049: no index holds the stage any more
+// (customers_active_stage_idx replaced by customer_stage_counts), so a stage change is
+// HOT too; a name change is not (customers_list_name_idx).
+TEST_F(CustomerWritesTest, AnUpdateOfUnindexedColumnsOrOfTheStageIsHot) {
   app("INSERT INTO customers (company_id, name, email, phone) VALUES ('" + kCompanyA +
       "', 'Hot Person', 'hot@example.com', '(555) 123-0000')");
   EXPECT_EQ(owner_count("SELECT count(*) FROM pg_indexes WHERE tablename = 'customers' AND indexdef LIKE '%updated_at%'"),
@@ -211,9 +212,15 @@ TEST_F(CustomerWritesTest, AnUpdateOfUnindexedColumnsIsHotAndAStageChangeIsNot) 
   EXPECT_EQ(hot(), 1) << "notes, email, attributes and the stamp's updated_at/version: no index entry";
   w.exec("UPDATE customers SET lifecycle_stage = 'lead' WHERE name = 'Hot Person'");
   EXPECT_EQ(updated(), 2);
-  EXPECT_EQ(hot(), 1) << "the stage is indexed (customers_active_stage_idx)";
+  EXPECT_EQ(hot(), 2) << "no index holds the stage (0049)";
+  w.exec("UPDATE customers SET name = 'Hot Person' || '' WHERE name = 'Hot Person'");
+  EXPECT_EQ(updated(), 3);
+  EXPECT_EQ(hot(), 3) << "the same name: no index entry changes";
+  w.exec("UPDATE customers SET name = 'Warm Person' WHERE name = 'Hot Person'");
+  EXPECT_EQ(updated(), 4);
+  EXPECT_EQ(hot(), 3) << "the name is indexed (customers_list_name_idx)";
   EXPECT_EQ(w.exec("SELECT count(*) FROM customers WHERE email = 'hot2@example.com' AND lifecycle_stage = 'lead' "
-                   "AND updated_at > created_at AND version >= 3")[0][0]
+                   "AND name = 'Warm Person' AND updated_at > created_at AND version >= 5")[0][0]
                 .as<long>(),
             1);
   w.commit();
