@@ -205,13 +205,12 @@ TimelineCursor decode_timeline_cursor(const std::string& text) {
 }  // namespace
 
 namespace {
-// One normalized email, one active customer (issue 15). Takes a transaction
-// lock on the company's email key (two API writers of the same email are
-// serialized; the chat sync's own key lock is not callable by the application
-// role), then looks the key up among active customers other than `self`. Throws
-// EmailInUseError naming the holder.
+// One normalized email, one active customer (issue 15). Takes the chat sync's lock
+// on the email's bucket (migration 0050), so that API writers of one email and the
+// chat sync creating or linking a customer by it are serialized, then looks the key
+// up among active customers other than `self`. Throws EmailInUseError naming the holder.
 constexpr const char* kLockEmailKey =
-    "SELECT pg_advisory_xact_lock(chat_lock_key($1::uuid, 'email', normalize_email($2)))";
+    "SELECT chat_sync_lock_contacts($1::uuid, '{}'::text[], ARRAY[$2::text], '{}'::text[])";
 constexpr const char* kEmailHolder = R"SQL(
 SELECT k.customer_id::text
   FROM customer_matching_keys k
