@@ -21,6 +21,7 @@
 #include "domain/errors.hpp"
 #include "services/customer_crud_service.hpp"
 #include "services/customer_merge_service.hpp"
+#include "services/customer_sync_service.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
@@ -170,6 +171,43 @@ TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesSession) {
   EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
                               "' AND customer_id IS DISTINCT FROM '" + y + "'"),
             0);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+}
+
+// An agent moves a conversation to another customer while a chat sync that read
+// "this session is A's" has not committed: the move waits and takes its row too, so
+// the session does not split (its next rows would follow the newest, A's).
+TEST_F(SyncLocksTest, MovingAConversationWaitsForAChatSyncThatReadItsSession) {
+  std::string a;
+  {
+    ChatTx first(app_url(), company_);
+    a = chat_row_customer(first.tx, "s-3", "a3@locks.example");
+    first.tx.commit();
+  }
+  ASSERT_FALSE(a.empty());
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer nb;
+  nb.name = "Bea Owner";
+  const auto b = crud.create_customer(admin_, nb).id;
+
+  ChatTx chat(app_url(), company_);
+  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                             R"([{"session_id": "s-3", "tech_id": "tech"}])")[0];
+  ASSERT_EQ(answered.as<std::string>(), a);
+  services::CustomerSyncService sync(*db_);
+  auto move = std::async(std::launch::async,
+                         [&] { return sync.link_conversation_to_customer(admin_, b, "s-3").moved_rows; });
+  const bool waited = blocked_on_a_lock(move);
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-3', 'tech', 'later', $2::uuid)",
+      company_, a);
+  chat.tx.commit();
+  EXPECT_EQ(move.get(), 2);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 's-3' AND customer_id = '" + b +
+                              "'"),
+            2);
   EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
 }
 
