@@ -174,6 +174,37 @@ TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesSession) {
   EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
 }
 
+// A deletion waits for a chat sync that read the customer's email; the chat's row, read
+// before, keeps its link like the customer's older rows, and the next chat with that
+// email no longer finds the deleted customer (it creates a new one).
+TEST_F(SyncLocksTest, ADeletionWaitsForAChatSyncThatReadTheCustomersEmail) {
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer nd;
+  nd.name = "Dora Deleted";
+  nd.email = "d@locks.example";
+  const auto d = crud.create_customer(admin_, nd).id;
+
+  ChatTx chat(app_url(), company_);
+  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                             R"([{"session_id": "s-d", "tech_id": "tech", "customer_email": "d@locks.example"}])")[0];
+  ASSERT_EQ(answered.as<std::string>(), d);
+  auto del = std::async(std::launch::async, [&] { return crud.soft_delete_customer(admin_, d).id; });
+  const bool waited = blocked_on_a_lock(del);
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-d', 'tech', 'd@locks.example', 'hello', $2::uuid)",
+      company_, d);
+  chat.tx.commit();
+  EXPECT_EQ(del.get(), d);
+  // the deletion's UPDATE ran after the chat committed (it waited for it)
+  EXPECT_TRUE(waited) << "the deletion did not wait for the chat sync that read the customer's email";
+  ChatTx next(app_url(), company_);
+  const auto other = chat_row_customer(next.tx, "s-d2", "d@locks.example");
+  next.tx.commit();
+  EXPECT_FALSE(other.empty());
+  EXPECT_NE(other, d);
+}
+
 // An agent moves a conversation to another customer while a chat sync that read
 // "this session is A's" has not committed: the move waits and takes its row too, so
 // the session does not split (its next rows would follow the newest, A's).
