@@ -47,6 +47,11 @@ SELECT $1::uuid, e.r->>'session_id', e.r->>'tech_id', e.r->>'customer_name', e.r
 RETURNING id, customer_id::text
 )SQL";
 
+// The chat sync's lock of the session's bucket (migration 0050): a chat sync that read
+// "this session is A's" has committed (its row moves too) or waits and reads the move.
+constexpr const char* kLockSession =
+    "SELECT chat_sync_lock_contacts($1::uuid, ARRAY[$2::text], '{}'::text[], '{}'::text[])";
+
 constexpr const char* kActiveCustomer = R"SQL(
 SELECT 1 FROM customers c WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
 )SQL";
@@ -274,6 +279,7 @@ std::vector<StoredChat> ChatRepository::insert_chats(Tx& tx, const std::string& 
 
 LinkResult ChatRepository::link_session(Tx& tx, const std::string& company_id, const std::string& customer_id,
                                         const std::string& session_id) {
+  tx.exec1(kLockSession, company_id, session_id);
   if (!tx.exec01(kActiveCustomer, company_id, customer_id)) {
     throw domain::NotFoundError("customer " + customer_id + " not found");
   }

@@ -34,6 +34,14 @@ SELECT e.i, normalize_email(e.raw), o.customer_id::text
      ORDER BY c.created_at, c.id LIMIT 1) o ON true
 )SQL";
 
+// The chat sync's locks of the batch's emails (migration 0050), ascending, in one
+// statement: a chat sync or API write creating a customer for one of them waits for
+// this batch, or this batch for it, so the owners read next stay the owners.
+constexpr const char* kLockEmails = R"SQL(
+SELECT chat_sync_lock_contacts($1::uuid, '{}'::text[],
+                               ARRAY(SELECT e FROM jsonb_array_elements_text($2::jsonb) e), '{}'::text[])
+)SQL";
+
 constexpr const char* kUpdateFromImport = R"SQL(
 UPDATE customers c
    SET name = coalesce(x.name, c.name), phone = coalesce(x.phone, c.phone),
@@ -75,7 +83,12 @@ ImportBatchResult insert_import_batch(Tx& tx, const std::string& company_id, con
   if (on_existing_email == ExistingEmail::kKeep) return insert_rows(tx, company_id, rows);
   ImportBatchResult out;
   std::vector<std::size_t> pending(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) pending[i] = i;
+  nlohmann::json all_emails = nlohmann::json::array();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    pending[i] = i;
+    all_emails.push_back(opt(rows[i].email));
+  }
+  tx.exec1(kLockEmails, company_id, all_emails.dump());
   // Rounds: a row whose email no active customer holds is inserted, unless an
   // earlier row of the batch has the same email: that one goes first and the
   // later rows meet it as the holder in the next round.

@@ -205,13 +205,13 @@ TimelineCursor decode_timeline_cursor(const std::string& text) {
 }  // namespace
 
 namespace {
-// One normalized email, one active customer (issue 15). Takes a transaction
-// lock on the company's email key (two API writers of the same email are
-// serialized; the chat sync's own key lock is not callable by the application
-// role), then looks the key up among active customers other than `self`. Throws
-// EmailInUseError naming the holder.
+// One normalized email, one active customer (issue 15). Takes the chat sync's lock
+// on the email's bucket (migration 0050), so that API writers of one email and the
+// chat sync creating or linking a customer by it are serialized, then looks the key
+// up among active customers other than `self`. Throws EmailInUseError naming the holder.
 constexpr const char* kLockEmailKey =
-    "SELECT pg_advisory_xact_lock(chat_lock_key($1::uuid, 'email', normalize_email($2)))";
+    "SELECT chat_sync_lock_contacts($1::uuid, '{}'::text[], ARRAY[$2::text], '{}'::text[])";
+constexpr const char* kLockChatSyncOfCustomer = "SELECT chat_sync_lock_customers($1::uuid, ARRAY[$2::uuid])";
 constexpr const char* kEmailHolder = R"SQL(
 SELECT k.customer_id::text
   FROM customer_matching_keys k
@@ -363,6 +363,9 @@ domain::Customer CustomerRepository::soft_delete_customer(Tx& tx, const std::str
                                                           std::optional<int> expected_version) {
   const std::optional<std::string> version =
       expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
+  // the chat sync's locks of the customer's sessions and keys (0050): a chat sync that
+  // read them has committed, or waits and reads the deletion (no keys: no link)
+  if (domain::is_uuid(id)) tx.exec1(kLockChatSyncOfCustomer, company_id, id);
   auto row = tx.exec01(kSoftDelete, company_id, id, p(version));
   if (!row) throw_missing_or_stale(tx, company_id, id, expected_version);
   return customer_from_row(*row);

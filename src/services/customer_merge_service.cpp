@@ -77,6 +77,8 @@ Checked check_merge(db::Tx& tx, const domain::RequestContext& ctx, const std::st
   }
 
   std::vector<std::string> all(unique.begin(), unique.end());
+  // the sources' chat rows move: first the chat sync's locks of what it reads as theirs
+  db::lock_chat_sync_of_customers(tx, ctx.company_id, all);
   all.push_back(target_id);
   auto locked = db::lock_customers(tx, ctx.company_id, all);
   auto it = locked.find(target_id);

@@ -513,7 +513,9 @@ TEST_F(CatalogLintTest, EverySecurityDefinerFunctionPinsSearchPathAndOnlyTheLook
                           name == "console_redeem_sign_in_code" ||  // console sign-in (0024): code hash in, session out
                           name == "console_purge_ended" ||  // ended console sign-ins (0026)
                           name == "chat_match_known_batch" ||  // POST /v1/chat's lookup (0043): the tenant's own company only
-                          name == "chat_match_batch";  // and its lookup that creates new contacts (0048): likewise
+                          name == "chat_match_batch" ||  // and its lookup that creates new contacts (0048): likewise
+                          name == "chat_sync_lock_contacts" ||  // the chat sync's key locks for API writers,
+                          name == "chat_sync_lock_customers";   // imports and merges (0050): own company only
     EXPECT_EQ(row[2].as<bool>(), callable) << name << ": EXECUTE for tradesphere_app";
   }
   for (const char* expected : {"get_user_company_id", "find_or_create_customer_from_chat", "audit_row_change",

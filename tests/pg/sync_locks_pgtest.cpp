@@ -1,0 +1,328 @@
+// The chat sync's key locks shared with the other writers of who owns a contact
+// (migration 0050): a merge and an API write of an email serialize with a chat sync
+// that read or created the same contact, instead of racing it.
+//
+// Each test holds a chat sync's transaction open between its read and its commit
+// (the window a concurrent writer could fall into), starts the other writer on its own
+// connection, waits until that writer is either blocked on a lock or done, then
+// commits the chat sync and checks the outcome. Without the shared locks the other
+// writer is done before the chat sync commits, and the invariant checked fails.
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "db/customer_import_repository.hpp"
+#include "db/database.hpp"
+#include "domain/errors.hpp"
+#include "services/customer_crud_service.hpp"
+#include "services/customer_merge_service.hpp"
+#include "services/customer_sync_service.hpp"
+#include "support/pg_fixture.hpp"
+
+namespace {
+
+using tradesphere::db::Database;
+using tradesphere::db::PoolOptions;
+using tradesphere::db::Tx;
+using tradesphere::domain::RequestContext;
+using tradesphere::domain::Role;
+namespace domain = tradesphere::domain;
+namespace services = tradesphere::services;
+
+class SyncLocksTest : public tradesphere::testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    company_ = w.exec1("INSERT INTO companies (slug, name) VALUES ('locks', 'locks') RETURNING id::text")[0]
+                   .as<std::string>();
+    w.commit();
+    PoolOptions o;
+    o.url = app_url();
+    o.size = 2;
+    db_ = std::make_unique<Database>(o);
+    admin_ = {company_, "admin-1", Role::kAdmin, "corr-1"};
+  }
+
+  // A chat sync's transaction on its own connection, as the application.
+  struct ChatTx {
+    pqxx::connection conn;
+    pqxx::work tx;
+    ChatTx(const std::string& url, const std::string& company) : conn(url), tx(conn) {
+      tx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'chat', true)",
+                     company);
+    }
+  };
+
+  std::string chat_row_customer(pqxx::transaction_base& tx, const std::string& session, const std::string& email) {
+    auto r = tx.exec_params1(
+        "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_name, customer_email, user_message) "
+        "VALUES ($1::uuid, $2, 'tech', 'Chat Person', nullif($3, ''), 'hello') RETURNING customer_id::text",
+        company_, session, email);
+    return r[0].is_null() ? "" : r[0].as<std::string>();
+  }
+
+  template <typename T>
+  T owner_query(const std::string& sql) {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    return w.exec(sql)[0][0].as<T>();
+  }
+
+  // Waits until `f` is ready or another backend of this database waits on a lock;
+  // true when the writer is blocked (the lock works), false when it finished first.
+  template <typename F>
+  bool blocked_on_a_lock(F& f) {
+    for (int i = 0; i < 500; ++i) {
+      if (f.wait_for(std::chrono::milliseconds(20)) == std::future_status::ready) return false;
+      pqxx::connection c(superuser_url());  // other roles' wait events are visible to it
+      pqxx::work w(c);
+      if (w.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND wait_event_type = 'Lock'")[0]
+              .as<long>() > 0)
+        return true;
+    }
+    ADD_FAILURE() << "the writer neither finished nor waited on a lock within 10 s";
+    return false;
+  }
+
+  std::string company_;
+  std::unique_ptr<Database> db_;
+  RequestContext admin_;
+};
+
+// A chat sync reads "this email is X's" (POST /v1/chat's batch lookup, 0043), then a
+// merge of X into Y starts before the chat row is inserted. The merge waits for the
+// chat sync, whose row it then moves: no chat row is left on a merged customer.
+TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesEmailAndMovesItsRow) {
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer nx;
+  nx.name = "Xavier Source";
+  nx.email = "x@locks.example";
+  const auto x = crud.create_customer(admin_, nx).id;
+  domain::NewCustomer ny;
+  ny.name = "Yvonne Target";
+  ny.email = "y@locks.example";
+  const auto y = crud.create_customer(admin_, ny).id;
+
+  ChatTx chat(app_url(), company_);
+  const std::string records = R"([{"session_id": "s-new", "tech_id": "tech", "customer_email": " X@Locks.Example"}])";
+  const auto answered =
+      chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_, records)[0];
+  ASSERT_FALSE(answered.is_null());
+  ASSERT_EQ(answered.as<std::string>(), x);
+
+  services::CustomerMergeService merges(*db_);
+  auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
+  const bool waited = blocked_on_a_lock(merge);
+  // the row as insert_chats stores it: with the answered customer
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-new', 'tech', ' X@Locks.Example', 'hello', $2::uuid)",
+      company_, x);
+  chat.tx.commit();
+  EXPECT_FALSE(merge.get().empty());
+  EXPECT_TRUE(waited) << "the merge did not wait for the chat sync that read its source's email";
+
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" v JOIN customers c ON c.company_id = v.company_id "
+                              "AND c.id = v.customer_id WHERE v.company_id = '" + company_ +
+                              "' AND c.status <> 'active'"),
+            0);
+  EXPECT_EQ(owner_query<std::string>("SELECT customer_id::text FROM \"VC Usage\" WHERE session_id = 's-new'"), y);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+}
+
+// The same through a session: the chat sync reads "session s-1 is X's", the merge
+// waits for it.
+TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesSession) {
+  std::string x;
+  {
+    ChatTx first(app_url(), company_);
+    x = chat_row_customer(first.tx, "s-1", "x2@locks.example");
+    first.tx.commit();
+  }
+  ASSERT_FALSE(x.empty());
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer ny;
+  ny.name = "Yolanda Target";
+  const auto y = crud.create_customer(admin_, ny).id;
+
+  ChatTx chat(app_url(), company_);
+  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                             R"([{"session_id": "s-1", "tech_id": "tech"}])")[0];
+  ASSERT_FALSE(answered.is_null());
+  ASSERT_EQ(answered.as<std::string>(), x);
+  services::CustomerMergeService merges(*db_);
+  auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
+  const bool waited = blocked_on_a_lock(merge);
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-1', 'tech', 'again', $2::uuid)",
+      company_, x);
+  chat.tx.commit();
+  EXPECT_FALSE(merge.get().empty());
+  EXPECT_TRUE(waited) << "the merge did not wait for the chat sync that read its source's session";
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
+                              "' AND customer_id IS DISTINCT FROM '" + y + "'"),
+            0);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+}
+
+// A deletion waits for a chat sync that read the customer's email; the chat's row, read
+// before, keeps its link like the customer's older rows, and the next chat with that
+// email no longer finds the deleted customer (it creates a new one).
+TEST_F(SyncLocksTest, ADeletionWaitsForAChatSyncThatReadTheCustomersEmail) {
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer nd;
+  nd.name = "Dora Deleted";
+  nd.email = "d@locks.example";
+  const auto d = crud.create_customer(admin_, nd).id;
+
+  ChatTx chat(app_url(), company_);
+  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                             R"([{"session_id": "s-d", "tech_id": "tech", "customer_email": "d@locks.example"}])")[0];
+  ASSERT_EQ(answered.as<std::string>(), d);
+  auto del = std::async(std::launch::async, [&] { return crud.soft_delete_customer(admin_, d).id; });
+  const bool waited = blocked_on_a_lock(del);
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-d', 'tech', 'd@locks.example', 'hello', $2::uuid)",
+      company_, d);
+  chat.tx.commit();
+  EXPECT_EQ(del.get(), d);
+  // the deletion's UPDATE ran after the chat committed (it waited for it)
+  EXPECT_TRUE(waited) << "the deletion did not wait for the chat sync that read the customer's email";
+  ChatTx next(app_url(), company_);
+  const auto other = chat_row_customer(next.tx, "s-d2", "d@locks.example");
+  next.tx.commit();
+  EXPECT_FALSE(other.empty());
+  EXPECT_NE(other, d);
+}
+
+// An agent moves a conversation to another customer while a chat sync that read
+// "this session is A's" has not committed: the move waits and takes its row too, so
+// the session does not split (its next rows would follow the newest, A's).
+TEST_F(SyncLocksTest, MovingAConversationWaitsForAChatSyncThatReadItsSession) {
+  std::string a;
+  {
+    ChatTx first(app_url(), company_);
+    a = chat_row_customer(first.tx, "s-3", "a3@locks.example");
+    first.tx.commit();
+  }
+  ASSERT_FALSE(a.empty());
+  services::CustomerCrudService crud(*db_);
+  domain::NewCustomer nb;
+  nb.name = "Bea Owner";
+  const auto b = crud.create_customer(admin_, nb).id;
+
+  ChatTx chat(app_url(), company_);
+  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                             R"([{"session_id": "s-3", "tech_id": "tech"}])")[0];
+  ASSERT_EQ(answered.as<std::string>(), a);
+  services::CustomerSyncService sync(*db_);
+  auto move = std::async(std::launch::async,
+                         [&] { return sync.link_conversation_to_customer(admin_, b, "s-3").moved_rows; });
+  const bool waited = blocked_on_a_lock(move);
+  chat.tx.exec_params0(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, user_message, customer_id) "
+      "VALUES ($1::uuid, 's-3', 'tech', 'later', $2::uuid)",
+      company_, a);
+  chat.tx.commit();
+  EXPECT_EQ(move.get(), 2);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 's-3' AND customer_id = '" + b +
+                              "'"),
+            2);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+}
+
+// A chat row creates a customer for a new email; `POST /v1/customers` with the same
+// email in another case and padding starts before the chat commits. It waits, then
+// answers 409 with the chat's customer: one email, one active customer.
+TEST_F(SyncLocksTest, AnApiCreateOfAnEmailWaitsForAChatSyncCreatingItsCustomer) {
+  ChatTx chat(app_url(), company_);
+  const auto created = chat_row_customer(chat.tx, "s-9", "new.person@locks.example");
+  ASSERT_FALSE(created.empty());
+
+  services::CustomerCrudService crud(*db_);
+  auto create = std::async(std::launch::async, [&]() -> std::string {
+    domain::NewCustomer n;
+    n.name = "New Person";
+    n.email = "  NEW.Person@Locks.example ";
+    try {
+      return "created " + crud.create_customer(admin_, n).id;
+    } catch (const domain::EmailInUseError& e) {
+      return std::string("in use: ") + e.what();
+    }
+  });
+  const bool waited = blocked_on_a_lock(create);
+  chat.tx.commit();
+  const auto outcome = create.get();
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(outcome.rfind("in use", 0), 0u) << outcome;
+  EXPECT_NE(outcome.find(created), std::string::npos) << outcome;
+  EXPECT_EQ(owner_query<long>("SELECT count(DISTINCT k.customer_id) FROM customer_matching_keys k JOIN customers c "
+                              "ON c.company_id = k.company_id AND c.id = k.customer_id AND c.status = 'active' "
+                              "WHERE k.company_id = '" + company_ +
+                              "' AND k.key_type = 'email' AND k.key_value = 'new.person@locks.example'"),
+            1);
+}
+
+// The same for an import batch skipping rows whose email has an owner.
+TEST_F(SyncLocksTest, AnImportBatchWaitsForAChatSyncCreatingTheCustomerOfOneOfItsEmails) {
+  ChatTx chat(app_url(), company_);
+  const auto created = chat_row_customer(chat.tx, "s-7", "imported@locks.example");
+  ASSERT_FALSE(created.empty());
+
+  auto import = std::async(std::launch::async, [&] {
+    return db_->transact(admin_, "import", [&](Tx& tx) {
+      std::vector<tradesphere::db::ImportRow> rows(2);
+      rows[0].name = "Other Person";
+      rows[0].email = "other@locks.example";
+      rows[1].name = "Imported Person";
+      rows[1].email = "IMPORTED@locks.example ";
+      return tradesphere::db::insert_import_batch(tx, company_, rows, domain::ExistingEmail::kSkip);
+    });
+  });
+  const bool waited = blocked_on_a_lock(import);
+  chat.tx.commit();
+  const auto result = import.get();
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(result.inserted, 1u);
+  ASSERT_EQ(result.existing_emails.size(), 1u);
+  EXPECT_EQ(result.existing_emails[0].index, 1u);
+  EXPECT_EQ(result.existing_emails[0].customer_id, created);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customers WHERE company_id = '" + company_ +
+                              "' AND status = 'active' AND normalize_email(email) = 'imported@locks.example'"),
+            1);
+}
+
+// The locking functions answer for the caller's own tenant only (they are SECURITY
+// DEFINER and callable by the application).
+TEST_F(SyncLocksTest, TheLockFunctionsRefuseAnotherTenantsCompany) {
+  pqxx::connection c(app_url());
+  for (const char* sql : {"SELECT chat_sync_lock_contacts($1::uuid, '{}', ARRAY['a@b.c'], '{}')",
+                          "SELECT chat_sync_lock_customers($1::uuid, '{}'::uuid[])"}) {
+    pqxx::work w(c);
+    w.exec("SELECT set_config('app.company_id', 'aaaaaaaa-0000-4000-8000-00000000000a', true)");
+    try {
+      w.exec_params(sql, company_);
+      ADD_FAILURE() << sql << " locked another tenant's keys";
+    } catch (const pqxx::insufficient_privilege&) {
+    }
+  }
+  pqxx::work w(c);
+  w.exec_params("SELECT set_config('app.company_id', $1, true)", company_);
+  EXPECT_EQ(w.exec_params1("SELECT chat_sync_lock_contacts($1::uuid, ARRAY['s'], ARRAY['A@B.C', 'a@b.c '], '{}')",
+                           company_)[0]
+                .as<int>(),
+            2);  // one session bucket, one email bucket
+}
+
+}  // namespace
