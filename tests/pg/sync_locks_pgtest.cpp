@@ -205,6 +205,55 @@ TEST_F(SyncLocksTest, ADeletionWaitsForAChatSyncThatReadTheCustomersEmail) {
   EXPECT_NE(other, d);
 }
 
+// The one deadlock the shared locks add: a chat transaction holds one of a customer's
+// buckets (its email's) while a merge of that customer holds a lower one (its phone's)
+// and waits; the chat's next statement then wants the phone's bucket. The merge waited
+// first, so its deadlock check fires first and it is the one aborted, then retried by
+// the service (deadlock is a transient failure): the chat rows are linked, no sync
+// failure is recorded, and the merge completes and moves them.
+TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
+  services::CustomerCrudService crud(*db_);
+  // a phone whose bucket sorts below the email's
+  std::string phone;
+  {
+    pqxx::connection c(owner_url());
+    pqxx::work w(c);
+    phone = w.exec_params1(
+                 "SELECT p FROM (SELECT '+1415555' || lpad(g::text, 4, '0') AS p FROM generate_series(1, 200) g) x "
+                 "WHERE chat_lock_key($1::uuid, 'phone', normalize_phone(x.p, NULL)) & 1048575 "
+                 "    < chat_lock_key($1::uuid, 'email', 'dl@locks.example') & 1048575 LIMIT 1",
+                 company_)[0]
+                .as<std::string>();
+  }
+  domain::NewCustomer nx;
+  nx.name = "Dale Source";
+  nx.email = "dl@locks.example";
+  nx.phone = phone;
+  const auto x = crud.create_customer(admin_, nx).id;
+  domain::NewCustomer ny;
+  ny.name = "Yara Target";
+  const auto y = crud.create_customer(admin_, ny).id;
+
+  ChatTx chat(app_url(), company_);
+  EXPECT_EQ(chat_row_customer(chat.tx, "s-dl1", "dl@locks.example"), x);  // holds the email's bucket
+  services::CustomerMergeService merges(*db_);
+  auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
+  ASSERT_TRUE(blocked_on_a_lock(merge));  // holds the phone's bucket, waits for the email's
+  const auto second = chat.tx.exec_params1(
+      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_phone, user_message) "
+      "VALUES ($1::uuid, 's-dl2', 'tech', $2, 'by phone') RETURNING customer_id::text",
+      company_, phone)[0];
+  chat.tx.commit();
+  EXPECT_FALSE(merge.get().empty());
+  ASSERT_FALSE(second.is_null()) << "the chat row was the deadlock's victim";
+  EXPECT_EQ(second.as<std::string>(), x);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + company_ + "'"), 0);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
+                              "' AND customer_id IS DISTINCT FROM '" + y + "'"),
+            0);
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+}
+
 // An agent moves a conversation to another customer while a chat sync that read
 // "this session is A's" has not committed: the move waits and takes its row too, so
 // the session does not split (its next rows would follow the newest, A's).
