@@ -68,6 +68,46 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
     return r[0].is_null() ? "" : r[0].as<std::string>();
   }
 
+  std::string customer(const std::string& name, const std::optional<std::string>& email = std::nullopt,
+                       const std::optional<std::string>& phone = std::nullopt) {
+    domain::NewCustomer n;
+    n.name = name;
+    n.email = email;
+    n.phone = phone;
+    return services::CustomerCrudService(*db_).create_customer(admin_, n).id;
+  }
+
+  // A customer made by a committed chat row of `session`.
+  std::string chat_customer(const std::string& session, const std::string& email) {
+    ChatTx first(app_url(), company_);
+    auto id = chat_row_customer(first.tx, session, email);
+    first.tx.commit();
+    return id;
+  }
+
+  // The customer POST /v1/chat's batch lookup (0043) answers for one record; "" for none.
+  std::string lookup(ChatTx& chat, const std::string& record_json) {
+    const auto r = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+                                        "[" + record_json + "]")[0];
+    return r.is_null() ? "" : r.as<std::string>();
+  }
+
+  // The chat row as insert_chats stores an answered record: with its customer.
+  void insert_answered(ChatTx& chat, const std::string& session, const std::string& email,
+                       const std::string& customer) {
+    chat.tx.exec_params0(
+        "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
+        "VALUES ($1::uuid, $2, 'tech', nullif($3, ''), 'hello', $4::uuid)",
+        company_, session, email, customer);
+  }
+
+  long chat_rows_not_on(const std::string& customer) {
+    return owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
+                             "' AND customer_id IS DISTINCT FROM '" + customer + "'");
+  }
+
+  long drift() { return owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"); }
+
   template <typename T>
   T owner_query(const std::string& sql) {
     pqxx::connection c(owner_url());
@@ -101,106 +141,59 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
 // merge of X into Y starts before the chat row is inserted. The merge waits for the
 // chat sync, whose row it then moves: no chat row is left on a merged customer.
 TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesEmailAndMovesItsRow) {
-  services::CustomerCrudService crud(*db_);
-  domain::NewCustomer nx;
-  nx.name = "Xavier Source";
-  nx.email = "x@locks.example";
-  const auto x = crud.create_customer(admin_, nx).id;
-  domain::NewCustomer ny;
-  ny.name = "Yvonne Target";
-  ny.email = "y@locks.example";
-  const auto y = crud.create_customer(admin_, ny).id;
+  const auto x = customer("Xavier Source", "x@locks.example");
+  const auto y = customer("Yvonne Target", "y@locks.example");
 
   ChatTx chat(app_url(), company_);
-  const std::string records = R"([{"session_id": "s-new", "tech_id": "tech", "customer_email": " X@Locks.Example"}])";
-  const auto answered =
-      chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_, records)[0];
-  ASSERT_FALSE(answered.is_null());
-  ASSERT_EQ(answered.as<std::string>(), x);
-
+  ASSERT_EQ(lookup(chat, R"({"session_id": "s-new", "tech_id": "tech", "customer_email": " X@Locks.Example"})"), x);
   services::CustomerMergeService merges(*db_);
   auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
   const bool waited = blocked_on_a_lock(merge);
-  // the row as insert_chats stores it: with the answered customer
-  chat.tx.exec_params0(
-      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
-      "VALUES ($1::uuid, 's-new', 'tech', ' X@Locks.Example', 'hello', $2::uuid)",
-      company_, x);
+  insert_answered(chat, "s-new", " X@Locks.Example", x);
   chat.tx.commit();
   EXPECT_FALSE(merge.get().empty());
   EXPECT_TRUE(waited) << "the merge did not wait for the chat sync that read its source's email";
-
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" v JOIN customers c ON c.company_id = v.company_id "
-                              "AND c.id = v.customer_id WHERE v.company_id = '" + company_ +
-                              "' AND c.status <> 'active'"),
-            0);
-  EXPECT_EQ(owner_query<std::string>("SELECT customer_id::text FROM \"VC Usage\" WHERE session_id = 's-new'"), y);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+  EXPECT_EQ(chat_rows_not_on(y), 0) << "a chat row was left on the merged customer";
+  EXPECT_EQ(drift(), 0);
 }
 
 // The same through a session: the chat sync reads "session s-1 is X's", the merge
 // waits for it.
 TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesSession) {
-  std::string x;
-  {
-    ChatTx first(app_url(), company_);
-    x = chat_row_customer(first.tx, "s-1", "x2@locks.example");
-    first.tx.commit();
-  }
+  const auto x = chat_customer("s-1", "x2@locks.example");
   ASSERT_FALSE(x.empty());
-  services::CustomerCrudService crud(*db_);
-  domain::NewCustomer ny;
-  ny.name = "Yolanda Target";
-  const auto y = crud.create_customer(admin_, ny).id;
+  const auto y = customer("Yolanda Target");
 
   ChatTx chat(app_url(), company_);
-  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
-                                             R"([{"session_id": "s-1", "tech_id": "tech"}])")[0];
-  ASSERT_FALSE(answered.is_null());
-  ASSERT_EQ(answered.as<std::string>(), x);
+  ASSERT_EQ(lookup(chat, R"({"session_id": "s-1", "tech_id": "tech"})"), x);
   services::CustomerMergeService merges(*db_);
   auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
   const bool waited = blocked_on_a_lock(merge);
-  chat.tx.exec_params0(
-      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, user_message, customer_id) "
-      "VALUES ($1::uuid, 's-1', 'tech', 'again', $2::uuid)",
-      company_, x);
+  insert_answered(chat, "s-1", "", x);
   chat.tx.commit();
   EXPECT_FALSE(merge.get().empty());
   EXPECT_TRUE(waited) << "the merge did not wait for the chat sync that read its source's session";
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
-                              "' AND customer_id IS DISTINCT FROM '" + y + "'"),
-            0);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+  EXPECT_EQ(chat_rows_not_on(y), 0);
+  EXPECT_EQ(drift(), 0);
 }
 
 // A deletion waits for a chat sync that read the customer's email; the chat's row, read
 // before, keeps its link like the customer's older rows, and the next chat with that
 // email no longer finds the deleted customer (it creates a new one).
 TEST_F(SyncLocksTest, ADeletionWaitsForAChatSyncThatReadTheCustomersEmail) {
-  services::CustomerCrudService crud(*db_);
-  domain::NewCustomer nd;
-  nd.name = "Dora Deleted";
-  nd.email = "d@locks.example";
-  const auto d = crud.create_customer(admin_, nd).id;
+  const auto d = customer("Dora Deleted", "d@locks.example");
 
   ChatTx chat(app_url(), company_);
-  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
-                                             R"([{"session_id": "s-d", "tech_id": "tech", "customer_email": "d@locks.example"}])")[0];
-  ASSERT_EQ(answered.as<std::string>(), d);
+  ASSERT_EQ(lookup(chat, R"({"session_id": "s-d", "tech_id": "tech", "customer_email": "d@locks.example"})"), d);
+  services::CustomerCrudService crud(*db_);
   auto del = std::async(std::launch::async, [&] { return crud.soft_delete_customer(admin_, d).id; });
   const bool waited = blocked_on_a_lock(del);
-  chat.tx.exec_params0(
-      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_email, user_message, customer_id) "
-      "VALUES ($1::uuid, 's-d', 'tech', 'd@locks.example', 'hello', $2::uuid)",
-      company_, d);
+  insert_answered(chat, "s-d", "d@locks.example", d);
   chat.tx.commit();
   EXPECT_EQ(del.get(), d);
   // the deletion's UPDATE ran after the chat committed (it waited for it)
   EXPECT_TRUE(waited) << "the deletion did not wait for the chat sync that read the customer's email";
-  ChatTx next(app_url(), company_);
-  const auto other = chat_row_customer(next.tx, "s-d2", "d@locks.example");
-  next.tx.commit();
+  const auto other = chat_customer("s-d2", "d@locks.example");
   EXPECT_FALSE(other.empty());
   EXPECT_NE(other, d);
 }
@@ -212,7 +205,6 @@ TEST_F(SyncLocksTest, ADeletionWaitsForAChatSyncThatReadTheCustomersEmail) {
 // the service (deadlock is a transient failure): the chat rows are linked, no sync
 // failure is recorded, and the merge completes and moves them.
 TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
-  services::CustomerCrudService crud(*db_);
   // a phone whose bucket sorts below the email's
   std::string phone;
   {
@@ -225,14 +217,8 @@ TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
                  company_)[0]
                 .as<std::string>();
   }
-  domain::NewCustomer nx;
-  nx.name = "Dale Source";
-  nx.email = "dl@locks.example";
-  nx.phone = phone;
-  const auto x = crud.create_customer(admin_, nx).id;
-  domain::NewCustomer ny;
-  ny.name = "Yara Target";
-  const auto y = crud.create_customer(admin_, ny).id;
+  const auto x = customer("Dale Source", "dl@locks.example", phone);
+  const auto y = customer("Yara Target");
 
   ChatTx chat(app_url(), company_);
   EXPECT_EQ(chat_row_customer(chat.tx, "s-dl1", "dl@locks.example"), x);  // holds the email's bucket
@@ -248,47 +234,30 @@ TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
   ASSERT_FALSE(second.is_null()) << "the chat row was the deadlock's victim";
   EXPECT_EQ(second.as<std::string>(), x);
   EXPECT_EQ(owner_query<long>("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + company_ + "'"), 0);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE company_id = '" + company_ +
-                              "' AND customer_id IS DISTINCT FROM '" + y + "'"),
-            0);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+  EXPECT_EQ(chat_rows_not_on(y), 0);
+  EXPECT_EQ(drift(), 0);
 }
 
 // An agent moves a conversation to another customer while a chat sync that read
 // "this session is A's" has not committed: the move waits and takes its row too, so
 // the session does not split (its next rows would follow the newest, A's).
 TEST_F(SyncLocksTest, MovingAConversationWaitsForAChatSyncThatReadItsSession) {
-  std::string a;
-  {
-    ChatTx first(app_url(), company_);
-    a = chat_row_customer(first.tx, "s-3", "a3@locks.example");
-    first.tx.commit();
-  }
+  const auto a = chat_customer("s-3", "a3@locks.example");
   ASSERT_FALSE(a.empty());
-  services::CustomerCrudService crud(*db_);
-  domain::NewCustomer nb;
-  nb.name = "Bea Owner";
-  const auto b = crud.create_customer(admin_, nb).id;
+  const auto b = customer("Bea Owner");
 
   ChatTx chat(app_url(), company_);
-  const auto answered = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
-                                             R"([{"session_id": "s-3", "tech_id": "tech"}])")[0];
-  ASSERT_EQ(answered.as<std::string>(), a);
+  ASSERT_EQ(lookup(chat, R"({"session_id": "s-3", "tech_id": "tech"})"), a);
   services::CustomerSyncService sync(*db_);
   auto move = std::async(std::launch::async,
                          [&] { return sync.link_conversation_to_customer(admin_, b, "s-3").moved_rows; });
   const bool waited = blocked_on_a_lock(move);
-  chat.tx.exec_params0(
-      "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, user_message, customer_id) "
-      "VALUES ($1::uuid, 's-3', 'tech', 'later', $2::uuid)",
-      company_, a);
+  insert_answered(chat, "s-3", "", a);
   chat.tx.commit();
   EXPECT_EQ(move.get(), 2);
   EXPECT_TRUE(waited);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 's-3' AND customer_id = '" + b +
-                              "'"),
-            2);
-  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM customer_metrics_drift('" + company_ + "')"), 0);
+  EXPECT_EQ(chat_rows_not_on(b), 0) << "the row read before the move stayed on the old customer";
+  EXPECT_EQ(drift(), 0);
 }
 
 // A chat row creates a customer for a new email; `POST /v1/customers` with the same
