@@ -28,10 +28,10 @@
 --      A record joins the group of head H when every shared key it has has head H (so
 --      all of them are H's keys, of the same kind; its other keys are its own in the
 --      batch). A group is created set-based when every member is unknown, H has a name,
---      email or phone, every record holding one of H's keys is a member, and, for more
---      than one member, H's normalized email and phone normalize to themselves (the keys
---      written are the normalization of the stored values, and the members look them up
---      by the normalization of theirs). Then, in id order: H goes first (it is the group's
+--      email or phone, every record holding one of H's keys is a member, and H's
+--      normalized email and phone normalize to themselves (the keys written are the
+--      normalization of the stored values; the members, and every other record of the
+--      batch, look keys up by the normalization of theirs). Then, in id order: H goes first (it is the group's
 --      lowest position) and creates C with H's keys; a member M after it has H's session
 --      (the session's latest linked row is a row of the group: C, active), or else H's
 --      email (C's only key row) or H's phone (likewise) — each branch of the rule answers
@@ -216,13 +216,14 @@ BEGIN
                          WHERE m.head IS NULL) a
                  GROUP BY a.head) g
          -- every holder of one of the head's keys is an unknown member of its group (a holder
-         -- of a key with head H is in H's group or in none), the head has a contact, and, for
-         -- a group of more than one, the keys written are the keys looked up
+         -- of a key with head H is in H's group or in none), the head has a contact, and the
+         -- keys written (the normalization of the stored, normalized values) are the keys
+         -- looked up: otherwise a later record of the batch holding the twice-normalized key
+         -- would find the new customer row by row, and be created apart here
          WHERE g.has_head AND NOT g.split AND g.all_unknown
            AND (g.name IS NOT NULL OR g.email IS NOT NULL OR g.phone IS NOT NULL)
-           AND (g.size = 1
-                OR (normalize_email(g.email) IS NOT DISTINCT FROM g.email
-                    AND normalize_phone(g.phone, v_cc) IS NOT DISTINCT FROM g.phone))
+           AND normalize_email(g.email) IS NOT DISTINCT FROM g.email
+           AND normalize_phone(g.phone, v_cc) IS NOT DISTINCT FROM g.phone
       ), created AS (  -- run to completion whether read or not (an error fails the statement)
         INSERT INTO customers (id, company_id, name, email, phone, source, lifecycle_stage)
         SELECT g.id, p_company, g.name, g.email, g.phone, 'chat', 'lead'

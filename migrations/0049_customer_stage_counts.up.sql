@@ -41,6 +41,9 @@ CREATE POLICY owner_maintenance ON customer_stage_counts TO tradesphere_owner
 GRANT SELECT ON customer_stage_counts TO tradesphere_app;
 
 -- The existing customers, one statement (a legacy upgrade runs this on big tables).
+-- Writers of customers wait from here to the commit: one committing between the count and
+-- the new trigger bodies (visible only at commit) would be in neither.
+LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE;
 INSERT INTO customer_stage_counts (company_id, lifecycle_stage, customers)
 SELECT c.company_id, c.lifecycle_stage, count(*)
   FROM customers c

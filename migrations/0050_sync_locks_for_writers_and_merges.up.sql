@@ -22,12 +22,13 @@
 -- (or any session, email or phone) — the API writers call it instead of their advisory
 -- lock. chat_sync_lock_customers() takes the buckets of everything the chat sync could read
 -- as "this is the customer's": the sessions of its chat rows and its email and phone keys,
--- and those of the customers merged into it (a key of theirs resolves to it), repeated until
--- no new bucket appears (a sync that committed between the read and the lock may have linked
--- a new session). The merge calls it before it locks the customers, so a chat sync that read
--- the source's keys either committed before (the merge then moves its rows) or waits and
--- reads the merged state after. Both are SECURITY DEFINER (the application cannot write
--- chat_sync_locks) and answer for the caller's own tenant only.
+-- and those of the customers merged into it (a key of theirs resolves to it), in one
+-- ascending pass, read again after the locks and taken again, larger, when a sync committed
+-- a new session of the customer between the read and the locks. Merges, their undo and soft
+-- deletes call it before they lock the customers, so a chat sync that read the customer's
+-- keys either committed before (the merge then moves its rows) or waits and reads the new
+-- state after. Both are SECURITY DEFINER (the application cannot write chat_sync_locks) and
+-- answer for the caller's own tenant only.
 
 CREATE FUNCTION chat_sync_lock_contacts(p_company uuid, p_sessions text[], p_emails text[], p_phones text[])
   RETURNS integer
@@ -62,46 +63,76 @@ BEGIN
 END
 $$;
 
+-- The buckets of everything the chat sync could read as these customers': the sessions of
+-- their chat rows, their email and phone keys, and those of customers merged into them
+-- (resolve_customer follows merged_into_customer_id), ascending.
+CREATE FUNCTION chat_sync_customer_buckets(p_company uuid, p_customers uuid[]) RETURNS bigint[]
+  LANGUAGE sql STABLE
+  SET search_path = public, pg_temp
+AS $$
+  WITH RECURSIVE family (id) AS (
+    SELECT c.id FROM customers c WHERE c.company_id = p_company AND c.id = ANY (p_customers)
+    UNION
+    SELECT c.id FROM customers c JOIN family f ON c.company_id = p_company AND c.merged_into_customer_id = f.id
+  )
+  SELECT coalesce(array_agg(DISTINCT x.bucket ORDER BY x.bucket), '{}')
+    FROM (SELECT chat_lock_key(p_company, 'session', v.session_id) & 1048575 AS bucket
+            FROM "VC Usage" v
+           WHERE v.company_id = p_company AND v.customer_id IN (SELECT id FROM family) AND v.session_id <> ''
+          UNION ALL
+          SELECT chat_lock_key(p_company, k.key_type, k.key_value) & 1048575
+            FROM customer_matching_keys k
+           WHERE k.company_id = p_company AND k.customer_id IN (SELECT id FROM family)
+             AND k.key_type IN ('email', 'phone')) x
+$$;
+REVOKE EXECUTE ON FUNCTION chat_sync_customer_buckets(uuid, uuid[]) FROM PUBLIC;
+
 CREATE FUNCTION chat_sync_lock_customers(p_company uuid, p_customers uuid[]) RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = public, pg_temp
 AS $$
 DECLARE
-  v_prev    text := current_setting('app.company_id', true);
-  v_set     text;
-  v_locked  bigint[] := '{}';
-  v_new     bigint[];
+  v_prev   text := current_setting('app.company_id', true);
+  v_set    text;
+  v_want   bigint[];
+  v_after  bigint[];
+  v_done   boolean := false;
 BEGIN
   IF session_user <> 'tradesphere_owner' AND p_company IS DISTINCT FROM app_current_company() THEN
     RAISE EXCEPTION 'chat_sync_lock_customers: company % is not the current tenant', p_company
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   v_set := set_config('app.company_id', p_company::text, true);
-  -- Each round reads with a new snapshot; a bucket appears at most once, so this ends.
+  -- Every round takes the whole set in one ascending pass holding no bucket before it: a
+  -- chat sync that holds one of them and then waits for a lower one closes a cycle in
+  -- which this transaction waited first, so this one is the deadlock's victim (a merge or
+  -- delete is retried by its service; a chat row caught in a deadlock would be stored
+  -- unlinked). When the set grew meanwhile (a sync committed a new session of the
+  -- customer between the read and the locks), the round's locks are released with its
+  -- subtransaction and the next round takes the larger set.
   FOR i IN 1..100 LOOP
-    WITH RECURSIVE family (id) AS (
-      SELECT c.id FROM customers c WHERE c.company_id = p_company AND c.id = ANY (p_customers)
-      UNION
-      SELECT c.id FROM customers c JOIN family f ON c.company_id = p_company AND c.merged_into_customer_id = f.id
-    )
-    SELECT array_agg(DISTINCT x.bucket ORDER BY x.bucket) INTO v_new
-      FROM (SELECT chat_lock_key(p_company, 'session', v.session_id) & 1048575 AS bucket
-              FROM "VC Usage" v
-             WHERE v.company_id = p_company AND v.customer_id IN (SELECT id FROM family) AND v.session_id <> ''
-            UNION ALL
-            SELECT chat_lock_key(p_company, k.key_type, k.key_value) & 1048575
-              FROM customer_matching_keys k
-             WHERE k.company_id = p_company AND k.customer_id IN (SELECT id FROM family)
-               AND k.key_type IN ('email', 'phone')) x
-     WHERE NOT x.bucket = ANY (v_locked);
-    EXIT WHEN v_new IS NULL;
-    INSERT INTO chat_sync_locks AS l (company_id, lock_key)
-    SELECT p_company, b FROM unnest(v_new) b ORDER BY b
-    ON CONFLICT (company_id, lock_key) DO UPDATE SET lock_key = EXCLUDED.lock_key WHERE false;
-    v_locked := v_locked || v_new;
+    v_want := chat_sync_customer_buckets(p_company, p_customers);
+    BEGIN
+      INSERT INTO chat_sync_locks AS l (company_id, lock_key)
+      SELECT p_company, b FROM unnest(v_want) b ORDER BY b
+      ON CONFLICT (company_id, lock_key) DO UPDATE SET lock_key = EXCLUDED.lock_key WHERE false;
+      v_after := chat_sync_customer_buckets(p_company, p_customers);  -- a new snapshot
+      IF v_after <@ v_want THEN
+        v_done := true;
+      ELSE
+        RAISE EXCEPTION 'the buckets grew' USING ERRCODE = 'TSL01';
+      END IF;
+    EXCEPTION WHEN SQLSTATE 'TSL01' THEN
+      NULL;  -- this round's locks are released; again with the larger set
+    END;
+    EXIT WHEN v_done;
   END LOOP;
+  IF NOT v_done THEN
+    RAISE EXCEPTION 'chat_sync_lock_customers: the customers'' chat sync keys kept changing'
+      USING ERRCODE = 'lock_not_available';
+  END IF;
   v_set := set_config('app.company_id', coalesce(v_prev, ''), true);
-  RETURN cardinality(v_locked);
+  RETURN cardinality(v_want);
 END
 $$;
 

@@ -128,7 +128,10 @@ const std::string kMessages = std::string("SELECT ") + kChatColumns + R"SQL(
 // The insert trigger's rule, without creating customers (the application role may
 // not call chat_match_customer / link_chat_row): the session's latest linked
 // customer, else the email key, else the phone key, each resolved through merges.
-constexpr const char* kRelinkOrphans = R"SQL(
+// The orphans to relink, locked (skipping rows another relink holds), then the chat
+// sync's locks of their sessions, emails and phones (0050), then the links: a merge or
+// another sync of those keys has committed before the links read ownership, or waits.
+constexpr const char* kClaimOrphans = R"SQL(
 WITH o AS (
   SELECT v.id, v.session_id, v.customer_email, v.customer_phone
     FROM "VC Usage" v
@@ -136,6 +139,19 @@ WITH o AS (
    ORDER BY v.id
    LIMIT $2::integer
      FOR UPDATE SKIP LOCKED
+)
+SELECT coalesce(jsonb_agg(o.id ORDER BY o.id), '[]')::text,
+       chat_sync_lock_contacts($1::uuid, coalesce(array_agg(o.session_id), '{}'),
+                               coalesce(array_agg(o.customer_email), '{}'), coalesce(array_agg(o.customer_phone), '{}'))
+  FROM o
+)SQL";
+
+constexpr const char* kRelinkOrphans = R"SQL(
+WITH o AS (
+  SELECT v.id, v.session_id, v.customer_email, v.customer_phone
+    FROM "VC Usage" v
+   WHERE v.company_id = $1::uuid AND v.customer_id IS NULL
+     AND v.id IN (SELECT x::bigint FROM jsonb_array_elements_text($2::jsonb) x)
 ), cc AS (
   SELECT co.default_country_code FROM companies co WHERE co.id = $1::uuid
 ), m AS (
@@ -345,7 +361,8 @@ ChatRowPage ChatRepository::orphans(Tx& tx, const std::string& company_id, const
 }
 
 RelinkResult ChatRepository::relink_orphans(Tx& tx, const std::string& company_id, int limit) {
-  auto row = tx.exec1(kRelinkOrphans, company_id, std::to_string(limit));
+  const auto claimed = tx.exec1(kClaimOrphans, company_id, std::to_string(limit))[0].as<std::string>();
+  auto row = tx.exec1(kRelinkOrphans, company_id, claimed);
   return RelinkResult{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
 }
 

@@ -222,13 +222,20 @@ SELECT k.customer_id::text
  LIMIT 1
 )SQL";
 
+}  // namespace
+
+std::optional<std::string> lock_email_and_find_holder(Tx& tx, const std::string& company_id, const std::string& email,
+                                                      const std::optional<std::string>& self) {
+  tx.exec(kLockEmailKey, company_id, email);
+  if (auto holder = tx.exec01(kEmailHolder, company_id, email, self)) return (*holder)[0].as<std::string>();
+  return std::nullopt;
+}
+
+namespace {
 void require_email_free(Tx& tx, const std::string& company_id, const std::optional<std::string>& email,
                         const std::optional<std::string>& self) {
   if (!email || domain::trim(*email).empty()) return;
-  tx.exec(kLockEmailKey, company_id, *email);
-  if (auto holder = tx.exec01(kEmailHolder, company_id, *email, self)) {
-    throw domain::EmailInUseError((*holder)[0].as<std::string>());
-  }
+  if (auto holder = lock_email_and_find_holder(tx, company_id, *email, self)) throw domain::EmailInUseError(*holder);
 }
 }  // namespace
 

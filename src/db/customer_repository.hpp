@@ -91,4 +91,10 @@ class CustomerRepository {
                                      const std::optional<std::string>& cursor);
 };
 
+// One normalized email, one active customer: takes the chat sync's lock of the email's
+// bucket (migration 0050; held to the end of the transaction) and returns the active
+// customer other than `self` that holds the email, if any.
+std::optional<std::string> lock_email_and_find_holder(Tx& tx, const std::string& company_id, const std::string& email,
+                                                      const std::optional<std::string>& self);
+
 }  // namespace tradesphere::db

@@ -1,6 +1,7 @@
 #include "services/customer_enrichment_service.hpp"
 
 #include "common/json_log.hpp"
+#include "db/customer_repository.hpp"
 #include "db/database.hpp"
 #include "db/enrichment_repository.hpp"
 #include "db/merge_repository.hpp"
@@ -21,8 +22,11 @@ nlohmann::json to_json(const EnrichmentResult& r) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : r.changes)
     changes.push_back({{"field", c.field}, {"value", c.value}, {"session_id", c.session_id}, {"vc_usage_id", c.message_id}});
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const auto& k : r.skipped) skipped.push_back({{"field", k.field}, {"value", k.value}, {"held_by", k.held_by}});
   return {{"customer_id", r.customer_id},
           {"changes", changes},
+          {"skipped", skipped},
           {"completeness_before", r.completeness_before},
           {"completeness_after", r.completeness_after}};
 }
@@ -54,7 +58,17 @@ EnrichmentResult CustomerEnrichmentService::enrich_from_conversations(const doma
       r.changes.push_back({field, v.value, v.session_id, v.message_id});
     };
     take("name", info.names, t->name, name);
-    take("email", info.emails, t->email, email);
+    if (!info.emails.empty() && blank(t->email)) {
+      // the most recent mention, unless another active customer holds it (one normalized
+      // email, one active customer; the email's chat sync lock is held from here, 0050)
+      const auto& v = info.emails.back();
+      if (auto holder = db::lock_email_and_find_holder(tx, ctx.company_id, v.value, customer_id)) {
+        r.skipped.push_back({"email", v.value, *holder});
+      } else {
+        email = v.value;
+        r.changes.push_back({"email", v.value, v.session_id, v.message_id});
+      }
+    }
     take("phone", info.phones, t->phone, phone);
     if (!r.changes.empty()) {
       db::fill_empty_contact_fields(tx, ctx.company_id, customer_id, name, email, phone);

@@ -29,9 +29,18 @@ struct EnrichmentChange {
   std::int64_t message_id = 0;  // "VC Usage".id the value came from
 };
 
+// A value found but not filled: the email belongs to another active customer (one
+// normalized email, one active customer).
+struct EnrichmentSkip {
+  std::string field;
+  std::string value;
+  std::string held_by;  // the customer holding it
+};
+
 struct EnrichmentResult {
   std::string customer_id;
   std::vector<EnrichmentChange> changes;  // empty: nothing to fill
+  std::vector<EnrichmentSkip> skipped;
   double completeness_before = 0;
   double completeness_after = 0;
 };

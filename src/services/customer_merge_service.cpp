@@ -57,8 +57,9 @@ std::vector<domain::MatchInput> candidates_of(db::Tx& tx, const std::string& com
 }
 
 // Validates ids, locks every row in id order and applies the guards.
+// `moving`: the merge itself (its sources' chat rows will move), not its preview.
 Checked check_merge(db::Tx& tx, const domain::RequestContext& ctx, const std::string& target_id,
-                    const std::vector<std::string>& source_ids) {
+                    const std::vector<std::string>& source_ids, bool moving) {
   if (source_ids.empty()) throw ValidationError("sources", "at least one source customer is required");
   std::set<std::string> unique;
   for (const auto& id : source_ids) {
@@ -78,7 +79,7 @@ Checked check_merge(db::Tx& tx, const domain::RequestContext& ctx, const std::st
 
   std::vector<std::string> all(unique.begin(), unique.end());
   // the sources' chat rows move: first the chat sync's locks of what it reads as theirs
-  db::lock_chat_sync_of_customers(tx, ctx.company_id, all);
+  if (moving) db::lock_chat_sync_of_customers(tx, ctx.company_id, all);
   all.push_back(target_id);
   auto locked = db::lock_customers(tx, ctx.company_id, all);
   auto it = locked.find(target_id);
@@ -562,7 +563,7 @@ bool CustomerMergeService::dismiss_duplicate(const domain::RequestContext& ctx, 
 MergePreview CustomerMergeService::preview_merge(const domain::RequestContext& ctx, const std::string& target_id,
                                                  const std::vector<std::string>& source_ids) {
   return db_.transact(ctx, "preview_merge", [&](db::Tx& tx) {
-    auto checked = check_merge(tx, ctx, target_id, source_ids);
+    auto checked = check_merge(tx, ctx, target_id, source_ids, /*moving=*/false);
     MergePreview p;
     p.target_id = target_id;
     for (const auto& s : checked.sources) p.source_ids.push_back(s.record.id);
@@ -583,7 +584,7 @@ MergeResult CustomerMergeService::merge_customers(const domain::RequestContext& 
                                                   const std::map<std::string, std::optional<std::string>>& choices) {
   require_admin(ctx, "merging customers");
   auto result = db_.transact(ctx, "merge_customers", [&](db::Tx& tx) {
-    auto checked = check_merge(tx, ctx, target_id, source_ids);
+    auto checked = check_merge(tx, ctx, target_id, source_ids, /*moving=*/true);
     auto outcome = domain::resolve_merge(checked.target.record, records(checked.sources), choices);
 
     MergeResult r;
@@ -644,6 +645,9 @@ UndoResult CustomerMergeService::undo_merge(const domain::RequestContext& ctx, c
 
     std::vector<std::string> ids{target_id};
     for (const auto& l : logs) ids.push_back(l.source_customer_id);
+    // chat rows move back and the sources' keys return: first the chat sync's locks of what
+    // it reads as the target's (its sessions and keys, the sources' included, 0050)
+    db::lock_chat_sync_of_customers(tx, ctx.company_id, ids);
     auto locked = db::lock_customers(tx, ctx.company_id, ids);
     const auto& target = locked.at(target_id);
     if (auto later = db::later_merge_into(tx, ctx.company_id, target_id, merge_id, logs[0].created_at))

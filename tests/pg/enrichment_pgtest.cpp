@@ -21,7 +21,7 @@ class EnrichmentTest : public tradesphere::testing::OneCompanyTest {
   std::string add(const std::optional<std::string>& name, const std::optional<std::string>& email) {
     return db_->transact(ctx_, "seed", [&](Tx& tx) {
       return tx
-          .exec1("INSERT INTO customers (company_id, name, email, external_id) VALUES ($1, $2, $3, 'x') "
+          .exec1("INSERT INTO customers (company_id, name, email, external_id) VALUES ($1, $2, $3, gen_random_uuid()::text) "
                  "RETURNING id::text",
                  company_, name, email)[0]
           .as<std::string>();
@@ -65,6 +65,26 @@ TEST_F(EnrichmentTest, FillsOnlyEmptyFieldsAndRecordsAnEnrichedEvent) {
   EXPECT_EQ(query("SELECT count(*) FROM customer_events WHERE event_type = 'enriched'"), "1");
   RequestContext viewer{company_, "v", Role::kViewer, ""};
   EXPECT_THROW(svc.enrich_from_conversations(viewer, id), domain::PermissionError);
+}
+
+// One normalized email, one active customer: an email found in the conversations that
+// another active customer holds is reported as skipped, not filled.
+TEST_F(EnrichmentTest, AnEmailAnotherActiveCustomerHoldsIsSkippedNotFilled) {
+  const auto holder = add("Ann Holder", "ann@x.io");
+  const auto id = add(std::nullopt, std::nullopt);
+  chat(id, "s1", "my email is ANN@x.io and my phone 415-555-2671", "2024-01-02T10:00:00Z");
+  CustomerEnrichmentService svc(*db_);
+  const auto r = svc.enrich_from_conversations(ctx_, id);
+  ASSERT_EQ(r.changes.size(), 1u);
+  EXPECT_EQ(r.changes[0].field, "phone");
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].field, "email");
+  EXPECT_EQ(r.skipped[0].value, "ann@x.io");
+  EXPECT_EQ(r.skipped[0].held_by, holder);
+  EXPECT_EQ(to_json(r)["skipped"][0]["held_by"], holder);
+  EXPECT_EQ(query("SELECT coalesce(email, '<none>') FROM customers WHERE id = '" + id + "'"), "<none>");
+  EXPECT_EQ(query("SELECT count(*) FROM customers WHERE status = 'active' AND normalize_email(email) = 'ann@x.io'"),
+            "1");
 }
 
 TEST_F(EnrichmentTest, SummaryAndNotes) {

@@ -85,9 +85,10 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
     return id;
   }
 
-  // The customer POST /v1/chat's batch lookup (0043) answers for one record; "" for none.
+  // The customer POST /v1/chat's batch lookup (chat_match_batch, 0048) answers for one
+  // record; "" for none.
   std::string lookup(ChatTx& chat, const std::string& record_json) {
-    const auto r = chat.tx.exec_params1("SELECT (chat_match_known_batch($1::uuid, $2::jsonb))[1]::text", company_,
+    const auto r = chat.tx.exec_params1("SELECT (chat_match_batch($1::uuid, $2::jsonb))[1]::text", company_,
                                         "[" + record_json + "]")[0];
     return r.is_null() ? "" : r.as<std::string>();
   }
@@ -137,7 +138,7 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
   RequestContext admin_;
 };
 
-// A chat sync reads "this email is X's" (POST /v1/chat's batch lookup, 0043), then a
+// A chat sync reads "this email is X's" (POST /v1/chat's batch lookup), then a
 // merge of X into Y starts before the chat row is inserted. The merge waits for the
 // chat sync, whose row it then moves: no chat row is left on a merged customer.
 TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesEmailAndMovesItsRow) {
@@ -174,6 +175,31 @@ TEST_F(SyncLocksTest, AMergeWaitsForAChatSyncThatReadTheSourcesSession) {
   EXPECT_FALSE(merge.get().empty());
   EXPECT_TRUE(waited) << "the merge did not wait for the chat sync that read its source's session";
   EXPECT_EQ(chat_rows_not_on(y), 0);
+  EXPECT_EQ(drift(), 0);
+}
+
+// Undoing a merge waits for a chat sync that read "this session is the target's": the
+// sync's row is then one of the rows that arrived on the target before the undo, which
+// stay on the target (docs/duplicates.md); nothing is left half-moved.
+TEST_F(SyncLocksTest, UndoingAMergeWaitsForAChatSyncThatReadTheTargetsSession) {
+  const auto x = chat_customer("s-u", "xu@locks.example");
+  ASSERT_FALSE(x.empty());
+  const auto y = customer("Yusuf Target");
+  services::CustomerMergeService merges(*db_);
+  const auto merge_id = merges.merge_customers(admin_, y, {x}).merge_id;
+
+  ChatTx chat(app_url(), company_);
+  ASSERT_EQ(lookup(chat, R"({"session_id": "s-u", "tech_id": "tech"})"), y);
+  auto undo = std::async(std::launch::async, [&] { return merges.undo_merge(admin_, merge_id).merge_id; });
+  const bool waited = blocked_on_a_lock(undo);
+  insert_answered(chat, "s-u", "", y);
+  chat.tx.commit();
+  EXPECT_EQ(undo.get(), merge_id);
+  EXPECT_TRUE(waited) << "the undo did not wait for the chat sync that read the target's session";
+  EXPECT_EQ(owner_query<long>("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 's-u' AND customer_id = '" + x +
+                              "'"),
+            1);  // the row from before the merge, moved back
+  EXPECT_EQ(chat_rows_not_on(x), 1);  // the row that arrived on the target stays there
   EXPECT_EQ(drift(), 0);
 }
 
