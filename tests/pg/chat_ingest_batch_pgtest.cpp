@@ -511,6 +511,13 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
       s["failures"].push_back(O(r[0]) + "|" + T(r[1]) + "|" + T(r[2]) + "|" + T(r[3]) + "|" + T(r[4]) + "|" + T(r[5]));
     }
     s["drift"].push_back(tx.exec1("SELECT count(*)::text FROM customer_metrics_drift(" + q + ")")[0].as<std::string>());
+    // the stage counts (0049), summed, and their drift from a recount
+    for (const auto& r : tx.exec("SELECT lifecycle_stage, sum(customers)::text FROM customer_stage_counts "
+                                 "WHERE company_id = " + q + " GROUP BY 1 HAVING sum(customers) <> 0")) {
+      s["stage_counts"].push_back(T(r[0]) + "|" + T(r[1]));
+    }
+    s["stage_drift"].push_back(
+        tx.exec1("SELECT count(*)::text FROM customer_stage_count_drift(" + q + ")")[0].as<std::string>());
     for (auto& [k, v] : s) std::sort(v.begin(), v.end());
     return s;
   }
@@ -527,6 +534,7 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
         EXPECT_EQ(a.at(table), lines);
       }
       EXPECT_EQ(a.at("drift"), std::vector<std::string>{"0"});
+      EXPECT_EQ(a.at("stage_drift"), std::vector<std::string>{"0"});
     }
   }
 
