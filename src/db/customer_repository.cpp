@@ -211,7 +211,8 @@ namespace {
 // up among active customers other than `self`. Throws EmailInUseError naming the holder.
 constexpr const char* kLockEmailKey =
     "SELECT chat_sync_lock_contacts($1::uuid, '{}'::text[], ARRAY[$2::text], '{}'::text[])";
-constexpr const char* kLockChatSyncOfCustomer = "SELECT chat_sync_lock_customers($1::uuid, ARRAY[$2::uuid])";
+constexpr const char* kLockChatSyncOfCustomers =
+    "SELECT chat_sync_lock_customers($1::uuid, ARRAY(SELECT x::uuid FROM jsonb_array_elements_text($2::jsonb) x))";
 constexpr const char* kEmailHolder = R"SQL(
 SELECT k.customer_id::text
   FROM customer_matching_keys k
@@ -229,6 +230,10 @@ std::optional<std::string> lock_email_and_find_holder(Tx& tx, const std::string&
   tx.exec(kLockEmailKey, company_id, email);
   if (auto holder = tx.exec01(kEmailHolder, company_id, email, self)) return (*holder)[0].as<std::string>();
   return std::nullopt;
+}
+
+void lock_chat_sync_of_customers(Tx& tx, const std::string& company_id, const std::vector<std::string>& ids) {
+  tx.exec1(kLockChatSyncOfCustomers, company_id, json_array(ids));
 }
 
 namespace {
@@ -372,7 +377,7 @@ domain::Customer CustomerRepository::soft_delete_customer(Tx& tx, const std::str
       expected_version ? std::optional<std::string>(std::to_string(*expected_version)) : std::nullopt;
   // the chat sync's locks of the customer's sessions and keys (0050): a chat sync that
   // read them has committed, or waits and reads the deletion (no keys: no link)
-  if (domain::is_uuid(id)) tx.exec1(kLockChatSyncOfCustomer, company_id, id);
+  if (domain::is_uuid(id)) lock_chat_sync_of_customers(tx, company_id, {id});
   auto row = tx.exec01(kSoftDelete, company_id, id, p(version));
   if (!row) throw_missing_or_stale(tx, company_id, id, expected_version);
   return customer_from_row(*row);

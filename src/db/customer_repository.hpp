@@ -97,4 +97,9 @@ class CustomerRepository {
 std::optional<std::string> lock_email_and_find_holder(Tx& tx, const std::string& company_id, const std::string& email,
                                                       const std::optional<std::string>& self);
 
+// Takes the chat sync's locks of everything it reads as these customers' (their sessions
+// and keys, and those of customers merged into them; migration 0050). Merges, their undo
+// and soft deletes call it before they lock the customers. `ids` are uuids.
+void lock_chat_sync_of_customers(Tx& tx, const std::string& company_id, const std::vector<std::string>& ids);
+
 }  // namespace tradesphere::db

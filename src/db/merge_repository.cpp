@@ -26,12 +26,6 @@ SELECT c.id::text, c.status, c.merged_into_customer_id::text, c.version, c.name,
    FOR UPDATE
 )SQL";
 
-// The chat sync's key locks of everything it could read as these customers' (their
-// chat rows' sessions, their email and phone keys, and those of customers merged into
-// them; migration 0050): taken before the customers are locked, so a chat sync that read
-// a source's keys has committed (and the merge moves its rows) or waits for the merge.
-constexpr const char* kLockChatSyncOfCustomers = "SELECT chat_sync_lock_customers($1::uuid, $2::uuid[])";
-
 constexpr const char* kSelectAbsorbingMerge = R"SQL(
 SELECT l.field_choices ->> 'merge_id'
   FROM customer_merge_log l
@@ -255,10 +249,6 @@ std::map<std::string, LockedCustomer> lock_customers(Tx& tx, const std::string& 
     out.emplace(c.record.id, std::move(c));
   }
   return out;
-}
-
-void lock_chat_sync_of_customers(Tx& tx, const std::string& company_id, const std::vector<std::string>& ids) {
-  tx.exec1(kLockChatSyncOfCustomers, company_id, uuid_array(ids));
 }
 
 std::optional<std::string> merge_that_absorbed(Tx& tx, const std::string& company_id, const std::string& customer_id) {

@@ -41,10 +41,6 @@ struct LockedCustomer {
   nlohmann::json image;  // to_jsonb(customers row)
 };
 
-// Takes the chat sync's locks of the customers' sessions and keys (migration 0050);
-// call before lock_customers when the customers' chat rows will move.
-void lock_chat_sync_of_customers(Tx& tx, const std::string& company_id, const std::vector<std::string>& ids);
-
 // Locks the rows FOR UPDATE in id order (one statement) and returns them by id;
 // ids of other companies are simply absent (row-level security).
 std::map<std::string, LockedCustomer> lock_customers(Tx& tx, const std::string& company_id,

@@ -10,6 +10,7 @@
 
 #include "common/json_log.hpp"
 #include "common/metrics.hpp"
+#include "db/customer_repository.hpp"
 #include "db/database.hpp"
 #include "db/duplicate_repository.hpp"
 #include "db/merge_repository.hpp"
