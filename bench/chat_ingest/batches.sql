@@ -52,5 +52,5 @@ SELECT current_setting('app.company_id')::uuid, 'bench-' || :'tag' || '5' || '-'
        'Hello, is my order on its way?', 'Let me check.'
   FROM generate_series(1, 500) g LEFT JOIN known k ON k.rn = g / 2;
 \timing off
-SELECT count(*) FILTER (WHERE customer_id IS NULL) AS unlinked, count(*) FROM "VC Usage" WHERE session_id LIKE 'bench-' || :'tag' || '-%';
+SELECT count(*) FILTER (WHERE customer_id IS NULL) AS unlinked, count(*) FROM "VC Usage" WHERE session_id LIKE 'bench-' || :'tag' || '%' AND company_id = current_setting('app.company_id')::uuid;
 ROLLBACK;

@@ -74,5 +74,5 @@ INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer
 SELECT current_setting('app.company_id')::uuid, e.r->>'session_id', e.r->>'tech_id', e.r->>'customer_name', e.r->>'customer_email', e.r->>'customer_phone', e.r->>'user_message', e.r->>'ai_response', m.customer_id
   FROM recs, jsonb_array_elements(recs.j) WITH ORDINALITY AS e (r, ord) LEFT JOIN m ON m.ord = e.ord ORDER BY e.ord;
 \timing off
-SELECT count(*) FILTER (WHERE customer_id IS NULL) AS unlinked, count(*) FROM "VC Usage" WHERE session_id LIKE 'bench-' || :'tag' || '-%';
+SELECT count(*) FILTER (WHERE customer_id IS NULL) AS unlinked, count(*) FROM "VC Usage" WHERE session_id LIKE 'bench-' || :'tag' || '%' AND company_id = current_setting('app.company_id')::uuid;
 ROLLBACK;

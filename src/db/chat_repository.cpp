@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
+#include "db/sql_arrays.hpp"
 #include "domain/cursor.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
@@ -17,11 +18,18 @@ constexpr const char* kChatColumns =
     "v.id, v.session_id, v.tech_id, v.customer_name, v.customer_email, v.customer_phone, v.user_message, "
     "v.ai_response, v.created_at::text, v.customer_id::text";
 
+// The statement trigger links the row at the end of the INSERT (migration 0051), after
+// RETURNING: kLinkedCustomers reads the link back.
 const std::string kInsertChat = R"SQL(
 INSERT INTO "VC Usage" (company_id, session_id, tech_id, customer_name, customer_email, customer_phone,
                         user_message, ai_response, created_at)
 VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()))
-RETURNING id, customer_id::text
+RETURNING id
+)SQL";
+
+constexpr const char* kLinkedCustomers = R"SQL(
+SELECT v.id, v.customer_id::text FROM "VC Usage" v WHERE v.company_id = $1::uuid AND v.id = ANY ($2::bigint[])
+ ORDER BY v.id
 )SQL";
 
 // A batch in one statement (migration 0034 makes a multi-row insert set-based): the
@@ -29,8 +37,9 @@ RETURNING id, customer_id::text
 // The records whose contact certainly belongs to an existing customer (the rule's answer
 // without the row-by-row path, migration 0043) come with their customer_id, found for the
 // whole batch with one lookup, and so do the records whose customer the rule would
-// certainly create (migration 0048: created with one INSERT in that call); the trigger
-// matches the others row by row, as before.
+// certainly create (migration 0048: created with one INSERT in that call); the statement
+// trigger matches the others row by row at the end of the INSERT (0051), so every link is
+// read back (kLinkedCustomers).
 constexpr const char* kInsertChats = R"SQL(
 WITH m AS MATERIALIZED (
   SELECT u.customer_id, u.ord
@@ -44,7 +53,7 @@ SELECT $1::uuid, e.r->>'session_id', e.r->>'tech_id', e.r->>'customer_name', e.r
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e (r, ord)
   LEFT JOIN m ON m.ord = e.ord
  ORDER BY e.ord
-RETURNING id, customer_id::text
+RETURNING id
 )SQL";
 
 // The chat sync's lock of the session's bucket (migration 0050): a chat sync that read
@@ -255,13 +264,27 @@ ChatRowPage chat_row_page(const pqxx::result& rows, int limit) {
   return out;
 }
 
+// The stored rows ids (the statement just inserted them) with their customers, in id order.
+std::vector<StoredChat> linked_chats(Tx& tx, const std::string& company_id, const std::vector<std::int64_t>& ids) {
+  std::vector<StoredChat> stored;
+  stored.reserve(ids.size());
+  for (const auto& row : tx.exec(kLinkedCustomers, company_id, bigint_array(ids))) {
+    stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
+  }
+  if (stored.size() != ids.size()) {
+    throw domain::RepositoryError("chat rows: " + std::to_string(stored.size()) + " read back of " +
+                                  std::to_string(ids.size()) + " stored");
+  }
+  return stored;
+}
+
 }  // namespace
 
 StoredChat ChatRepository::insert_chat(Tx& tx, const std::string& company_id, const domain::ChatRecord& record) {
   auto row = tx.exec1(kInsertChat, company_id, record.session_id, record.tech_id, p(record.customer_name),
                       p(record.customer_email), p(record.customer_phone), record.user_message, record.ai_response,
                       p(record.created_at));
-  return StoredChat{row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()};
+  return linked_chats(tx, company_id, {row[0].as<std::int64_t>()}).front();
 }
 
 std::vector<StoredChat> ChatRepository::insert_chats(Tx& tx, const std::string& company_id,
@@ -278,19 +301,15 @@ std::vector<StoredChat> ChatRepository::insert_chats(Tx& tx, const std::string& 
                     {"ai_response", record.ai_response},
                     {"created_at", opt_json(record.created_at)}});
   }
-  std::vector<StoredChat> stored;
-  stored.reserve(records.size());
-  for (const auto& row : tx.exec(kInsertChats, company_id, rows.dump())) {
-    stored.push_back({row[0].as<std::int64_t>(), row[1].as<std::optional<std::string>>()});
-  }
-  if (stored.size() != records.size()) {
-    throw domain::RepositoryError("chat batch: " + std::to_string(stored.size()) + " rows stored of " +
+  std::vector<std::int64_t> ids;
+  ids.reserve(records.size());
+  for (const auto& row : tx.exec(kInsertChats, company_id, rows.dump())) ids.push_back(row[0].as<std::int64_t>());
+  if (ids.size() != records.size()) {
+    throw domain::RepositoryError("chat batch: " + std::to_string(ids.size()) + " rows stored of " +
                                   std::to_string(records.size()));
   }
-  // ids are drawn in insertion order: sorted, they follow the records
-  std::sort(stored.begin(), stored.end(),
-            [](const StoredChat& a, const StoredChat& b) { return a.chat_row_id < b.chat_row_id; });
-  return stored;
+  // ids are drawn in insertion order: sorted (kLinkedCustomers), they follow the records
+  return linked_chats(tx, company_id, ids);
 }
 
 LinkResult ChatRepository::link_session(Tx& tx, const std::string& company_id, const std::string& customer_id,

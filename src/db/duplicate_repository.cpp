@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <limits>
 
+#include "db/sql_arrays.hpp"
 #include "domain/errors.hpp"
 #include "domain/normalize.hpp"
 
@@ -157,15 +158,6 @@ SELECT c.id::text, c.external_id, c.name, coalesce(c.email, c.attributes->>'inva
   JOIN customers c ON c.company_id = $1 AND c.id = d.id AND c.status = 'active'
  ORDER BY c.id
 )SQL";
-
-std::string bigint_array(const std::vector<std::int64_t>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(values[i]);
-  }
-  return out + "}";
-}
 
 // `statement` takes ($1 company, $2 a jsonb array of {a, b, score, evidence}).
 void insert_pairs(Tx& tx, const std::string& company_id, const std::vector<StoredPair>& pairs,

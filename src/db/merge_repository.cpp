@@ -1,5 +1,6 @@
 #include "db/merge_repository.hpp"
 
+#include "db/sql_arrays.hpp"
 #include "domain/errors.hpp"
 #include "domain/timestamp.hpp"
 
@@ -168,15 +169,6 @@ UPDATE customer_merge_log SET undone_at = now(), undone_by = app_actor()
 constexpr const char* kInsertEvent = R"SQL(
 INSERT INTO customer_events (company_id, customer_id, event_type, payload) VALUES ($1, $2, $3, $4::jsonb)
 )SQL";
-
-std::string uuid_array(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ",";
-    out += ids[i];
-  }
-  return out + "}";
-}
 
 std::optional<std::string> opt(const pqxx::field& f) { return f.as<std::optional<std::string>>(); }
 std::optional<std::string> opt_ts(const pqxx::field& f) {

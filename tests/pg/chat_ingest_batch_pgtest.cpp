@@ -214,10 +214,15 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
       "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, "
       "        (SELECT c.id FROM customers c JOIN app_users u ON u.company_id = c.company_id "
       "          WHERE u.tech_id = $1 AND c.name = $8)) "
-      "RETURNING id, customer_id::text";
+      "RETURNING id";
+
+  // the customer each row was linked to by the end of its statement (0051: after RETURNING)
+  static Opt linked_customer(pqxx::transaction_base& tx, long long id) {
+    return tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(id))[0].as<Opt>();
+  }
 
   // world 1: one statement for every row, as the owner (tenants from the tech ids);
-  // returns RETURNING's customer ids by row position
+  // returns the rows' customer ids by row position
   std::vector<Opt> insert_batch(const World& w, const std::vector<ChatRow>& rows, bool fail_metrics_batch = false) {
     pqxx::connection c(owner_url());
     pqxx::work tx(c);
@@ -237,11 +242,11 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
              "::text, " + lit(r.email) + "::text, " + lit(r.phone) + "::text, " + lit(r.message) + "::text, " +
              lit(r.created_at) + "::text, " + lit(r.explicit_customer) + "::text)";
     }
-    sql += ") AS v (ord, t, s, n, e, p, m, a, x) ORDER BY v.ord RETURNING id, customer_id::text";
+    sql += ") AS v (ord, t, s, n, e, p, m, a, x) ORDER BY v.ord RETURNING id";
     auto res = tx.exec(sql);
-    tx.commit();
     std::vector<std::pair<long long, Opt>> out;
-    for (const auto& row : res) out.emplace_back(row[0].as<long long>(), row[1].as<Opt>());
+    for (const auto& row : res) out.emplace_back(row[0].as<long long>(), linked_customer(tx, row[0].as<long long>()));
+    tx.commit();
     std::sort(out.begin(), out.end());
     std::vector<Opt> customers;
     for (auto& [id, cust] : out) customers.push_back(cust);
@@ -249,12 +254,14 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
   }
 
   // world 2: one statement per row in the same order, one transaction, as the
-  // application in the row's tenant (the quarantined row through the legacy policy)
+  // application in the row's tenant (the quarantined row through the legacy policy),
+  // each matched by the row path (chat_match_customer: app.test_row_by_row, 0051), the
+  // rule every set-based path is compared with
   std::vector<Opt> insert_row_by_row(const World& w, const std::vector<ChatRow>& rows) {
     std::vector<Opt> customers;
     pqxx::connection c(app_url());
     pqxx::work tx(c);
-    tx.exec("SELECT set_config('app.user_id', 'prop-test', true)");
+    tx.exec("SELECT set_config('app.user_id', 'prop-test', true), set_config('app.test_row_by_row', 'on', true)");
     for (const auto& r : rows) {
       tx.exec_params("SELECT set_config('app.company_id', $1, true)", r.company == 2 ? std::string() : w.company[r.company]);
       if (r.company == 2) {
@@ -267,7 +274,7 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
       }
       auto res = tx.exec_params(kInsertOne, tech_of(w, r), p(r.session), p(r.name), p(r.email), p(r.phone), r.message,
                                 p(r.created_at), p(r.explicit_customer));
-      customers.push_back(res[0][1].as<Opt>());
+      customers.push_back(linked_customer(tx, res[0][0].as<long long>()));
     }
     tx.commit();
     return customers;
@@ -659,10 +666,10 @@ TEST_F(ChatIngestBatchTest, ASingleRowInsertCreatesTheCustomerWithEverySideEffec
   pqxx::connection c(app_url());
   pqxx::work tx(c);
   tx.exec_params("SELECT set_config('app.company_id', $1, true), set_config('app.user_id', 'one', true)", w.company[0]);
-  const auto customer = tx.exec_params1(
+  const auto customer = linked_customer(tx, tx.exec_params1(
       "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message) "
-      "VALUES ($1, 'one-1', ' Hana  Kato ', ' HANA@Example.com', '(555) 444-1212', 'hi') RETURNING customer_id::text",
-      w.tech[0])[0].as<Opt>();
+      "VALUES ($1, 'one-1', ' Hana  Kato ', ' HANA@Example.com', '(555) 444-1212', 'hi') RETURNING id",
+      w.tech[0])[0].as<long long>());
   ASSERT_TRUE(customer);
   const std::string id = "'" + *customer + "'::uuid";
   EXPECT_EQ(tx.exec1("SELECT name || '/' || email || '/' || phone FROM customers WHERE id = " + id)[0].as<std::string>(),
@@ -678,9 +685,9 @@ TEST_F(ChatIngestBatchTest, ASingleRowInsertCreatesTheCustomerWithEverySideEffec
                      "WHERE customer_id = " + id)[0].as<std::string>(),
             "1/1/hi");
   // the next row of the same transaction finds it by its phone in another format
-  EXPECT_EQ(tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_phone, user_message) "
-                            "VALUES ($1, 'one-2', '+1 555 444 1212', 'again') RETURNING customer_id::text",
-                            w.tech[0])[0].as<Opt>(),
+  EXPECT_EQ(linked_customer(tx, tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_phone, user_message) "
+                                                "VALUES ($1, 'one-2', '+1 555 444 1212', 'again') RETURNING id",
+                                                w.tech[0])[0].as<long long>()),
             customer);
   tx.commit();
   EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
@@ -705,8 +712,8 @@ TEST_F(ChatIngestBatchTest, TheDeferralFlagSetByTheApplicationSkipsNothing) {
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics WHERE customer_id = '" + id + "'")[0].as<int>(), 1);
   // a chat row in the same transaction with a forged list still works
   tx.exec("SELECT set_config('app.chat_new_customers', '" + w.company[0] + "/" + id + "', true)");
-  EXPECT_EQ(tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, customer_email, user_message) VALUES ($1, 'FLAG@x.io', 'x') "
-                            "RETURNING customer_id::text", w.tech[0])[0].as<std::string>(),
+  EXPECT_EQ(linked_customer(tx, tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, customer_email, user_message) "
+                                                "VALUES ($1, 'FLAG@x.io', 'x') RETURNING id", w.tech[0])[0].as<long long>()),
             id);
   tx.commit();
   EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE customer_id = '" + id + "'"), 1);
@@ -829,6 +836,71 @@ TEST_F(ChatIngestBatchTest, ALegacyWriterBatchSpanningTwoCompaniesIsSyncedPerTen
   EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE tech_id = '" + w.ghost_tech + "' AND company_id IS NULL AND customer_id IS NULL"), 10);
 }
 
+// A legacy multi-row INSERT (no row linked by its writer) is matched by the statement
+// trigger with one batch lookup (0051), not row by row: a row-by-row regression would
+// give the same rows and pass every comparison above, so count the calls.
+TEST_F(ChatIngestBatchTest, ALegacyMultiRowInsertIsMatchedWithOneBatchLookupNotRowByRow) {
+  const World w = make_world("once");
+  auto calls = [](pqxx::work& tx, const std::string& signature) {
+    auto r = tx.exec("SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcid = '" + signature +
+                     "'::regprocedure");
+    return r[0][0].as<long long>();
+  };
+  pqxx::connection c(superuser_url());
+  pqxx::work tx(c);
+  tx.exec("SET LOCAL track_functions = 'pl'");
+  // 40 rows: 20 new contacts and, for each, a second row of the same contact
+  tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                 "SELECT $1, 'once-' || (g % 20), 'Once ' || (g % 20), 'once' || (g % 20) || '@x.io', 'm' "
+                 "FROM generate_series(1, 40) g",
+                 w.tech[0]);
+  EXPECT_EQ(calls(tx, "chat_match_batch(uuid,jsonb,bigint[])"), 1);
+  EXPECT_EQ(calls(tx, "chat_match_customer(uuid,bigint,text,text,text,text,boolean,boolean,bigint[])"), 0);
+  EXPECT_EQ(tx.exec1("SELECT count(DISTINCT customer_id) FILTER (WHERE customer_id IS NOT NULL) || '/' || count(*) "
+                     "FROM \"VC Usage\" WHERE session_id LIKE 'once-%'")[0].as<std::string>(),
+            "20/40");
+  // the test hook sends a statement down the row path instead
+  tx.exec("SELECT set_config('app.test_row_by_row', 'on', true)");
+  tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) "
+                 "SELECT $1, 'twice-' || g, 'twice' || g || '@x.io', 'm' FROM generate_series(1, 3) g",
+                 w.tech[0]);
+  EXPECT_EQ(calls(tx, "chat_match_batch(uuid,jsonb,bigint[])"), 1);
+  EXPECT_EQ(calls(tx, "chat_match_customer(uuid,bigint,text,text,text,text,boolean,boolean,bigint[])"), 3);
+  tx.commit();
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+}
+
+// Row by row, a row saw the statement's rows before it, not those after it. A long
+// conversation sent in one statement (more rows than the lookup's window of a session's
+// 200 latest rows) stays with the customer its session already has, on the batch path
+// and on the row path (0051's p_hide).
+TEST_F(ChatIngestBatchTest, ALongConversationInOneStatementStaysWithItsSessionsCustomer) {
+  for (const bool row_path : {false, true}) {
+    SCOPED_TRACE(row_path ? "row path" : "batch lookup");
+    const World w = make_world(row_path ? "long-r" : "long-b");
+    pqxx::connection c(owner_url());
+    pqxx::work tx(c);
+    const auto first = tx.exec_params1("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                                       "VALUES ($1, 'long', 'Long Talker', 'long@x.io', 'hi') RETURNING id",
+                                       w.tech[0])[0].as<long long>();
+    const auto owner = tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(first))[0].as<std::string>();
+    if (row_path) tx.exec("SELECT set_config('app.test_row_by_row', 'on', true)");
+    // 250 more rows of the session, each with a new email and phone: the session wins (0023)
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, customer_phone, user_message) "
+                   "SELECT $1, 'long', 'other' || g || '@x.io', '+1 555 300 ' || lpad(g::text, 4, '0'), 'm' "
+                   "FROM generate_series(1, 250) g",
+                   w.tech[0]);
+    tx.commit();
+    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE session_id = 'long' AND company_id = '" + w.company[0] +
+                          "' AND customer_id = '" + owner + "'"),
+              251);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE company_id = '" + w.company[0] +
+                          "' AND (email LIKE 'other%' OR phone LIKE '+1555300%')"),
+              0);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+  }
+}
+
 // The deferred side effects are retried after a deadlock (the term dictionaries of
 // two statements creating customers with the same names); a third deadlock fails the
 // statement, which then stores nothing.
@@ -837,7 +909,9 @@ TEST_F(ChatIngestBatchTest, ADeadlockInTheDeferredSideEffectsIsRetriedTwice) {
   auto insert = [&](const std::string& deadlocks, const std::string& tag) {
     pqxx::connection c(owner_url());
     pqxx::work tx(c);
-    tx.exec("SELECT set_config('app.test_flush_deadlocks', '" + deadlocks + "', true)");
+    // the row path creates the customers, with their side effects deferred to the flush
+    tx.exec("SELECT set_config('app.test_flush_deadlocks', '" + deadlocks + "', true), "
+            "set_config('app.test_row_by_row', 'on', true)");
     tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
                    "SELECT $1, $2 || g, 'Dl Person ' || $2 || g, $2 || g || '@x.io', 'm' FROM generate_series(1, 20) g",
                    w.tech[0], tag);

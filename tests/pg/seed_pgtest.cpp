@@ -143,9 +143,10 @@ TEST_F(SeedTest, SeededDataWorksWithTheProductTriggersAndTheApplicationRole) {
     pqxx::connection c(app_url());
     pqxx::work tx(c);
     tx.exec_params("SELECT set_config('app.company_id', $1, true)", seeded.id);
-    auto r = tx.exec_params1("INSERT INTO \"VC Usage\" (company_id, session_id, customer_email, user_message) "
-                             "VALUES ($1::uuid, 'new-session', $2, 'hello again') RETURNING customer_id::text",
-                             seeded.id, address);
+    auto row = tx.exec_params1("INSERT INTO \"VC Usage\" (company_id, session_id, customer_email, user_message) "
+                               "VALUES ($1::uuid, 'new-session', $2, 'hello again') RETURNING id",
+                               seeded.id, address)[0].as<long long>();
+    auto r = tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(row));
     EXPECT_EQ(r[0].as<std::string>(), id);
     tx.commit();
   }

@@ -61,10 +61,16 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
   };
 
   std::string chat_row_customer(pqxx::transaction_base& tx, const std::string& session, const std::string& email) {
-    auto r = tx.exec_params1(
+    const auto id = tx.exec_params1(
         "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_name, customer_email, user_message) "
-        "VALUES ($1::uuid, $2, 'tech', 'Chat Person', nullif($3, ''), 'hello') RETURNING customer_id::text",
-        company_, session, email);
+        "VALUES ($1::uuid, $2, 'tech', 'Chat Person', nullif($3, ''), 'hello') RETURNING id",
+        company_, session, email)[0].as<long long>();
+    return linked_customer(tx, id);
+  }
+
+  // the customer the row was linked to by the end of its statement (0051), "" if none
+  static std::string linked_customer(pqxx::transaction_base& tx, long long id) {
+    auto r = tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(id));
     return r[0].is_null() ? "" : r[0].as<std::string>();
   }
 
@@ -251,14 +257,14 @@ TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
   services::CustomerMergeService merges(*db_);
   auto merge = std::async(std::launch::async, [&] { return merges.merge_customers(admin_, y, {x}).merge_id; });
   ASSERT_TRUE(blocked_on_a_lock(merge));  // holds the phone's bucket, waits for the email's
-  const auto second = chat.tx.exec_params1(
+  const auto second = linked_customer(chat.tx, chat.tx.exec_params1(
       "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_phone, user_message) "
-      "VALUES ($1::uuid, 's-dl2', 'tech', $2, 'by phone') RETURNING customer_id::text",
-      company_, phone)[0];
+      "VALUES ($1::uuid, 's-dl2', 'tech', $2, 'by phone') RETURNING id",
+      company_, phone)[0].as<long long>());
   chat.tx.commit();
   EXPECT_FALSE(merge.get().empty());
-  ASSERT_FALSE(second.is_null()) << "the chat row was the deadlock's victim";
-  EXPECT_EQ(second.as<std::string>(), x);
+  ASSERT_FALSE(second.empty()) << "the chat row was the deadlock's victim";
+  EXPECT_EQ(second, x);
   EXPECT_EQ(owner_query<long>("SELECT count(*) FROM chat_sync_failures WHERE company_id = '" + company_ + "'"), 0);
   EXPECT_EQ(chat_rows_not_on(y), 0);
   EXPECT_EQ(drift(), 0);
