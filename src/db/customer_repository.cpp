@@ -75,6 +75,10 @@ UPDATE customers AS c SET status = 'active'
  WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'deleted'
 RETURNING )SQL" + std::string(kCustomerColumns);
 
+constexpr const char* kDeletedEmail = R"SQL(
+SELECT c.email FROM customers c WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'deleted'
+)SQL";
+
 const std::string kLockActiveCustomer = std::string("SELECT ") + kCustomerColumns + R"SQL(
   FROM customers c
  WHERE c.company_id = $1::uuid AND c.id = $2::uuid AND c.status = 'active'
@@ -384,6 +388,15 @@ domain::Customer CustomerRepository::soft_delete_customer(Tx& tx, const std::str
 }
 
 domain::Customer CustomerRepository::restore_customer(Tx& tx, const std::string& company_id, const std::string& id) {
+  // its email may have a new owner meanwhile: the email's bucket (0050) first, then the
+  // customer row, the order the chat sync takes them in
+  std::optional<std::string> email_before;
+  if (domain::is_uuid(id)) {
+    if (auto deleted = tx.exec01(kDeletedEmail, company_id, id)) {
+      email_before = (*deleted)[0].as<std::optional<std::string>>();
+      require_email_free(tx, company_id, email_before, id);
+    }
+  }
   auto row = tx.exec01(kRestore, company_id, id);
   if (!row) {
     auto state = tx.exec01(kVersionAndStatus, company_id, id);
@@ -393,7 +406,7 @@ domain::Customer CustomerRepository::restore_customer(Tx& tx, const std::string&
     throw domain::NotFoundError("deleted customer " + id + " not found");
   }
   auto restored = customer_from_row(*row);
-  require_email_free(tx, company_id, restored.email, id);  // its email may have a new owner meanwhile
+  if (restored.email != email_before) require_email_free(tx, company_id, restored.email, id);  // changed meanwhile
   return restored;
 }
 

@@ -313,6 +313,25 @@ TEST_F(CustomerCrudServiceTest, RestoreBringsASoftDeletedCustomerBack) {
   EXPECT_THROW(repo.restore_customer(agent_a, c.id), domain::ConflictError);
 }
 
+// One email, one customer: a deleted customer whose email another customer took since
+// cannot come back with it (409, the holder's id); it stays deleted.
+TEST_F(CustomerCrudServiceTest, RestoringACustomerWhoseEmailIsTakenIsRefusedAndLeavesItDeleted) {
+  CustomerCrudService repo(*db);
+  auto c = repo.create_customer(agent_a, person("Phoenix", "phoenix@example.com"));
+  repo.soft_delete_customer(agent_a, c.id);
+  auto other = repo.create_customer(agent_a, person("Phoenix Two", "PHOENIX@example.com"));
+  try {
+    repo.restore_customer(agent_a, c.id);
+    ADD_FAILURE() << "restored over another customer's email";
+  } catch (const domain::EmailInUseError& e) {
+    EXPECT_EQ(e.existing_customer_id(), other.id);
+  }
+  EXPECT_EQ(repo.get_customer_by_id(agent_a, c.id, true).status, domain::CustomerStatus::kDeleted);
+  const auto holder = repo.find_by_email(agent_a, "phoenix@example.com");
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->id, other.id);
+}
+
 TEST_F(CustomerCrudServiceTest, UpdateWithAStaleVersionIsAVersionConflict) {
   CustomerCrudService repo(*db);
   auto c = repo.create_customer(agent_a, person("Versioned"));
