@@ -1,0 +1,119 @@
+-- Back to 0041: chat_metrics_add_rows with its EXISTS test before the statement, the
+-- 0040 copy triggers without the in-statement flag.
+
+CREATE OR REPLACE FUNCTION chat_metrics_add_rows(p_company uuid, p_ids bigint[]) RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = public, pg_temp
+  SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(chat_lock_key(p_company, 'metrics', ''));
+  -- test hook: lets a test prove that the row-by-row fallbacks give the same metrics
+  IF current_setting('app.test_fail_metrics_batch', true) = 'on' THEN
+    RAISE EXCEPTION 'set-based chat metrics failure forced by app.test_fail_metrics_batch';
+  END IF;
+
+  IF EXISTS (SELECT 1
+               FROM (SELECT DISTINCT n.customer_id
+                       FROM (SELECT v.customer_id FROM "VC Usage" v
+                              WHERE v.company_id = p_company AND v.id = ANY (p_ids) OFFSET 0) n
+                      WHERE n.customer_id IS NOT NULL) c
+              WHERE (SELECT m.customer_id FROM customer_metrics m
+                      WHERE m.company_id = p_company AND m.customer_id = c.customer_id) IS NULL) THEN
+    RAISE EXCEPTION 'a customer without a metrics row: row by row';
+  END IF;
+
+  WITH r AS (
+    SELECT n.customer_id, conversation_key(n.session_id, n.id) AS k, n.id, n.created_at,
+           left(n.user_message, 200) AS preview
+      FROM (SELECT v.customer_id, v.session_id, v.id, v.created_at, v.user_message FROM "VC Usage" v
+             WHERE v.company_id = p_company AND v.id = ANY (p_ids) OFFSET 0) n
+     WHERE n.customer_id IS NOT NULL
+  ), w AS (
+    SELECT r.*,
+           row_number() OVER (PARTITION BY r.customer_id, r.k ORDER BY r.id) AS pair_rn,
+           count(*) OVER (PARTITION BY r.customer_id, r.k)::integer AS pair_n,
+           row_number() OVER (PARTITION BY r.customer_id ORDER BY r.created_at DESC NULLS LAST, r.id DESC) AS last_rn
+      FROM r
+  ), x AS (
+    -- a conversation new to its customer (row by row, the count of its first row
+    -- here would be 1): no count before this statement (every sub-statement reads
+    -- the same snapshot, so the upsert below does not change what this sees)
+    SELECT w.*,
+           w.pair_rn = 1 AND coalesce((SELECT c.message_count FROM customer_session_counts c
+                                        WHERE c.company_id = p_company AND c.customer_id = w.customer_id
+                                          AND c.session_key = w.k), 0) = 0 AS fresh
+      FROM w
+  ), s AS (
+    INSERT INTO customer_session_counts AS s (company_id, customer_id, session_key, message_count)
+    SELECT p_company, x.customer_id, x.k, x.pair_n FROM x WHERE x.pair_rn = 1 ORDER BY x.customer_id, x.k
+    ON CONFLICT (company_id, customer_id, session_key)
+    DO UPDATE SET message_count = s.message_count + EXCLUDED.message_count
+  ), per AS (
+    SELECT x.customer_id, count(*)::integer AS msgs, min(x.created_at) AS first_at,
+           count(*) FILTER (WHERE x.fresh)::integer AS conversations,
+           (array_agg(x.created_at) FILTER (WHERE x.last_rn = 1))[1] AS last_at,
+           (array_agg(x.id) FILTER (WHERE x.last_rn = 1))[1] AS last_id,
+           (array_agg(x.preview) FILTER (WHERE x.last_rn = 1))[1] AS preview
+      FROM x GROUP BY x.customer_id
+  ), m AS (
+    -- conversation_count carries the customer's new conversations of this statement
+    INSERT INTO customer_metrics AS m (company_id, customer_id, conversation_count, message_count,
+                                       first_contact_at, last_contact_at, last_message_id, last_message_preview)
+    SELECT p_company, per.customer_id, per.conversations, per.msgs, per.first_at,
+           per.last_at, per.last_id, per.preview
+      FROM per
+     ORDER BY per.customer_id
+    ON CONFLICT (company_id, customer_id) DO UPDATE SET
+      conversation_count = m.conversation_count + EXCLUDED.conversation_count,
+      message_count = m.message_count + EXCLUDED.message_count,
+      first_contact_at = least(m.first_contact_at, EXCLUDED.first_contact_at),
+      last_contact_at = CASE WHEN metrics_is_later(EXCLUDED.last_contact_at, EXCLUDED.last_message_id, m.last_contact_at, m.last_message_id)
+                             THEN EXCLUDED.last_contact_at ELSE m.last_contact_at END,
+      last_message_preview = CASE WHEN metrics_is_later(EXCLUDED.last_contact_at, EXCLUDED.last_message_id, m.last_contact_at, m.last_message_id)
+                             THEN EXCLUDED.last_message_preview ELSE m.last_message_preview END,
+      last_message_id = CASE WHEN metrics_is_later(EXCLUDED.last_contact_at, EXCLUDED.last_message_id, m.last_contact_at, m.last_message_id)
+                             THEN EXCLUDED.last_message_id ELSE m.last_message_id END
+    RETURNING m.customer_id, m.conversation_count, m.message_count, m.first_contact_at, m.last_contact_at,
+              m.last_message_preview
+  ), copied AS (
+    -- the list's copy on the customers (0040), for all of them at once; the copy
+    -- triggers of the metrics rows then find it current and write nothing (0041)
+    UPDATE customers c
+       SET metric_conversation_count = m.conversation_count, metric_message_count = m.message_count,
+           metric_first_contact_at = m.first_contact_at, metric_last_contact_at = m.last_contact_at,
+           metric_last_message_preview = m.last_message_preview
+      FROM m
+     WHERE c.company_id = p_company AND c.id = m.customer_id
+       AND (c.metric_conversation_count, c.metric_message_count, c.metric_first_contact_at,
+            c.metric_last_contact_at, c.metric_last_message_preview)
+           IS DISTINCT FROM (m.conversation_count, m.message_count, m.first_contact_at,
+                             m.last_contact_at, m.last_message_preview)
+  )
+  -- a conversation newly attached to its customer, on its first row (as metrics_add)
+  INSERT INTO customer_events (company_id, customer_id, event_type, payload)
+  SELECT p_company, x.customer_id, 'conversation_linked',
+         jsonb_build_object('session_key', x.k, 'vc_usage_id', x.id)
+    FROM x
+   WHERE x.fresh
+   ORDER BY x.id;
+END
+$$;
+
+DROP TRIGGER trg_customer_metrics_copy_insert ON customer_metrics;
+DROP TRIGGER trg_customer_metrics_copy_update ON customer_metrics;
+CREATE TRIGGER trg_customer_metrics_copy_insert
+  AFTER INSERT ON customer_metrics
+  FOR EACH ROW
+  WHEN (NEW.conversation_count <> 0 OR NEW.message_count <> 0 OR NEW.first_contact_at IS NOT NULL
+        OR NEW.last_contact_at IS NOT NULL OR NEW.last_message_preview IS NOT NULL)
+  EXECUTE FUNCTION customer_metrics_copy_to_customer();
+CREATE TRIGGER trg_customer_metrics_copy_update
+  AFTER UPDATE ON customer_metrics
+  FOR EACH ROW
+  WHEN ((OLD.conversation_count, OLD.message_count, OLD.first_contact_at, OLD.last_contact_at,
+         OLD.last_message_preview)
+        IS DISTINCT FROM (NEW.conversation_count, NEW.message_count, NEW.first_contact_at,
+                          NEW.last_contact_at, NEW.last_message_preview)
+        OR OLD.company_id IS DISTINCT FROM NEW.company_id OR OLD.customer_id IS DISTINCT FROM NEW.customer_id)
+  EXECUTE FUNCTION customer_metrics_copy_to_customer();
