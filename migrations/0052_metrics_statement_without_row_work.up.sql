@@ -8,13 +8,12 @@
 --   * the 0040 copy triggers fired for every metrics row it wrote: ~500 PL/pgSQL calls
 --     (SECURITY DEFINER, SET search_path) that each looked the customer up again and
 --     found the copy current (0041). Their WHEN clauses now also skip a row while
---     app.chat_metrics_copy_in_statement is 'on', which only chat_metrics_add_rows
---     sets, for its one statement (whose own UPDATE writes the copy of every row the
---     upsert returns), and resets after it. Honoured only inside a trigger or for
---     tradesphere_owner logged in as itself, as app.chat_defer_customer_effects (0034):
---     the app role cannot write customer_metrics itself, and its own writes through
---     the API functions (depth 0) always copy. Every other writer (relinks, merges,
---     undo, rebuilds, metrics_add) is unchanged.
+--     app.chat_metrics_copy_in_statement holds the current transaction id and client
+--     statement's start ('txid/statement_timestamp'), which only chat_metrics_add_rows
+--     sets, around its one statement (whose own UPDATE writes the copy of every row the
+--     upsert returns), and resets after it. A value set by the application or left by
+--     an earlier statement matches no later write, so every other writer (relinks,
+--     merges, undo, rebuilds, the row-by-row fallback metrics_add) still copies.
 --   * an EXISTS test before the statement read the batch's chat rows and their
 --     customers' metrics rows once more, to send the batch row by row when one had no
 --     metrics row. The upsert already finds them: a row it inserted (xmax = 0) is that
@@ -40,10 +39,13 @@ BEGIN
   END IF;
 
   -- 0052: the rows this statement writes are copied onto their customers by its own
-  -- UPDATE (copied, 0041); the copy triggers skip them (their WHEN clauses read this
-  -- flag, set for this statement only and reset after it: the statement's own AFTER
-  -- triggers have run by then, and an error restores it with the subtransaction)
-  v_set := set_config('app.chat_metrics_copy_in_statement', 'on', true);
+  -- UPDATE (copied, 0041); the copy triggers skip them. Their WHEN clauses compare
+  -- this flag with the transaction and the client statement it is set in, so a value
+  -- left from another statement or set by the application matches nothing; it is set
+  -- for this statement only and reset after it (its AFTER triggers have run by then;
+  -- an error restores the previous value with the caller's subtransaction)
+  v_set := set_config('app.chat_metrics_copy_in_statement',
+                      txid_current()::text || '/' || statement_timestamp()::text, true);
   WITH r AS (
     SELECT n.customer_id, conversation_key(n.session_id, n.id) AS k, n.id, n.created_at,
            left(n.user_message, 200) AS preview
@@ -137,8 +139,8 @@ CREATE TRIGGER trg_customer_metrics_copy_insert
   FOR EACH ROW
   WHEN ((NEW.conversation_count <> 0 OR NEW.message_count <> 0 OR NEW.first_contact_at IS NOT NULL
          OR NEW.last_contact_at IS NOT NULL OR NEW.last_message_preview IS NOT NULL)
-        AND (current_setting('app.chat_metrics_copy_in_statement', true) IS DISTINCT FROM 'on'
-             OR (pg_trigger_depth() < 1 AND SESSION_USER <> 'tradesphere_owner')))
+        AND current_setting('app.chat_metrics_copy_in_statement', true)
+            IS DISTINCT FROM txid_current()::text || '/' || statement_timestamp()::text)
   EXECUTE FUNCTION customer_metrics_copy_to_customer();
 CREATE TRIGGER trg_customer_metrics_copy_update
   AFTER UPDATE ON customer_metrics
@@ -148,6 +150,6 @@ CREATE TRIGGER trg_customer_metrics_copy_update
          IS DISTINCT FROM (NEW.conversation_count, NEW.message_count, NEW.first_contact_at,
                            NEW.last_contact_at, NEW.last_message_preview)
          OR OLD.company_id IS DISTINCT FROM NEW.company_id OR OLD.customer_id IS DISTINCT FROM NEW.customer_id)
-        AND (current_setting('app.chat_metrics_copy_in_statement', true) IS DISTINCT FROM 'on'
-             OR (pg_trigger_depth() < 1 AND SESSION_USER <> 'tradesphere_owner')))
+        AND current_setting('app.chat_metrics_copy_in_statement', true)
+            IS DISTINCT FROM txid_current()::text || '/' || statement_timestamp()::text)
   EXECUTE FUNCTION customer_metrics_copy_to_customer();

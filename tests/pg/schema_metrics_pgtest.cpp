@@ -380,6 +380,79 @@ TEST_F(MetricsTest, TheListCopyFollowsMultiRowAndMovingMetricsUpdatesPerStatemen
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0].as<int>(), 0);
 }
 
+
+// Migration 0052: the copy triggers skip the rows of chat_metrics_add_rows's statement
+// (which copies them itself) only while app.chat_metrics_copy_in_statement holds that
+// statement's transaction id and start. A value the application sets ('on', or the
+// token of one of its earlier statements) skips nothing: the metrics the row-by-row
+// fallback writes in the application's chat inserts are still copied.
+TEST_F(MetricsTest, TheInStatementCopyFlagSetByTheApplicationSkipsNoCopy) {
+  {
+    pqxx::connection c(app_url());
+    pqxx::work tx(c);
+    tx.exec("SELECT set_config('app.company_id', '" + kCompanyA + "', true)");
+    tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+            "('f1', 'tech-a', 'f1@example.com', 'one'), ('f2', 'tech-a', 'f2@example.com', 'two')");
+    // the set-based statement fails (test hook): its rows go row by row through metrics_add
+    tx.exec("SELECT set_config('app.test_fail_metrics_batch', 'on', true), "
+            "set_config('app.chat_metrics_copy_in_statement', 'on', true)");
+    tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+            "('f1', 'tech-a', 'f1@example.com', 'one again'), ('f3', 'tech-a', 'f3@example.com', 'three')");
+    tx.exec("SELECT set_config('app.chat_metrics_copy_in_statement', "
+            "txid_current()::text || '/' || statement_timestamp()::text, true)");
+    tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+            "('f2', 'tech-a', 'f2@example.com', 'two again'), ('f4', 'tech-a', 'f4@example.com', 'four')");
+    tx.commit();
+  }
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction tx(owner);
+  const auto copy_of = [&](const std::string& email) {
+    return tx.exec1("SELECT metric_conversation_count || '/' || metric_message_count || '/' || "
+                    "coalesce(metric_last_message_preview, '<null>') FROM customers WHERE company_id = '" + kCompanyA +
+                    "' AND email = '" + email + "'")[0].as<std::string>();
+  };
+  EXPECT_EQ(copy_of("f1@example.com"), "1/2/one again");
+  EXPECT_EQ(copy_of("f2@example.com"), "1/2/two again");
+  EXPECT_EQ(copy_of("f3@example.com"), "1/1/three");
+  EXPECT_EQ(copy_of("f4@example.com"), "1/1/four");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "')")[0].as<int>(), 0);
+}
+
+// Migration 0052: chat_metrics_add_rows no longer tests before its statement that every
+// customer has a metrics row; its upsert finds a customer without one and the whole
+// statement is undone and sent row by row, as before. Row by row, metrics_add's insert
+// counts the batch's first row as a conversation of its own (the set-based insert would
+// have counted none: the session was not new), so the fallback is visible.
+TEST_F(MetricsTest, ABatchForACustomerWithoutAMetricsRowStillGoesRowByRow) {
+  pqxx::connection owner(owner_url());
+  pqxx::nontransaction tx(owner);
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('g1', 'tech-a', 'g1@example.com', 'first')");
+  const std::string g = tx.exec1("SELECT id::text FROM customers WHERE company_id = '" + kCompanyA +
+                                 "' AND email = 'g1@example.com'")[0].as<std::string>();
+  tx.exec("DELETE FROM customer_metrics WHERE company_id = '" + kCompanyA + "' AND customer_id = '" + g + "'");
+  tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
+          "('g1', 'tech-a', 'g1@example.com', 'second'), ('g1', 'tech-a', 'g1@example.com', 'third'), "
+          "('g2', 'tech-a', 'g2@example.com', 'other')");
+  EXPECT_EQ(tx.exec1("SELECT conversation_count || '/' || message_count || '/' || last_message_preview || '/' || "
+                     "customer_status FROM customer_metrics WHERE company_id = '" + kCompanyA +
+                     "' AND customer_id = '" + g + "'")[0].as<std::string>(),
+            "1/2/third/active");
+  EXPECT_EQ(tx.exec1("SELECT metric_conversation_count || '/' || metric_message_count FROM customers "
+                     "WHERE company_id = '" + kCompanyA + "' AND id = '" + g + "'")[0].as<std::string>(),
+            "1/2");
+  EXPECT_EQ(tx.exec1("SELECT message_count FROM customer_session_counts WHERE company_id = '" + kCompanyA +
+                     "' AND customer_id = '" + g + "' AND session_key = 'g1'")[0].as<int>(), 3);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_events WHERE company_id = '" + kCompanyA +
+                     "' AND event_type = 'conversation_linked' AND customer_id = '" + g + "'")[0].as<int>(), 1);
+  // the other customer of the batch, counted once
+  EXPECT_EQ(tx.exec1("SELECT m.conversation_count || '/' || m.message_count FROM customer_metrics m JOIN customers c "
+                     "ON c.company_id = m.company_id AND c.id = m.customer_id WHERE c.company_id = '" + kCompanyA +
+                     "' AND c.email = 'g2@example.com'")[0].as<std::string>(),
+            "1/1");
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM customer_metrics_drift('" + kCompanyA + "') WHERE kind = 'list'")[0].as<int>(), 0);
+}
+
 }  // namespace
 
 // Migration 0039: the one-expression helpers of the metrics are inlined into the
