@@ -21,7 +21,7 @@
 --     callers (the chat insert trigger, the backfill) run it in a subtransaction that
 --     undoes the statement before going row by row.
 -- Same rows written (ChatIngestBatchTest compares the set-based and row-by-row paths
--- table by table; SchemaMetricsTest the copy of every other writer).
+-- table by table; MetricsTest the copy of every other writer and both fallbacks).
 
 CREATE OR REPLACE FUNCTION chat_metrics_add_rows(p_company uuid, p_ids bigint[]) RETURNS void
   LANGUAGE plpgsql
@@ -101,7 +101,7 @@ BEGIN
               m.last_message_preview, m.xmax = 0 AS inserted
   ), copied AS (
     -- the list's copy on the customers (0040), for all of them at once; the copy
-    -- triggers of the metrics rows then find it current and write nothing (0041)
+    -- triggers are not called for the rows of this statement (0052)
     UPDATE customers c
        SET metric_conversation_count = m.conversation_count, metric_message_count = m.message_count,
            metric_first_contact_at = m.first_contact_at, metric_last_contact_at = m.last_contact_at,

@@ -422,18 +422,26 @@ TEST_F(MetricsTest, TheInStatementCopyFlagSetByTheApplicationSkipsNoCopy) {
 // customer has a metrics row; its upsert finds a customer without one and the whole
 // statement is undone and sent row by row, as before. Row by row, metrics_add's insert
 // counts the batch's first row as a conversation of its own (the set-based insert would
-// have counted none: the session was not new), so the fallback is visible.
+// have counted none: the session was not new), so the fallback is visible; and a batch
+// whose customers all have a metrics row does not call metrics_add at all.
 TEST_F(MetricsTest, ABatchForACustomerWithoutAMetricsRowStillGoesRowByRow) {
-  pqxx::connection owner(owner_url());
-  pqxx::nontransaction tx(owner);
+  pqxx::connection su(superuser_url());
+  pqxx::work tx(su);
+  tx.exec("SET LOCAL track_functions = 'pl'");
+  const auto metrics_add_calls = [&] {
+    return tx.exec1("SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'metrics_add'")[0]
+        .as<int>();
+  };
   tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
-          "('g1', 'tech-a', 'g1@example.com', 'first')");
+          "('g1', 'tech-a', 'g1@example.com', 'first'), ('g0', 'tech-a', 'g0@example.com', 'zero')");
+  EXPECT_EQ(metrics_add_calls(), 0);
   const std::string g = tx.exec1("SELECT id::text FROM customers WHERE company_id = '" + kCompanyA +
                                  "' AND email = 'g1@example.com'")[0].as<std::string>();
   tx.exec("DELETE FROM customer_metrics WHERE company_id = '" + kCompanyA + "' AND customer_id = '" + g + "'");
   tx.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) VALUES "
           "('g1', 'tech-a', 'g1@example.com', 'second'), ('g1', 'tech-a', 'g1@example.com', 'third'), "
           "('g2', 'tech-a', 'g2@example.com', 'other')");
+  EXPECT_EQ(metrics_add_calls(), 3);
   EXPECT_EQ(tx.exec1("SELECT conversation_count || '/' || message_count || '/' || last_message_preview || '/' || "
                      "customer_status FROM customer_metrics WHERE company_id = '" + kCompanyA +
                      "' AND customer_id = '" + g + "'")[0].as<std::string>(),
