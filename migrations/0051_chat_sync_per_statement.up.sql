@@ -13,13 +13,13 @@
 -- Now the rows are stored as they come (customer_id NULL) and the statement-level
 -- trigger (trg_vc_usage_after_insert_statement, transition table new_chat_rows) links
 -- them, per company, before it applies their metrics:
---   1. chat_match_batch(company, the rows in id order): all their bucket locks in one
+--   1. chat_match_batch(company, the rows in the order inserted): all their bucket locks in one
 --      ascending pass, then one lookup answering the rows whose customer the rule
 --      certainly knows, and one INSERT creating the customers the rule would certainly
 --      create (0048's exactness argument: the answered rows share no session, email or
 --      phone with the others);
 --   2. one UPDATE giving those rows their customer;
---   3. the other rows row by row in id order, exactly as the row trigger did
+--   3. the other rows row by row in the order inserted, exactly as the row trigger did
 --      (chat_match_customer with deferred side effects, its failure recorded and the row
 --      kept), each then given its customer.
 -- This is POST /v1/chat's path (which keeps calling chat_match_batch before its INSERT:
@@ -34,6 +34,10 @@
 --   * A linked row is written twice (inserted, then updated): one more row version per
 --     new chat row (autovacuum reclaims it; "VC Usage" is append-mostly).
 --   * BEFORE ROW triggers of other tools see customer_id NULL.
+--   * INSERT … ON CONFLICT: a row the statement updates instead is not in the transition
+--     table, so it is not matched (before, the BEFORE trigger matched every proposed
+--     row, and `DO UPDATE SET customer_id = EXCLUDED.customer_id` copied that link; now
+--     it copies NULL). A skipped row (DO NOTHING) is no longer matched for nothing.
 --   * Ids of events and audit rows within one statement are ordered differently.
 -- The UPDATE of step 2/3 skips the row triggers that apply an orphan's link effects
 -- (metrics, failure resolution): the statement trigger applies the metrics of all its
@@ -99,7 +103,7 @@ BEGIN
     SELECT s.customer_id INTO v_customer
       FROM (SELECT v.customer_id FROM "VC Usage" v
              WHERE v.company_id = p_company AND v.session_id = v_session
-               AND (p_hide IS NULL OR v.id <> ALL (p_hide))   -- 0051: not yet inserted, row by row
+               AND v.id NOT IN (SELECT unnest(p_hide))   -- 0051: not yet inserted, row by row (hashed)
              ORDER BY v.id DESC LIMIT 200) s
      WHERE s.customer_id IS NOT NULL
      LIMIT 1;
@@ -297,7 +301,7 @@ BEGIN
         LEFT JOIN LATERAL (SELECT s.customer_id
                              FROM (SELECT v.customer_id FROM "VC Usage" v
                                     WHERE v.company_id = p_company AND v.session_id = e.session
-                                      AND (p_hide IS NULL OR v.id <> ALL (p_hide))  -- 0051
+                                      AND v.id NOT IN (SELECT unnest(p_hide))  -- 0051 (hashed)
                                     ORDER BY v.id DESC LIMIT 200) s
                             WHERE s.customer_id IS NOT NULL
                             LIMIT 1) s ON e.session IS NOT NULL
@@ -446,8 +450,8 @@ $$;
 ------------------------------------------------------------------------------
 -- link a statement's new chat rows of one company
 ------------------------------------------------------------------------------
--- p_all: the statement's rows of the company in id order; p_ids: those to link (no
--- customer_id from their writer) in id order; p_records: their contacts in the same
+-- p_all: the statement's rows of the company in the order the statement inserted them; p_ids: those to link (no
+-- customer_id from their writer) in that order; p_records: their contacts in the same
 -- order, as chat_match_batch reads them (session_id, customer_name, customer_email,
 -- customer_phone). The caller is the statement trigger, with app.company_id set to
 -- p_company (row-level security of the UPDATE, chat_match_batch's tenant check).
@@ -492,12 +496,14 @@ BEGIN
          AND v.customer_id IS NULL;
     EXCEPTION WHEN OTHERS THEN
       -- nothing linked: the row path decides every row (it finds the customers the
-      -- lookup created by their keys) and records any failure
+      -- lookup created by their email or phone keys; one created for a name alone would
+      -- be created again and keep no chat row — an UPDATE of rows this statement just
+      -- inserted has no known way to fail) and records any failure
       v_found := NULL;
     END;
   END IF;
 
-  -- 3. the others row by row, in id order (find_or_create_customer_from_chat's body),
+  -- 3. the others row by row, in the order inserted (find_or_create_customer_from_chat's body),
   -- each blind to the statement's rows after it. The rows the batch linked share no
   -- session, email or phone with these (0043/0048), so linking them first changes
   -- nothing these see.
@@ -554,13 +560,18 @@ BEGIN
   -- the rows to link (neither linked by their writer nor quarantined), per company in
   -- ascending order; the link effects of these UPDATEs are applied below
   v_set := set_config('app.chat_defer_link_effects', 'on', true);
+  -- In the order the statement inserted them, which the BEFORE trigger followed: the
+  -- transition table is read in insertion order (a writer may give ids out of order,
+  -- e.g. replaying a dump).
   FOR v_company, v_all, v_ids, v_records IN
-    SELECT n.company_id, array_agg(n.id ORDER BY n.id),
-           array_agg(n.id ORDER BY n.id) FILTER (WHERE n.customer_id IS NULL),
+    SELECT n.company_id, array_agg(n.id ORDER BY n.pos),
+           array_agg(n.id ORDER BY n.pos) FILTER (WHERE n.customer_id IS NULL),
            jsonb_agg(jsonb_build_object('session_id', n.session_id, 'customer_name', n.customer_name,
                                         'customer_email', n.customer_email, 'customer_phone', n.customer_phone)
-                     ORDER BY n.id) FILTER (WHERE n.customer_id IS NULL)
-      FROM new_chat_rows n
+                     ORDER BY n.pos) FILTER (WHERE n.customer_id IS NULL)
+      FROM (SELECT t.company_id, t.id, t.customer_id, t.session_id, t.customer_name, t.customer_email,
+                   t.customer_phone, row_number() OVER () AS pos
+              FROM new_chat_rows t) n
      WHERE n.company_id IS NOT NULL
      GROUP BY n.company_id
     HAVING bool_or(n.customer_id IS NULL)
@@ -570,6 +581,7 @@ BEGIN
     PERFORM chat_link_statement_rows(v_company, v_all, v_ids, v_records);
   END LOOP;
   v_set := set_config('app.chat_defer_link_effects', coalesce(v_defer, ''), true);
+  v_set := set_config('app.company_id', coalesce(v_prev, ''), true);
 
   PERFORM chat_flush_new_customers_retrying();
 
@@ -585,7 +597,10 @@ BEGIN
       v_set := set_config('app.company_id', v_company::text, true);
       PERFORM chat_metrics_add_rows(v_company, v_ids);
     EXCEPTION WHEN OTHERS THEN
-      -- row by row, as the row trigger did (0012): each row's failure recorded, the row kept
+      -- row by row, as the row trigger did (0012): each row's failure recorded, the row kept.
+      -- The stored rows (their links) as the company sees them: the rollback to this block
+      -- reset app.company_id, set it again before reading (row-level security)
+      v_set := set_config('app.company_id', v_company::text, true);
       FOR v_row IN
         SELECT v.company_id, v.customer_id, v.session_id, v.id, v.created_at, v.user_message
           FROM "VC Usage" v

@@ -817,12 +817,22 @@ TEST_F(ChatIngestBatchTest, ALegacyWriterBatchSpanningTwoCompaniesIsSyncedPerTen
                    "       'legacy' || (g % 5) || '@x.io', 'm' FROM generate_series(1, 30) g",
                    w.tech[0], w.tech[1], w.ghost_tech);
     EXPECT_EQ(tx.exec1("SELECT coalesce(current_setting('app.company_id', true), '')")[0].as<std::string>(), "");
+    // the metrics' row-by-row fallback of a company that is not the last one linked reads
+    // the stored rows as that company (row-level security: it found none, 0051 review)
+    tx.exec("SELECT set_config('app.test_fail_metrics_batch', 'on', true)");
+    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                   "SELECT CASE g % 2 WHEN 0 THEN $1 ELSE $2 END, 'lg-' || (g % 4), 'Legacy ' || (g % 5), "
+                   "       'legacy' || (g % 5) || '@x.io', 'fallback' FROM generate_series(1, 6) g",
+                   w.tech[0], w.tech[1]);
     tx.commit();
   }
   for (int i = 0; i < 2; ++i) {
     SCOPED_TRACE("company " + std::to_string(i));
     const std::string co = "company_id = '" + w.company[i] + "'";
-    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND session_id LIKE 'lg-%'"), 10);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND session_id LIKE 'lg-%'"), 13);
+    EXPECT_EQ(owner_count("SELECT sum(message_count) FROM customer_metrics WHERE " + co),
+              owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND customer_id IS NOT NULL"));
+    EXPECT_EQ(owner_count("SELECT count(*) FROM chat_sync_failures WHERE " + co), 0);
     EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" v WHERE " + co + " AND session_id LIKE 'lg-%' AND NOT EXISTS "
                           "(SELECT 1 FROM customers c WHERE c.company_id = v.company_id AND c.id = v.customer_id)"), 0);
     EXPECT_EQ(owner_count("SELECT count(*) FROM customers c WHERE " + co + " AND name LIKE 'Legacy %' AND NOT EXISTS "
@@ -867,6 +877,29 @@ TEST_F(ChatIngestBatchTest, ALegacyMultiRowInsertIsMatchedWithOneBatchLookupNotR
   EXPECT_EQ(calls(tx, "chat_match_batch(uuid,jsonb,bigint[])"), 1);
   EXPECT_EQ(calls(tx, "chat_match_customer(uuid,bigint,text,text,text,text,boolean,boolean,bigint[])"), 3);
   tx.commit();
+  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
+}
+
+// The rows are matched in the order the statement inserted them, as the BEFORE trigger
+// matched them, whatever their ids (a writer replaying a dump gives its own).
+TEST_F(ChatIngestBatchTest, RowsAreMatchedInTheOrderInsertedNotInIdOrder) {
+  const World w = make_world("order");
+  pqxx::connection c(owner_url());
+  pqxx::work tx(c);
+  const auto ids = tx.exec("SELECT nextval(pg_get_serial_sequence('\"VC Usage\"', 'id')) FROM generate_series(1, 2)");
+  const auto low = ids[0][0].as<long long>(), high = ids[1][0].as<long long>();
+  // first the higher id with an email (creates the customer), then the lower id of the same
+  // session without any contact: row by row it follows the session
+  tx.exec_params("INSERT INTO \"VC Usage\" (id, tech_id, session_id, customer_email, user_message) "
+                 "VALUES ($1, $3, 'ord-1', 'ord1@x.io', 'first'), ($2, $3, 'ord-1', NULL, 'second')",
+                 high, low, w.tech[0]);
+  const auto linked = tx.exec("SELECT id, customer_id::text FROM \"VC Usage\" WHERE id IN (" + std::to_string(low) + ", " +
+                              std::to_string(high) + ") ORDER BY id");
+  tx.commit();
+  ASSERT_EQ(linked.size(), 2u);
+  ASSERT_FALSE(linked[1][1].is_null());
+  EXPECT_FALSE(linked[0][1].is_null()) << "the row without contact did not follow its session";
+  EXPECT_EQ(linked[0][1].as<std::string>(""), linked[1][1].as<std::string>());
   EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
 }
 
