@@ -737,14 +737,16 @@ TEST_F(ChatIngestBatchTest, ConcurrentBatchesSharingContactsCreateOneCustomerPer
           pqxx::work tx(c);
           if (t % 2 == 0) tx.exec_params("SELECT set_config('app.company_id', $1, true)", w.company[0]);
           if (round == 0) ready.arrive_and_wait();
-          // the same contacts in the same order in every session (no lock-order deadlock),
-          // spelled differently per session
+          // the same contacts in every session, spelled differently per session, in opposite
+          // orders (sessions 2 and 3 backwards): a statement takes all of its bucket locks in
+          // one ascending pass (0051), so no order deadlocks (matched row by row, as before
+          // 0051, a deadlock would leave rows unlinked with a recorded failure)
           tx.exec_params(
               "INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, customer_phone, user_message) "
               "SELECT $1, 'conc-' || $2 || '-' || $3 || '-' || g, 'Person ' || g, "
               "       CASE WHEN $2::int % 2 = 0 THEN ' P' || g || '@X.IO ' ELSE 'p' || g || '@x.io' END, "
               "       CASE WHEN g % 3 = 0 THEN '(555) 700-' || (1000 + g) END, 'm' "
-              "  FROM generate_series(1, 40) g",
+              "  FROM generate_series(1, 40) g ORDER BY CASE WHEN $2::int / 2 = 0 THEN g ELSE -g END",
               w.tech[0], std::to_string(t), std::to_string(round));
           tx.commit();
         }
