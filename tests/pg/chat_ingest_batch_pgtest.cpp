@@ -774,34 +774,40 @@ TEST_F(ChatIngestBatchTest, ConcurrentBatchesSharingContactsCreateOneCustomerPer
 // A statement creating more customers than the deferred list holds (~540) writes the
 // side effects in chunks: every customer has all of them, once.
 TEST_F(ChatIngestBatchTest, AStatementCreatingThousandsOfCustomersGivesEachItsSideEffectsOnce) {
-  const World w = make_world("long");
-  {
-    pqxx::connection c(owner_url());
-    pqxx::work tx(c);
-    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
-                   "SELECT $1, 'long-' || g, 'Long Person ' || g, 'long' || g || '@x.io', 'm' FROM generate_series(1, 1500) g",
-                   w.tech[0]);
-    // one email for 1000 more rows, in every case and padding: still one customer
-    tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) "
-                   "SELECT $1, 'same-' || g, CASE g % 3 WHEN 0 THEN ' SAME@X.IO ' WHEN 1 THEN 'same@x.io' ELSE 'Same@X.io' END, 'm' "
-                   "FROM generate_series(1, 1000) g",
-                   w.tech[0]);
-    tx.commit();
+  // through the batch lookup (0051: its one customer INSERT), and down the row path, whose
+  // new customers' side effects are deferred and written in chunks (app.test_row_by_row)
+  for (const bool row_path : {false, true}) {
+    SCOPED_TRACE(row_path ? "row path" : "batch lookup");
+    const World w = make_world(row_path ? "long-r" : "long-b");
+    {
+      pqxx::connection c(owner_url());
+      pqxx::work tx(c);
+      if (row_path) tx.exec("SELECT set_config('app.test_row_by_row', 'on', true)");
+      tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_name, customer_email, user_message) "
+                     "SELECT $1, 'long-' || g, 'Long Person ' || g, 'long' || g || '@x.io', 'm' FROM generate_series(1, 1500) g",
+                     w.tech[0]);
+      // one email for 1000 more rows, in every case and padding: still one customer
+      tx.exec_params("INSERT INTO \"VC Usage\" (tech_id, session_id, customer_email, user_message) "
+                     "SELECT $1, 'same-' || g, CASE g % 3 WHEN 0 THEN ' SAME@X.IO ' WHEN 1 THEN 'same@x.io' ELSE 'Same@X.io' END, 'm' "
+                     "FROM generate_series(1, 1000) g",
+                     w.tech[0]);
+      tx.commit();
+    }
+    const std::string co = "company_id = '" + w.company[0] + "'";
+    const std::string chat = " AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND (name LIKE 'Long Person %' OR email = 'same@x.io'))";
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Long Person %'"), 1500);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND email = 'same@x.io'"), 1);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE " + co + chat), 1501);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE event_type = 'created' AND " + co + chat), 1501);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics WHERE " + co + chat), 1501);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE " + co + chat), 1501);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM duplicate_queue WHERE " + co + chat), 1501);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE key_type = 'name' AND " + co + chat), 1500);
+    EXPECT_EQ(owner_count("SELECT message_count FROM customer_metrics WHERE " + co +
+                          " AND customer_id = (SELECT id FROM customers WHERE " + co + " AND email = 'same@x.io')"), 1000);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND customer_id IS NULL"), 0);
+    EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
   }
-  const std::string co = "company_id = '" + w.company[0] + "'";
-  const std::string chat = " AND customer_id IN (SELECT id FROM customers WHERE " + co + " AND (name LIKE 'Long Person %' OR email = 'same@x.io'))";
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND name LIKE 'Long Person %'"), 1500);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customers WHERE " + co + " AND email = 'same@x.io'"), 1);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_audit_log WHERE " + co + chat), 1501);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_events WHERE event_type = 'created' AND " + co + chat), 1501);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics WHERE " + co + chat), 1501);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_search WHERE " + co + chat), 1501);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM duplicate_queue WHERE " + co + chat), 1501);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_matching_keys WHERE key_type = 'name' AND " + co + chat), 1500);
-  EXPECT_EQ(owner_count("SELECT message_count FROM customer_metrics WHERE " + co +
-                        " AND customer_id = (SELECT id FROM customers WHERE " + co + " AND email = 'same@x.io')"), 1000);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM \"VC Usage\" WHERE " + co + " AND customer_id IS NULL"), 0);
-  EXPECT_EQ(owner_count("SELECT count(*) FROM customer_metrics_drift('" + w.company[0] + "')"), 0);
 }
 
 // A legacy writer (the application role without a tenant: company from the tech id)
