@@ -28,9 +28,12 @@
 
 #include "db/chat_repository.hpp"
 #include "db/database.hpp"
+#include "support/chat_rows.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
+
+using tradesphere::testing::linked_customer;
 
 using Opt = std::optional<std::string>;
 
@@ -215,11 +218,6 @@ class ChatIngestBatchTest : public tradesphere::testing::PgTest {
       "        (SELECT c.id FROM customers c JOIN app_users u ON u.company_id = c.company_id "
       "          WHERE u.tech_id = $1 AND c.name = $8)) "
       "RETURNING id";
-
-  // the customer each row was linked to by the end of its statement (0051: after RETURNING)
-  static Opt linked_customer(pqxx::transaction_base& tx, long long id) {
-    return tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(id))[0].as<Opt>();
-  }
 
   // world 1: one statement for every row, as the owner (tenants from the tech ids);
   // returns the rows' customer ids by row position

@@ -10,9 +10,12 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "support/chat_rows.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
+
+using tradesphere::testing::linked_customer;
 
 const std::string kCompanyA = "aaaaaaaa-0000-4000-8000-00000000000a";
 const std::string kCompanyB = "bbbbbbbb-0000-4000-8000-00000000000b";
@@ -231,10 +234,10 @@ TEST_F(ChatSyncTest, LegacyWritersWithoutCompanyKeepWorkingAndUnknownTechIdsAreQ
     auto r = w.exec("INSERT INTO \"VC Usage\" (session_id, tech_id, customer_email, user_message) "
                     "VALUES ('legacy-3', 'tech-b', 'otto@example.com', 'legacy owner') RETURNING company_id, id");
     // linked by the end of the statement (migration 0051), so read back, not RETURNING
-    auto linked = w.exec("SELECT customer_id FROM \"VC Usage\" WHERE id = " + r[0][1].as<std::string>());
+    const auto linked = linked_customer(w, r[0][1].as<long long>());
     w.commit();
     EXPECT_EQ(r[0][0].as<std::string>(), kCompanyB);
-    EXPECT_FALSE(linked[0][0].is_null());
+    EXPECT_TRUE(linked);
   }
   EXPECT_EQ(owner_scalar("SELECT company_id FROM \"VC Usage\" WHERE session_id = 'legacy-1'"), kCompanyA);
   EXPECT_NE(owner_scalar("SELECT customer_id FROM \"VC Usage\" WHERE session_id = 'legacy-1'"), "");

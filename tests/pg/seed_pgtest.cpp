@@ -13,9 +13,12 @@
 #include "db/migrations.hpp"
 #include "devdata/seed_generator.hpp"
 #include "domain/request_context.hpp"
+#include "support/chat_rows.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
+
+using tradesphere::testing::linked_customer;
 
 using tradesphere::devdata::SeedOptions;
 using tradesphere::devdata::seed_database;
@@ -146,8 +149,7 @@ TEST_F(SeedTest, SeededDataWorksWithTheProductTriggersAndTheApplicationRole) {
     auto row = tx.exec_params1("INSERT INTO \"VC Usage\" (company_id, session_id, customer_email, user_message) "
                                "VALUES ($1::uuid, 'new-session', $2, 'hello again') RETURNING id",
                                seeded.id, address)[0].as<long long>();
-    auto r = tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(row));
-    EXPECT_EQ(r[0].as<std::string>(), id);
+    EXPECT_EQ(linked_customer(tx, row), id);
     tx.commit();
   }
   EXPECT_EQ(scalar(owner_url(), "SELECT count(*) FROM customer_metrics_drift($1::uuid)", seeded.id), 0);

@@ -22,9 +22,12 @@
 #include "services/customer_crud_service.hpp"
 #include "services/customer_merge_service.hpp"
 #include "services/customer_sync_service.hpp"
+#include "support/chat_rows.hpp"
 #include "support/pg_fixture.hpp"
 
 namespace {
+
+using tradesphere::testing::linked_customer;
 
 using tradesphere::db::Database;
 using tradesphere::db::PoolOptions;
@@ -65,13 +68,7 @@ class SyncLocksTest : public tradesphere::testing::PgTest {
         "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_name, customer_email, user_message) "
         "VALUES ($1::uuid, $2, 'tech', 'Chat Person', nullif($3, ''), 'hello') RETURNING id",
         company_, session, email)[0].as<long long>();
-    return linked_customer(tx, id);
-  }
-
-  // the customer the row was linked to by the end of its statement (0051), "" if none
-  static std::string linked_customer(pqxx::transaction_base& tx, long long id) {
-    auto r = tx.exec1("SELECT customer_id::text FROM \"VC Usage\" WHERE id = " + std::to_string(id));
-    return r[0].is_null() ? "" : r[0].as<std::string>();
+    return linked_customer(tx, id).value_or("");
   }
 
   std::string customer(const std::string& name, const std::optional<std::string>& email = std::nullopt,
@@ -260,7 +257,7 @@ TEST_F(SyncLocksTest, AMergeDeadlockedWithAChatSyncIsTheOneRetried) {
   const auto second = linked_customer(chat.tx, chat.tx.exec_params1(
       "INSERT INTO \"VC Usage\" (company_id, session_id, tech_id, customer_phone, user_message) "
       "VALUES ($1::uuid, 's-dl2', 'tech', $2, 'by phone') RETURNING id",
-      company_, phone)[0].as<long long>());
+      company_, phone)[0].as<long long>()).value_or("");
   chat.tx.commit();
   EXPECT_FALSE(merge.get().empty());
   ASSERT_FALSE(second.empty()) << "the chat row was the deadlock's victim";
