@@ -1,7 +1,5 @@
 #include "db/chat_repository.hpp"
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "db/database.hpp"
@@ -264,7 +262,7 @@ ChatRowPage chat_row_page(const pqxx::result& rows, int limit) {
   return out;
 }
 
-// The stored rows ids (the statement just inserted them) with their customers, in id order.
+// The stored rows' ids (the statement just inserted them) with their customers, in id order.
 std::vector<StoredChat> linked_chats(Tx& tx, const std::string& company_id, const std::vector<std::int64_t>& ids) {
   std::vector<StoredChat> stored;
   stored.reserve(ids.size());
